@@ -1,0 +1,39 @@
+# Strata build entry points. `make run` sets up and starts one broker; `make test` runs every test.
+SHELL := /bin/bash
+ARGS ?=
+
+.PHONY: setup build gen test test-deps unit e2e run start bench bench-vs-kafka clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+setup: node_modules/.package-lock.json
+
+build: setup
+	npx tsc -p .
+
+gen: setup
+	npm run gen:protocol
+
+# Test peers: kcat (librdkafka) from Debian, the Kafka Java client from Maven Central.
+test-deps: setup
+	@command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat; }
+	bash e2e/java/install.sh
+
+test: test-deps build
+	npx mocha
+
+unit: build
+	npx mocha 'dist/broker/test/**/*.test.js'
+
+e2e: test-deps build
+	npx mocha 'dist/e2e/**/*.test.js'
+
+run start: build
+	node dist/broker/src/main.js $(ARGS)
+
+bench: build
+	node dist/bench/produce-fetch.js $(ARGS)
+
+clean:
+	rm -rf dist .tmp

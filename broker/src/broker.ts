@@ -1,0 +1,146 @@
+// Wires one broker together: object store → metadata log and image → controller → partition logs →
+// Kafka listener and metrics endpoint. Start-up order matters: the listener opens only after metadata is
+// loaded and every local log is recovered, and /readyz turns green last.
+import { promises as fs } from 'node:fs';
+import type { BrokerConfig } from './config';
+import { brokerLogDefaults } from './config';
+import { createLogger, setLogLevel, type Logger } from './logger';
+import { LocalObjectStore } from './tier/local-object-store';
+import type { ObjectStore } from './tier/object-store';
+import { resolveClusterId } from './cluster/cluster-id';
+import { MetadataLog } from './cluster/metadata-log';
+import { Controller } from './cluster/controller';
+import { ReplicaManager } from './cluster/replica-manager';
+import { TopicCreator } from './cluster/topic-creator';
+import { ProducerIdManager } from './coordinator/producer-id-manager';
+import { BrokerMetrics } from './metrics/registry';
+import { startMetricsServer } from './metrics/http';
+import { BrokerServer } from './network/server';
+import { handlerTable } from './handlers';
+import type { BrokerServices } from './services';
+
+export class Broker {
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private metricsServer: { port: number; close(): Promise<void> } | null = null;
+  private server: BrokerServer | null = null;
+  private readonly readiness = { ready: false, reason: 'starting' };
+
+  private constructor(
+    readonly config: BrokerConfig,
+    private readonly logger: Logger,
+    readonly services: BrokerServices,
+  ) {}
+
+  static async start(config: BrokerConfig): Promise<Broker> {
+    setLogLevel(config.logLevel);
+    const logger = createLogger('broker');
+    await fs.mkdir(config.dataDir, { recursive: true });
+    const store: ObjectStore = new LocalObjectStore(config.objectStoreDir);
+    const clusterId = await resolveClusterId(store, config.clusterId);
+    const metadataLog = new MetadataLog(store, `${clusterId}/`);
+    const image = await metadataLog.load();
+    const controller = new Controller(image, metadataLog, config.nodeId);
+    const advertisedPort = config.advertisedPort || config.port;
+    await controller.bootstrap(clusterId, config.advertisedHost, advertisedPort);
+
+    const metrics = new BrokerMetrics();
+    const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), 1, logger.child('replicas'));
+    await replicas.removeStaleDirectories();
+    await replicas.sync();
+    controller.onCommitted(() => replicas.sync());
+    replicas.onAppend = (p, r) => {
+      const t = metrics.topic(p.topic);
+      t.bytesIn.inc(r.bytes);
+      t.messagesIn.inc(r.recordCount);
+    };
+    metrics.setPartitionSource(function* () {
+      for (const p of replicas.all()) {
+        yield { topic: p.topic, partition: p.index, sizeBytes: p.log.sizeBytes, logStartOffset: p.log.logStartOffset, logEndOffset: p.log.logEndOffset };
+      }
+    });
+
+    const services: BrokerServices = {
+      config,
+      nodeId: config.nodeId,
+      image,
+      controller,
+      replicas,
+      topics: new TopicCreator(image, controller, {
+        enabled: config.autoCreateTopicsEnable,
+        numPartitions: config.numPartitions,
+        replicationFactor: config.defaultReplicationFactor,
+      }),
+      producerIds: new ProducerIdManager(controller, config.nodeId),
+      metrics,
+      logger: logger.child('handler'),
+      handlers: handlerTable(),
+    };
+    const broker = new Broker(config, logger, services);
+    await broker.open(metrics);
+    logger.info('broker started', {
+      nodeId: config.nodeId,
+      clusterId,
+      listener: `${config.host}:${config.port}`,
+      advertised: `${config.advertisedHost}:${advertisedPort}`,
+      dataDir: config.dataDir,
+      topics: image.topicsByName.size,
+    });
+    return broker;
+  }
+
+  private async open(metrics: BrokerMetrics): Promise<void> {
+    const { config, services } = this;
+    if (config.metricsPort > 0) {
+      this.metricsServer = await startMetricsServer(config.metricsHost, config.metricsPort, metrics, this.readiness);
+    }
+    this.server = await BrokerServer.listen(
+      {
+        host: config.host,
+        port: config.port,
+        maxFrameBytes: config.socketRequestMaxBytes,
+        maxInflight: config.maxInflightRequestsPerConnection,
+        handlers: services.handlers,
+        services,
+        logger: this.logger.child('network'),
+        onRequest: (api, seconds, errored) => metrics.observeRequest(api, seconds, errored),
+        onConnectionOpened: () => metrics.connectionOpened(),
+        onConnectionClosed: (reason) => metrics.connectionClosed(reason),
+      },
+      this.logger,
+    );
+    this.retentionTimer = setInterval(() => void this.enforceRetention(), config.logRetentionCheckIntervalMs);
+    this.retentionTimer.unref();
+    this.readiness.ready = true;
+    this.readiness.reason = '';
+  }
+
+  get port(): number {
+    return this.server!.port;
+  }
+
+  get metricsPort(): number | null {
+    return this.metricsServer?.port ?? null;
+  }
+
+  private async enforceRetention(): Promise<void> {
+    for (const p of this.services.replicas.all()) {
+      try {
+        const { deletedSegments } = await p.log.enforceRetention();
+        if (deletedSegments > 0) this.logger.info('retention deleted segments', { partition: p.key, segments: deletedSegments });
+      } catch (err) {
+        this.logger.warn('retention failed', { partition: p.key, err });
+      }
+    }
+  }
+
+  /** Graceful stop: refuse new work, close connections, flush and close every log (clean-shutdown marker). */
+  async stop(): Promise<void> {
+    this.readiness.ready = false;
+    this.readiness.reason = 'shutting down';
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.server?.close();
+    await this.services.replicas.close();
+    await this.metricsServer?.close();
+    this.logger.info('broker stopped');
+  }
+}

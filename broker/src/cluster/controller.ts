@@ -1,0 +1,179 @@
+// The controller: the single writer of the metadata log. It validates admin operations against the
+// current image and turns them into metadata records. In single-broker mode every broker is its own
+// controller; cluster mode adds the lease (ARCHITECTURE §5) in front of the same methods.
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, KafkaError } from '../protocol/errors';
+import { validateTopicConfig } from '../log/topic-config';
+import type { MetadataImage } from './metadata-image';
+import type { MetadataLog } from './metadata-log';
+import type { MetadataRecord } from './metadata-records';
+
+export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
+const MAX_TOPIC_NAME = 249;
+
+export function validateTopicName(name: string): string | null {
+  if (name.length === 0) return 'topic name is empty';
+  if (name === '.' || name === '..') return `topic name cannot be "${name}"`;
+  if (name.length > MAX_TOPIC_NAME) return `topic name is longer than ${MAX_TOPIC_NAME} characters`;
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return `topic name "${name}" contains characters other than ASCII alphanumerics, '.', '_' and '-'`;
+  return null;
+}
+
+export interface CreateTopicSpec {
+  name: string;
+  numPartitions: number;
+  replicationFactor: number;
+  /** Explicit replica assignment per partition, if the client gave one. */
+  assignments?: number[][];
+  configs: Record<string, string>;
+}
+
+export class Controller {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly epoch = 1;
+  /** Run after each committed write, before the operation returns (e.g. open logs of new partitions). */
+  private readonly listeners: Array<() => Promise<void>> = [];
+
+  constructor(
+    private readonly image: MetadataImage,
+    private readonly log: MetadataLog,
+    private readonly nodeId: number,
+  ) {}
+
+  /** Runs controller operations one at a time so each validates against the image the previous one produced. */
+  private serialize<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(op, op);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  onCommitted(listener: () => Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
+  private async write(records: MetadataRecord[]): Promise<void> {
+    await this.log.append(records, this.epoch, this.image);
+    for (const l of this.listeners) await l();
+  }
+
+  bootstrap(clusterId: string, host: string, port: number): Promise<void> {
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      if (!this.image.clusterId) records.push({ type: 'cluster', clusterId });
+      const b = this.image.brokers.get(this.nodeId);
+      if (!b || b.host !== host || b.port !== port) records.push({ type: 'broker', nodeId: this.nodeId, host, port, rack: null });
+      if (records.length > 0) await this.write(records);
+    });
+  }
+
+  /** Creates a topic (or only validates it); returns its id (null when only validated) and final shape. */
+  createTopic(spec: CreateTopicSpec, validateOnly: boolean): Promise<{ topicId: string | null; numPartitions: number; replicationFactor: number }> {
+    return this.serialize(async () => {
+      const nameError = validateTopicName(spec.name);
+      if (nameError) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
+      if (this.image.topicsByName.has(spec.name)) {
+        throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
+      }
+      const assignments = spec.assignments && spec.assignments.length > 0 ? spec.assignments : undefined;
+      const numPartitions = assignments ? assignments.length : spec.numPartitions;
+      if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+        throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+      }
+      const brokers = [...this.image.brokers.keys()];
+      const rf = assignments ? assignments[0].length : spec.replicationFactor;
+      if (!Number.isInteger(rf) || rf < 1) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+      }
+      if (rf > brokers.length) {
+        throw new KafkaError(
+          ErrorCode.INVALID_REPLICATION_FACTOR,
+          `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers.length} broker(s) are registered.`,
+        );
+      }
+      if (assignments) {
+        for (const replicas of assignments) {
+          const unknown = replicas.find((r) => !this.image.brokers.has(r));
+          if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${unknown} in replica assignment.`);
+          if (new Set(replicas).size !== replicas.length) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Duplicate brokers in replica assignment.');
+        }
+      }
+      for (const [k, v] of Object.entries(spec.configs)) {
+        const err = validateTopicConfig(k, v);
+        if (err) throw new KafkaError(ErrorCode.INVALID_CONFIG, err);
+      }
+      if (validateOnly) return { topicId: null, numPartitions, replicationFactor: rf };
+      const topicId = randomUUID();
+      const records: MetadataRecord[] = [{ type: 'topic', name: spec.name, topicId }];
+      for (let p = 0; p < numPartitions; p++) {
+        const replicas = assignments ? assignments[p] : this.assignReplicas(brokers, p, rf);
+        records.push({ type: 'partition', topicId, partition: p, leader: replicas[0], leaderEpoch: 0, replicas, isr: [...replicas] });
+      }
+      if (Object.keys(spec.configs).length > 0) records.push({ type: 'topic-config', topicId, configs: spec.configs });
+      await this.write(records);
+      return { topicId, numPartitions, replicationFactor: rf };
+    });
+  }
+
+  /** Round-robin placement starting at a different broker per partition, so leaders spread out. */
+  private assignReplicas(brokers: number[], partition: number, rf: number): number[] {
+    const sorted = [...brokers].sort((a, b) => a - b);
+    return Array.from({ length: rf }, (_, i) => sorted[(partition + i) % sorted.length]);
+  }
+
+  deleteTopic(topicId: string): Promise<void> {
+    return this.serialize(async () => {
+      const topic = this.image.topicsById.get(topicId);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, `Topic id ${topicId} does not exist.`);
+      await this.write([{ type: 'remove-topic', topicId }]);
+    });
+  }
+
+  createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<void> {
+    return this.serialize(async () => {
+      const topic = this.image.topicsByName.get(name);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+      const current = topic.partitions.length;
+      if (count < current) {
+        throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${count}.`);
+      }
+      if (count === current) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
+      if (assignments && assignments.length !== count - current) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`);
+      }
+      const rf = topic.partitions[0]?.replicas.length ?? 1;
+      const brokers = [...this.image.brokers.keys()];
+      const records: MetadataRecord[] = [];
+      for (let p = current; p < count; p++) {
+        const replicas = assignments ? assignments[p - current] : this.assignReplicas(brokers, p, rf);
+        const unknown = replicas.find((r) => !this.image.brokers.has(r));
+        if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${unknown} in replica assignment.`);
+        records.push({ type: 'partition', topicId: topic.topicId, partition: p, leader: replicas[0], leaderEpoch: 0, replicas, isr: [...replicas] });
+      }
+      if (!validateOnly) await this.write(records);
+    });
+  }
+
+  /** Applies config overrides: a string sets a key, null removes it (back to the default). */
+  alterTopicConfigs(name: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<void> {
+    return this.serialize(async () => {
+      const topic = this.image.topicsByName.get(name);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+      for (const [k, v] of Object.entries(changes)) {
+        const err = validateTopicConfig(k, v);
+        if (err) throw new KafkaError(ErrorCode.INVALID_CONFIG, err);
+      }
+      if (!validateOnly && Object.keys(changes).length > 0) {
+        await this.write([{ type: 'topic-config', topicId: topic.topicId, configs: changes }]);
+      }
+    });
+  }
+
+  /** Reserves a block of producer ids for a broker (KIP-730 style), recorded in the metadata log. */
+  allocateProducerIds(nodeId: number, size: number): Promise<{ firstId: number; size: number }> {
+    return this.serialize(async () => {
+      const firstId = this.image.nextProducerId;
+      await this.write([{ type: 'producer-ids', nodeId, firstId, size }]);
+      return { firstId, size };
+    });
+  }
+}

@@ -1,0 +1,22 @@
+// Metadata records: the only way cluster state changes. They are appended to the metadata log
+// (cluster/metadata-log.ts) and applied, in order, to the in-memory image (cluster/metadata-image.ts).
+// Cluster mode later adds records (ISR changes, broker fencing, credentials, ACLs) without changing this flow.
+
+export type MetadataRecord =
+  | { type: 'cluster'; clusterId: string }
+  | { type: 'broker'; nodeId: number; host: string; port: number; rack: string | null }
+  | { type: 'topic'; name: string; topicId: string }
+  | {
+      type: 'partition';
+      topicId: string;
+      partition: number;
+      leader: number;
+      leaderEpoch: number;
+      replicas: number[];
+      isr: number[];
+    }
+  /** Sets (string) or removes (null) topic config overrides. */
+  | { type: 'topic-config'; topicId: string; configs: Record<string, string | null> }
+  | { type: 'remove-topic'; topicId: string }
+  /** Reserves producer ids [firstId, firstId + size) for one broker. */
+  | { type: 'producer-ids'; nodeId: number; firstId: number; size: number };

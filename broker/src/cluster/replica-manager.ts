@@ -1,0 +1,185 @@
+// Keeps the set of locally hosted partitions in step with the metadata image: opens (and recovers)
+// the log of every partition this broker leads, applies topic config changes live, and removes the
+// data of deleted topics. Handlers reach partition logs only through here.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ErrorCode, KafkaError } from '../protocol/errors';
+import { PartitionLog, type AppendResult } from '../log/partition-log';
+import type { LogConfig } from '../log/log-config';
+import { resolveLogConfig } from '../log/topic-config';
+import type { Logger } from '../logger';
+import type { MetadataImage, TopicImage } from './metadata-image';
+import { Partition } from './partition';
+
+const METADATA_FILE = 'partition.metadata';
+
+export class ReplicaManager {
+  private readonly partitions = new Map<string, Partition>(); // key: `${topicId}:${index}`
+  private syncing: Promise<void> = Promise.resolve();
+  /** Observes every successful append (metrics). */
+  onAppend: ((p: Partition, r: AppendResult) => void) | null = null;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly nodeId: number,
+    private readonly image: MetadataImage,
+    private readonly brokerLogDefaults: LogConfig,
+    private readonly defaultMinIsr: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** All hosted partitions, for metrics and retention. */
+  all(): Iterable<Partition> {
+    return this.partitions.values();
+  }
+
+  /** The hosted partition, or a KafkaError a client understands. */
+  get(topicName: string, index: number): Partition {
+    const topic = this.image.topicsByName.get(topicName);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+    return this.getById(topic.topicId, index);
+  }
+
+  getById(topicId: string, index: number): Partition {
+    const p = this.partitions.get(`${topicId}:${index}`);
+    if (p) return p;
+    const topic = this.image.topicsById.get(topicId);
+    const state = topic?.partitions[index];
+    if (!state) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+    throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This server is not the leader for that topic-partition.`);
+  }
+
+  /**
+   * Appends a produce payload. Not async on purpose: the log assigns offsets synchronously inside this call,
+   * so callers that start several appends in a row get offsets in that order.
+   */
+  appendRecords(topicName: string, index: number, records: Buffer, requiredAcks: number): Promise<AppendResult> {
+    let partition: Partition;
+    try {
+      partition = this.get(topicName, index);
+      if (requiredAcks === -1) this.checkMinIsr(topicName, index);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch }).then((result) => {
+      this.onAppend?.(partition, result);
+      return result;
+    });
+  }
+
+  private checkMinIsr(topicName: string, index: number): void {
+    const topic = this.image.topicsByName.get(topicName)!;
+    const minIsr = Number(topic.configs['min.insync.replicas'] ?? this.defaultMinIsr);
+    const isr = topic.partitions[index].isr.length;
+    if (isr < minIsr) {
+      throw new KafkaError(
+        ErrorCode.NOT_ENOUGH_REPLICAS,
+        `The size of the current ISR ${isr} is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topicName}-${index}`,
+      );
+    }
+  }
+
+  /**
+   * Resolves once at least `bytes` more bytes were appended to any of the partitions, or after `timeoutMs`.
+   * This is the delayed-fetch purgatory: long polls wake on appends instead of polling.
+   */
+  waitForAppends(partitions: Partition[], bytes: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let seen = 0;
+      const listener = (r?: AppendResult) => {
+        seen += r?.bytes ?? 1;
+        if (seen >= bytes) done();
+      };
+      const timer = setTimeout(() => done(), timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        for (const p of partitions) p.log.off('append', listener);
+        resolve();
+      };
+      for (const p of partitions) p.log.on('append', listener);
+    });
+  }
+
+  logConfigFor(topic: TopicImage): LogConfig {
+    return resolveLogConfig(topic.configs, this.brokerLogDefaults);
+  }
+
+  /** Brings local partitions in line with the image. Calls are serialized; each sees the latest image. */
+  sync(): Promise<void> {
+    this.syncing = this.syncing.then(() => this.doSync());
+    return this.syncing;
+  }
+
+  private async doSync(): Promise<void> {
+    const wanted = new Set<string>();
+    for (const topic of this.image.topicsById.values()) {
+      const config = this.logConfigFor(topic);
+      for (const state of topic.partitions) {
+        if (!state || state.leader !== this.nodeId) continue;
+        const key = `${topic.topicId}:${state.partition}`;
+        wanted.add(key);
+        const existing = this.partitions.get(key);
+        if (existing) {
+          existing.leaderEpoch = state.leaderEpoch;
+          existing.log.updateConfig(config);
+          continue;
+        }
+        const dir = path.join(this.dataDir, `${topic.name}-${state.partition}`);
+        await fs.mkdir(dir, { recursive: true });
+        await fs.writeFile(path.join(dir, METADATA_FILE), `version: 0\ntopic_id: ${topic.topicId}\n`);
+        const log = await PartitionLog.open(dir, config, { logger: this.logger.child(`log/${topic.name}-${state.partition}`) });
+        this.partitions.set(key, new Partition(topic.name, topic.topicId, state.partition, log, state.leaderEpoch));
+      }
+    }
+    for (const [key, p] of this.partitions) {
+      if (wanted.has(key)) continue;
+      this.partitions.delete(key);
+      await p.log.close();
+      await this.removeDirectory(p.log.dir);
+      this.logger.info('deleted partition', { partition: p.key, topicId: p.topicId });
+    }
+  }
+
+  /** Deletes data directories left behind by topics that no longer exist (e.g. deleted while we were down). */
+  async removeStaleDirectories(): Promise<void> {
+    let entries: string[] = [];
+    try {
+      entries = await fs.readdir(this.dataDir);
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      const dir = path.join(this.dataDir, name);
+      const m = /^(.+)-(\d+)$/.exec(name);
+      if (!m) {
+        if (name.endsWith('-delete')) await fs.rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      let topicId: string | undefined;
+      try {
+        topicId = /topic_id: (\S+)/.exec(await fs.readFile(path.join(dir, METADATA_FILE), 'utf8'))?.[1];
+      } catch {
+        continue; // not a partition directory of ours
+      }
+      const topic = topicId ? this.image.topicsById.get(topicId) : undefined;
+      const state = topic?.partitions[Number(m[2])];
+      if (!topic || topic.name !== m[1] || !state || state.leader !== this.nodeId) {
+        this.logger.info('removing data of a partition this broker no longer hosts', { dir });
+        await this.removeDirectory(dir);
+      }
+    }
+  }
+
+  /** Renames first so a re-created topic of the same name can start at once, then deletes in the background. */
+  private async removeDirectory(dir: string): Promise<void> {
+    const trash = `${dir}.${Date.now().toString(36)}-delete`;
+    await fs.rename(dir, trash);
+    fs.rm(trash, { recursive: true, force: true }).catch((err) => this.logger.warn('could not delete directory', { dir: trash, err }));
+  }
+
+  async close(): Promise<void> {
+    await this.syncing;
+    await Promise.all([...this.partitions.values()].map((p) => p.log.close()));
+    this.partitions.clear();
+  }
+}

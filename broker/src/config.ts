@@ -1,0 +1,334 @@
+// The broker's configuration. Every key is declared once in CONFIG_KEYS; its CLI flag (--data-dir),
+// environment variable (STRATA_DATA_DIR), YAML key (dataDir) and --help entry are derived from that
+// declaration. Precedence: CLI flags > STRATA_* environment > YAML file (--config / STRATA_CONFIG) > defaults.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_LOG_CONFIG, type LogConfig } from './log/log-config';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value kinds: parsing and validation shared by broker keys and topic configs (log/topic-config.ts),
+// so both report errors the same way.
+
+/** Kafka's DescribeConfigs type of a config value. */
+export type KafkaConfigType = 'BOOLEAN' | 'STRING' | 'INT' | 'SHORT' | 'LONG' | 'DOUBLE' | 'LIST';
+
+export interface ValueKind<T> {
+  /** The accepted values in words, e.g. "an integer from 1 to 65535". */
+  readonly expected: string;
+  readonly configType: KafkaConfigType;
+  /** The value, or undefined if not acceptable. Flags, env and topic configs give strings; YAML gives typed values. */
+  parse(raw: unknown): T | undefined;
+  /** The value as Kafka shows it in DescribeConfigs. */
+  format(value: T): string;
+}
+
+export const INT32_MAX = 2 ** 31 - 1;
+export const INT64_MAX = 2n ** 63n - 1n;
+const INTEGER = /^[+-]?\d+$/;
+
+/**
+ * Integers in [min, max]. Bounds may exceed 2^53 (Kafka LONG); such values become the nearest double,
+ * which only ever happens for "effectively infinite" settings.
+ */
+export function integerKind(min: number | bigint, max: number | bigint): ValueKind<number> {
+  const lo = BigInt(min);
+  const hi = BigInt(max);
+  return {
+    expected: hi >= BigInt(Number.MAX_SAFE_INTEGER) ? `an integer >= ${lo}` : `an integer from ${lo} to ${hi}`,
+    configType: hi > BigInt(INT32_MAX) ? 'LONG' : 'INT',
+    parse(raw) {
+      const text = typeof raw === 'number' && Number.isInteger(raw) ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+      if (!INTEGER.test(text)) return undefined;
+      const n = BigInt(text);
+      return n >= lo && n <= hi ? Number(n) : undefined;
+    },
+    format: String,
+  };
+}
+
+/** Decimal numbers in [min, max]. */
+export function numberKind(min: number, max: number): ValueKind<number> {
+  return {
+    expected: `a number from ${min} to ${max}`,
+    configType: 'DOUBLE',
+    parse(raw) {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      return Number.isFinite(n) && n >= min && n <= max ? n : undefined;
+    },
+    format: String,
+  };
+}
+
+export const booleanKind: ValueKind<boolean> = {
+  expected: 'true or false',
+  configType: 'BOOLEAN',
+  parse(raw) {
+    if (typeof raw === 'boolean') return raw;
+    // Kafka accepts booleans case-insensitively.
+    const text = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+    return text === 'true' ? true : text === 'false' ? false : undefined;
+  },
+  format: String,
+};
+
+export function enumKind<const V extends string>(values: readonly V[]): ValueKind<V> {
+  return {
+    expected: `one of: ${values.join(', ')}`,
+    configType: 'STRING',
+    parse: (raw) => (typeof raw === 'string' ? values.find((v) => v === raw.trim()) : undefined),
+    format: String,
+  };
+}
+
+/** A non-empty list drawn from `values`, written "a,b" (or a YAML sequence); duplicates collapse. */
+export function listKind<const V extends string>(values: readonly V[]): ValueKind<V[]> {
+  return {
+    expected: `a comma-separated list of: ${values.join(', ')}`,
+    configType: 'LIST',
+    parse(raw) {
+      const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : Array.isArray(raw) ? raw : [];
+      const out: V[] = [];
+      for (const item of items) {
+        const v = values.find((x) => x === item);
+        if (v === undefined) return undefined;
+        if (!out.includes(v)) out.push(v);
+      }
+      return out.length > 0 ? out : undefined;
+    },
+    format: (v) => v.join(','),
+  };
+}
+
+export function stringKind(expected: string, accepts: (s: string) => boolean): ValueKind<string> {
+  return {
+    expected,
+    configType: 'STRING',
+    parse: (raw) => (typeof raw === 'string' && accepts(raw) ? raw : undefined),
+    format: String,
+  };
+}
+
+/** The one error message for a rejected value; `name` is the key as the user wrote it. */
+export function invalidValueMessage(raw: unknown, name: string, kind: ValueKind<unknown>): string {
+  return `invalid value ${JSON.stringify(raw) ?? String(raw)} for ${name}: expected ${kind.expected}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The keys.
+
+export interface KeySpec<T> {
+  readonly kind: ValueKind<T>;
+  readonly default: T;
+  readonly doc: string;
+  /** The Kafka broker config with the same meaning, if any (named in DescribeConfigs). */
+  readonly kafka?: string;
+}
+
+function key<T>(kind: ValueKind<T>, dflt: NoInfer<T>, doc: string, kafka?: string): KeySpec<T> {
+  return { kind, default: dflt, doc, kafka };
+}
+
+const nonEmpty = stringKind('a non-empty string', (s) => s.trim() !== '');
+const port = (min: number) => integerKind(min, 65535);
+const long = (min: number) => integerKind(min, Number.MAX_SAFE_INTEGER);
+
+export const CONFIG_KEYS = {
+  nodeId: key(integerKind(0, INT32_MAX), 1, 'Id of this broker, unique in the cluster.', 'node.id'),
+  clusterId: key(
+    stringKind('letters, digits, "-" or "_" (empty = generate on first start)', (s) => /^[A-Za-z0-9_-]*$/.test(s)),
+    '',
+    'Cluster id; it prefixes object store keys. Empty generates one on first start.',
+  ),
+  host: key(nonEmpty, '0.0.0.0', 'Address the Kafka listener binds to.'),
+  port: key(port(1), 9092, 'Port of the Kafka listener.'),
+  advertisedHost: key(nonEmpty, 'localhost', 'Host name clients are told to connect to.'),
+  advertisedPort: key(port(0), 0, 'Port clients are told to connect to; 0 = same as port.'),
+  dataDir: key(nonEmpty, './data', 'Directory of the local (hot) partition logs.', 'log.dirs'),
+  objectStoreType: key(enumKind(['local']), 'local', 'Object store holding metadata and tiered segments.'),
+  objectStoreDir: key(nonEmpty, './object-store', 'Root directory of the local object store.'),
+  metricsHost: key(nonEmpty, '0.0.0.0', 'Address the metrics/health HTTP server binds to.'),
+  metricsPort: key(port(0), 9644, 'Port of the metrics/health HTTP server; 0 disables it.'),
+  logLevel: key(enumKind(['debug', 'info', 'warn', 'error']), 'info', 'Least severe level of log lines written to stderr.'),
+  autoCreateTopicsEnable: key(booleanKind, true, 'Create unknown topics when clients ask for their metadata.', 'auto.create.topics.enable'),
+  numPartitions: key(integerKind(1, INT32_MAX), 1, 'Partition count of auto-created topics.', 'num.partitions'),
+  defaultReplicationFactor: key(integerKind(1, 32767), 1, 'Replication factor of auto-created topics.', 'default.replication.factor'),
+  socketRequestMaxBytes: key(integerKind(1, INT32_MAX), 104857600, 'Largest request frame; larger ones close the connection.', 'socket.request.max.bytes'),
+  maxInflightRequestsPerConnection: key(integerKind(1, INT32_MAX), 32, 'Requests read ahead on one connection before reading pauses.'),
+  logSegmentBytes: key(integerKind(14, INT32_MAX), 1073741824, 'Roll a segment when it reaches this size.', 'log.segment.bytes'),
+  logSegmentMs: key(long(1), 604800000, 'Roll a segment when its first record is this old.', 'log.roll.ms'),
+  logRetentionMs: key(long(-1), 604800000, 'Delete segments older than this; -1 = unlimited.', 'log.retention.ms'),
+  logRetentionBytes: key(long(-1), -1, 'Delete oldest segments while a partition is larger than this; -1 = unlimited.', 'log.retention.bytes'),
+  logFlushIntervalMessages: key(long(1), Number.MAX_SAFE_INTEGER, 'fsync after this many messages.', 'log.flush.interval.messages'),
+  logFlushIntervalMs: key(long(-1), -1, 'fsync when unflushed data is this old; -1 = never by time.', 'log.flush.interval.ms'),
+  logRetentionCheckIntervalMs: key(long(1), 300000, 'How often retention is checked.', 'log.retention.check.interval.ms'),
+  logIndexIntervalBytes: key(integerKind(0, INT32_MAX), 4096, 'Bytes between sparse offset index entries.', 'log.index.interval.bytes'),
+  messageMaxBytes: key(integerKind(0, INT32_MAX), 1048588, 'Largest record batch accepted.', 'message.max.bytes'),
+  logMessageTimestampType: key(
+    enumKind(['CreateTime', 'LogAppendTime']),
+    'CreateTime',
+    'Record timestamps: set by the producer or by the broker on append.',
+    'log.message.timestamp.type',
+  ),
+  logCleanupPolicy: key(listKind(['delete', 'compact']), ['delete'], 'Default cleanup policy of topics.', 'log.cleanup.policy'),
+  deleteTopicEnable: key(booleanKind, true, 'Allow DeleteTopics requests.', 'delete.topic.enable'),
+  shutdownTimeoutMs: key(long(0), 30000, 'Longest graceful shutdown before the process exits anyway.'),
+};
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+type ValueOf<S> = S extends KeySpec<infer T> ? T : never;
+export type BrokerConfig = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_KEYS)[K]> };
+
+const ALL_KEYS = Object.keys(CONFIG_KEYS) as ConfigKey[];
+const spec = (k: ConfigKey) => CONFIG_KEYS[k] as KeySpec<unknown>;
+
+export const flagName = (k: ConfigKey): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+export const envName = (k: ConfigKey): string => `STRATA_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+/** The name DescribeConfigs uses: Kafka's where Kafka has the setting, else a strata.* name. */
+export const describeName = (k: ConfigKey): string =>
+  spec(k).kafka ?? `strata.${k.replace(/[A-Z]/g, (c) => `.${c.toLowerCase()}`)}`;
+
+/** True when the key holds its default value (DescribeConfigs reports DEFAULT_CONFIG then). */
+export function isDefaultValue(cfg: BrokerConfig, k: ConfigKey): boolean {
+  const s = spec(k);
+  return s.kind.format(cfg[k]) === s.kind.format(s.default);
+}
+
+const CONFIG_FLAG = '--config';
+const CONFIG_ENV = 'STRATA_CONFIG';
+const HELP_FLAGS = ['--help', '-h'];
+
+// ---------------------------------------------------------------------------------------------
+// Loading.
+
+export function wantsHelp(argv: string[]): boolean {
+  return argv.some((a) => HELP_FLAGS.includes(a));
+}
+
+/** Builds the config from CLI arguments (without node and script), the environment and the YAML file they name. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfig {
+  const flags = parseArgv(argv);
+  const file = flags.config ?? nonEmptyEnv(env, CONFIG_ENV);
+  const fromFile = file === undefined ? {} : readYamlFile(file);
+  const out: Record<string, unknown> = {};
+  for (const k of ALL_KEYS) {
+    const s = spec(k);
+    const env_ = nonEmptyEnv(env, envName(k));
+    const [raw, label] =
+      k in flags.values ? [flags.values[k], flagName(k)]
+      : env_ !== undefined ? [env_, envName(k)]
+      : k in fromFile ? [fromFile[k], `${k} in ${file}`]
+      : [undefined, ''];
+    if (raw === undefined) {
+      out[k] = s.default;
+      continue;
+    }
+    const value = s.kind.parse(raw);
+    if (value === undefined) throw new ConfigError(invalidValueMessage(raw, label, s.kind));
+    out[k] = value;
+  }
+  return out as BrokerConfig;
+}
+
+// An empty variable counts as unset, so templates can leave values blank.
+function nonEmptyEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+const FLAG_TO_KEY = new Map(ALL_KEYS.map((k) => [flagName(k), k]));
+
+function parseArgv(argv: string[]): { config?: string; values: Partial<Record<ConfigKey, string>> } {
+  const values: Partial<Record<ConfigKey, string>> = {};
+  let config: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (HELP_FLAGS.includes(arg)) continue; // handled by wantsHelp before loading
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: options are written --name value`);
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const k = FLAG_TO_KEY.get(flag);
+    if (flag !== CONFIG_FLAG && k === undefined) throw new ConfigError(`unknown flag ${flag}${suggest(flag, flagName)}`);
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
+    else if (k !== undefined && spec(k).kind === booleanKind) value = 'true'; // a bare boolean flag switches it on
+    else throw new ConfigError(`missing value for ${flag}`);
+    if (k === undefined) config = value;
+    else values[k] = value;
+  }
+  return { config, values };
+}
+
+function readYamlFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`cannot parse config file ${file}: ${(err as Error).message.trim()}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must be a mapping of keys to values`);
+  for (const name of Object.keys(doc)) {
+    if (!(name in CONFIG_KEYS)) throw new ConfigError(`unknown key ${JSON.stringify(name)} in config file ${file}${suggest(name, (k) => k)}`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+// Matches spellings that differ only in case and separators (data-dir, DATA_DIR, log.segment.bytes)
+// and Kafka names (log.roll.ms), so a near miss gets a hint.
+const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+function suggest(given: string, render: (k: ConfigKey) => string): string {
+  const wanted = squash(given);
+  const k = ALL_KEYS.find((c) => squash(c) === wanted || (spec(c).kafka !== undefined && squash(spec(c).kafka!) === wanted));
+  return k === undefined ? '' : ` (did you mean ${render(k)}?)`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Help and derived values.
+
+export function helpText(): string {
+  const lines = [
+    'Usage: strata-broker [--config FILE] [--name value ...]',
+    '',
+    'Every option can also be set as an environment variable or as a key in the YAML config file.',
+    'Precedence: flags > environment > config file > defaults.',
+    '',
+    `  ${CONFIG_FLAG} FILE`,
+    `      YAML file of settings. Env: ${CONFIG_ENV}`,
+  ];
+  for (const k of ALL_KEYS) {
+    const s = spec(k);
+    lines.push(`  ${flagName(k)} <${s.kind.expected}>`);
+    const dflt = s.kind.format(s.default) || '""';
+    lines.push(`      ${s.doc} Default: ${dflt}. Env: ${envName(k)}, YAML: ${k}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Broker-wide defaults of every partition log; topic overrides are resolved over these (log/topic-config.ts). */
+export function brokerLogDefaults(cfg: BrokerConfig): LogConfig {
+  return {
+    ...DEFAULT_LOG_CONFIG,
+    segmentBytes: cfg.logSegmentBytes,
+    segmentMs: cfg.logSegmentMs,
+    retentionMs: cfg.logRetentionMs,
+    retentionBytes: cfg.logRetentionBytes,
+    flushMessages: cfg.logFlushIntervalMessages,
+    // LogConfig expresses "never by time" as a huge interval, as Kafka's topic-level flush.ms does.
+    flushMs: cfg.logFlushIntervalMs < 0 ? Number.MAX_SAFE_INTEGER : cfg.logFlushIntervalMs,
+    indexIntervalBytes: cfg.logIndexIntervalBytes,
+    maxMessageBytes: cfg.messageMaxBytes,
+    messageTimestampType: cfg.logMessageTimestampType,
+    cleanupPolicy: { delete: cfg.logCleanupPolicy.includes('delete'), compact: cfg.logCleanupPolicy.includes('compact') },
+  };
+}

@@ -1,0 +1,43 @@
+// The shared part of AlterConfigs and IncrementalAlterConfigs: per resource, turn the request into a set of
+// topic config changes (string = set, null = back to default) and commit them through the controller.
+// Changes are applied to live logs as soon as they are committed (ReplicaManager.sync → updateConfig).
+import { ErrorCode, KafkaError } from '../protocol/errors';
+import type { TopicImage } from '../cluster/metadata-image';
+import type { BrokerServices } from '../services';
+import { ResourceType } from './config-entries';
+import { errorCodeOf, errorMessageOf } from './error-code';
+
+export interface ResourceResult {
+  errorCode: number;
+  errorMessage: string | null;
+  resourceType: number;
+  resourceName: string;
+}
+
+export async function alterResources<R extends { resourceType: number; resourceName: string }>(
+  resources: R[],
+  validateOnly: boolean,
+  s: BrokerServices,
+  changesFor: (resource: R, topic: TopicImage) => Record<string, string | null>,
+): Promise<ResourceResult[]> {
+  const out: ResourceResult[] = [];
+  for (const r of resources) {
+    const base = { errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName };
+    try {
+      if (r.resourceType === ResourceType.BROKER || r.resourceType === ResourceType.BROKER_LOGGER) {
+        throw new KafkaError(
+          ErrorCode.INVALID_CONFIG,
+          'Strata broker configs are static: set them in the config file, STRATA_* environment variables or flags.',
+        );
+      }
+      if (r.resourceType !== ResourceType.TOPIC) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`);
+      const topic = s.image.topicsByName.get(r.resourceName);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${r.resourceName}' does not exist.`);
+      await s.controller.alterTopicConfigs(topic.name, changesFor(r, topic), validateOnly);
+      out.push(base);
+    } catch (err) {
+      out.push({ ...base, errorCode: errorCodeOf(err, s.logger), errorMessage: errorMessageOf(err) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+// DeleteRecords (key 21), v0–2. Moves the log start offset forward (offset -1 = the high watermark) and
+// deletes whole segments below it; reads below the new start get OFFSET_OUT_OF_RANGE.
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode, KafkaError } from '../protocol/errors';
+import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../protocol/schema/types';
+import { defineHandler } from './handler';
+import { errorCodeOf } from './error-code';
+
+export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
+  apiKey: ApiKey.DeleteRecords,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle(req, ctx) {
+    const { replicas, logger } = ctx.services;
+    const topics = [];
+    for (const t of req.topics) {
+      const partitions = [];
+      for (const p of t.partitions) {
+        try {
+          const log = replicas.get(t.name, p.partitionIndex).log;
+          const target = p.offset === -1 ? log.highWatermark : p.offset;
+          if (target < 0 || target > log.highWatermark) {
+            throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${p.offset} is beyond the high watermark ${log.highWatermark}`);
+          }
+          const lowWatermark = target > log.logStartOffset ? await log.deleteRecordsBefore(target) : log.logStartOffset;
+          partitions.push({ partitionIndex: p.partitionIndex, lowWatermark, errorCode: 0 });
+        } catch (err) {
+          partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: errorCodeOf(err, logger) });
+        }
+      }
+      topics.push({ name: t.name, partitions });
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+});

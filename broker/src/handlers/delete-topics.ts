@@ -1,0 +1,46 @@
+// DeleteTopics (key 20), v0–6. By name (all versions) or by topic id (v6+). Data is removed from disk
+// once the removal is committed to the metadata log (ReplicaManager.sync).
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
+import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../protocol/schema/types';
+import { ZERO_UUID } from '../protocol/uuid';
+import { defineHandler } from './handler';
+import { errorCodeOf, errorMessageOf } from './error-code';
+
+type Result = DeleteTopicsResponse['responses'][number];
+
+export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
+  apiKey: ApiKey.DeleteTopics,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(req, ctx) {
+    const { image, controller, config, logger, metrics } = ctx.services;
+    const wanted = ctx.apiVersion >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    const responses: Result[] = [];
+    for (const w of wanted) {
+      const topic = w.name !== null && w.name !== '' ? image.topicsByName.get(w.name) : image.topicsById.get(w.topicId);
+      const base: Result = { name: w.name, topicId: w.topicId, errorCode: 0, errorMessage: null };
+      if (!topic) {
+        const byName = w.name !== null && w.name !== '';
+        responses.push({
+          ...base,
+          errorCode: byName ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID,
+          errorMessage: 'This server does not host this topic.',
+        });
+        continue;
+      }
+      if (!config.deleteTopicEnable) {
+        responses.push({ ...base, errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' });
+        continue;
+      }
+      try {
+        await controller.deleteTopic(topic.topicId);
+        metrics.removeTopic(topic.name);
+        responses.push({ ...base, name: topic.name, topicId: topic.topicId });
+      } catch (err) {
+        responses.push({ ...base, errorCode: errorCodeOf(err, logger), errorMessage: errorMessageOf(err) });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+});

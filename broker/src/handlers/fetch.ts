@@ -1,0 +1,137 @@
+// Fetch (key 1), v4–17 (v4 is the first that carries RecordBatch v2 with the last stable offset).
+// Returns whole stored batches as they are on disk (never decompressed), bounded by max_bytes per partition
+// and per response; the first partition with data may exceed those limits by one batch so a consumer
+// can always make progress (KIP-74). When less than min_bytes is available the request waits up to
+// max_wait_ms and is woken by appends (ReplicaManager.waitForAppends). Fetch sessions (KIP-227) are
+// declined: every response carries session id 0, so clients send full fetch requests. v13+ names topics by id.
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode, KafkaError } from '../protocol/errors';
+import type { FetchRequest, FetchResponse } from '../protocol/schema/types';
+import type { Partition } from '../cluster/partition';
+import type { BrokerServices } from '../services';
+import { defineHandler } from './handler';
+import { errorCodeOf } from './error-code';
+
+const EMPTY = Buffer.alloc(0);
+
+type TopicResponse = FetchResponse['responses'][number];
+type PartitionResponse = TopicResponse['partitions'][number];
+
+interface Wanted {
+  topic: string;
+  topicId: string;
+  partition: Partition | null;
+  errorCode: ErrorCode;
+  index: number;
+  fetchOffset: number;
+  maxBytes: number;
+  currentLeaderEpoch: number;
+}
+
+export default defineHandler<FetchRequest, FetchResponse>({
+  apiKey: ApiKey.Fetch,
+  minVersion: 4,
+  maxVersion: 17,
+  async handle(req, ctx) {
+    const s = ctx.services;
+    if (req.sessionId !== 0 || req.sessionEpoch > 0) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
+    }
+    const byId = ctx.apiVersion >= 13;
+    const wanted = resolve(req, byId, s);
+    let result = await readAll(wanted, req.maxBytes, s);
+    const maxWait = Math.max(0, req.maxWaitMs);
+    if (result.bytes < req.minBytes && maxWait > 0 && !result.anyError) {
+      const partitions = wanted.flatMap((w) => (w.partition ? [w.partition] : []));
+      await s.replicas.waitForAppends(partitions, req.minBytes - result.bytes, maxWait);
+      result = await readAll(wanted, req.maxBytes, s);
+    }
+    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: result.responses, nodeEndpoints: [] };
+  },
+});
+
+function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] {
+  const out: Wanted[] = [];
+  for (const t of req.topics) {
+    const topic = byId ? s.image.topicsById.get(t.topicId) : s.image.topicsByName.get(t.topic);
+    for (const p of t.partitions) {
+      const w: Wanted = {
+        topic: topic?.name ?? t.topic,
+        topicId: topic?.topicId ?? t.topicId,
+        partition: null,
+        errorCode: ErrorCode.NONE,
+        index: p.partition,
+        fetchOffset: p.fetchOffset,
+        maxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+      };
+      if (!topic) w.errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else {
+        try {
+          w.partition = s.replicas.getById(topic.topicId, p.partition);
+          checkLeaderEpoch(w.partition, p.currentLeaderEpoch);
+        } catch (err) {
+          w.partition = null;
+          w.errorCode = errorCodeOf(err, s.logger);
+        }
+      }
+      out.push(w);
+    }
+  }
+  return out;
+}
+
+/** KIP-320: a client that knows a newer epoch than ours is ahead of us; one with an older epoch is fenced. */
+function checkLeaderEpoch(p: Partition, clientEpoch: number): void {
+  if (clientEpoch < 0 || clientEpoch === p.leaderEpoch) return;
+  if (clientEpoch < p.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, 'leader epoch is older than the current one');
+  throw new KafkaError(ErrorCode.UNKNOWN_LEADER_EPOCH, 'leader epoch is newer than the current one');
+}
+
+async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices) {
+  const topics = new Map<string, TopicResponse>();
+  let remaining = maxBytes;
+  let bytes = 0;
+  let anyError = false;
+  for (const w of wanted) {
+    let topic = topics.get(w.topicId + w.topic);
+    if (!topic) {
+      topic = { topic: w.topic, topicId: w.topicId, partitions: [] };
+      topics.set(w.topicId + w.topic, topic);
+    }
+    const out: PartitionResponse = {
+      partitionIndex: w.index,
+      errorCode: w.errorCode,
+      highWatermark: -1,
+      lastStableOffset: -1,
+      logStartOffset: -1,
+      abortedTransactions: null,
+      preferredReadReplica: -1,
+      records: EMPTY,
+    };
+    topic.partitions.push(out);
+    const p = w.partition;
+    if (!p) {
+      anyError = true;
+      continue;
+    }
+    try {
+      const log = p.log;
+      out.highWatermark = log.highWatermark;
+      out.lastStableOffset = log.highWatermark;
+      out.logStartOffset = log.logStartOffset;
+      const limit = Math.min(w.maxBytes, remaining);
+      if (w.fetchOffset === log.highWatermark || limit <= 0 && bytes > 0) continue;
+      const read = await log.read(w.fetchOffset, Math.max(limit, 0), { minOneMessage: bytes === 0, isolationMaxOffset: log.highWatermark });
+      out.records = read.records;
+      const n = read.records.length;
+      bytes += n;
+      remaining -= n;
+      if (n > 0) s.metrics.topic(p.topic).bytesOut.inc(n);
+    } catch (err) {
+      out.errorCode = errorCodeOf(err, s.logger);
+      anyError = true;
+    }
+  }
+  return { responses: [...topics.values()], bytes, anyError };
+}

@@ -1,0 +1,25 @@
+// The contract of one Kafka API handler. Each file in handlers/ defines one API with the version range it
+// implements; ApiVersions is built from these declarations, so what we advertise is exactly what we serve.
+import type { ApiKey } from '../protocol/apis';
+import type { BrokerServices } from '../services';
+
+export interface RequestContext {
+  apiVersion: number;
+  correlationId: number;
+  clientId: string | null;
+  /** Remote address of the connection, for logs and (later) ACL host checks. */
+  remoteAddress: string;
+  services: BrokerServices;
+}
+
+export interface ApiHandler<Req = any, Res = any> {
+  apiKey: ApiKey;
+  minVersion: number;
+  maxVersion: number;
+  /** Returns the response body, or null when the request expects none (Produce with acks=0). */
+  handle(req: Req, ctx: RequestContext): Promise<Res | null> | Res | null;
+}
+
+export function defineHandler<Req, Res>(handler: ApiHandler<Req, Res>): ApiHandler<Req, Res> {
+  return handler;
+}

@@ -1,0 +1,25 @@
+// InitProducerId (key 22), v0–5, for idempotent producers (no transactional id): a fresh producer id from
+// ProducerIdManager with epoch 0. Transactional ids need the transaction coordinator (a later issue); until
+// then they get UNSUPPORTED_VERSION, which clients report as "transactions not supported by the broker".
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
+import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/schema/types';
+import { defineHandler } from './handler';
+import { errorCodeOf } from './error-code';
+
+export default defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
+  apiKey: ApiKey.InitProducerId,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(req, ctx) {
+    if (req.transactionalId !== null) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.UNSUPPORTED_VERSION, producerId: -1, producerEpoch: -1 };
+    }
+    try {
+      const producerId = await ctx.services.producerIds.nextId();
+      return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0 };
+    } catch (err) {
+      return { throttleTimeMs: 0, errorCode: errorCodeOf(err, ctx.services.logger), producerId: -1, producerEpoch: -1 };
+    }
+  },
+});

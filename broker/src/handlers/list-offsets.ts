@@ -1,0 +1,72 @@
+// ListOffsets (key 2), v0–10. Special timestamps: -2 earliest (log start), -1 latest (high watermark, or the
+// last stable offset for read_committed), -3 max timestamp (v7+, KIP-734), -4 earliest local (v8+),
+// -5 latest tiered (v9+; -1 while nothing is tiered). Any other value finds the first offset whose
+// timestamp is at least that value. v0 answers in the old list form.
+import { ApiKey } from '../protocol/apis';
+import type { ListOffsetsRequest, ListOffsetsResponse } from '../protocol/schema/types';
+import type { Partition } from '../cluster/partition';
+import { defineHandler } from './handler';
+import { errorCodeOf } from './error-code';
+
+const LATEST = -1;
+const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL = -4;
+const LATEST_TIERED = -5;
+
+interface Found {
+  offset: number;
+  timestamp: number;
+  leaderEpoch: number;
+}
+
+export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
+  apiKey: ApiKey.ListOffsets,
+  minVersion: 0,
+  maxVersion: 10,
+  async handle(req, ctx) {
+    const { replicas, logger } = ctx.services;
+    const topics = [];
+    for (const t of req.topics) {
+      const partitions = [];
+      for (const p of t.partitions) {
+        try {
+          const partition = replicas.get(t.name, p.partitionIndex);
+          const found = await lookup(partition, p.timestamp);
+          partitions.push({
+            partitionIndex: p.partitionIndex,
+            errorCode: 0,
+            oldStyleOffsets: found.offset >= 0 ? [found.offset] : [],
+            timestamp: found.timestamp,
+            offset: found.offset,
+            leaderEpoch: found.leaderEpoch,
+          });
+        } catch (err) {
+          partitions.push({ partitionIndex: p.partitionIndex, errorCode: errorCodeOf(err, logger), oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 });
+        }
+      }
+      topics.push({ name: t.name, partitions });
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+});
+
+async function lookup(p: Partition, timestamp: number): Promise<Found> {
+  const log = p.log;
+  const none = { offset: -1, timestamp: -1, leaderEpoch: -1 };
+  switch (timestamp) {
+    case EARLIEST:
+    case EARLIEST_LOCAL:
+      // Kafka reports the epoch of the batch at log start; with one leader since creation that is the current one.
+      return { offset: log.logStartOffset, timestamp: -1, leaderEpoch: p.leaderEpoch };
+    case LATEST:
+      return { offset: log.highWatermark, timestamp: -1, leaderEpoch: p.leaderEpoch };
+    case MAX_TIMESTAMP:
+      return log.maxTimestampOffset() ?? none;
+    case LATEST_TIERED:
+      return none;
+    default:
+      return (await log.offsetForTimestamp(timestamp)) ?? none;
+  }
+}
+

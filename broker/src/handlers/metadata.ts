@@ -1,0 +1,82 @@
+// Metadata (key 3), v0–12. Brokers, cluster id, controller id, and topics with ids, partitions, leaders and
+// leader epochs. Topics asked for by name that do not exist are created when auto.create.topics.enable is on
+// and the client allows it (v4+ flag; always allowed before v4), and returned ready in the same response.
+// v10+ may ask by topic id. A null topic list (v1+) or an empty one in v0 means all topics.
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
+import type { MetadataRequest, MetadataResponse } from '../protocol/schema/types';
+import { INTERNAL_TOPICS } from '../cluster/controller';
+import type { TopicImage } from '../cluster/metadata-image';
+import { ZERO_UUID } from '../protocol/uuid';
+import { defineHandler } from './handler';
+import { errorCodeOf } from './error-code';
+
+type TopicResponse = MetadataResponse['topics'][number];
+
+const NO_OPERATIONS = -2147483648;
+
+export default defineHandler<MetadataRequest, MetadataResponse>({
+  apiKey: ApiKey.Metadata,
+  minVersion: 0,
+  maxVersion: 12,
+  async handle(req, ctx) {
+    const { image, topics: creator, logger } = ctx.services;
+    const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
+    const topics: TopicResponse[] = [];
+    if (all) {
+      for (const t of image.topicsByName.values()) topics.push(describeTopic(t));
+    } else {
+      const allowCreate = creator.enabled && (ctx.apiVersion < 4 || req.allowAutoTopicCreation);
+      for (const wanted of req.topics!) {
+        if (wanted.name === null || wanted.name === '') {
+          const t = image.topicsById.get(wanted.topicId);
+          topics.push(t ? describeTopic(t) : missingTopic(null, wanted.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+          continue;
+        }
+        const existing = image.topicsByName.get(wanted.name);
+        if (existing) {
+          topics.push(describeTopic(existing));
+        } else if (!allowCreate) {
+          topics.push(missingTopic(wanted.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        } else {
+          try {
+            topics.push(describeTopic(await creator.autoCreate(wanted.name)));
+          } catch (err) {
+            topics.push(missingTopic(wanted.name, ZERO_UUID, errorCodeOf(err, logger)));
+          }
+        }
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [...image.brokers.values()].map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      clusterId: image.clusterId,
+      controllerId: ctx.services.nodeId,
+      topics,
+      clusterAuthorizedOperations: NO_OPERATIONS,
+    };
+  },
+});
+
+function describeTopic(t: TopicImage): TopicResponse {
+  return {
+    errorCode: 0,
+    name: t.name,
+    topicId: t.topicId,
+    isInternal: INTERNAL_TOPICS.has(t.name),
+    partitions: t.partitions.map((p) => ({
+      errorCode: 0,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: p.replicas,
+      isrNodes: p.isr,
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: NO_OPERATIONS,
+  };
+}
+
+function missingTopic(name: string | null, topicId: string, errorCode: ErrorCode): TopicResponse {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NO_OPERATIONS };
+}

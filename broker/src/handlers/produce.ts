@@ -1,0 +1,51 @@
+// Produce (key 0), v3–11 (v3 is the first with RecordBatch v2, the only format we store).
+// acks=0: no response; acks=1 and acks=-1: answered once the batches are written to the partition log
+// (with a single replica the ISR is just the leader; min.insync.replicas is still enforced for acks=-1).
+// Batches are validated (length, magic, CRC32C) and stored as they came, compressed or not.
+// All partitions are appended before the first await, so pipelined requests keep their order.
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
+import type { ProduceRequest, ProduceResponse } from '../protocol/schema/types';
+import { defineHandler } from './handler';
+import { errorCodeOf, errorMessageOf } from './error-code';
+
+type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
+
+export default defineHandler<ProduceRequest, ProduceResponse>({
+  apiKey: ApiKey.Produce,
+  minVersion: 3,
+  maxVersion: 11,
+  async handle(req, ctx) {
+    const { replicas, logger } = ctx.services;
+    const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
+    const topics = req.topicData.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitionData.map(async (p): Promise<PartitionResponse> => {
+        try {
+          if (!validAcks) return failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, not ${req.acks}`);
+          if (!p.records || (p.records as Buffer).length === 0) return failed(p.index, ErrorCode.CORRUPT_MESSAGE, 'empty records');
+          const r = await replicas.appendRecords(topic.name, p.index, p.records as Buffer, req.acks);
+          return {
+            index: p.index,
+            errorCode: 0,
+            baseOffset: r.baseOffset,
+            logAppendTimeMs: r.logAppendTime,
+            logStartOffset: r.logStartOffset,
+            recordErrors: [],
+            errorMessage: null,
+          };
+        } catch (err) {
+          return failed(p.index, errorCodeOf(err, logger), errorMessageOf(err));
+        }
+      }),
+    }));
+    const responses = [];
+    for (const t of topics) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
+    if (req.acks === 0) return null;
+    return { responses, throttleTimeMs: 0 };
+  },
+});
+
+function failed(index: number, errorCode: ErrorCode, errorMessage: string | null): PartitionResponse {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
+}

@@ -1,0 +1,239 @@
+// One log segment: the .log file with its offset and time indexes, and the in-memory state that goes with them.
+// State has two sides. The assignment side moves synchronously as append hands out offsets and file positions
+// (so index entries and roll decisions are exact); the committed side moves when the bytes are in the file,
+// and is all that readers, retention and ListOffsets see.
+import { promises as fsp, constants as fsc } from 'fs';
+import type { FileHandle } from 'fs/promises';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFile } from './file-names';
+import { OffsetIndex } from './offset-index';
+import { TimeIndex } from './time-index';
+import { ScannedBatch, readAt, scanBatchHeaders } from './batch-scanner';
+import { BATCH_OFFSETS_PREFIX, RecordBatchError, RecordErrorCode, decodeRecords, readBatchOffsets } from '../protocol/records';
+
+/** Read size when walking batch headers from an index entry to the wanted batch. */
+const LOCATE_CHUNK_BYTES = 8 * 1024;
+
+export interface SegmentRead {
+  records: Buffer;
+  /** Offset after the last returned batch (the requested offset when nothing was returned). */
+  nextOffset: number;
+}
+
+export interface TimestampMatch {
+  offset: number;
+  timestamp: number;
+  leaderEpoch: number;
+}
+
+/** What a segment's data says about itself, as found by recovery. */
+export interface SegmentSummary {
+  size: number;
+  nextOffset: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestamp: number;
+  firstBatchTimestamp: number;
+}
+
+export class Segment {
+  readonly file: string;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+
+  // Assignment side.
+  /** Bytes handed out to appends (written or in flight): the position of the next batch. */
+  assignedSize = 0;
+  /** Offset after the last assigned batch. */
+  nextOffset: number;
+  private maxTimestampSoFar = -1;
+  private offsetOfMaxTimestampSoFar: number;
+  private bytesSinceIndexEntry = 0;
+  /** maxTimestamp of the first batch: segment.ms counts from it. */
+  firstBatchTimestamp = -1;
+
+  // Committed side.
+  /** Bytes in the file. */
+  size = 0;
+  largestTimestamp = -1;
+  offsetOfLargestTimestamp: number;
+  lastModifiedMs: number;
+
+  private handle?: Promise<FileHandle>;
+  private closed = false;
+  private deleted = false;
+
+  constructor(
+    dir: string,
+    readonly baseOffset: number,
+    maxIndexBytes: number,
+    /** Creation time: segment.ms counts from it while the segment has no timestamps. */
+    readonly createdMs: number,
+  ) {
+    this.file = segmentFile(dir, baseOffset, LOG_SUFFIX);
+    this.offsetIndex = new OffsetIndex(segmentFile(dir, baseOffset, INDEX_SUFFIX), baseOffset, maxIndexBytes);
+    this.timeIndex = new TimeIndex(segmentFile(dir, baseOffset, TIME_INDEX_SUFFIX), baseOffset, maxIndexBytes);
+    this.nextOffset = this.offsetOfMaxTimestampSoFar = this.offsetOfLargestTimestamp = baseOffset;
+    this.lastModifiedMs = createdMs;
+  }
+
+  get isDeleted(): boolean {
+    return this.deleted;
+  }
+
+  /** Records a batch at the end of the segment and returns its position. Synchronous: offsets and positions are decided here. */
+  assign(baseOffset: number, lastOffset: number, maxTimestamp: number, size: number, indexIntervalBytes: number): number {
+    const position = this.assignedSize;
+    if (position === 0) this.firstBatchTimestamp = maxTimestamp;
+    if (maxTimestamp > this.maxTimestampSoFar) {
+      this.maxTimestampSoFar = maxTimestamp;
+      this.offsetOfMaxTimestampSoFar = lastOffset;
+    }
+    if (this.bytesSinceIndexEntry > indexIntervalBytes) {
+      this.offsetIndex.append(baseOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.assignedSize += size;
+    this.bytesSinceIndexEntry += size;
+    this.nextOffset = lastOffset + 1;
+    return position;
+  }
+
+  /** Bytes up to `size` are now in the file; `maxTimestamp` is the newest among them. */
+  commit(size: number, maxTimestamp: number, offsetOfMaxTimestamp: number, now: number): void {
+    this.size = size;
+    if (maxTimestamp > this.largestTimestamp) {
+      this.largestTimestamp = maxTimestamp;
+      this.offsetOfLargestTimestamp = offsetOfMaxTimestamp;
+    }
+    this.lastModifiedMs = now;
+  }
+
+  /** After a rebuild by assign(): everything assigned is in the file. */
+  commitAssigned(): void {
+    this.commit(this.assignedSize, this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar, this.lastModifiedMs);
+  }
+
+  /** No more appends: index the final max timestamp so it survives restarts (as Kafka does on roll). */
+  seal(): void {
+    this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+  }
+
+  /** Forgets everything derived from the data, before a rebuild by assign(). */
+  reset(): void {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.restore({ size: 0, nextOffset: this.baseOffset, maxTimestamp: -1, offsetOfMaxTimestamp: this.baseOffset, firstBatchTimestamp: -1 });
+  }
+
+  /** Sets both sides from what recovery found (indexes already loaded or rebuilt). */
+  restore(s: SegmentSummary): void {
+    this.assignedSize = this.size = s.size;
+    this.nextOffset = s.nextOffset;
+    this.maxTimestampSoFar = this.largestTimestamp = s.maxTimestamp;
+    this.offsetOfMaxTimestampSoFar = this.offsetOfLargestTimestamp = s.offsetOfMaxTimestamp;
+    this.firstBatchTimestamp = s.firstBatchTimestamp;
+    this.bytesSinceIndexEntry = s.size - this.offsetIndex.last().position;
+  }
+
+  // ---- File operations.
+
+  /** The .log file, created on first use (a rolled segment gets its file when its first batch is written). */
+  fileHandle(): Promise<FileHandle> {
+    if (this.closed) return Promise.reject(new Error(`segment ${this.file} is closed`));
+    this.handle ??= fsp.open(this.file, fsc.O_RDWR | fsc.O_CREAT, 0o644);
+    return this.handle;
+  }
+
+  async write(buffers: Buffer[], position: number, bytes: number): Promise<void> {
+    const fh = await this.fileHandle();
+    const { bytesWritten } = await fh.writev(buffers, position);
+    if (bytesWritten !== bytes) throw new Error(`short write to ${this.file}: ${bytesWritten} of ${bytes} bytes`);
+  }
+
+  async sync(): Promise<void> {
+    if (this.handle && !this.closed) await (await this.handle).sync();
+  }
+
+  async truncate(size: number): Promise<void> {
+    await (await this.fileHandle()).truncate(size);
+  }
+
+  async persistIndexes(): Promise<void> {
+    await this.offsetIndex.persist();
+    await this.timeIndex.persist();
+  }
+
+  /** Loads both index files; false if either is missing or does not fit a log of `fileSize` bytes below `nextOffsetBound`. */
+  async loadIndexes(fileSize: number, nextOffsetBound: number): Promise<boolean> {
+    const loaded = (await this.offsetIndex.load()) && (await this.timeIndex.load());
+    return loaded && this.offsetIndex.isConsistent(fileSize) && this.timeIndex.isConsistent(nextOffsetBound);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const handle = this.handle;
+    if (handle) await (await handle).close(); // waits for reads in flight
+  }
+
+  async delete(): Promise<void> {
+    this.deleted = true;
+    await this.close();
+    await Promise.all([fsp.rm(this.file, { force: true }), this.offsetIndex.delete(), this.timeIndex.delete()]);
+  }
+
+  // ---- Reads (committed data only).
+
+  /**
+   * Whole batches from the one containing `offset`, within `maxBytes` (or the first batch whatever its size when
+   * `minOneBatch`), ending before `maxOffset`. Null when the segment's data ends before `offset`.
+   */
+  async read(offset: number, maxBytes: number, minOneBatch: boolean, maxOffset: number): Promise<SegmentRead | null> {
+    const end = this.size;
+    const target = await this.locate(offset, end);
+    if (!target) return null;
+    let length = Math.min(maxBytes, end - target.position);
+    if (length < target.size) {
+      if (!minOneBatch) return { records: Buffer.alloc(0), nextOffset: offset };
+      length = target.size;
+    }
+    const data = await readAt(await this.fileHandle(), target.position, length);
+    let taken = 0;
+    let nextOffset = offset;
+    while (taken + BATCH_OFFSETS_PREFIX <= data.length) {
+      const b = readBatchOffsets(data, taken);
+      if (taken + b.size > data.length || b.lastOffset >= maxOffset) break;
+      taken += b.size;
+      nextOffset = b.lastOffset + 1;
+    }
+    return { records: data.subarray(0, taken), nextOffset };
+  }
+
+  /** First record at or after `minOffset` with timestamp >= `timestamp`, or null if this segment has none. */
+  async findTimestamp(timestamp: number, minOffset: number): Promise<TimestampMatch | null> {
+    const fromOffset = Math.max(this.timeIndex.lookup(timestamp).offset, minOffset);
+    const fh = await this.fileHandle();
+    for await (const b of scanBatchHeaders(fh, this.offsetIndex.lookup(fromOffset).position, this.size, LOCATE_CHUNK_BYTES)) {
+      const h = b.header;
+      if (h.maxTimestamp < timestamp || h.baseOffset + h.lastOffsetDelta < minOffset) continue;
+      try {
+        const batch = await readAt(fh, b.position, b.size);
+        const match = decodeRecords(batch).find((r) => r.timestamp >= timestamp && r.offset >= minOffset);
+        if (match) return { offset: match.offset, timestamp: match.timestamp, leaderEpoch: h.partitionLeaderEpoch };
+      } catch (err) {
+        // Compressed and no codec to open it: answer at batch granularity.
+        if (!(err instanceof RecordBatchError && err.code === RecordErrorCode.UNSUPPORTED_COMPRESSION_TYPE)) throw err;
+        return { offset: Math.max(h.baseOffset, minOffset), timestamp: h.maxTimestamp, leaderEpoch: h.partitionLeaderEpoch };
+      }
+    }
+    return null;
+  }
+
+  /** The first batch whose last offset is >= `offset`, walking headers from the nearest index entry. */
+  private async locate(offset: number, end: number): Promise<ScannedBatch | null> {
+    const start = this.offsetIndex.lookup(offset).position;
+    for await (const b of scanBatchHeaders(await this.fileHandle(), start, end, LOCATE_CHUNK_BYTES)) {
+      if (b.header.baseOffset + b.header.lastOffsetDelta >= offset) return b;
+    }
+    return null;
+  }
+}

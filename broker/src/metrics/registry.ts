@@ -1,0 +1,159 @@
+// The broker's Prometheus metrics, on a registry of its own so several brokers can live in one process
+// (tests). Hot-path counters are reached through cached labelled children; per-partition gauges are read
+// from a callback at scrape time instead of being updated on every append.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface PartitionStats {
+  topic: string;
+  partition: number;
+  sizeBytes: number;
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+export type PartitionSource = () => Iterable<PartitionStats>;
+
+/** Counters of one topic, already bound to its label. */
+export interface TopicMetrics {
+  readonly bytesIn: Counter.Internal;
+  readonly bytesOut: Counter.Internal;
+  readonly messagesIn: Counter.Internal;
+}
+
+interface ApiMetrics {
+  readonly requests: Counter.Internal;
+  readonly duration: Histogram.Internal<'api'>;
+}
+
+// 0.1 ms to 10 s: a local produce takes well under a millisecond, a long-polling fetch up to seconds.
+const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Kafka's name for an error without a more specific code. */
+const UNSPECIFIED_ERROR = 'UNKNOWN_SERVER_ERROR';
+
+export class BrokerMetrics {
+  readonly registry = new Registry();
+
+  private readonly bytesIn = this.counter('strata_bytes_in_total', 'Bytes of record batches appended, by topic.', ['topic']);
+  private readonly bytesOut = this.counter('strata_bytes_out_total', 'Bytes of record batches sent to fetchers, by topic.', ['topic']);
+  private readonly messagesIn = this.counter('strata_messages_in_total', 'Records appended, by topic.', ['topic']);
+  private readonly requests = this.counter('strata_requests_total', 'Requests handled, by API.', ['api']);
+  private readonly requestErrors = this.counter('strata_request_errors_total', 'Requests that failed, by API and Kafka error name.', ['api', 'error']);
+  private readonly requestDuration = new Histogram({
+    name: 'strata_request_duration_seconds',
+    help: 'Time from reading a request to sending its response, by API.',
+    labelNames: ['api'],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly connections = new Gauge({ name: 'strata_connections', help: 'Open client connections.', registers: [this.registry] });
+  private readonly connectionsTotal = this.counter('strata_connections_total', 'Client connections accepted.', []);
+  private readonly connectionErrors = this.counter('strata_connection_errors_total', 'Connections closed because of an error, by reason.', ['reason']);
+
+  private readonly topics = new Map<string, TopicMetrics>();
+  private readonly apis = new Map<string, ApiMetrics>();
+  private partitionSource: PartitionSource = () => [];
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    // Process and Node.js runtime metrics keep their standard names (process_*, nodejs_*) that dashboards expect.
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.partitionGauge('strata_log_size_bytes', 'Bytes of the local log, by partition.', (p) => p.sizeBytes);
+    this.partitionGauge('strata_log_start_offset', 'First offset of the log, by partition.', (p) => p.logStartOffset);
+    this.partitionGauge('strata_log_end_offset', 'Offset the next appended record will get, by partition.', (p) => p.logEndOffset);
+    const source = () => this.partitionSource();
+    new Gauge({
+      name: 'strata_partitions',
+      help: 'Partitions hosted by this broker.',
+      registers: [this.registry],
+      collect() {
+        let n = 0;
+        for (const _ of source()) n++;
+        this.set(n);
+      },
+    });
+  }
+
+  /** The counters of one topic, cached so the produce/fetch path does no label lookups. */
+  topic(name: string): TopicMetrics {
+    let t = this.topics.get(name);
+    if (!t) {
+      t = { bytesIn: this.bytesIn.labels(name), bytesOut: this.bytesOut.labels(name), messagesIn: this.messagesIn.labels(name) };
+      this.topics.set(name, t);
+    }
+    return t;
+  }
+
+  /** Drops a deleted topic's series (partition gauges drop out by themselves at the next scrape). */
+  removeTopic(name: string): void {
+    this.topics.delete(name);
+    for (const c of [this.bytesIn, this.bytesOut, this.messagesIn]) c.remove(name);
+  }
+
+  /** Where per-partition gauges are read from at scrape time. */
+  setPartitionSource(source: PartitionSource): void {
+    this.partitionSource = source;
+  }
+
+  /**
+   * Counts one request and its duration. `error` is a Kafka error name for a failed request, or true for
+   * a failure without one.
+   */
+  observeRequest(api: string, seconds: number, error?: string | boolean): void {
+    let a = this.apis.get(api);
+    if (!a) {
+      a = { requests: this.requests.labels(api), duration: this.requestDuration.labels(api) };
+      this.apis.set(api, a);
+    }
+    a.requests.inc();
+    a.duration.observe(seconds);
+    if (error) this.requestErrors.labels(api, error === true ? UNSPECIFIED_ERROR : error).inc();
+  }
+
+  connectionOpened(): void {
+    this.connections.inc();
+    this.connectionsTotal.inc();
+  }
+
+  /** `reason` is null for an orderly close, else why the broker (or the socket) ended the connection. */
+  connectionClosed(reason: string | null): void {
+    this.connections.dec();
+    if (reason !== null) this.connectionErrors.labels(reasonLabel(reason)).inc();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text of every metric. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private partitionGauge(name: string, help: string, value: (p: PartitionStats) => number): void {
+    const source = () => this.partitionSource();
+    new Gauge({
+      name,
+      help,
+      labelNames: ['topic', 'partition'],
+      registers: [this.registry],
+      // Rebuilt from scratch each scrape, so partitions that moved away or were deleted disappear.
+      collect() {
+        this.reset();
+        for (const p of source()) this.labels(p.topic, String(p.partition)).set(value(p));
+      },
+    });
+  }
+}
+
+/**
+ * Close reasons are free text with numbers and names in them; a label must come from a small set, so only
+ * the first two words are kept ("socket error: ECONNRESET" → "socket_error").
+ */
+function reasonLabel(reason: string): string {
+  const words = reason.toLowerCase().match(/[a-z]+/g) ?? [];
+  return words.slice(0, 2).join('_') || 'unknown';
+}

@@ -1,0 +1,442 @@
+// RecordBatch v2 (magic 2). The broker treats batches as opaque except for the 61-byte header:
+// it validates length and CRC32C, reads counts/timestamps/producer fields, and rewrites
+// baseOffset and partitionLeaderEpoch in place (both lie outside the CRC). Encoding and decoding
+// of the records themselves exist for tests, benches and internal topics.
+import { crc32c } from '@node-rs/crc32';
+
+// Header layout (byte offsets from the start of a batch).
+const BASE_OFFSET = 0;
+const BATCH_LENGTH = 8;
+const PARTITION_LEADER_EPOCH = 12;
+const MAGIC = 16;
+const CRC = 17;
+const ATTRIBUTES = 21;
+const LAST_OFFSET_DELTA = 23;
+const BASE_TIMESTAMP = 27;
+const MAX_TIMESTAMP = 35;
+const PRODUCER_ID = 43;
+const PRODUCER_EPOCH = 51;
+const BASE_SEQUENCE = 53;
+const RECORD_COUNT = 57;
+
+/** Size of the fixed batch header; records start here. */
+export const RECORD_BATCH_HEADER_SIZE = 61;
+/** baseOffset + batchLength: bytes not counted by batchLength. */
+export const LOG_OVERHEAD = 12;
+/** Bytes needed to know a batch's offsets and size (up to and including lastOffsetDelta). */
+export const BATCH_OFFSETS_PREFIX = LAST_OFFSET_DELTA + 4;
+export const CURRENT_MAGIC = 2;
+export const NO_PRODUCER_ID = -1;
+export const NO_PARTITION_LEADER_EPOCH = -1;
+
+const COMPRESSION_MASK = 0x07;
+const TIMESTAMP_TYPE_BIT = 0x08;
+const TRANSACTIONAL_BIT = 0x10;
+const CONTROL_BIT = 0x20;
+
+export const Compression = { NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4 } as const;
+export type CompressionType = (typeof Compression)[keyof typeof Compression];
+
+export type RecordTimestampType = 'CreateTime' | 'LogAppendTime';
+
+/** Kafka error codes raised by batch validation (numbers as on the wire). */
+export const RecordErrorCode = {
+  CORRUPT_MESSAGE: 2,
+  MESSAGE_TOO_LARGE: 10,
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
+  INVALID_RECORD: 87,
+} as const;
+
+export class RecordBatchError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RecordBatchError';
+  }
+}
+
+export interface BatchHeader {
+  baseOffset: number;
+  batchLength: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  attributes: number;
+  compression: number;
+  timestampType: RecordTimestampType;
+  isTransactional: boolean;
+  isControl: boolean;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+// int64 fields as JS numbers: exact for |v| < 2^53, which covers offsets, timestamps and producer ids.
+function readInt64(buf: Buffer, pos: number): number {
+  return buf.readInt32BE(pos) * 4294967296 + buf.readUInt32BE(pos + 4);
+}
+
+function writeInt64(buf: Buffer, pos: number, value: number): void {
+  const hi = Math.floor(value / 4294967296);
+  buf.writeInt32BE(hi, pos);
+  buf.writeUInt32BE(value - hi * 4294967296, pos + 4);
+}
+
+/** Parses the 61-byte header of the batch at `pos` (the caller guarantees the bytes are present). */
+export function readBatchHeader(buf: Buffer, pos: number): BatchHeader {
+  const attributes = buf.readInt16BE(pos + ATTRIBUTES);
+  return {
+    baseOffset: readInt64(buf, pos + BASE_OFFSET),
+    batchLength: buf.readInt32BE(pos + BATCH_LENGTH),
+    partitionLeaderEpoch: buf.readInt32BE(pos + PARTITION_LEADER_EPOCH),
+    magic: buf.readInt8(pos + MAGIC),
+    crc: buf.readUInt32BE(pos + CRC),
+    attributes,
+    compression: attributes & COMPRESSION_MASK,
+    timestampType: attributes & TIMESTAMP_TYPE_BIT ? 'LogAppendTime' : 'CreateTime',
+    isTransactional: (attributes & TRANSACTIONAL_BIT) !== 0,
+    isControl: (attributes & CONTROL_BIT) !== 0,
+    lastOffsetDelta: buf.readInt32BE(pos + LAST_OFFSET_DELTA),
+    baseTimestamp: readInt64(buf, pos + BASE_TIMESTAMP),
+    maxTimestamp: readInt64(buf, pos + MAX_TIMESTAMP),
+    producerId: readInt64(buf, pos + PRODUCER_ID),
+    producerEpoch: buf.readInt16BE(pos + PRODUCER_EPOCH),
+    baseSequence: buf.readInt32BE(pos + BASE_SEQUENCE),
+    recordCount: buf.readInt32BE(pos + RECORD_COUNT),
+  };
+}
+
+/** Offsets and size of the batch at `pos` from its first 27 bytes: enough to walk a log without parsing headers. */
+export function readBatchOffsets(buf: Buffer, pos: number): { baseOffset: number; lastOffset: number; size: number } {
+  const baseOffset = readInt64(buf, pos + BASE_OFFSET);
+  return {
+    baseOffset,
+    lastOffset: baseOffset + buf.readInt32BE(pos + LAST_OFFSET_DELTA),
+    size: buf.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD,
+  };
+}
+
+/** The CRC32C of a batch as it should be: over the bytes from `attributes` to the end. */
+export function computeBatchCrc(buf: Buffer, pos: number, size: number): number {
+  return crc32c(buf.subarray(pos + ATTRIBUTES, pos + size));
+}
+
+export interface ValidatedBatch {
+  /** Byte position of the batch in the validated buffer. */
+  position: number;
+  /** Total size in bytes (batchLength + 12). */
+  size: number;
+  header: BatchHeader;
+}
+
+export interface ValidatedBatches {
+  batches: ValidatedBatch[];
+  recordCount: number;
+  bytes: number;
+  /** Largest maxTimestamp over the batches (-1 if none carries a timestamp). */
+  maxTimestamp: number;
+}
+
+/**
+ * Checks one batch at `pos` of `buf` (framing, magic, CRC, record count) and returns its header and size.
+ * `end` bounds the bytes that belong to the payload. Throws RecordBatchError.
+ */
+export function validateBatch(buf: Buffer, pos: number, end: number, maxBatchBytes = Infinity): ValidatedBatch {
+  const remaining = end - pos;
+  if (remaining < LOG_OVERHEAD) throw corrupt(`${remaining} trailing bytes at position ${pos} do not form a batch`);
+  const size = buf.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD;
+  if (remaining > MAGIC) {
+    const magic = buf.readInt8(pos + MAGIC);
+    if (magic >= 0 && magic < CURRENT_MAGIC) {
+      throw new RecordBatchError(RecordErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `message format v${magic} is not supported, only v2`);
+    }
+    if (magic !== CURRENT_MAGIC) throw corrupt(`invalid magic ${magic} at position ${pos}`);
+  }
+  if (size < RECORD_BATCH_HEADER_SIZE) throw corrupt(`batch size ${size} at position ${pos} is smaller than the header`);
+  if (size > remaining) throw corrupt(`batch at position ${pos} declares ${size} bytes but only ${remaining} are present`);
+  if (size > maxBatchBytes) {
+    throw new RecordBatchError(RecordErrorCode.MESSAGE_TOO_LARGE, `batch of ${size} bytes exceeds the maximum of ${maxBatchBytes}`);
+  }
+  const header = readBatchHeader(buf, pos);
+  if (computeBatchCrc(buf, pos, size) !== header.crc) throw corrupt(`CRC mismatch in batch at position ${pos}`);
+  if (header.recordCount < 1) {
+    throw new RecordBatchError(RecordErrorCode.INVALID_RECORD, `batch at position ${pos} has record count ${header.recordCount}`);
+  }
+  if (header.lastOffsetDelta !== header.recordCount - 1) {
+    throw new RecordBatchError(
+      RecordErrorCode.INVALID_RECORD,
+      `batch at position ${pos} has lastOffsetDelta ${header.lastOffsetDelta} for ${header.recordCount} records`,
+    );
+  }
+  return { position: pos, size, header };
+}
+
+/** Validates every batch of a produce payload; the batches must exactly fill the buffer. Throws RecordBatchError. */
+export function validateBatches(records: Buffer, maxBatchBytes = Infinity): ValidatedBatches {
+  const batches: ValidatedBatch[] = [];
+  let recordCount = 0;
+  let maxTimestamp = -1;
+  let pos = 0;
+  while (pos < records.length) {
+    const batch = validateBatch(records, pos, records.length, maxBatchBytes);
+    batches.push(batch);
+    recordCount += batch.header.recordCount;
+    if (batch.header.maxTimestamp > maxTimestamp) maxTimestamp = batch.header.maxTimestamp;
+    pos += batch.size;
+  }
+  return { batches, recordCount, bytes: records.length, maxTimestamp };
+}
+
+function corrupt(message: string): RecordBatchError {
+  return new RecordBatchError(RecordErrorCode.CORRUPT_MESSAGE, message);
+}
+
+export function setBaseOffset(buf: Buffer, pos: number, offset: number): void {
+  writeInt64(buf, pos + BASE_OFFSET, offset);
+}
+
+export function setPartitionLeaderEpoch(buf: Buffer, pos: number, epoch: number): void {
+  buf.writeInt32BE(epoch, pos + PARTITION_LEADER_EPOCH);
+}
+
+/** Stamps the batch with the broker's time (message.timestamp.type=LogAppendTime); these bits are under the CRC. */
+export function setLogAppendTime(buf: Buffer, pos: number, timestamp: number): void {
+  const size = buf.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD;
+  buf.writeInt16BE(buf.readInt16BE(pos + ATTRIBUTES) | TIMESTAMP_TYPE_BIT, pos + ATTRIBUTES);
+  writeInt64(buf, pos + MAX_TIMESTAMP, timestamp);
+  buf.writeUInt32BE(computeBatchCrc(buf, pos, size), pos + CRC);
+}
+
+// ---- Compression: codecs are plugged in by whoever needs them (compaction); the broker never needs one.
+
+export interface CompressionCodec {
+  compress(data: Buffer): Buffer;
+  decompress(data: Buffer): Buffer;
+}
+
+const codecs = new Map<number, CompressionCodec>();
+
+export function registerCompressionCodec(type: CompressionType, codec: CompressionCodec): void {
+  codecs.set(type, codec);
+}
+
+function codecFor(type: number): CompressionCodec {
+  const codec = codecs.get(type);
+  if (!codec) throw new RecordBatchError(RecordErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `no codec registered for compression type ${type}`);
+  return codec;
+}
+
+// ---- Varints (zigzag), as in the Kafka protocol guide. Arithmetic rather than bit operations so that
+// 64-bit values (timestamp deltas) up to 2^53 stay exact.
+
+function zigzag(value: number): number {
+  return value >= 0 ? value * 2 : -value * 2 - 1;
+}
+
+function varintSize(value: number): number {
+  let v = zigzag(value);
+  let size = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(buf: Buffer, pos: number, value: number): number {
+  let v = zigzag(value);
+  while (v >= 128) {
+    buf[pos++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+class VarintReader {
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+  ) {}
+
+  varint(): number {
+    let raw = 0;
+    let scale = 1;
+    for (;;) {
+      if (this.pos >= this.buf.length) throw corrupt('varint runs past the end of the records');
+      const byte = this.buf[this.pos++];
+      raw += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+      scale *= 128;
+      if (scale > 2 ** 63) throw corrupt('varint is too long');
+    }
+    return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+  }
+
+  bytes(): Buffer | null {
+    const length = this.varint();
+    if (length < 0) return null;
+    if (this.pos + length > this.buf.length) throw corrupt('record field runs past the end of the records');
+    const out = this.buf.subarray(this.pos, this.pos + length);
+    this.pos += length;
+    return out;
+  }
+}
+
+// ---- Building and decoding batches.
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export interface RecordInput {
+  key?: Buffer | null;
+  value: Buffer | null;
+  headers?: RecordHeader[];
+  /** Milliseconds after the batch timestamp (default 0). */
+  timestampDelta?: number;
+}
+
+export interface BuildBatchOptions {
+  baseOffset?: number;
+  partitionLeaderEpoch?: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  /** Timestamp of the first record (default Date.now()). */
+  timestamp?: number;
+  isTransactional?: boolean;
+  isControl?: boolean;
+  compression?: CompressionType;
+  records: RecordInput[];
+}
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+function bytesFieldSize(b: Buffer | null | undefined): number {
+  return b == null ? varintSize(-1) : varintSize(b.length) + b.length;
+}
+
+function writeBytesField(buf: Buffer, pos: number, b: Buffer | null | undefined): number {
+  if (b == null) return writeVarint(buf, pos, -1);
+  pos = writeVarint(buf, pos, b.length);
+  return pos + b.copy(buf, pos);
+}
+
+function recordBodySize(r: RecordInput, offsetDelta: number): number {
+  let size = 1 + varintSize(r.timestampDelta ?? 0) + varintSize(offsetDelta) + bytesFieldSize(r.key) + bytesFieldSize(r.value);
+  const headers = r.headers ?? [];
+  size += varintSize(headers.length);
+  for (const h of headers) size += bytesFieldSize(Buffer.from(h.key, 'utf8')) + bytesFieldSize(h.value);
+  return size;
+}
+
+function encodeRecords(records: RecordInput[]): Buffer {
+  const bodySizes = records.map((r, i) => recordBodySize(r, i));
+  const total = bodySizes.reduce((sum, s) => sum + varintSize(s) + s, 0);
+  const buf = Buffer.alloc(total);
+  let pos = 0;
+  records.forEach((r, i) => {
+    pos = writeVarint(buf, pos, bodySizes[i]);
+    buf[pos++] = 0; // record attributes: unused
+    pos = writeVarint(buf, pos, r.timestampDelta ?? 0);
+    pos = writeVarint(buf, pos, i);
+    pos = writeBytesField(buf, pos, r.key);
+    pos = writeBytesField(buf, pos, r.value);
+    const headers = r.headers ?? [];
+    pos = writeVarint(buf, pos, headers.length);
+    for (const h of headers) {
+      pos = writeBytesField(buf, pos, Buffer.from(h.key, 'utf8'));
+      pos = writeBytesField(buf, pos, h.value);
+    }
+  });
+  return buf;
+}
+
+/** Encodes one v2 batch with a valid CRC. */
+export function buildRecordBatch(opts: BuildBatchOptions): Buffer {
+  if (opts.records.length === 0) throw new RangeError('a record batch needs at least one record');
+  const compression = opts.compression ?? Compression.NONE;
+  const encoded = encodeRecords(opts.records);
+  const body = compression === Compression.NONE ? encoded : codecFor(compression).compress(encoded);
+  const baseTimestamp = opts.timestamp ?? Date.now();
+  const maxDelta = opts.records.reduce((max, r) => Math.max(max, r.timestampDelta ?? 0), -Infinity);
+  const size = RECORD_BATCH_HEADER_SIZE + body.length;
+  const attributes = compression | (opts.isTransactional ? TRANSACTIONAL_BIT : 0) | (opts.isControl ? CONTROL_BIT : 0);
+
+  const buf = Buffer.alloc(size);
+  writeInt64(buf, BASE_OFFSET, opts.baseOffset ?? 0);
+  buf.writeInt32BE(size - LOG_OVERHEAD, BATCH_LENGTH);
+  buf.writeInt32BE(opts.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, PARTITION_LEADER_EPOCH);
+  buf.writeInt8(CURRENT_MAGIC, MAGIC);
+  buf.writeInt16BE(attributes, ATTRIBUTES);
+  buf.writeInt32BE(opts.records.length - 1, LAST_OFFSET_DELTA);
+  writeInt64(buf, BASE_TIMESTAMP, baseTimestamp);
+  writeInt64(buf, MAX_TIMESTAMP, baseTimestamp + maxDelta);
+  writeInt64(buf, PRODUCER_ID, opts.producerId ?? NO_PRODUCER_ID);
+  buf.writeInt16BE(opts.producerEpoch ?? -1, PRODUCER_EPOCH);
+  buf.writeInt32BE(opts.baseSequence ?? -1, BASE_SEQUENCE);
+  buf.writeInt32BE(opts.records.length, RECORD_COUNT);
+  body.copy(buf, RECORD_BATCH_HEADER_SIZE);
+  buf.writeUInt32BE(computeBatchCrc(buf, 0, size), CRC);
+  return buf;
+}
+
+/**
+ * Decodes the records of every batch in `buf` (a batch, or a fetch's records field of whole batches).
+ * Compressed batches need a registered codec. Keys and values are views into the (decompressed) bytes.
+ */
+export function decodeRecords(buf: Buffer): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const header = readBatchHeader(buf, pos);
+    const size = header.batchLength + LOG_OVERHEAD;
+    if (pos + size > buf.length) throw corrupt(`batch at position ${pos} is truncated`);
+    const raw = buf.subarray(pos + RECORD_BATCH_HEADER_SIZE, pos + size);
+    const body = header.compression === Compression.NONE ? raw : codecFor(header.compression).decompress(raw);
+    const reader = new VarintReader(body, 0);
+    for (let i = 0; i < header.recordCount; i++) out.push(decodeRecord(reader, header));
+    pos += size;
+  }
+  return out;
+}
+
+function decodeRecord(reader: VarintReader, header: BatchHeader): DecodedRecord {
+  const length = reader.varint();
+  const end = reader.pos + length;
+  reader.pos++; // record attributes: unused
+  const timestampDelta = reader.varint();
+  const offsetDelta = reader.varint();
+  const key = reader.bytes();
+  const value = reader.bytes();
+  const headerCount = reader.varint();
+  const headers: RecordHeader[] = [];
+  for (let i = 0; i < headerCount; i++) {
+    const hKey = reader.bytes();
+    headers.push({ key: hKey ? hKey.toString('utf8') : '', value: reader.bytes() });
+  }
+  if (reader.pos !== end) throw corrupt(`record length ${length} does not match its fields`);
+  return {
+    offset: header.baseOffset + offsetDelta,
+    // With LogAppendTime every record carries the broker's time, stored once as maxTimestamp.
+    timestamp: header.timestampType === 'LogAppendTime' ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
+    key,
+    value,
+    headers,
+  };
+}

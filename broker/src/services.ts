@@ -1,0 +1,25 @@
+// What request handlers may use. Handlers hold no storage or metadata logic of their own: they translate
+// Kafka requests into calls on these services and their results back into responses.
+import type { BrokerConfig } from './config';
+import type { Logger } from './logger';
+import type { BrokerMetrics } from './metrics/registry';
+import type { MetadataImage } from './cluster/metadata-image';
+import type { Controller } from './cluster/controller';
+import type { ReplicaManager } from './cluster/replica-manager';
+import type { TopicCreator } from './cluster/topic-creator';
+import type { ProducerIdManager } from './coordinator/producer-id-manager';
+import type { ApiHandler } from './handlers/handler';
+
+export interface BrokerServices {
+  readonly config: BrokerConfig;
+  readonly nodeId: number;
+  readonly image: MetadataImage;
+  readonly controller: Controller;
+  readonly replicas: ReplicaManager;
+  readonly topics: TopicCreator;
+  readonly producerIds: ProducerIdManager;
+  readonly metrics: BrokerMetrics;
+  readonly logger: Logger;
+  /** Every API handler, by api key (ApiVersions answers from this). */
+  readonly handlers: ReadonlyMap<number, ApiHandler>;
+}

@@ -1,0 +1,146 @@
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LocalObjectStore } from '../../src/tier/local-object-store';
+import { runObjectStoreConformance } from './object-store-conformance';
+
+const roots = new Map<LocalObjectStore, string>();
+
+runObjectStoreConformance(
+  'LocalObjectStore',
+  async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-los-'));
+    const store = new LocalObjectStore(root);
+    roots.set(store, root);
+    return store;
+  },
+  async (store) => {
+    await fs.rm(roots.get(store as LocalObjectStore)!, { recursive: true, force: true });
+    roots.delete(store as LocalObjectStore);
+  },
+);
+
+describe('LocalObjectStore', () => {
+  let root: string;
+  let store: LocalObjectStore;
+
+  beforeEach(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-los-'));
+    store = new LocalObjectStore(root);
+  });
+  afterEach(() => fs.rm(root, { recursive: true, force: true }));
+
+  it('stores key a/b/c as the file <root>/a/b/c', async () => {
+    await store.put('a/b/c', Buffer.from('hello'));
+    assert.equal(await fs.readFile(path.join(root, 'a', 'b', 'c'), 'utf8'), 'hello');
+  });
+
+  it('uses the MD5 of the content as etag, like S3 single-part uploads', async () => {
+    const { etag } = await store.put('k', Buffer.from('content'));
+    assert.equal(etag, createHash('md5').update('content').digest('hex'));
+  });
+
+  for (const [key, problem] of [
+    ['', 'empty key'],
+    ['/etc/passwd', 'absolute path'],
+    ['a//b', 'empty path segment'],
+    ['a/', 'empty path segment'],
+    ['../escape', '"." or ".." segment'],
+    ['a/../../escape', '"." or ".." segment'],
+    ['a/./b', '"." or ".." segment'],
+    ['.tmp/x', '".tmp" is reserved'],
+    ['a\0b', 'NUL character'],
+  ]) {
+    it(`rejects key ${JSON.stringify(key)} (${problem})`, async () => {
+      const message = `invalid object key ${JSON.stringify(key)}: ${problem}`;
+      await assert.rejects(store.put(key, Buffer.from('x')), { message });
+      await assert.rejects(store.get(key), { message });
+      await assert.rejects(store.putIfAbsent(key, Buffer.from('x')), { message });
+      await assert.rejects(store.delete(['ok', key]), { message });
+    });
+  }
+
+  it('leaves no temp files behind, whether a conditional write wins or loses', async () => {
+    await store.put('x', Buffer.from('1'));
+    await Promise.all([store.putIfAbsent('y', Buffer.from('a')), store.putIfAbsent('y', Buffer.from('b'))]);
+    await store.putIfMatch('x', Buffer.from('2'), 'stale');
+    assert.deepEqual(await fs.readdir(path.join(root, '.tmp')), []);
+    assert.deepEqual(await store.list(''), ['x', 'y']);
+  });
+
+  it('removes directories emptied by delete but keeps the root', async () => {
+    await store.put('t/0/seg', Buffer.from('x'));
+    await store.put('t/1/seg', Buffer.from('x'));
+    await store.delete(['t/0/seg']);
+    assert.deepEqual((await fs.readdir(path.join(root, 't'))).sort(), ['1']);
+    await store.delete(['t/1/seg']);
+    assert.deepEqual((await fs.readdir(root)).filter((n) => n !== '.tmp'), []);
+  });
+
+  it('survives deletes racing with writes into the same directory', async () => {
+    const rounds = Array.from({ length: 50 }, async (_, i) => {
+      await store.put(`dir/a${i}`, Buffer.from('x'));
+      await Promise.all([store.delete([`dir/a${i}`]), store.put(`dir/b${i}`, Buffer.from('y'))]);
+    });
+    await Promise.all(rounds);
+    assert.equal((await store.list('dir/')).length, 50);
+  });
+
+  it('serializes conditional writes across store instances over the same directory', async () => {
+    const other = new LocalObjectStore(root);
+    const { etag } = await store.put('lease', Buffer.from('0'));
+    const results = await Promise.all([
+      store.putIfMatch('lease', Buffer.from('a'), etag),
+      other.putIfMatch('lease', Buffer.from('b'), etag),
+      store.putIfMatch('lease', Buffer.from('c'), etag),
+      other.putIfMatch('lease', Buffer.from('d'), etag),
+    ]);
+    assert.equal(results.filter((r) => r !== null).length, 1);
+  });
+
+  it('has exactly one putIfAbsent winner among processes (hard links, not the in-process lock)', async () => {
+    const modulePath = require.resolve('../../src/tier/local-object-store');
+    const script = `new (require(${JSON.stringify(modulePath)}).LocalObjectStore)(process.argv[1])
+      .putIfAbsent('metadata/log/00000000000000000000', Buffer.from(String(process.pid)))
+      .then((r) => process.stdout.write(r ? 'won' : 'lost'))`;
+    const run = () =>
+      new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['-e', script, root], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      );
+    const outcomes = await Promise.all(Array.from({ length: 6 }, run));
+    assert.deepEqual(outcomes.filter((o) => o === 'won').length, 1, outcomes.join(','));
+    assert.deepEqual(outcomes.filter((o) => o === 'lost').length, 5);
+  });
+
+  it('never shows a reader half of an object being replaced', async () => {
+    const a = Buffer.alloc(1 << 20, 'a');
+    const b = Buffer.alloc(1 << 20, 'b');
+    await store.put('big', a);
+    const writes = Array.from({ length: 10 }, (_, i) => store.put('big', i % 2 ? a : b));
+    const reads = Array.from({ length: 30 }, () => store.get('big'));
+    for (const body of await Promise.all(reads)) {
+      assert.equal(body.length, a.length);
+      assert.ok(body.equals(a) || body.equals(b), 'read a mix of two versions');
+    }
+    await Promise.all(writes);
+  });
+
+  it('treats a key that is a directory of other keys as missing', async () => {
+    await store.put('parent/child', Buffer.from('x'));
+    assert.equal(await store.head('parent'), null);
+    await assert.rejects(store.get('parent'), { name: 'ObjectNotFoundError' });
+    await store.delete(['parent']);
+    assert.deepEqual(await store.list(''), ['parent/child']);
+  });
+
+  it('works on a root directory that does not exist yet', async () => {
+    const fresh = new LocalObjectStore(path.join(root, 'not', 'yet'));
+    assert.deepEqual(await fresh.list(''), []);
+    assert.equal(await fresh.head('k'), null);
+    await fresh.put('k', Buffer.from('v'));
+    assert.deepEqual(await fresh.list(''), ['k']);
+  });
+});
