@@ -85,7 +85,7 @@ export function enumKind<const V extends string>(values: readonly V[]): ValueKin
 }
 
 /** A non-empty list drawn from `values`, written "a,b" (or a YAML sequence); duplicates collapse. */
-export function listKind<const V extends string>(values: readonly V[]): ValueKind<V[]> {
+export function listKind<const V extends string>(values: readonly V[]): ValueKind<readonly V[]> {
   return {
     expected: `a comma-separated list of: ${values.join(', ')}`,
     configType: 'LIST',
@@ -279,7 +279,7 @@ function readYamlFile(file: string): Record<string, unknown> {
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file} must be a mapping of keys to values`);
   for (const name of Object.keys(doc)) {
-    if (!(name in CONFIG_KEYS)) throw new ConfigError(`unknown key ${JSON.stringify(name)} in config file ${file}${suggest(name, (k) => k)}`);
+    if (!Object.hasOwn(CONFIG_KEYS, name)) throw new ConfigError(`unknown key ${JSON.stringify(name)} in config file ${file}${suggest(name, (k) => k)}`);
   }
   return doc as Record<string, unknown>;
 }

@@ -58,7 +58,7 @@ export class BrokerProcess {
   /** Starts a broker in fresh directories and waits until /readyz answers 200. */
   static async start(opts: BrokerOptions = {}): Promise<BrokerProcess> {
     const main = brokerMainPath();
-    if (!fs.existsSync(main)) {
+    if (!process.env.STRATA_E2E_BROKER_CMD && !fs.existsSync(main)) {
       throw new Error(`broker entry point ${main} does not exist: compile first (npx tsc -p .)`);
     }
     const port = await freePort();
@@ -93,9 +93,11 @@ export class BrokerProcess {
   args(): string[] {
     const o = this.opts;
     const args = [
+      '--host', this.host,
       '--port', String(this.port),
       '--data-dir', this.dataDir,
       '--object-store-dir', this.objectStoreDir,
+      '--metrics-host', this.host,
       '--metrics-port', String(this.metricsPort),
       '--advertised-host', this.host,
       '--node-id', '1',
@@ -112,11 +114,15 @@ export class BrokerProcess {
     if (this.isAlive()) throw new Error('broker is already running');
     this.starts++;
     const args = this.args();
-    fs.appendFileSync(this.logPath, `\n===== [e2e] start #${this.starts}: node ${brokerMainPath()} ${args.join(' ')}\n`);
+    // STRATA_E2E_BROKER_CMD runs another executable with the same flags instead of `node main.js` (used to check
+    // the suites themselves against a reference Kafka broker behind a small wrapper script).
+    const custom = process.env.STRATA_E2E_BROKER_CMD;
+    const [cmd, argv] = custom ? [custom, args] : [process.execPath, [brokerMainPath(), ...args]];
+    fs.appendFileSync(this.logPath, `\n===== [e2e] start #${this.starts}: ${cmd} ${argv.join(' ')}\n`);
     const fd = fs.openSync(this.logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [brokerMainPath(), ...args], {
+      child = spawn(cmd, argv, {
         cwd: repoRoot(),
         stdio: ['ignore', fd, fd],
         env: { ...process.env },

@@ -143,9 +143,22 @@ export class Reader {
   }
 }
 
-/** Request header v1 (apiKey, apiVersion, correlationId, clientId) + body, with the int32 size prefix. */
-export function requestFrame(apiKey: number, apiVersion: number, correlationId: number, body: Buffer, clientId: string | null = 'strata-e2e-raw'): Buffer {
-  const payload = new Writer().int16(apiKey).int16(apiVersion).int32(correlationId).string(clientId).raw(body).build();
+/**
+ * Request header v1 (apiKey, apiVersion, correlationId, clientId) + body, with the int32 size prefix; with
+ * `flexibleHeader` it is header v2 (an empty tagged-field section after the clientId), as clients send for
+ * flexible versions.
+ */
+export function requestFrame(
+  apiKey: number,
+  apiVersion: number,
+  correlationId: number,
+  body: Buffer,
+  clientId: string | null = 'strata-e2e-raw',
+  flexibleHeader = false,
+): Buffer {
+  const header = new Writer().int16(apiKey).int16(apiVersion).int32(correlationId).string(clientId);
+  if (flexibleHeader) header.raw(Buffer.from([0]));
+  const payload = Buffer.concat([header.build(), body]);
   return new Writer().int32(payload.length).raw(payload).build();
 }
 
@@ -240,6 +253,19 @@ export function apiVersionsV0Frame(correlationId: number, version = 0): Buffer {
   return requestFrame(ApiKey.ApiVersions, version, correlationId, Buffer.alloc(0));
 }
 
+/**
+ * ApiVersions as a newer client sends it (KIP-511): header v2 and a v3-style body (compact strings
+ * client_software_name and client_software_version, empty tagged fields), at any version number.
+ */
+export function apiVersionsFlexibleFrame(correlationId: number, version: number): Buffer {
+  const compact = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    return Buffer.concat([Buffer.from([b.length + 1]), b]);
+  };
+  const body = Buffer.concat([compact('strata-e2e'), compact('1.0'), Buffer.from([0])]);
+  return requestFrame(ApiKey.ApiVersions, version, correlationId, body, 'strata-e2e-raw', true);
+}
+
 export interface ApiVersionsV0Response {
   correlationId: number;
   errorCode: number;
@@ -258,6 +284,12 @@ export function parseApiVersionsV0(frame: Buffer): ApiVersionsV0Response {
 export function metadataV1Frame(correlationId: number, topics: string[] | null, version = 1): Buffer {
   const body = new Writer().array(topics, (w, t) => w.string(t)).build();
   return requestFrame(ApiKey.Metadata, version, correlationId, body);
+}
+
+/** A Metadata request at a (future) flexible version: header v2, body = null topic list + flags + no tags. */
+export function metadataFlexibleFrame(correlationId: number, version: number): Buffer {
+  const body = Buffer.from([0 /* compact null array */, 1 /* allow_auto_topic_creation */, 0, 0 /* tags */]);
+  return requestFrame(ApiKey.Metadata, version, correlationId, body, 'strata-e2e-raw', true);
 }
 
 export function produceV3Frame(

@@ -85,10 +85,11 @@ export class ReplicaManager {
    */
   waitForAppends(partitions: Partition[], bytes: number, timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      let seen = 0;
-      const listener = (r?: AppendResult) => {
-        seen += r?.bytes ?? 1;
-        if (seen >= bytes) done();
+      const initial = partitions.map((p) => p.log.sizeBytes);
+      const listener = () => {
+        let appended = 0;
+        partitions.forEach((p, i) => (appended += p.log.sizeBytes - initial[i]));
+        if (appended >= bytes) done();
       };
       const timer = setTimeout(() => done(), timeoutMs);
       const done = () => {

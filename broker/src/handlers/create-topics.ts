@@ -4,7 +4,7 @@
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../protocol/schema/types';
-import { ZERO_UUID } from '../protocol/uuid';
+import { ZERO_UUID } from '../protocol/codec';
 import { defineHandler } from './handler';
 import { errorCodeOf, errorMessageOf } from './error-code';
 import { topicConfigEntries } from './config-entries';

@@ -7,7 +7,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { MetadataRequest, MetadataResponse } from '../protocol/schema/types';
 import { INTERNAL_TOPICS } from '../cluster/controller';
 import type { TopicImage } from '../cluster/metadata-image';
-import { ZERO_UUID } from '../protocol/uuid';
+import { ZERO_UUID } from '../protocol/codec';
 import { defineHandler } from './handler';
 import { errorCodeOf } from './error-code';
 

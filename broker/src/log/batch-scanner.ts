@@ -48,7 +48,7 @@ export function scanBatchData(fh: FileHandle, from: number, end: number, chunkBy
 }
 
 async function* scan(fh: FileHandle, from: number, end: number, chunkBytes: number, withData: boolean): AsyncGenerator<ScannedBatch | ScannedBatchData> {
-  let chunk = Buffer.alloc(0);
+  let chunk: Buffer = Buffer.alloc(0);
   let chunkStart = from;
   let pos = from;
   while (pos < end) {

@@ -3,6 +3,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { STATE_FILE } from './file-names';
+import { Serial } from './serial';
 
 export interface PartitionState {
   logStartOffset: number;
@@ -41,14 +42,12 @@ export async function readPartitionState(dir: string): Promise<PartitionState | 
 
 /** Serializes writes; each write takes the freshest snapshot when its turn comes. */
 export class PartitionStateWriter {
-  private chain: Promise<void> = Promise.resolve();
+  private readonly serial = new Serial();
 
   constructor(private readonly dir: string) {}
 
   save(snapshot: () => PartitionState): Promise<void> {
-    const run = this.chain.then(() => this.write(snapshot()));
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.serial.run(() => this.write(snapshot()));
   }
 
   private async write(state: PartitionState): Promise<void> {

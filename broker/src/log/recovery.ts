@@ -66,7 +66,7 @@ export async function loadPartition(dir: string, config: LogConfig, logger: Logg
 
   const logStartOffset = Math.max(state?.logStartOffset ?? 0, segments[0]?.baseOffset ?? 0);
   let logEndOffset = segments.length > 0 ? segments[segments.length - 1].nextOffset : logStartOffset;
-  if (logEndOffset < logStartOffset) {
+  if (segments.length === 0 || logEndOffset < logStartOffset) {
     if (segments.length > 0) logger.warn('log ends before its start offset; starting empty', { logStartOffset, logEndOffset });
     await Promise.all(segments.map((s) => s.delete()));
     segments = [new Segment(dir, logStartOffset, config.segmentIndexBytes, now)];

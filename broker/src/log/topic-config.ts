@@ -72,7 +72,7 @@ const long = (min: number) => integerKind(min, INT64_MAX);
 const int = (min: number) => integerKind(min, INT32_MAX);
 const LONG_MAX = String(INT64_MAX);
 
-const TOPIC_CONFIGS: Record<string, TopicConfigDef<unknown>> = {
+const TOPIC_CONFIGS = new Map<string, TopicConfigDef<unknown>>(Object.entries({
   'cleanup.policy': def({
     kind: listKind(['delete', 'compact']),
     doc: 'delete: remove old segments by retention time/size; compact: keep the latest record per key.',
@@ -157,13 +157,13 @@ const TOPIC_CONFIGS: Record<string, TopicConfigDef<unknown>> = {
     doc: 'Reject records whose timestamp is further than this in the future.',
     fallback: LONG_MAX,
   }),
-};
+}));
 
-export const TOPIC_CONFIG_NAMES: readonly string[] = Object.keys(TOPIC_CONFIGS).sort();
+export const TOPIC_CONFIG_NAMES: readonly string[] = [...TOPIC_CONFIGS.keys()].sort();
 
 /** An error message for an unacceptable value, or null. A null value (remove the override) is always valid. */
 export function validateTopicConfig(name: string, value: string | null): string | null {
-  const d = TOPIC_CONFIGS[name];
+  const d = TOPIC_CONFIGS.get(name);
   if (d === undefined) return `unknown topic config ${JSON.stringify(name)}`;
   if (value === null || d.kind.parse(value) !== undefined) return null;
   return invalidValueMessage(value, name, d.kind);
@@ -173,7 +173,7 @@ export function validateTopicConfig(name: string, value: string | null): string 
 export function resolveLogConfig(overrides: Record<string, string>, brokerDefaults: LogConfig): LogConfig {
   const out: LogConfig = { ...brokerDefaults, cleanupPolicy: { ...brokerDefaults.cleanupPolicy } };
   for (const [name, raw] of Object.entries(overrides)) {
-    const d = TOPIC_CONFIGS[name];
+    const d = TOPIC_CONFIGS.get(name);
     const value = d?.kind.parse(raw);
     if (d?.log && value !== undefined) d.log.set(out, value);
   }
@@ -183,9 +183,9 @@ export function resolveLogConfig(overrides: Record<string, string>, brokerDefaul
 /** Every topic config with its effective value and where that value comes from, as DescribeConfigs reports it. */
 export function describeTopicConfigs(overrides: Record<string, string>, brokerCfg: BrokerConfig): DescribedConfig[] {
   const defaults = brokerLogDefaults(brokerCfg);
-  const names = new Set([...TOPIC_CONFIG_NAMES, ...Object.keys(overrides).sort()]);
-  return [...names].map((name) => {
-    const d = TOPIC_CONFIGS[name];
+  const names = [...new Set([...TOPIC_CONFIG_NAMES, ...Object.keys(overrides)])].sort();
+  return names.map((name) => {
+    const d = TOPIC_CONFIGS.get(name);
     const override = overrides[name];
     const topicLevel = { name, value: override ?? null, source: 'TOPIC_CONFIG' as const, isDefault: false, readOnly: false, isSensitive: false };
     // An override unknown to this version (written by a newer one) is shown as a plain string.

@@ -21,13 +21,13 @@ export interface MetricsServer {
 
 const logger = createLogger('metrics');
 
-export function metricsApp(metrics: BrokerMetrics, readiness: Readiness): express.Express {
+function metricsApp(metrics: BrokerMetrics, readiness: Readiness): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', async (_req, res) => {
     try {
       const body = await metrics.scrape();
-      res.type(metrics.contentType).send(body);
+      res.set('Content-Type', metrics.contentType).send(body);
     } catch (err) {
       logger.error('scrape failed', { err });
       res.status(500).type('text/plain').send(`scrape failed: ${(err as Error).message}\n`);

@@ -237,18 +237,32 @@ export class Writer {
     this.scratch.writeUInt32BE(v, o);
   }
 
-  /** Numbers beyond ±2^53 are written as the nearest int64 (saturating at 2^63-1). */
+  /** Numbers beyond ±2^53 are written as the nearest int64. */
   writeInt64(v: number): void {
+    if (!Number.isSafeInteger(v)) {
+      this.writeBigInt64(v);
+      return;
+    }
+    const o = this.reserve(8);
+    const b = this.scratch;
+    const hi = Math.floor(v / TWO_32);
+    const lo = v - hi * TWO_32;
+    // Byte stores truncate modulo 256, which is exactly two's complement for the (possibly negative) high word.
+    b[o] = hi >>> 24;
+    b[o + 1] = hi >>> 16;
+    b[o + 2] = hi >>> 8;
+    b[o + 3] = hi;
+    b[o + 4] = lo >>> 24;
+    b[o + 5] = lo >>> 16;
+    b[o + 6] = lo >>> 8;
+    b[o + 7] = lo;
+  }
+
+  private writeBigInt64(v: number): void {
     if (!Number.isInteger(v)) throw new ProtocolError(`int64 value ${v} is not an integer`);
     if (v >= TWO_63 || v < -TWO_63) throw new ProtocolError(`int64 value ${v} is out of range`);
     const o = this.reserve(8);
-    if (Number.isSafeInteger(v)) {
-      const hi = Math.floor(v / TWO_32);
-      this.scratch.writeInt32BE(hi, o);
-      this.scratch.writeUInt32BE(v - hi * TWO_32, o + 4);
-    } else {
-      this.scratch.writeBigInt64BE(BigInt(v), o);
-    }
+    this.scratch.writeBigInt64BE(BigInt(v), o);
   }
 
   writeFloat64(v: number): void {

@@ -157,19 +157,25 @@ export class LocalObjectStore implements ObjectStore {
   private async commit(file: string, tmp: string, mode: 'replace' | 'create'): Promise<boolean> {
     const dir = path.dirname(file);
     try {
+      let firstCreated: string | undefined;
       for (let attempt = 1; ; attempt++) {
-        await fs.mkdir(dir, { recursive: true });
         try {
+          firstCreated = await fs.mkdir(dir, { recursive: true });
           if (mode === 'replace') await fs.rename(tmp, file);
           else await fs.link(tmp, file);
           break;
         } catch (err) {
           if (mode === 'create' && errorCode(err) === 'EEXIST') return false;
-          // ENOENT: a delete pruned the just-created directory; make it again.
+          // ENOENT: a concurrent delete pruned the directory (even during mkdir); make it again.
           if (errorCode(err) !== 'ENOENT' || attempt === COMMIT_ATTEMPTS) throw err;
         }
       }
-      await fsyncDir(dir); // make the new directory entry durable
+      // The new entry, and each directory just created for it, is durable once its parent is fsynced.
+      const top = firstCreated === undefined ? dir : path.dirname(firstCreated);
+      for (let d = dir; ; d = path.dirname(d)) {
+        await fsyncDir(d);
+        if (d === top) break;
+      }
       return true;
     } finally {
       await fs.rm(tmp, { force: true });

@@ -1,0 +1,587 @@
+// The log of one partition: Kafka's on-disk model of segments with sparse indexes.
+//
+// Append assigns offsets synchronously (rewriting each batch header in the caller's buffer) and queues the
+// bytes; one writer per partition drains the queue, so appends that arrive while a write is in flight go to the
+// file together in a single writev. Call order is offset order. logEndOffset moves only when bytes are written,
+// and readers only ever see written bytes. fsync follows flush.messages / flush.ms, and one fsync covers every
+// append written before it. Housekeeping (fsync, finalizing rolled segments, retention, checkpoints) runs one
+// task at a time beside the writer, never blocking it.
+import { EventEmitter } from 'events';
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { Logger, createLogger } from '../logger';
+import type { LogConfig } from './log-config';
+import { LogError, LogErrorCode } from './log-error';
+import { Segment } from './segment';
+import { LeaderEpochCache } from './leader-epoch-cache';
+import { PartitionStateWriter } from './partition-state';
+import { LoadedPartition, loadPartition } from './recovery';
+import { countDeletableSegments } from './retention';
+import { Serial } from './serial';
+import {
+  RecordBatchError,
+  ValidatedBatches,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+  validateBatches,
+} from '../protocol/records';
+
+export interface AppendOptions {
+  /** Epoch of the leader doing the append: stamped on every batch and recorded in the epoch cache. */
+  leaderEpoch: number;
+  /** Broker time for LogAppendTime and segment.ms (default Date.now()). */
+  now?: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker time stamped on the batches, or -1 under CreateTime. */
+  logAppendTime: number;
+  logStartOffset: number;
+  recordCount: number;
+  bytes: number;
+}
+
+export interface ReadOptions {
+  /** Return the first batch even if it is larger than maxBytes. */
+  minOneMessage?: boolean;
+  /** Exclusive upper bound on returned offsets (high watermark, last stable offset); capped at the log end. */
+  isolationMaxOffset?: number;
+}
+
+export interface ReadResult {
+  /** Whole batches, possibly none. */
+  records: Buffer;
+  /** Offset after the last returned batch (the requested offset when nothing was returned). */
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+export interface TimestampAndOffset {
+  offset: number;
+  timestamp: number;
+  leaderEpoch: number;
+}
+
+interface PendingWrite {
+  segment: Segment;
+  position: number;
+  data: Buffer;
+  lastOffset: number;
+  recordCount: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestamp: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const MAX_RELATIVE_OFFSET = 0x7fffffff;
+/** setTimeout's limit: longer flush.ms values mean "never by time". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const EMPTY = Buffer.alloc(0);
+
+/** 'append' fires after bytes are written, with the new log end offset (wakes delayed fetches). */
+export interface PartitionLogEvents {
+  append: [logEndOffset: number];
+}
+
+export class PartitionLog extends EventEmitter<PartitionLogEvents> {
+  private segments: Segment[];
+  /** Next offset to hand out; ahead of endOffset while writes are in flight. */
+  private nextOffset: number;
+  /** Offset after the last batch written to the file. */
+  private endOffset: number;
+  /** Single node: follows endOffset. Replication will move it by follower progress. */
+  private hw: number;
+  private startOffset: number;
+  /** Everything below is fsynced. */
+  private recoveryPoint: number;
+  private totalSize: number;
+  private cfg: LogConfig;
+  private readonly epochs: LeaderEpochCache;
+  private readonly stateWriter: PartitionStateWriter;
+  private readonly housekeeping = new Serial();
+
+  private queue: PendingWrite[] = [];
+  private draining = false;
+  private drainScheduled = false;
+  /** Settles when the last queued write has; flush and close wait on it. */
+  private lastWrite: Promise<void> = Promise.resolve();
+  private readonly dirty = new Set<Segment>();
+  private unflushedMessages = 0;
+  private flushTimer?: NodeJS.Timeout;
+  private readonly background = new Set<Promise<void>>();
+  /** Set after an I/O error: the log takes no more appends (Kafka takes the log dir offline). */
+  private failure: LogError | null = null;
+  private closing = false;
+  private closed?: Promise<void>;
+
+  private constructor(
+    readonly dir: string,
+    config: LogConfig,
+    loaded: LoadedPartition,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.cfg = config;
+    this.segments = loaded.segments;
+    this.nextOffset = this.endOffset = this.hw = this.recoveryPoint = loaded.logEndOffset;
+    this.startOffset = loaded.logStartOffset;
+    this.epochs = loaded.epochs;
+    this.totalSize = loaded.segments.reduce((sum, s) => sum + s.size, 0);
+    this.stateWriter = new PartitionStateWriter(dir);
+  }
+
+  /** Opens (creating if needed) the log in `dir`, recovering it if it was not closed cleanly. */
+  static async open(dir: string, config: LogConfig, opts: { logger?: Logger } = {}): Promise<PartitionLog> {
+    const logger = (opts.logger ?? createLogger('log')).child(path.basename(dir));
+    const log = new PartitionLog(dir, config, await loadPartition(dir, config, logger), logger);
+    await log.saveState(false); // from now on a crash must trigger recovery
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.endOffset;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  get sizeBytes(): number {
+    return this.totalSize;
+  }
+
+  get config(): LogConfig {
+    return this.cfg;
+  }
+
+  get isOffline(): boolean {
+    return this.failure !== null;
+  }
+
+  updateConfig(config: LogConfig): void {
+    const flushMsChanged = config.flushMs !== this.cfg.flushMs;
+    this.cfg = config;
+    if (flushMsChanged && this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      this.armFlushTimer();
+    }
+  }
+
+  // ---- Append.
+
+  /**
+   * Appends the batches of a produce payload. Everything before the first await runs at call time: validation,
+   * offset assignment and header rewrites, so offsets follow call order. Resolves once the bytes are written.
+   */
+  async append(records: Buffer, opts: AppendOptions): Promise<AppendResult> {
+    this.ensureWritable();
+    const validated = this.validate(records);
+    const now = opts.now ?? Date.now();
+    const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? now : -1;
+    const baseOffset = this.nextOffset;
+    const lastOffset = baseOffset + validated.recordCount - 1;
+    this.maybeRoll(validated.bytes, logAppendTime >= 0 ? now : validated.maxTimestamp, lastOffset, now);
+    if (this.epochs.assign(opts.leaderEpoch, baseOffset)) this.track(this.saveState(false));
+
+    const segment = this.activeSegment;
+    const position = segment.assignedSize;
+    let maxTimestamp = -1;
+    let offsetOfMaxTimestamp = baseOffset;
+    let offset = baseOffset;
+    for (const b of validated.batches) {
+      setBaseOffset(records, b.position, offset);
+      setPartitionLeaderEpoch(records, b.position, opts.leaderEpoch);
+      if (logAppendTime >= 0) setLogAppendTime(records, b.position, logAppendTime);
+      const batchLast = offset + b.header.lastOffsetDelta;
+      const batchMax = logAppendTime >= 0 ? logAppendTime : b.header.maxTimestamp;
+      segment.assign(offset, batchLast, batchMax, b.size, this.cfg.indexIntervalBytes);
+      if (batchMax > maxTimestamp) {
+        maxTimestamp = batchMax;
+        offsetOfMaxTimestamp = batchLast;
+      }
+      offset = batchLast + 1;
+    }
+    this.nextOffset = offset;
+
+    await this.enqueue({ segment, position, data: records, lastOffset, recordCount: validated.recordCount, maxTimestamp, offsetOfMaxTimestamp });
+    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.startOffset, recordCount: validated.recordCount, bytes: validated.bytes };
+  }
+
+  private validate(records: Buffer): ValidatedBatches {
+    let validated: ValidatedBatches;
+    try {
+      validated = validateBatches(records, this.cfg.maxMessageBytes);
+    } catch (err) {
+      if (err instanceof RecordBatchError) throw new LogError(err.code, err.message);
+      throw err;
+    }
+    if (validated.batches.length === 0) throw new LogError(LogErrorCode.INVALID_RECORD, 'the payload holds no record batch');
+    if (validated.bytes > this.cfg.segmentBytes) {
+      throw new LogError(LogErrorCode.RECORD_LIST_TOO_LARGE, `${validated.bytes} bytes do not fit in a segment of ${this.cfg.segmentBytes}`);
+    }
+    return validated;
+  }
+
+  private ensureWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closing) throw new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is closed`);
+  }
+
+  private get activeSegment(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  /** Rolls before an append that would overflow the active segment by size, age, index space or offset range. */
+  private maybeRoll(bytes: number, incomingMaxTimestamp: number, lastOffset: number, now: number): void {
+    const seg = this.activeSegment;
+    if (seg.assignedSize === 0) return;
+    // segment.ms counts in record time once the segment has timestamps, as Kafka does.
+    const age = seg.firstBatchTimestamp >= 0 ? incomingMaxTimestamp - seg.firstBatchTimestamp : now - seg.createdMs;
+    const roll =
+      seg.assignedSize + bytes > this.cfg.segmentBytes ||
+      age > this.cfg.segmentMs ||
+      seg.offsetIndex.isFull ||
+      seg.timeIndex.isFull ||
+      lastOffset - seg.baseOffset > MAX_RELATIVE_OFFSET;
+    if (roll) this.roll(now);
+  }
+
+  private roll(now: number): void {
+    const old = this.activeSegment;
+    old.seal();
+    this.segments = [...this.segments, new Segment(this.dir, this.nextOffset, this.cfg.segmentIndexBytes, now)];
+    this.logger.debug('rolled segment', { baseOffset: this.nextOffset });
+    // Once its last write lands, flush the old segment and move the recovery point past it.
+    this.track(this.lastWrite.then(() => this.housekeeping.run(() => this.finalize(old))));
+  }
+
+  private async finalize(segment: Segment): Promise<void> {
+    if (segment.isDeleted || this.failure) return;
+    await segment.sync();
+    await segment.persistIndexes();
+    this.dirty.delete(segment);
+    this.recoveryPoint = Math.max(this.recoveryPoint, segment.nextOffset);
+    await this.saveState(false);
+  }
+
+  // ---- The writer.
+
+  private enqueue(write: Omit<PendingWrite, 'resolve' | 'reject'>): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.queue.push({ ...write, resolve, reject }));
+    this.lastWrite = done.catch(() => undefined);
+    if (!this.draining && !this.drainScheduled) {
+      // Deferred to the check phase so that every append of this loop turn joins the first write.
+      this.drainScheduled = true;
+      setImmediate(() => {
+        this.drainScheduled = false;
+        void this.drain();
+      });
+    }
+    return done;
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    let group: PendingWrite[] = [];
+    try {
+      while (this.queue.length > 0 && !this.failure) {
+        group = this.takeGroup();
+        const bytes = group.reduce((sum, w) => sum + w.data.length, 0);
+        await group[0].segment.write(
+          group.map((w) => w.data),
+          group[0].position,
+          bytes,
+        );
+        this.commit(group, bytes);
+        if (this.unflushedMessages >= this.cfg.flushMessages) await this.housekeeping.run(() => this.syncDirty());
+        for (const w of group) w.resolve();
+        group = [];
+        this.emitAppend();
+      }
+    } catch (err) {
+      this.goOffline(err, group);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** The queued writes at the head that go to the same segment: one writev. */
+  private takeGroup(): PendingWrite[] {
+    const segment = this.queue[0].segment;
+    let n = 1;
+    while (n < this.queue.length && this.queue[n].segment === segment) n++;
+    return this.queue.splice(0, n);
+  }
+
+  private commit(group: PendingWrite[], bytes: number): void {
+    const segment = group[0].segment;
+    let maxTimestamp = -1;
+    let offsetOfMaxTimestamp = -1;
+    let records = 0;
+    for (const w of group) {
+      records += w.recordCount;
+      if (w.maxTimestamp > maxTimestamp) {
+        maxTimestamp = w.maxTimestamp;
+        offsetOfMaxTimestamp = w.offsetOfMaxTimestamp;
+      }
+    }
+    segment.commit(group[0].position + bytes, maxTimestamp, offsetOfMaxTimestamp, Date.now());
+    this.totalSize += bytes;
+    this.endOffset = this.hw = group[group.length - 1].lastOffset + 1;
+    this.dirty.add(segment);
+    this.unflushedMessages += records;
+    this.armFlushTimer();
+  }
+
+  private emitAppend(): void {
+    try {
+      this.emit('append', this.endOffset);
+    } catch (err) {
+      this.logger.error('append listener failed', { error: err });
+    }
+  }
+
+  private goOffline(err: unknown, inFlight: PendingWrite[]): void {
+    if (!this.failure) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.failure = new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is offline after an I/O error: ${message}`);
+      this.logger.error('I/O error; log is offline', { error: message });
+    }
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const w of [...inFlight, ...this.queue.splice(0)]) w.reject(this.failure);
+  }
+
+  // ---- Durability.
+
+  private armFlushTimer(): void {
+    if (this.flushTimer || this.cfg.flushMs >= MAX_TIMER_MS) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.track(this.housekeeping.run(() => this.syncDirty()));
+    }, this.cfg.flushMs);
+    this.flushTimer.unref();
+  }
+
+  /** fsyncs every segment written since the last sync. Runs on the housekeeping queue. */
+  private async syncDirty(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const segments = [...this.dirty];
+    const upTo = this.endOffset;
+    this.dirty.clear();
+    this.unflushedMessages = 0;
+    await Promise.all(segments.map((s) => s.sync()));
+    this.recoveryPoint = Math.max(this.recoveryPoint, upTo);
+  }
+
+  /** fsync, index files and state: what a restart needs to skip recovery. Runs on the housekeeping queue. */
+  private async checkpoint(cleanShutdown: boolean): Promise<void> {
+    await this.activeSegment.fileHandle(); // the active segment's file exists even if nothing was written to it
+    await this.syncDirty();
+    await this.activeSegment.persistIndexes();
+    await this.saveState(cleanShutdown);
+  }
+
+  private saveState(cleanShutdown: boolean): Promise<void> {
+    return this.stateWriter.save(() => ({
+      logStartOffset: this.startOffset,
+      recoveryPoint: this.recoveryPoint,
+      cleanShutdown,
+      leaderEpochs: this.epochs.toJSON(),
+    }));
+  }
+
+  /** Runs a background task; an error in it is an I/O error of the log. */
+  private track(task: Promise<void>): void {
+    const tracked = task.catch((err) => this.goOffline(err, []));
+    this.background.add(tracked);
+    void tracked.finally(() => this.background.delete(tracked));
+  }
+
+  async flush(): Promise<void> {
+    await this.lastWrite;
+    if (this.failure) throw this.failure;
+    await this.housekeeping.run(() => this.checkpoint(false));
+  }
+
+  /** Waits for writes and housekeeping, checkpoints with the clean-shutdown marker, and closes the files. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      await this.quiesce();
+      if (!this.failure) await this.housekeeping.run(() => this.checkpoint(true));
+      await Promise.all(this.segments.map((s) => s.close()));
+    })();
+    return this.closed;
+  }
+
+  /** Closes the log and removes its directory. */
+  async delete(): Promise<void> {
+    this.closing = true;
+    await this.quiesce();
+    await Promise.all(this.segments.map((s) => s.close()));
+    await fsp.rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async quiesce(): Promise<void> {
+    await this.lastWrite;
+    await Promise.all([...this.background]);
+    await this.housekeeping.run(async () => undefined);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  // ---- Reads.
+
+  async read(offset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
+    const endOffset = this.endOffset;
+    if (offset < this.startOffset || offset > endOffset) {
+      throw new LogError(LogErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${this.startOffset}, ${endOffset}]`);
+    }
+    const maxOffset = Math.min(opts.isolationMaxOffset ?? endOffset, endOffset);
+    const segments = this.segments;
+    for (let i = segmentFor(segments, offset); offset < maxOffset && i < segments.length && segments[i].baseOffset < maxOffset; i++) {
+      const seg = segments[i];
+      let found;
+      try {
+        found = await seg.read(Math.max(offset, seg.baseOffset), maxBytes, opts.minOneMessage ?? false, maxOffset);
+      } catch (err) {
+        throw this.readError(seg, err);
+      }
+      if (found) return this.readResult(found.records, found.nextOffset);
+    }
+    return this.readResult(EMPTY, offset);
+  }
+
+  private readResult(records: Buffer, nextOffset: number): ReadResult {
+    return { records, nextOffset, highWatermark: this.hw, logStartOffset: this.startOffset, logEndOffset: this.endOffset };
+  }
+
+  private readError(seg: Segment, err: unknown): LogError {
+    if (seg.isDeleted) return new LogError(LogErrorCode.OFFSET_OUT_OF_RANGE, `segment ${seg.baseOffset} was deleted; log now starts at ${this.startOffset}`);
+    const message = err instanceof Error ? err.message : String(err);
+    this.logger.error('read failed', { segment: seg.file, error: message });
+    return new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `read from ${seg.file} failed: ${message}`);
+  }
+
+  /** ListOffsets by timestamp: the first offset whose record timestamp is >= `timestamp`. */
+  async offsetForTimestamp(timestamp: number): Promise<TimestampAndOffset | null> {
+    const startOffset = this.startOffset;
+    for (const seg of this.segments) {
+      if (seg.largestTimestamp < timestamp) continue;
+      try {
+        const match = await seg.findTimestamp(timestamp, startOffset);
+        if (match) return match;
+      } catch (err) {
+        if (!seg.isDeleted) throw this.readError(seg, err);
+      }
+    }
+    return null;
+  }
+
+  /** ListOffsets MAX_TIMESTAMP: the newest timestamp and the last offset of the batch that carries it. */
+  maxTimestampOffset(): TimestampAndOffset | null {
+    let best: Segment | null = null;
+    for (const seg of this.segments) {
+      if (seg.largestTimestamp >= 0 && (!best || seg.largestTimestamp > best.largestTimestamp)) best = seg;
+    }
+    if (!best) return null;
+    const offset = best.offsetOfLargestTimestamp;
+    return { offset, timestamp: best.largestTimestamp, leaderEpoch: this.epochs.epochForOffset(offset) };
+  }
+
+  endOffsetForLeaderEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
+    return this.epochs.endOffsetFor(epoch, this.endOffset);
+  }
+
+  // ---- Deletion.
+
+  /** DeleteRecords: moves the log start to `offset` (persisted) and deletes the segments wholly below it. */
+  async deleteRecordsBefore(offset: number): Promise<number> {
+    this.ensureWritable();
+    if (offset < 0 || offset > this.hw) {
+      throw new LogError(LogErrorCode.OFFSET_OUT_OF_RANGE, `cannot delete before ${offset}: high watermark is ${this.hw}`);
+    }
+    return this.housekeeping.run(async () => {
+      if (offset > this.startOffset) {
+        this.startOffset = offset;
+        this.epochs.truncateFromStart(offset);
+        await this.saveState(false);
+      }
+      let below = 0;
+      while (below < this.segments.length - 1 && this.segments[below + 1].baseOffset <= this.startOffset) below++;
+      await this.deleteSegments(below);
+      return this.startOffset;
+    });
+  }
+
+  /** Deletes segments past retention.ms / retention.bytes or below the log start offset. */
+  async enforceRetention(now = Date.now()): Promise<{ deletedSegments: number }> {
+    this.ensureWritable();
+    return this.housekeeping.run(async () => {
+      const segments = this.segments;
+      const count = countDeletableSegments(
+        segments.map((s, i) => ({
+          size: s.size,
+          largestTimestamp: s.largestTimestamp >= 0 ? s.largestTimestamp : s.lastModifiedMs,
+          upperBoundOffset: i + 1 < segments.length ? segments[i + 1].baseOffset : this.nextOffset,
+        })),
+        {
+          now,
+          retentionMs: this.cfg.retentionMs,
+          retentionBytes: this.cfg.retentionBytes,
+          deleteEnabled: this.cfg.cleanupPolicy.delete,
+          logStartOffset: this.startOffset,
+          highWatermark: this.hw,
+        },
+      );
+      if (count === segments.length) this.roll(now); // a log always keeps an active segment
+      await this.deleteSegments(count);
+      return { deletedSegments: count };
+    });
+  }
+
+  /** Removes the first `count` segments, moving the log start to the first one left. Runs on the housekeeping queue. */
+  private async deleteSegments(count: number): Promise<void> {
+    if (count === 0) return;
+    const doomed = this.segments.slice(0, count);
+    this.segments = this.segments.slice(count);
+    for (const s of doomed) {
+      this.totalSize -= s.size;
+      this.dirty.delete(s);
+    }
+    const firstOffset = this.segments[0].baseOffset;
+    if (firstOffset > this.startOffset) {
+      this.startOffset = firstOffset;
+      this.epochs.truncateFromStart(firstOffset);
+    }
+    await this.saveState(false);
+    // Closing a segment waits for reads in flight; later reads of it fail as out of range.
+    await Promise.all(doomed.map((s) => s.delete()));
+    this.logger.info('deleted segments', { baseOffsets: doomed.map((s) => s.baseOffset), logStartOffset: this.startOffset });
+  }
+}
+
+/** Index of the last segment whose base offset is <= `offset` (0 if none). */
+function segmentFor(segments: Segment[], offset: number): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (segments[mid].baseOffset <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -1,0 +1,208 @@
+import { strict as assert } from 'assert';
+import * as zlib from 'zlib';
+import {
+  Compression,
+  RecordBatchError,
+  RecordErrorCode,
+  buildRecordBatch,
+  computeBatchCrc,
+  decodeRecords,
+  readBatchHeader,
+  registerCompressionCodec,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+  validateBatches,
+} from '../../src/protocol/records';
+
+const CRC_AT = 17;
+
+function expectCode(fn: () => unknown, code: number): void {
+  assert.throws(fn, (err: unknown) => err instanceof RecordBatchError && err.code === code);
+}
+
+/** Re-stamps the CRC after a test edits bytes under it. */
+function fixCrc(buf: Buffer, pos = 0): void {
+  buf.writeUInt32BE(computeBatchCrc(buf, pos, buf.readInt32BE(pos + 8) + 12), pos + CRC_AT);
+}
+
+describe('records: RecordBatch v2', () => {
+  it('builds a batch whose header reads back', () => {
+    const batch = buildRecordBatch({
+      baseOffset: 42,
+      producerId: 2 ** 40 + 7,
+      producerEpoch: 3,
+      baseSequence: 17,
+      timestamp: 1_700_000_000_123,
+      isTransactional: true,
+      records: [{ value: Buffer.from('a') }, { value: Buffer.from('b'), timestampDelta: 50 }],
+    });
+    const h = readBatchHeader(batch, 0);
+    assert.equal(h.baseOffset, 42);
+    assert.equal(h.batchLength + 12, batch.length);
+    assert.equal(h.magic, 2);
+    assert.equal(h.partitionLeaderEpoch, -1);
+    assert.equal(h.compression, Compression.NONE);
+    assert.equal(h.timestampType, 'CreateTime');
+    assert.equal(h.isTransactional, true);
+    assert.equal(h.isControl, false);
+    assert.equal(h.lastOffsetDelta, 1);
+    assert.equal(h.baseTimestamp, 1_700_000_000_123);
+    assert.equal(h.maxTimestamp, 1_700_000_000_173);
+    assert.equal(h.producerId, 2 ** 40 + 7);
+    assert.equal(h.producerEpoch, 3);
+    assert.equal(h.baseSequence, 17);
+    assert.equal(h.recordCount, 2);
+    assert.equal(h.crc, computeBatchCrc(batch, 0, batch.length));
+  });
+
+  it('reads producerId -1 and negative epochs', () => {
+    const h = readBatchHeader(buildRecordBatch({ records: [{ value: null }] }), 0);
+    assert.equal(h.producerId, -1);
+    assert.equal(h.producerEpoch, -1);
+    assert.equal(h.baseSequence, -1);
+  });
+
+  it('round-trips keys, null values, headers and timestamp deltas', () => {
+    const batch = buildRecordBatch({
+      baseOffset: 10,
+      timestamp: 1000,
+      records: [
+        { key: Buffer.from('k1'), value: Buffer.from('v1'), headers: [{ key: 'h', value: Buffer.from('x') }, { key: 'n', value: null }] },
+        { key: null, value: null, timestampDelta: 2 ** 33 },
+        { value: Buffer.alloc(300, 1), timestampDelta: -5 },
+      ],
+    });
+    const recs = decodeRecords(batch);
+    assert.equal(recs.length, 3);
+    assert.deepEqual(
+      recs.map((r) => [r.offset, r.timestamp]),
+      [
+        [10, 1000],
+        [11, 1000 + 2 ** 33],
+        [12, 995],
+      ],
+    );
+    assert.equal(recs[0].key?.toString(), 'k1');
+    assert.equal(recs[0].value?.toString(), 'v1');
+    assert.deepEqual(recs[0].headers, [
+      { key: 'h', value: Buffer.from('x') },
+      { key: 'n', value: null },
+    ]);
+    assert.equal(recs[1].key, null);
+    assert.equal(recs[1].value, null);
+    assert.equal(recs[2].value?.length, 300);
+    assert.equal(readBatchHeader(batch, 0).maxTimestamp, 1000 + 2 ** 33);
+  });
+
+  it('decodes every batch of a concatenation', () => {
+    const both = Buffer.concat([buildRecordBatch({ baseOffset: 0, records: [{ value: null }] }), buildRecordBatch({ baseOffset: 1, records: [{ value: null }, { value: null }] })]);
+    assert.deepEqual(
+      decodeRecords(both).map((r) => r.offset),
+      [0, 1, 2],
+    );
+  });
+
+  it('validates several batches with positions and totals', () => {
+    const a = buildRecordBatch({ timestamp: 5, records: [{ value: Buffer.from('x') }] });
+    const b = buildRecordBatch({ timestamp: 9, records: [{ value: Buffer.from('y') }, { value: Buffer.from('z') }] });
+    const v = validateBatches(Buffer.concat([a, b]));
+    assert.deepEqual(
+      v.batches.map((x) => [x.position, x.size]),
+      [
+        [0, a.length],
+        [a.length, b.length],
+      ],
+    );
+    assert.equal(v.recordCount, 3);
+    assert.equal(v.bytes, a.length + b.length);
+    assert.equal(v.maxTimestamp, 9);
+    assert.equal(validateBatches(Buffer.alloc(0)).batches.length, 0);
+  });
+
+  it('rejects a flipped byte as CORRUPT_MESSAGE', () => {
+    const batch = buildRecordBatch({ records: [{ value: Buffer.from('hello') }] });
+    batch[batch.length - 2] ^= 0xff;
+    expectCode(() => validateBatches(batch), RecordErrorCode.CORRUPT_MESSAGE);
+  });
+
+  it('rejects truncated and trailing bytes as CORRUPT_MESSAGE', () => {
+    const batch = buildRecordBatch({ records: [{ value: Buffer.from('hello') }] });
+    expectCode(() => validateBatches(batch.subarray(0, batch.length - 1)), RecordErrorCode.CORRUPT_MESSAGE);
+    expectCode(() => validateBatches(Buffer.concat([batch, Buffer.alloc(5)])), RecordErrorCode.CORRUPT_MESSAGE);
+    const short = Buffer.from(batch);
+    short.writeInt32BE(20, 8);
+    expectCode(() => validateBatches(short), RecordErrorCode.CORRUPT_MESSAGE);
+  });
+
+  it('rejects old magics as UNSUPPORTED_FOR_MESSAGE_FORMAT and unknown ones as corrupt', () => {
+    const batch = buildRecordBatch({ records: [{ value: null }] });
+    batch.writeInt8(1, 16);
+    expectCode(() => validateBatches(batch), RecordErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    batch.writeInt8(3, 16);
+    expectCode(() => validateBatches(batch), RecordErrorCode.CORRUPT_MESSAGE);
+  });
+
+  it('rejects inconsistent record counts as INVALID_RECORD', () => {
+    const batch = buildRecordBatch({ records: [{ value: null }, { value: null }] });
+    batch.writeInt32BE(0, 57);
+    fixCrc(batch);
+    expectCode(() => validateBatches(batch), RecordErrorCode.INVALID_RECORD);
+    batch.writeInt32BE(2, 57);
+    batch.writeInt32BE(5, 23);
+    fixCrc(batch);
+    expectCode(() => validateBatches(batch), RecordErrorCode.INVALID_RECORD);
+  });
+
+  it('rejects batches above maxBatchBytes as MESSAGE_TOO_LARGE', () => {
+    const batch = buildRecordBatch({ records: [{ value: Buffer.alloc(1000) }] });
+    expectCode(() => validateBatches(batch, 500), RecordErrorCode.MESSAGE_TOO_LARGE);
+    assert.equal(validateBatches(batch, batch.length).batches.length, 1);
+  });
+
+  it('rewrites baseOffset and partitionLeaderEpoch without touching the CRC', () => {
+    const batch = buildRecordBatch({ records: [{ value: null }] });
+    const crc = readBatchHeader(batch, 0).crc;
+    setBaseOffset(batch, 0, 2 ** 45 + 3);
+    setPartitionLeaderEpoch(batch, 0, 7);
+    const h = readBatchHeader(batch, 0);
+    assert.equal(h.baseOffset, 2 ** 45 + 3);
+    assert.equal(h.partitionLeaderEpoch, 7);
+    assert.equal(h.crc, crc);
+    validateBatches(batch);
+  });
+
+  it('stamps LogAppendTime with a fresh CRC', () => {
+    const batch = buildRecordBatch({ timestamp: 100, records: [{ value: null }, { value: null, timestampDelta: 3 }] });
+    setLogAppendTime(batch, 0, 5000);
+    const h = readBatchHeader(batch, 0);
+    assert.equal(h.timestampType, 'LogAppendTime');
+    assert.equal(h.maxTimestamp, 5000);
+    assert.equal(h.baseTimestamp, 100);
+    validateBatches(batch);
+    assert.deepEqual(
+      decodeRecords(batch).map((r) => r.timestamp),
+      [5000, 5000],
+    );
+  });
+
+  it('uses a registered codec for compressed batches', () => {
+    registerCompressionCodec(Compression.GZIP, { compress: (b) => zlib.gzipSync(b), decompress: (b) => zlib.gunzipSync(b) });
+    const values = Array.from({ length: 50 }, (_, i) => ({ value: Buffer.from(`value-${i}`.repeat(20)) }));
+    const batch = buildRecordBatch({ compression: Compression.GZIP, records: values });
+    assert.equal(readBatchHeader(batch, 0).compression, Compression.GZIP);
+    assert.ok(batch.length < 50 * 140);
+    validateBatches(batch);
+    assert.deepEqual(
+      decodeRecords(batch).map((r) => r.value?.toString()),
+      values.map((v) => v.value.toString()),
+    );
+  });
+
+  it('refuses to decode a compression type without a codec', () => {
+    const batch = buildRecordBatch({ records: [{ value: null }] });
+    batch.writeInt16BE(Compression.ZSTD, 21);
+    fixCrc(batch);
+    expectCode(() => decodeRecords(batch), RecordErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+  });
+});
