@@ -1,10 +1,14 @@
 // Process entry: config → Broker.start(); SIGTERM/SIGINT → graceful stop.
-import { loadConfig, ConfigError } from './config';
+import { loadConfig, ConfigError, helpText, wantsHelp } from './config';
 import { Broker } from './broker';
 import { createLogger } from './logger';
 
 async function main(): Promise<void> {
   const logger = createLogger('main');
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(helpText());
+    return;
+  }
   let config;
   try {
     config = loadConfig(process.argv.slice(2), process.env);

@@ -18,6 +18,7 @@ import { PartitionStateWriter } from './partition-state';
 import { LoadedPartition, loadPartition } from './recovery';
 import { countDeletableSegments } from './retention';
 import { Serial } from './serial';
+import { fsyncDirectory } from './fs-util';
 import {
   RecordBatchError,
   ValidatedBatches,
@@ -260,7 +261,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   private roll(now: number): void {
     const old = this.activeSegment;
     old.seal();
-    this.segments = [...this.segments, new Segment(this.dir, this.nextOffset, this.cfg.segmentIndexBytes, now)];
+    this.segments = [...this.segments, new Segment(this.dir, this.nextOffset, this.cfg.segmentIndexBytes, now, { newFile: true })];
     this.logger.debug('rolled segment', { baseOffset: this.nextOffset });
     // Once its last write lands, flush the old segment and move the recovery point past it.
     this.track(this.lastWrite.then(() => this.housekeeping.run(() => this.finalize(old))));
@@ -272,7 +273,8 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     await segment.persistIndexes();
     this.dirty.delete(segment);
     this.recoveryPoint = Math.max(this.recoveryPoint, segment.nextOffset);
-    await this.saveState(false);
+    await this.saveState(false); // also fsyncs the directory
+    segment.newFile = false;
   }
 
   // ---- The writer.
@@ -383,6 +385,12 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     this.dirty.clear();
     this.unflushedMessages = 0;
     await Promise.all(segments.map((s) => s.sync()));
+    // A rolled segment's file is only durable once its directory entry is.
+    const created = segments.filter((s) => s.newFile);
+    if (created.length > 0) {
+      await fsyncDirectory(this.dir);
+      for (const s of created) s.newFile = false;
+    }
     this.recoveryPoint = Math.max(this.recoveryPoint, upTo);
   }
 

@@ -4,6 +4,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { STATE_FILE } from './file-names';
 import { Serial } from './serial';
+import { fsyncDirectory } from './fs-util';
 
 export interface PartitionState {
   logStartOffset: number;
@@ -60,11 +61,6 @@ export class PartitionStateWriter {
       await fh.close();
     }
     await fsp.rename(tmp, path.join(this.dir, STATE_FILE));
-    const dirHandle = await fsp.open(this.dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await fsyncDirectory(this.dir);
   }
 }

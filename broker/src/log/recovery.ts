@@ -11,6 +11,7 @@ import { LeaderEpochCache } from './leader-epoch-cache';
 import { LOG_SUFFIX, STATE_FILE, parseSegmentFile } from './file-names';
 import { PartitionState, readPartitionState, stateFileTmp } from './partition-state';
 import { ScanError, readAt, scanBatchData } from './batch-scanner';
+import { fsyncDirectory } from './fs-util';
 import { RECORD_BATCH_HEADER_SIZE, computeBatchCrc, readBatchHeader } from '../protocol/records';
 
 /** Read size while re-validating a segment. */
@@ -25,13 +26,13 @@ export interface LoadedPartition {
 }
 
 export async function loadPartition(dir: string, config: LogConfig, logger: Logger, now = Date.now()): Promise<LoadedPartition> {
-  await fsp.mkdir(dir, { recursive: true });
+  if (await fsp.mkdir(dir, { recursive: true })) await fsyncDirectory(path.dirname(dir)); // a new partition survives power loss
   const bases = await listSegments(dir, logger);
   const state = await readState(dir, logger);
   const clean = state?.cleanShutdown === true;
   const epochs = new LeaderEpochCache(state?.leaderEpochs ?? []);
 
-  let segments = bases.map((base) => new Segment(dir, base, config.segmentIndexBytes, now));
+  let segments = bases.map((base) => new Segment(dir, base, config.segmentIndexBytes, now, { newFile: false }));
   // Without a state file nothing is known to be flushed: re-validate everything.
   const recoveryPoint = state ? state.recoveryPoint : -1;
   const recoveryBase = segments.filter((s) => s.baseOffset <= recoveryPoint).pop()?.baseOffset ?? -1;
@@ -69,7 +70,7 @@ export async function loadPartition(dir: string, config: LogConfig, logger: Logg
   if (segments.length === 0 || logEndOffset < logStartOffset) {
     if (segments.length > 0) logger.warn('log ends before its start offset; starting empty', { logStartOffset, logEndOffset });
     await Promise.all(segments.map((s) => s.delete()));
-    segments = [new Segment(dir, logStartOffset, config.segmentIndexBytes, now)];
+    segments = [new Segment(dir, logStartOffset, config.segmentIndexBytes, now, { newFile: true })];
     logEndOffset = logStartOffset;
   }
   epochs.truncateFromEnd(logEndOffset);

@@ -58,6 +58,8 @@ export class Segment {
   lastModifiedMs: number;
 
   private handle?: Promise<FileHandle>;
+  /** Its directory entry is not yet known to be durable (a segment created by a roll). */
+  newFile: boolean;
   private closed = false;
   private deleted = false;
 
@@ -67,7 +69,9 @@ export class Segment {
     maxIndexBytes: number,
     /** Creation time: segment.ms counts from it while the segment has no timestamps. */
     readonly createdMs: number,
+    opts: { newFile: boolean },
   ) {
+    this.newFile = opts.newFile;
     this.file = segmentFile(dir, baseOffset, LOG_SUFFIX);
     this.offsetIndex = new OffsetIndex(segmentFile(dir, baseOffset, INDEX_SUFFIX), baseOffset, maxIndexBytes);
     this.timeIndex = new TimeIndex(segmentFile(dir, baseOffset, TIME_INDEX_SUFFIX), baseOffset, maxIndexBytes);

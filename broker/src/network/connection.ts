@@ -10,7 +10,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { ApiHandler, RequestContext } from '../handlers/handler';
 import type { BrokerServices } from '../services';
 import type { Logger } from '../logger';
-import { FrameError, FrameReader } from './frame-reader';
+import { FrameError, FrameReader } from '../protocol/frame-reader';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;

@@ -5,6 +5,7 @@ import { API_SPECS, ApiKey, apiName } from './apis';
 import { ProtocolError } from './codec';
 import { ErrorCode, KafkaError } from './errors';
 import { decodeResponse, encodeRequestFrame } from './headers';
+import { FrameReader } from './frame-reader';
 import type { VersionRange } from './schema/spec';
 import type { ApiVersionsResponse } from './schema/types';
 
@@ -25,59 +26,9 @@ interface Pending {
   timer?: NodeJS.Timeout;
 }
 
-/** Splits a byte stream into size-prefixed frames, copying only frames that span socket chunks. */
-class FrameSplitter {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-
-  constructor(private readonly maxFrameBytes: number) {}
-
-  /** Adds a chunk and returns the frames it completed (without their size prefix). */
-  push(chunk: Buffer): Buffer[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    const frames: Buffer[] = [];
-    while (this.buffered >= 4) {
-      const size = this.peekSize();
-      if (size < 0 || size > this.maxFrameBytes) throw new ProtocolError(`invalid response frame size ${size}`);
-      if (this.buffered < 4 + size) break;
-      frames.push(this.take(4 + size).subarray(4));
-    }
-    return frames;
-  }
-
-  private peekSize(): number {
-    const first = this.chunks[0];
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.concat(this.chunks, Math.min(this.buffered, 4));
-    return head.readInt32BE(0);
-  }
-
-  private take(n: number): Buffer {
-    this.buffered -= n;
-    const first = this.chunks[0];
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let o = 0;
-    while (o < n) {
-      const c = this.chunks[0];
-      const k = Math.min(c.length, n - o);
-      c.copy(out, o, 0, k);
-      o += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    return out;
-  }
-}
-
 export class KafkaClient {
   private readonly pending = new Map<number, Pending>();
-  private readonly frames: FrameSplitter;
+  private readonly frames: FrameReader;
   private readonly clientId: string;
   private readonly timeoutMs: number;
   private nextCorrelationId = 1;
@@ -91,7 +42,7 @@ export class KafkaClient {
   ) {
     this.clientId = opts.clientId ?? 'strata-client';
     this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.frames = new FrameSplitter(opts.maxFrameBytes ?? 256 * 1024 * 1024);
+    this.frames = new FrameReader(opts.maxFrameBytes ?? 256 * 1024 * 1024);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(new Error(`connection to ${address} failed: ${err.message}`)));

@@ -1,4 +1,4 @@
-// Splits a TCP byte stream into Kafka frames (int32 size prefix + payload).
+// Splits a TCP byte stream into Kafka frames (int32 size prefix + payload), for the broker's connections and protocol/client.ts.
 // A frame that sits inside one received chunk is returned as a slice (no copy);
 // only frames spanning chunks are assembled, once, into a buffer of exactly their size.
 
