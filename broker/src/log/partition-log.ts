@@ -11,7 +11,8 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { Logger, createLogger } from '../logger';
 import type { LogConfig } from './log-config';
-import { LogError, LogErrorCode } from './log-error';
+import { LogError } from './log-error';
+import { ErrorCode } from '../protocol/errors';
 import { Segment } from './segment';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { PartitionStateWriter } from './partition-state';
@@ -227,16 +228,16 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       if (err instanceof RecordBatchError) throw new LogError(err.code, err.message);
       throw err;
     }
-    if (validated.batches.length === 0) throw new LogError(LogErrorCode.INVALID_RECORD, 'the payload holds no record batch');
+    if (validated.batches.length === 0) throw new LogError(ErrorCode.INVALID_RECORD, 'the payload holds no record batch');
     if (validated.bytes > this.cfg.segmentBytes) {
-      throw new LogError(LogErrorCode.RECORD_LIST_TOO_LARGE, `${validated.bytes} bytes do not fit in a segment of ${this.cfg.segmentBytes}`);
+      throw new LogError(ErrorCode.RECORD_LIST_TOO_LARGE, `${validated.bytes} bytes do not fit in a segment of ${this.cfg.segmentBytes}`);
     }
     return validated;
   }
 
   private ensureWritable(): void {
     if (this.failure) throw this.failure;
-    if (this.closing) throw new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is closed`);
+    if (this.closing) throw new LogError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is closed`);
   }
 
   private get activeSegment(): Segment {
@@ -357,7 +358,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   private goOffline(err: unknown, inFlight: PendingWrite[]): void {
     if (!this.failure) {
       const message = err instanceof Error ? err.message : String(err);
-      this.failure = new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is offline after an I/O error: ${message}`);
+      this.failure = new LogError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is offline after an I/O error: ${message}`);
       this.logger.error('I/O error; log is offline', { error: message });
     }
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -456,7 +457,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   async read(offset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
     const endOffset = this.endOffset;
     if (offset < this.startOffset || offset > endOffset) {
-      throw new LogError(LogErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${this.startOffset}, ${endOffset}]`);
+      throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${this.startOffset}, ${endOffset}]`);
     }
     const maxOffset = Math.min(opts.isolationMaxOffset ?? endOffset, endOffset);
     const segments = this.segments;
@@ -478,10 +479,10 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   }
 
   private readError(seg: Segment, err: unknown): LogError {
-    if (seg.isDeleted) return new LogError(LogErrorCode.OFFSET_OUT_OF_RANGE, `segment ${seg.baseOffset} was deleted; log now starts at ${this.startOffset}`);
+    if (seg.isDeleted) return new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `segment ${seg.baseOffset} was deleted; log now starts at ${this.startOffset}`);
     const message = err instanceof Error ? err.message : String(err);
     this.logger.error('read failed', { segment: seg.file, error: message });
-    return new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `read from ${seg.file} failed: ${message}`);
+    return new LogError(ErrorCode.KAFKA_STORAGE_ERROR, `read from ${seg.file} failed: ${message}`);
   }
 
   /** ListOffsets by timestamp: the first offset whose record timestamp is >= `timestamp`. */
@@ -520,7 +521,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   async deleteRecordsBefore(offset: number): Promise<number> {
     this.ensureWritable();
     if (offset < 0 || offset > this.hw) {
-      throw new LogError(LogErrorCode.OFFSET_OUT_OF_RANGE, `cannot delete before ${offset}: high watermark is ${this.hw}`);
+      throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot delete before ${offset}: high watermark is ${this.hw}`);
     }
     return this.housekeeping.run(async () => {
       if (offset > this.startOffset) {

@@ -8,7 +8,8 @@ import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFile } from './file
 import { OffsetIndex } from './offset-index';
 import { TimeIndex } from './time-index';
 import { ScannedBatch, readAt, scanBatchHeaders } from './batch-scanner';
-import { BATCH_OFFSETS_PREFIX, RecordBatchError, RecordErrorCode, decodeRecords, readBatchOffsets } from '../protocol/records';
+import { BATCH_OFFSETS_PREFIX, RecordBatchError, decodeRecords, readBatchOffsets } from '../protocol/records';
+import { ErrorCode } from '../protocol/errors';
 
 /** Read size when walking batch headers from an index entry to the wanted batch. */
 const LOCATE_CHUNK_BYTES = 8 * 1024;
@@ -176,7 +177,7 @@ export class Segment {
   async close(): Promise<void> {
     this.closed = true;
     const handle = this.handle;
-    if (handle) await (await handle).close(); // waits for reads in flight
+    if (handle) await handle.then((fh) => fh.close(), () => undefined); // waits for reads in flight; a failed open has nothing to close
   }
 
   async delete(): Promise<void> {
@@ -225,7 +226,7 @@ export class Segment {
         if (match) return { offset: match.offset, timestamp: match.timestamp, leaderEpoch: h.partitionLeaderEpoch };
       } catch (err) {
         // Compressed and no codec to open it: answer at batch granularity.
-        if (!(err instanceof RecordBatchError && err.code === RecordErrorCode.UNSUPPORTED_COMPRESSION_TYPE)) throw err;
+        if (!(err instanceof RecordBatchError && err.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE)) throw err;
         return { offset: Math.max(h.baseOffset, minOffset), timestamp: h.maxTimestamp, leaderEpoch: h.partitionLeaderEpoch };
       }
     }

@@ -3,6 +3,7 @@
 // baseOffset and partitionLeaderEpoch in place (both lie outside the CRC). Encoding and decoding
 // of the records themselves exist for tests, benches and internal topics.
 import { crc32c } from '@node-rs/crc32';
+import { ErrorCode, KafkaError } from './errors';
 
 // Header layout (byte offsets from the start of a batch).
 const BASE_OFFSET = 0;
@@ -39,22 +40,12 @@ export type CompressionType = (typeof Compression)[keyof typeof Compression];
 
 export type RecordTimestampType = 'CreateTime' | 'LogAppendTime';
 
-/** Kafka error codes raised by batch validation (numbers as on the wire). */
-export const RecordErrorCode = {
-  CORRUPT_MESSAGE: 2,
-  MESSAGE_TOO_LARGE: 10,
-  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
-  UNSUPPORTED_COMPRESSION_TYPE: 76,
-  INVALID_RECORD: 87,
-} as const;
+/** A batch that fails validation or decoding, with the Kafka error code to answer. */
+export class RecordBatchError extends KafkaError {
+  override name = 'RecordBatchError';
 
-export class RecordBatchError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RecordBatchError';
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
   }
 }
 
@@ -148,30 +139,30 @@ export interface ValidatedBatches {
  * Checks one batch at `pos` of `buf` (framing, magic, CRC, record count) and returns its header and size.
  * `end` bounds the bytes that belong to the payload. Throws RecordBatchError.
  */
-export function validateBatch(buf: Buffer, pos: number, end: number, maxBatchBytes = Infinity): ValidatedBatch {
+function validateBatch(buf: Buffer, pos: number, end: number, maxBatchBytes: number): ValidatedBatch {
   const remaining = end - pos;
   if (remaining < LOG_OVERHEAD) throw corrupt(`${remaining} trailing bytes at position ${pos} do not form a batch`);
   const size = buf.readInt32BE(pos + BATCH_LENGTH) + LOG_OVERHEAD;
   if (remaining > MAGIC) {
     const magic = buf.readInt8(pos + MAGIC);
     if (magic >= 0 && magic < CURRENT_MAGIC) {
-      throw new RecordBatchError(RecordErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `message format v${magic} is not supported, only v2`);
+      throw new RecordBatchError(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `message format v${magic} is not supported, only v2`);
     }
     if (magic !== CURRENT_MAGIC) throw corrupt(`invalid magic ${magic} at position ${pos}`);
   }
   if (size < RECORD_BATCH_HEADER_SIZE) throw corrupt(`batch size ${size} at position ${pos} is smaller than the header`);
   if (size > remaining) throw corrupt(`batch at position ${pos} declares ${size} bytes but only ${remaining} are present`);
   if (size > maxBatchBytes) {
-    throw new RecordBatchError(RecordErrorCode.MESSAGE_TOO_LARGE, `batch of ${size} bytes exceeds the maximum of ${maxBatchBytes}`);
+    throw new RecordBatchError(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${size} bytes exceeds the maximum of ${maxBatchBytes}`);
   }
   const header = readBatchHeader(buf, pos);
   if (computeBatchCrc(buf, pos, size) !== header.crc) throw corrupt(`CRC mismatch in batch at position ${pos}`);
   if (header.recordCount < 1) {
-    throw new RecordBatchError(RecordErrorCode.INVALID_RECORD, `batch at position ${pos} has record count ${header.recordCount}`);
+    throw new RecordBatchError(ErrorCode.INVALID_RECORD, `batch at position ${pos} has record count ${header.recordCount}`);
   }
   if (header.lastOffsetDelta !== header.recordCount - 1) {
     throw new RecordBatchError(
-      RecordErrorCode.INVALID_RECORD,
+      ErrorCode.INVALID_RECORD,
       `batch at position ${pos} has lastOffsetDelta ${header.lastOffsetDelta} for ${header.recordCount} records`,
     );
   }
@@ -195,7 +186,7 @@ export function validateBatches(records: Buffer, maxBatchBytes = Infinity): Vali
 }
 
 function corrupt(message: string): RecordBatchError {
-  return new RecordBatchError(RecordErrorCode.CORRUPT_MESSAGE, message);
+  return new RecordBatchError(ErrorCode.CORRUPT_MESSAGE, message);
 }
 
 export function setBaseOffset(buf: Buffer, pos: number, offset: number): void {
@@ -229,7 +220,7 @@ export function registerCompressionCodec(type: CompressionType, codec: Compressi
 
 function codecFor(type: number): CompressionCodec {
   const codec = codecs.get(type);
-  if (!codec) throw new RecordBatchError(RecordErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `no codec registered for compression type ${type}`);
+  if (!codec) throw new RecordBatchError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `no codec registered for compression type ${type}`);
   return codec;
 }
 

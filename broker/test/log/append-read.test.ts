@@ -1,5 +1,7 @@
 import { strict as assert } from 'assert';
-import { LogError, LogErrorCode } from '../../src/log/log-error';
+import { promises as fsp } from 'fs';
+import { LogError } from '../../src/log/log-error';
+import { ErrorCode } from '../../src/protocol/errors';
 import { Compression, decodeRecords, readBatchHeader, validateBatches } from '../../src/protocol/records';
 import { batch, open, opaqueCompressed, readAll, segmentFiles, sized, useTempDir } from './helpers';
 
@@ -52,7 +54,7 @@ describe('log: append and read', () => {
     const good = batch(2);
     const bad = batch(2);
     bad[bad.length - 1] ^= 1;
-    await assert.rejects(log.append(Buffer.concat([good, bad]), { leaderEpoch: 0 }), isLogError(LogErrorCode.CORRUPT_MESSAGE));
+    await assert.rejects(log.append(Buffer.concat([good, bad]), { leaderEpoch: 0 }), isLogError(ErrorCode.CORRUPT_MESSAGE));
     assert.equal(log.logEndOffset, 1);
     assert.equal(readBatchHeader(good, 0).baseOffset, 0, 'payload untouched');
     const r = await log.append(batch(1), { leaderEpoch: 0 });
@@ -62,13 +64,13 @@ describe('log: append and read', () => {
 
   it('rejects empty, oversized and old-format payloads', async () => {
     const log = await open(dir(), { maxMessageBytes: 500, segmentBytes: 2000 });
-    await assert.rejects(log.append(Buffer.alloc(0), { leaderEpoch: 0 }), isLogError(LogErrorCode.INVALID_RECORD));
-    await assert.rejects(log.append(sized(600), { leaderEpoch: 0 }), isLogError(LogErrorCode.MESSAGE_TOO_LARGE));
+    await assert.rejects(log.append(Buffer.alloc(0), { leaderEpoch: 0 }), isLogError(ErrorCode.INVALID_RECORD));
+    await assert.rejects(log.append(sized(600), { leaderEpoch: 0 }), isLogError(ErrorCode.MESSAGE_TOO_LARGE));
     const payload = Buffer.concat(Array.from({ length: 6 }, () => sized(400)));
-    await assert.rejects(log.append(payload, { leaderEpoch: 0 }), isLogError(LogErrorCode.RECORD_LIST_TOO_LARGE));
+    await assert.rejects(log.append(payload, { leaderEpoch: 0 }), isLogError(ErrorCode.RECORD_LIST_TOO_LARGE));
     const v1 = batch(1);
     v1.writeInt8(1, 16);
-    await assert.rejects(log.append(v1, { leaderEpoch: 0 }), isLogError(LogErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT));
+    await assert.rejects(log.append(v1, { leaderEpoch: 0 }), isLogError(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT));
     assert.equal(log.logEndOffset, 0);
   });
 
@@ -138,8 +140,8 @@ describe('log: append and read', () => {
     const atEnd = await log.read(6, 1 << 20);
     assert.equal(atEnd.records.length, 0);
     assert.equal(atEnd.nextOffset, 6);
-    await assert.rejects(log.read(7, 100), isLogError(LogErrorCode.OFFSET_OUT_OF_RANGE));
-    await assert.rejects(log.read(-1, 100), isLogError(LogErrorCode.OFFSET_OUT_OF_RANGE));
+    await assert.rejects(log.read(7, 100), isLogError(ErrorCode.OFFSET_OUT_OF_RANGE));
+    await assert.rejects(log.read(-1, 100), isLogError(ErrorCode.OFFSET_OUT_OF_RANGE));
   });
 
   it('reads by offset across segment boundaries', async () => {
@@ -201,9 +203,23 @@ describe('log: append and read', () => {
     assert.equal((await readAll(log)).length, 2);
   });
 
+  it('goes offline after an I/O error and fails the appends in flight', async () => {
+    const d = dir();
+    const log = await open(d, { segmentBytes: 200 });
+    await log.append(sized(100), { leaderEpoch: 0 });
+    await fsp.rm(d, { recursive: true }); // the next segment's file cannot be created
+    const inFlight = [log.append(sized(100), { leaderEpoch: 0 }), log.append(sized(100), { leaderEpoch: 0 })];
+    for (const r of await Promise.allSettled(inFlight)) {
+      assert.ok(r.status === 'rejected' && isLogError(ErrorCode.KAFKA_STORAGE_ERROR)(r.reason));
+    }
+    assert.equal(log.isOffline, true);
+    assert.equal(log.logEndOffset, 1);
+    await assert.rejects(log.append(sized(10), { leaderEpoch: 0 }), isLogError(ErrorCode.KAFKA_STORAGE_ERROR));
+  });
+
   it('refuses appends after close', async () => {
     const log = await open(dir());
     await log.close();
-    await assert.rejects(log.append(batch(1), { leaderEpoch: 0 }), isLogError(LogErrorCode.KAFKA_STORAGE_ERROR));
+    await assert.rejects(log.append(batch(1), { leaderEpoch: 0 }), isLogError(ErrorCode.KAFKA_STORAGE_ERROR));
   });
 });

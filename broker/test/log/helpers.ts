@@ -38,12 +38,13 @@ export async function open(dir: string, overrides: Partial<LogConfig> = {}): Pro
 
 /**
  * What a crash would leave on disk: a copy of the directory of a log that is still open (so no clean-shutdown
- * marker), taken once its background work has settled. Returns the copy's path.
+ * marker), taken after a flush so that it is deterministic. Returns the copy's path.
  */
-export async function crashImage(dir: string): Promise<string> {
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const copy = `${dir}-crashed`;
-  await fsp.cp(dir, copy, { recursive: true });
+export async function crashImage(log: PartitionLog): Promise<string> {
+  await log.flush();
+  const copy = `${log.dir}-crashed`;
+  await fsp.mkdir(copy);
+  for (const name of await fsp.readdir(log.dir)) await fsp.copyFile(path.join(log.dir, name), path.join(copy, name));
   return copy;
 }
 

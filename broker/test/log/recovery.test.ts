@@ -10,7 +10,7 @@ const FIRST_LOG = '00000000000000000000.log';
 async function appendAndCrash(d: string, n: number, overrides = {}): Promise<string> {
   const log = await open(d, overrides);
   for (let i = 0; i < n; i++) await log.append(batch(2, `b${i}`), { leaderEpoch: 1 });
-  return crashImage(d);
+  return crashImage(log);
 }
 
 async function stateOf(d: string): Promise<{ cleanShutdown: boolean; recoveryPoint: number; logStartOffset: number }> {

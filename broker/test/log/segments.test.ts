@@ -1,7 +1,8 @@
 import { strict as assert } from 'assert';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { LogError, LogErrorCode } from '../../src/log/log-error';
+import { LogError } from '../../src/log/log-error';
+import { ErrorCode } from '../../src/protocol/errors';
 import { buildRecordBatch } from '../../src/protocol/records';
 import { batch, open, readAll, segmentFiles, sized, useTempDir } from './helpers';
 
@@ -50,7 +51,7 @@ describe('log: segments, retention and timestamps', () => {
     assert.equal(log.logStartOffset, 3);
     assert.equal(log.sizeBytes, (before / 5) * 2);
     assert.deepEqual(await segmentFiles(d), ['00000000000000000003.log', '00000000000000000004.log']);
-    await assert.rejects(log.read(2, 100), (e: unknown) => e instanceof LogError && e.code === LogErrorCode.OFFSET_OUT_OF_RANGE);
+    await assert.rejects(log.read(2, 100), (e: unknown) => e instanceof LogError && e.code === ErrorCode.OFFSET_OUT_OF_RANGE);
     assert.equal((await readAll(log)).length, 2);
   });
 
@@ -93,7 +94,7 @@ describe('log: segments, retention and timestamps', () => {
     assert.equal(log.logStartOffset, 3);
     assert.deepEqual(await segmentFiles(d), ['00000000000000000003.log', '00000000000000000004.log', '00000000000000000005.log']);
     assert.equal(await log.deleteRecordsBefore(1), 3, 'never moves backwards');
-    await assert.rejects(log.deleteRecordsBefore(7), (e: unknown) => e instanceof LogError && e.code === LogErrorCode.OFFSET_OUT_OF_RANGE);
+    await assert.rejects(log.deleteRecordsBefore(7), (e: unknown) => e instanceof LogError && e.code === ErrorCode.OFFSET_OUT_OF_RANGE);
     await log.close();
     const reopened = await open(d, { segmentBytes: 300 });
     assert.equal(reopened.logStartOffset, 3);
@@ -104,7 +105,7 @@ describe('log: segments, retention and timestamps', () => {
     const log = await open(dir());
     await log.append(batch(10), { leaderEpoch: 0 });
     assert.equal(await log.deleteRecordsBefore(4), 4);
-    await assert.rejects(log.read(3, 100), (e: unknown) => e instanceof LogError && e.code === LogErrorCode.OFFSET_OUT_OF_RANGE);
+    await assert.rejects(log.read(3, 100), (e: unknown) => e instanceof LogError && e.code === ErrorCode.OFFSET_OUT_OF_RANGE);
     const r = await log.read(4, 1 << 20);
     assert.ok(r.records.length > 0);
   });

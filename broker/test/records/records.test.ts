@@ -3,7 +3,6 @@ import * as zlib from 'zlib';
 import {
   Compression,
   RecordBatchError,
-  RecordErrorCode,
   buildRecordBatch,
   computeBatchCrc,
   decodeRecords,
@@ -14,6 +13,7 @@ import {
   setPartitionLeaderEpoch,
   validateBatches,
 } from '../../src/protocol/records';
+import { ErrorCode } from '../../src/protocol/errors';
 
 const CRC_AT = 17;
 
@@ -123,40 +123,40 @@ describe('records: RecordBatch v2', () => {
   it('rejects a flipped byte as CORRUPT_MESSAGE', () => {
     const batch = buildRecordBatch({ records: [{ value: Buffer.from('hello') }] });
     batch[batch.length - 2] ^= 0xff;
-    expectCode(() => validateBatches(batch), RecordErrorCode.CORRUPT_MESSAGE);
+    expectCode(() => validateBatches(batch), ErrorCode.CORRUPT_MESSAGE);
   });
 
   it('rejects truncated and trailing bytes as CORRUPT_MESSAGE', () => {
     const batch = buildRecordBatch({ records: [{ value: Buffer.from('hello') }] });
-    expectCode(() => validateBatches(batch.subarray(0, batch.length - 1)), RecordErrorCode.CORRUPT_MESSAGE);
-    expectCode(() => validateBatches(Buffer.concat([batch, Buffer.alloc(5)])), RecordErrorCode.CORRUPT_MESSAGE);
+    expectCode(() => validateBatches(batch.subarray(0, batch.length - 1)), ErrorCode.CORRUPT_MESSAGE);
+    expectCode(() => validateBatches(Buffer.concat([batch, Buffer.alloc(5)])), ErrorCode.CORRUPT_MESSAGE);
     const short = Buffer.from(batch);
     short.writeInt32BE(20, 8);
-    expectCode(() => validateBatches(short), RecordErrorCode.CORRUPT_MESSAGE);
+    expectCode(() => validateBatches(short), ErrorCode.CORRUPT_MESSAGE);
   });
 
   it('rejects old magics as UNSUPPORTED_FOR_MESSAGE_FORMAT and unknown ones as corrupt', () => {
     const batch = buildRecordBatch({ records: [{ value: null }] });
     batch.writeInt8(1, 16);
-    expectCode(() => validateBatches(batch), RecordErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    expectCode(() => validateBatches(batch), ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
     batch.writeInt8(3, 16);
-    expectCode(() => validateBatches(batch), RecordErrorCode.CORRUPT_MESSAGE);
+    expectCode(() => validateBatches(batch), ErrorCode.CORRUPT_MESSAGE);
   });
 
   it('rejects inconsistent record counts as INVALID_RECORD', () => {
     const batch = buildRecordBatch({ records: [{ value: null }, { value: null }] });
     batch.writeInt32BE(0, 57);
     fixCrc(batch);
-    expectCode(() => validateBatches(batch), RecordErrorCode.INVALID_RECORD);
+    expectCode(() => validateBatches(batch), ErrorCode.INVALID_RECORD);
     batch.writeInt32BE(2, 57);
     batch.writeInt32BE(5, 23);
     fixCrc(batch);
-    expectCode(() => validateBatches(batch), RecordErrorCode.INVALID_RECORD);
+    expectCode(() => validateBatches(batch), ErrorCode.INVALID_RECORD);
   });
 
   it('rejects batches above maxBatchBytes as MESSAGE_TOO_LARGE', () => {
     const batch = buildRecordBatch({ records: [{ value: Buffer.alloc(1000) }] });
-    expectCode(() => validateBatches(batch, 500), RecordErrorCode.MESSAGE_TOO_LARGE);
+    expectCode(() => validateBatches(batch, 500), ErrorCode.MESSAGE_TOO_LARGE);
     assert.equal(validateBatches(batch, batch.length).batches.length, 1);
   });
 
@@ -203,6 +203,6 @@ describe('records: RecordBatch v2', () => {
     const batch = buildRecordBatch({ records: [{ value: null }] });
     batch.writeInt16BE(Compression.ZSTD, 21);
     fixCrc(batch);
-    expectCode(() => decodeRecords(batch), RecordErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+    expectCode(() => decodeRecords(batch), ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
   });
 });
