@@ -143,6 +143,8 @@ describe('Java client (kafka-clients 4.1.1) end to end', function () {
     const s = summary(await runJava('list-offsets', [bs(), tOffsets, 0]), 'list-offsets');
     assert.equal(s.earliest, 0);
     assert.equal(s.latest, 50);
+    // KIP-734 MAX_TIMESTAMP: the offset of the record carrying the largest timestamp (record 20, in the middle
+    // of the producer's single batch), as Kafka 4.x answers (exact record offset since KAFKA-16310).
     assert.deepEqual(s.maxTimestamp, { offset: 20, timestamp: base + 1_000_000 });
   });
 

@@ -176,6 +176,12 @@ export const CONFIG_KEYS = {
   logCleanupPolicy: key(listKind(['delete', 'compact']), ['delete'], 'Default cleanup policy of topics.', 'log.cleanup.policy'),
   deleteTopicEnable: key(booleanKind, true, 'Allow DeleteTopics requests.', 'delete.topic.enable'),
   shutdownTimeoutMs: key(long(0), 30000, 'Longest graceful shutdown before the process exits anyway.'),
+  offsetsTopicNumPartitions: key(integerKind(1, 1000), 50, 'Partitions of __consumer_offsets; a group is coordinated by partition hash(group) % this.', 'offsets.topic.num.partitions'),
+  offsetsTopicSegmentBytes: key(integerKind(14, INT32_MAX), 104857600, 'Segment size of __consumer_offsets.', 'offsets.topic.segment.bytes'),
+  offsetMetadataMaxBytes: key(integerKind(0, INT32_MAX), 4096, 'Largest metadata string of one committed offset.', 'offset.metadata.max.bytes'),
+  groupInitialRebalanceDelayMs: key(integerKind(0, INT32_MAX), 3000, 'How long the first rebalance of an empty group waits for more members.', 'group.initial.rebalance.delay.ms'),
+  groupMinSessionTimeoutMs: key(integerKind(1, INT32_MAX), 6000, 'Smallest session timeout a group member may ask for.', 'group.min.session.timeout.ms'),
+  groupMaxSessionTimeoutMs: key(integerKind(1, INT32_MAX), 1800000, 'Largest session timeout a group member may ask for.', 'group.max.session.timeout.ms'),
 };
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

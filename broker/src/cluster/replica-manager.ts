@@ -61,7 +61,7 @@ export class ReplicaManager {
     } catch (err) {
       return Promise.reject(err);
     }
-    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch }).then((result) => {
+    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch, fromClient: true }).then((result) => {
       this.onAppend?.(partition, result);
       return result;
     });

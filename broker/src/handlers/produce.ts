@@ -1,4 +1,6 @@
-// Produce (key 0), v3–11 (v3 is the first with RecordBatch v2, the only format we store).
+// Produce (key 0), v3–11 served (v3 is the first with RecordBatch v2, the only format we store). v0–2 are
+// advertised but answered with UNSUPPORTED_VERSION per partition, as Kafka 4 does (KAFKA-18659): librdkafka
+// up to 2.11 only compresses with gzip/snappy/lz4 when the broker lists Produce v0.
 // acks=0: no response; acks=1 and acks=-1: answered once the batches are written to the partition log
 // (with a single replica the ISR is just the leader; min.insync.replicas is still enforced for acks=-1).
 // Batches are validated (length, magic, CRC32C) and stored as they came, compressed or not.
@@ -9,11 +11,13 @@ import type { ProduceRequest, ProduceResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 import { errorCodeOf, errorMessageOf } from './error-code';
 
+const FIRST_V2_FORMAT_VERSION = 3;
+
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
 export default defineHandler<ProduceRequest, ProduceResponse>({
   apiKey: ApiKey.Produce,
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 11,
   async handle(req, ctx) {
     const { replicas, logger } = ctx.services;
@@ -22,6 +26,9 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
       name: topic.name,
       partitions: topic.partitionData.map(async (p): Promise<PartitionResponse> => {
         try {
+          if (ctx.apiVersion < FIRST_V2_FORMAT_VERSION) {
+            return failed(p.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported; use v3 or later');
+          }
           if (!validAcks) return failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, not ${req.acks}`);
           if (!p.records || (p.records as Buffer).length === 0) return failed(p.index, ErrorCode.CORRUPT_MESSAGE, 'empty records');
           const r = await replicas.appendRecords(topic.name, p.index, p.records as Buffer, req.acks);

@@ -34,6 +34,8 @@ export interface AppendOptions {
   leaderEpoch: number;
   /** Broker time for LogAppendTime and segment.ms (default Date.now()). */
   now?: number;
+  /** Batches come from a client's Produce: control batches are the broker's own and are refused. */
+  fromClient?: boolean;
 }
 
 export interface AppendResult {
@@ -188,7 +190,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
    */
   async append(records: Buffer, opts: AppendOptions): Promise<AppendResult> {
     this.ensureWritable();
-    const validated = this.validate(records);
+    const validated = this.validate(records, opts.fromClient ?? false);
     const now = opts.now ?? Date.now();
     const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? now : -1;
     const baseOffset = this.nextOffset;
@@ -220,7 +222,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.startOffset, recordCount: validated.recordCount, bytes: validated.bytes };
   }
 
-  private validate(records: Buffer): ValidatedBatches {
+  private validate(records: Buffer, fromClient: boolean): ValidatedBatches {
     let validated: ValidatedBatches;
     try {
       validated = validateBatches(records, this.cfg.maxMessageBytes);
@@ -229,6 +231,9 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       throw err;
     }
     if (validated.batches.length === 0) throw new LogError(ErrorCode.INVALID_RECORD, 'the payload holds no record batch');
+    if (fromClient && validated.batches.some((b) => b.header.isControl)) {
+      throw new LogError(ErrorCode.INVALID_RECORD, 'clients may not write control batches');
+    }
     if (validated.bytes > this.cfg.segmentBytes) {
       throw new LogError(ErrorCode.RECORD_LIST_TOO_LARGE, `${validated.bytes} bytes do not fit in a segment of ${this.cfg.segmentBytes}`);
     }
