@@ -13,6 +13,11 @@ import { Controller } from './cluster/controller';
 import { ReplicaManager } from './cluster/replica-manager';
 import { TopicCreator } from './cluster/topic-creator';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
+import { GroupCoordinator } from './coordinator/group-coordinator';
+import { GroupStore, OFFSETS_TOPIC } from './coordinator/group-store';
+import { subscribedTopics } from './coordinator/consumer-protocol';
+import { splitOffsetKey } from './coordinator/group';
+import type { MetadataImage } from './cluster/metadata-image';
 import { BrokerMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/http';
 import { BrokerServer } from './network/server';
@@ -59,6 +64,8 @@ export class Broker {
       }
     });
 
+    const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
+
     const services: BrokerServices = {
       config,
       nodeId: config.nodeId,
@@ -71,6 +78,7 @@ export class Broker {
         replicationFactor: config.defaultReplicationFactor,
       }),
       producerIds: new ProducerIdManager(controller, config.nodeId),
+      groups,
       metrics,
       logger: logger.child('handler'),
       handlers: handlerTable(),
@@ -139,8 +147,71 @@ export class Broker {
     this.readiness.reason = 'shutting down';
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.server?.close();
+    this.services.groups.close();
     await this.services.replicas.close();
     await this.metricsServer?.close();
     this.logger.info('broker stopped');
   }
+}
+
+/**
+ * Creates __consumer_offsets on first start (compacted, offsetsTopicNumPartitions partitions), then loads
+ * every group from it: the coordinator answers nothing until this is done.
+ */
+async function startGroupCoordinator(
+  config: BrokerConfig,
+  image: MetadataImage,
+  controller: Controller,
+  replicas: ReplicaManager,
+  metrics: BrokerMetrics,
+  logger: Logger,
+): Promise<GroupCoordinator> {
+  if (!image.topicsByName.has(OFFSETS_TOPIC)) {
+    await controller.createTopic(
+      {
+        name: OFFSETS_TOPIC,
+        numPartitions: config.offsetsTopicNumPartitions,
+        replicationFactor: Math.min(3, image.brokers.size),
+        configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(config.offsetsTopicSegmentBytes) },
+      },
+      false,
+    );
+  }
+  const partitions = image.topicsByName.get(OFFSETS_TOPIC)!.partitions.length;
+  const groups = new GroupCoordinator(
+    new GroupStore(replicas, partitions),
+    {
+      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+      offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
+      partitionExists: (topic, p) => (image.topicsByName.get(topic)?.partitions.length ?? 0) > p && p >= 0,
+      decodeSubscription: subscribedTopics,
+    },
+    logger,
+    { onRebalance: (g) => metrics.groupRebalanced(g), onCommit: (g, n) => metrics.offsetsCommitted(g, n) },
+  );
+  await groups.load();
+  metrics.setGroupSource(function* () {
+    for (const g of groups.allGroups()) {
+      yield {
+        group: g.groupId,
+        state: g.state,
+        members: g.members.size,
+        offsets: (function* () {
+          for (const [key, c] of g.offsets) {
+            const [topic, partition] = splitOffsetKey(key);
+            const t = image.topicsByName.get(topic);
+            if (!t) continue;
+            try {
+              yield { topic, partition, committed: c.offset, logEndOffset: replicas.getById(t.topicId, partition).log.highWatermark };
+            } catch {
+              // partition not hosted here: no lag to report
+            }
+          }
+        })(),
+      };
+    }
+  });
+  return groups;
 }

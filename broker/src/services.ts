@@ -8,6 +8,7 @@ import type { Controller } from './cluster/controller';
 import type { ReplicaManager } from './cluster/replica-manager';
 import type { TopicCreator } from './cluster/topic-creator';
 import type { ProducerIdManager } from './coordinator/producer-id-manager';
+import type { GroupCoordinator } from './coordinator/group-coordinator';
 import type { ApiHandler } from './handlers/handler';
 
 export interface BrokerServices {
@@ -18,6 +19,7 @@ export interface BrokerServices {
   readonly replicas: ReplicaManager;
   readonly topics: TopicCreator;
   readonly producerIds: ProducerIdManager;
+  readonly groups: GroupCoordinator;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
   /** Every API handler, by api key (ApiVersions answers from this). */

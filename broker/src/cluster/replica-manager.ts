@@ -67,6 +67,17 @@ export class ReplicaManager {
     });
   }
 
+  /** Appends the broker's own records (internal topics): no client checks, acknowledged when written. */
+  appendInternal(topicName: string, index: number, records: Buffer): Promise<AppendResult> {
+    let partition: Partition;
+    try {
+      partition = this.get(topicName, index);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch });
+  }
+
   private checkMinIsr(topicName: string, index: number): void {
     const topic = this.image.topicsByName.get(topicName)!;
     const minIsr = Number(topic.configs['min.insync.replicas'] ?? this.defaultMinIsr);

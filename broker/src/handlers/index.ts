@@ -15,17 +15,39 @@ import deleteRecords from './delete-records';
 import offsetForLeaderEpoch from './offset-for-leader-epoch';
 import describeCluster from './describe-cluster';
 import initProducerId from './init-producer-id';
+import findCoordinator from './find-coordinator';
+import joinGroup from './join-group';
+import syncGroup from './sync-group';
+import heartbeat from './heartbeat';
+import leaveGroup from './leave-group';
+import offsetCommit from './offset-commit';
+import offsetFetch from './offset-fetch';
+import describeGroups from './describe-groups';
+import listGroups from './list-groups';
+import deleteGroups from './delete-groups';
+import offsetDelete from './offset-delete';
 
 const ALL: ApiHandler[] = [
   produce,
   fetch,
   listOffsets,
   metadata,
+  offsetCommit,
+  offsetFetch,
+  findCoordinator,
+  joinGroup,
+  heartbeat,
+  leaveGroup,
+  syncGroup,
+  describeGroups,
+  listGroups,
   offsetForLeaderEpoch,
   createTopics,
   deleteTopics,
   deleteRecords,
   initProducerId,
+  deleteGroups,
+  offsetDelete,
   describeConfigs,
   alterConfigs,
   apiVersions,

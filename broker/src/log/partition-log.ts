@@ -16,7 +16,9 @@ import { ErrorCode } from '../protocol/errors';
 import { Segment } from './segment';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { PartitionStateWriter } from './partition-state';
-import { LoadedPartition, loadPartition } from './recovery';
+import { LoadedPartition, loadPartition, loadProducerState } from './recovery';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, DuplicateAppend, ProducerEntry, ProducerSnapshotEntry, ProducerStateManager } from './producer-state';
+import { pruneSnapshots, writeSnapshot } from './producer-snapshot';
 import { countDeletableSegments } from './retention';
 import { Serial } from './serial';
 import { fsyncDirectory } from './fs-util';
@@ -46,6 +48,8 @@ export interface AppendResult {
   logStartOffset: number;
   recordCount: number;
   bytes: number;
+  /** A producer's retry of batches already in the log: nothing was written, the offsets are the originals'. */
+  duplicate?: boolean;
 }
 
 export interface ReadOptions {
@@ -128,6 +132,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     readonly dir: string,
     config: LogConfig,
     loaded: LoadedPartition,
+    private readonly producers: ProducerStateManager,
     private readonly logger: Logger,
   ) {
     super();
@@ -141,9 +146,11 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   }
 
   /** Opens (creating if needed) the log in `dir`, recovering it if it was not closed cleanly. */
-  static async open(dir: string, config: LogConfig, opts: { logger?: Logger } = {}): Promise<PartitionLog> {
+  static async open(dir: string, config: LogConfig, opts: { logger?: Logger; producerIdExpirationMs?: number } = {}): Promise<PartitionLog> {
     const logger = (opts.logger ?? createLogger('log')).child(path.basename(dir));
-    const log = new PartitionLog(dir, config, await loadPartition(dir, config, logger), logger);
+    const loaded = await loadPartition(dir, config, logger);
+    const producers = await loadProducerState(dir, loaded, opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS, logger);
+    const log = new PartitionLog(dir, config, loaded, producers, logger);
     await log.saveState(false); // from now on a crash must trigger recovery
     return log;
   }
@@ -172,6 +179,11 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     return this.failure !== null;
   }
 
+  /** The idempotent-producer state of a producer id (epoch and recent batches), if the partition tracks it. */
+  producerState(producerId: number): Readonly<ProducerEntry> | undefined {
+    return this.producers.get(producerId);
+  }
+
   updateConfig(config: LogConfig): void {
     const flushMsChanged = config.flushMs !== this.cfg.flushMs;
     this.cfg = config;
@@ -190,7 +202,11 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
    */
   async append(records: Buffer, opts: AppendOptions): Promise<AppendResult> {
     this.ensureWritable();
-    const validated = this.validate(records, opts.fromClient ?? false);
+    const fromClient = opts.fromClient ?? false;
+    const validated = this.validate(records, fromClient);
+    // Producer checks come before offsets exist, so a refused or retried payload writes nothing.
+    const producerAppend = this.producers.check(validated.batches, fromClient);
+    if (producerAppend?.kind === 'duplicate') return this.duplicateAppend(producerAppend);
     const now = opts.now ?? Date.now();
     const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? now : -1;
     const baseOffset = this.nextOffset;
@@ -203,13 +219,15 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     let maxTimestamp = -1;
     let offsetOfMaxTimestamp = baseOffset;
     let offset = baseOffset;
-    for (const b of validated.batches) {
+    for (let i = 0; i < validated.batches.length; i++) {
+      const b = validated.batches[i];
       setBaseOffset(records, b.position, offset);
       setPartitionLeaderEpoch(records, b.position, opts.leaderEpoch);
       if (logAppendTime >= 0) setLogAppendTime(records, b.position, logAppendTime);
       const batchLast = offset + b.header.lastOffsetDelta;
       const batchMax = logAppendTime >= 0 ? logAppendTime : b.header.maxTimestamp;
       segment.assign(offset, batchLast, batchMax, b.size, this.cfg.indexIntervalBytes);
+      if (producerAppend) this.producers.record(producerAppend, i, b.header, offset, batchLast, batchMax, now);
       if (batchMax > maxTimestamp) {
         maxTimestamp = batchMax;
         offsetOfMaxTimestamp = batchLast;
@@ -220,6 +238,14 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
 
     await this.enqueue({ segment, position, data: records, lastOffset, recordCount: validated.recordCount, maxTimestamp, offsetOfMaxTimestamp });
     return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.startOffset, recordCount: validated.recordCount, bytes: validated.bytes };
+  }
+
+  /** Answers a retry as its original append was answered, once that one is written. */
+  private async duplicateAppend(d: DuplicateAppend): Promise<AppendResult> {
+    await this.lastWrite;
+    if (this.failure) throw this.failure;
+    const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? d.timestamp : -1;
+    return { baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime, logStartOffset: this.startOffset, recordCount: 0, bytes: 0, duplicate: true };
   }
 
   private validate(records: Buffer, fromClient: boolean): ValidatedBatches {
@@ -269,8 +295,25 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     old.seal();
     this.segments = [...this.segments, new Segment(this.dir, this.nextOffset, this.cfg.segmentIndexBytes, now, { newFile: true })];
     this.logger.debug('rolled segment', { baseOffset: this.nextOffset });
+    // Producer state as of the new segment's base, taken now and stored once the data below it is fsynced.
+    const producers = this.producers.snapshot();
+    const snapshotOffset = this.nextOffset;
     // Once its last write lands, flush the old segment and move the recovery point past it.
-    this.track(this.lastWrite.then(() => this.housekeeping.run(() => this.finalize(old))));
+    this.track(
+      this.lastWrite.then(() =>
+        this.housekeeping.run(async () => {
+          await this.finalize(old);
+          await this.saveProducerSnapshot(snapshotOffset, producers);
+        }),
+      ),
+    );
+  }
+
+  /** Runs on the housekeeping queue, after the batches below `offset` are fsynced. */
+  private async saveProducerSnapshot(offset: number, producers: ProducerSnapshotEntry[]): Promise<void> {
+    if (this.failure) return;
+    await writeSnapshot(this.dir, offset, producers);
+    await pruneSnapshots(this.dir, this.startOffset);
   }
 
   private async finalize(segment: Segment): Promise<void> {
@@ -405,6 +448,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     await this.activeSegment.fileHandle(); // the active segment's file exists even if nothing was written to it
     await this.syncDirty();
     await this.activeSegment.persistIndexes();
+    if (cleanShutdown) await this.saveProducerSnapshot(this.endOffset, this.producers.snapshot());
     await this.saveState(cleanShutdown);
   }
 
@@ -544,6 +588,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   /** Deletes segments past retention.ms / retention.bytes or below the log start offset. */
   async enforceRetention(now = Date.now()): Promise<{ deletedSegments: number }> {
     this.ensureWritable();
+    this.producers.removeExpired(now);
     return this.housekeeping.run(async () => {
       const segments = this.segments;
       const count = countDeletableSegments(

@@ -10,9 +10,11 @@ import { Segment } from './segment';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { LOG_SUFFIX, STATE_FILE, parseSegmentFile } from './file-names';
 import { PartitionState, readPartitionState, stateFileTmp } from './partition-state';
-import { ScanError, readAt, scanBatchData } from './batch-scanner';
+import { ScanError, readAt, scanBatchData, scanBatchHeaders } from './batch-scanner';
 import { fsyncDirectory } from './fs-util';
 import { RECORD_BATCH_HEADER_SIZE, computeBatchCrc, readBatchHeader } from '../protocol/records';
+import { ProducerStateManager } from './producer-state';
+import { deleteSnapshot, listSnapshots, readSnapshot } from './producer-snapshot';
 
 /** Read size while re-validating a segment. */
 const RECOVERY_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -179,4 +181,52 @@ async function recoverSegment(seg: Segment, fileSize: number, indexIntervalBytes
   logger.warn('truncating segment at an invalid batch', { segment: seg.file, position: validEnd, reason: problem, droppedBytes: fileSize - validEnd });
   await seg.truncate(validEnd);
   return true;
+}
+
+// ---- Producer state.
+
+/** Read size while replaying batch headers into the producer state. */
+const REPLAY_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Rebuilds the idempotent-producer state of a loaded partition: the newest readable snapshot at or below the
+ * log end, then the headers of the batches after it. Snapshots past the log end describe batches recovery
+ * dropped, and are deleted. Replayed producers count as seen now for expiry.
+ */
+export async function loadProducerState(dir: string, loaded: LoadedPartition, expirationMs: number, logger: Logger, now = Date.now()): Promise<ProducerStateManager> {
+  const producers = new ProducerStateManager(expirationMs);
+  const snapshots = await listSnapshots(dir);
+  let from = loaded.logStartOffset;
+  for (let i = snapshots.length - 1; i >= 0; i--) {
+    const offset = snapshots[i];
+    try {
+      if (offset > loaded.logEndOffset) throw new Error(`it is past the log end ${loaded.logEndOffset}`);
+      producers.restore(await readSnapshot(dir, offset));
+      from = Math.max(offset, loaded.logStartOffset);
+      break;
+    } catch (err) {
+      logger.warn('deleting unusable producer snapshot', { offset, error: err instanceof Error ? err.message : String(err) });
+      await deleteSnapshot(dir, offset);
+    }
+  }
+  let replayed = 0;
+  for (const seg of loaded.segments) {
+    if (seg.nextOffset <= from || seg.size === 0) continue;
+    const start = from > seg.baseOffset ? seg.offsetIndex.lookup(from).position : 0;
+    try {
+      for await (const b of scanBatchHeaders(await seg.fileHandle(), start, seg.size, REPLAY_CHUNK_BYTES)) {
+        const h = b.header;
+        if (h.producerId < 0 || h.baseOffset + h.lastOffsetDelta < from) continue;
+        producers.replay(h, now);
+        replayed++;
+      }
+    } catch (err) {
+      // A trusted segment is not re-validated at open: skip what cannot be read rather than refuse the log.
+      if (!(err instanceof ScanError)) throw err;
+      logger.warn('cannot replay producer state from a damaged segment', { segment: seg.file, error: err.message });
+    }
+  }
+  producers.removeExpired(now);
+  if (replayed > 0) logger.info('rebuilt producer state', { from, batches: replayed, producers: producers.size });
+  return producers;
 }

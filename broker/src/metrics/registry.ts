@@ -13,6 +13,16 @@ export interface PartitionStats {
 
 export type PartitionSource = () => Iterable<PartitionStats>;
 
+export interface GroupStats {
+  group: string;
+  state: string;
+  members: number;
+  /** Committed offset and log end offset of each partition the group has committed. */
+  offsets: Iterable<{ topic: string; partition: number; committed: number; logEndOffset: number }>;
+}
+
+export type GroupSource = () => Iterable<GroupStats>;
+
 /** Counters of one topic, already bound to its label. */
 export interface TopicMetrics {
   readonly bytesIn: Counter.Internal;
@@ -53,10 +63,14 @@ export class BrokerMetrics {
   private readonly topics = new Map<string, TopicMetrics>();
   private readonly apis = new Map<string, ApiMetrics>();
   private partitionSource: PartitionSource = () => [];
+  private groupSource: GroupSource = () => [];
+  private readonly rebalances = this.counter('strata_group_rebalances_total', 'Rebalances started, by consumer group.', ['group']);
+  private readonly offsetCommits = this.counter('strata_group_offset_commits_total', 'Offsets committed, by consumer group.', ['group']);
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     // Process and Node.js runtime metrics keep their standard names (process_*, nodejs_*) that dashboards expect.
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.registerGroupGauges();
     this.partitionGauge('strata_log_size_bytes', 'Bytes of the local log, by partition.', (p) => p.sizeBytes);
     this.partitionGauge('strata_log_start_offset', 'First offset of the log, by partition.', (p) => p.logStartOffset);
     this.partitionGauge('strata_log_end_offset', 'Offset the next appended record will get, by partition.', (p) => p.logEndOffset);
@@ -69,6 +83,55 @@ export class BrokerMetrics {
         let n = 0;
         for (const _ of source()) n++;
         this.set(n);
+      },
+    });
+  }
+
+  /** Where consumer-group gauges (state, members, lag) are read from at scrape time. */
+  setGroupSource(source: GroupSource): void {
+    this.groupSource = source;
+  }
+
+  groupRebalanced(group: string): void {
+    this.rebalances.labels(group).inc();
+  }
+
+  offsetsCommitted(group: string, count: number): void {
+    this.offsetCommits.labels(group).inc(count);
+  }
+
+  private registerGroupGauges(): void {
+    const groups = () => this.groupSource();
+    new Gauge({
+      name: 'strata_groups',
+      help: 'Consumer groups, by state.',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const g of groups()) this.labels(g.state).inc();
+      },
+    });
+    new Gauge({
+      name: 'strata_group_members',
+      help: 'Members of each consumer group.',
+      labelNames: ['group'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const g of groups()) this.labels(g.group).set(g.members);
+      },
+    });
+    new Gauge({
+      name: 'strata_group_lag',
+      help: 'Consumer lag: log end offset minus committed offset, by group and partition.',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const g of groups()) {
+          for (const o of g.offsets) this.labels(g.group, o.topic, String(o.partition)).set(Math.max(0, o.logEndOffset - o.committed));
+        }
       },
     });
   }

@@ -1,0 +1,621 @@
+// The group coordinator, classic protocol (JoinGroup/SyncGroup/Heartbeat/LeaveGroup), following Kafka's
+// state machine: Empty → PreparingRebalance → CompletingRebalance → Stable, with member ids required on
+// first join (KIP-394), static membership (KIP-345), rebalance and session timeouts, and an initial
+// rebalance delay for empty groups. Groups and offsets are persisted in __consumer_offsets (GroupStore) and
+// reloaded before the coordinator answers anything.
+import { randomUUID } from 'node:crypto';
+import { ErrorCode } from '../protocol/errors';
+import type { Logger } from '../logger';
+import { Group, Member, offsetKey, splitOffsetKey, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './group';
+import type { GroupStore } from './group-store';
+import type { GroupMetadataValue, OffsetsRecord } from './offsets-records';
+
+export interface GroupCoordinatorOptions {
+  initialRebalanceDelayMs: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  offsetMetadataMaxBytes: number;
+  /** Whether a topic partition exists (commits to unknown partitions are refused). */
+  partitionExists: (topic: string, partition: number) => boolean;
+  /** Topics a consumer-protocol member subscribes to, from its JoinGroup metadata (null if undecodable). */
+  decodeSubscription: (metadata: Buffer) => string[] | null;
+}
+
+export interface JoinRequest {
+  groupId: string;
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  protocols: Protocol[];
+  /** JoinGroup v4+: a new member first gets MEMBER_ID_REQUIRED and its id (KIP-394). */
+  requireKnownMemberId: boolean;
+}
+
+export interface SyncRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: Array<{ memberId: string; assignment: Buffer }>;
+}
+
+export interface MemberIdentity {
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+export interface OffsetCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface GroupEvents {
+  onRebalance?: (groupId: string) => void;
+  onCommit?: (groupId: string, count: number) => void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function joinError(errorCode: ErrorCode, memberId = ''): JoinResult {
+  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] };
+}
+
+function syncError(errorCode: ErrorCode): SyncResult {
+  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
+}
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, Group>();
+  private loaded = false;
+  private closed = false;
+
+  constructor(
+    private readonly store: GroupStore,
+    private readonly opts: GroupCoordinatorOptions,
+    private readonly logger: Logger,
+    private readonly events: GroupEvents = {},
+  ) {}
+
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  partitionFor(groupId: string): number {
+    return this.store.partitionFor(groupId);
+  }
+
+  allGroups(): Iterable<Group> {
+    return this.groups.values();
+  }
+
+  // ---- loading --------------------------------------------------------------------------------------------
+
+  /** Rebuilds every group and its offsets from __consumer_offsets. Members get fresh session timers. */
+  async load(): Promise<void> {
+    const metadata = new Map<string, GroupMetadataValue | null>();
+    for await (const r of this.store.load()) {
+      if (r.kind === 'offset') {
+        const g = this.getOrCreate(r.group);
+        if (r.value) g.offsets.set(offsetKey(r.topic, r.partition), r.value);
+        else g.offsets.delete(offsetKey(r.topic, r.partition));
+      } else {
+        metadata.set(r.group, r.value);
+      }
+    }
+    for (const [groupId, value] of metadata) {
+      const g = this.getOrCreate(groupId);
+      if (value) this.restore(g, value);
+    }
+    for (const [id, g] of this.groups) if (g.members.size === 0 && g.offsets.size === 0 && !metadata.get(id)) this.groups.delete(id);
+    this.loaded = true;
+    this.logger.info('groups loaded', { groups: this.groups.size });
+  }
+
+  private restore(g: Group, v: GroupMetadataValue): void {
+    g.generationId = v.generation;
+    g.protocolType = v.protocolType || null;
+    g.protocolName = v.protocol;
+    g.leaderId = v.leader;
+    for (const m of v.members) {
+      const member = new Member(m.memberId, m.groupInstanceId, m.clientId, m.clientHost, m.rebalanceTimeout, m.sessionTimeout, v.protocolType, [
+        { name: v.protocol ?? '', metadata: m.subscription },
+      ]);
+      member.assignment = m.assignment;
+      g.members.set(m.memberId, member);
+      if (m.groupInstanceId) g.staticMembers.set(m.groupInstanceId, m.memberId);
+      this.scheduleSession(g, member);
+    }
+    g.transition(g.members.size > 0 ? 'Stable' : 'Empty');
+  }
+
+  private getOrCreate(groupId: string): Group {
+    let g = this.groups.get(groupId);
+    if (!g) {
+      g = new Group(groupId);
+      this.groups.set(groupId, g);
+    }
+    return g;
+  }
+
+  // ---- JoinGroup ------------------------------------------------------------------------------------------
+
+  join(req: JoinRequest): Promise<JoinResult> {
+    if (!this.loaded) return Promise.resolve(joinError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS));
+    if (!req.groupId) return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID));
+    if (req.sessionTimeoutMs < this.opts.minSessionTimeoutMs || req.sessionTimeoutMs > this.opts.maxSessionTimeoutMs) {
+      return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT));
+    }
+    let group = this.groups.get(req.groupId);
+    if (!group) {
+      if (req.memberId !== '') return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID));
+      group = this.getOrCreate(req.groupId);
+    }
+    if (group.state === 'Dead') return Promise.resolve(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (!group.supports(req.protocolType, req.protocols)) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+
+    if (req.memberId === '') {
+      if (req.groupInstanceId) return this.joinStatic(group, req);
+      const memberId = `${req.clientId}-${randomUUID()}`;
+      if (req.requireKnownMemberId) {
+        group.pendingMembers.add(memberId);
+        // A member that never comes back with its id must not hold up rebalances forever.
+        setTimeout(() => {
+          if (group!.pendingMembers.delete(memberId)) this.tryCompleteJoin(group!);
+        }, req.sessionTimeoutMs).unref();
+        return Promise.resolve(joinError(ErrorCode.MEMBER_ID_REQUIRED, memberId));
+      }
+      return this.addMemberAndRebalance(group, memberId, req);
+    }
+    if (group.pendingMembers.delete(req.memberId)) return this.addMemberAndRebalance(group, req.memberId, req);
+    const member = group.members.get(req.memberId);
+    if (!member) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
+    if (req.groupInstanceId && group.staticMembers.get(req.groupInstanceId) !== member.memberId) {
+      return Promise.resolve(joinError(ErrorCode.FENCED_INSTANCE_ID, req.memberId));
+    }
+    switch (group.state) {
+      case 'PreparingRebalance':
+        return this.updateAndAwaitJoin(group, member, req);
+      case 'CompletingRebalance':
+        if (member.sameProtocols(req.protocols)) return Promise.resolve(this.joinResultFor(group, member));
+        return this.updateAndRebalance(group, member, req);
+      case 'Stable':
+        if (member.memberId !== group.leaderId && member.sameProtocols(req.protocols)) return Promise.resolve(this.joinResultFor(group, member));
+        return this.updateAndRebalance(group, member, req);
+      default:
+        return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
+    }
+  }
+
+  /** A static member (re)joining without a member id takes over its instance id, fencing the old member id. */
+  private joinStatic(group: Group, req: JoinRequest): Promise<JoinResult> {
+    const instanceId = req.groupInstanceId!;
+    const newId = `${instanceId}-${randomUUID()}`;
+    const oldId = group.staticMembers.get(instanceId);
+    const old = oldId !== undefined ? group.members.get(oldId) : undefined;
+    if (!old) return this.addMemberAndRebalance(group, newId, req);
+
+    old.awaitingJoin?.(joinError(ErrorCode.FENCED_INSTANCE_ID, old.memberId));
+    old.awaitingSync?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
+    old.awaitingJoin = old.awaitingSync = null;
+    group.members.delete(old.memberId);
+    const wasLeader = group.leaderId === old.memberId;
+    old.memberId = newId;
+    group.members.set(newId, old);
+    group.staticMembers.set(instanceId, newId);
+    if (wasLeader) group.leaderId = newId;
+    this.scheduleSession(group, old);
+    if (group.state === 'Stable' && !wasLeader && old.sameProtocols(req.protocols)) {
+      // Restarted within the session timeout with the same subscription: no rebalance (KIP-345).
+      this.persistGroup(group).catch((err) => this.logger.warn('could not persist static member id change', { group: group.groupId, err }));
+      return Promise.resolve(this.joinResultFor(group, old));
+    }
+    return this.updateAndRebalance(group, old, req);
+  }
+
+  private addMemberAndRebalance(group: Group, memberId: string, req: JoinRequest): Promise<JoinResult> {
+    const member = new Member(memberId, req.groupInstanceId, req.clientId, req.clientHost, req.rebalanceTimeoutMs, req.sessionTimeoutMs, req.protocolType, req.protocols);
+    group.members.set(memberId, member);
+    if (req.groupInstanceId) group.staticMembers.set(req.groupInstanceId, memberId);
+    if (group.protocolType === null) group.protocolType = req.protocolType;
+    const joined = this.awaitJoin(member);
+    if (group.state === 'PreparingRebalance') {
+      this.extendInitialDelay(group);
+      this.tryCompleteJoin(group);
+    } else {
+      this.prepareRebalance(group, `member ${memberId} joined`);
+    }
+    return joined;
+  }
+
+  private updateAndAwaitJoin(group: Group, member: Member, req: JoinRequest): Promise<JoinResult> {
+    this.updateMember(member, req);
+    const joined = this.awaitJoin(member);
+    this.tryCompleteJoin(group);
+    return joined;
+  }
+
+  private updateAndRebalance(group: Group, member: Member, req: JoinRequest): Promise<JoinResult> {
+    this.updateMember(member, req);
+    const joined = this.awaitJoin(member);
+    this.prepareRebalance(group, `member ${member.memberId} rejoined`);
+    return joined;
+  }
+
+  private updateMember(member: Member, req: JoinRequest): void {
+    member.protocols = req.protocols;
+    member.protocolType = req.protocolType;
+    member.sessionTimeoutMs = req.sessionTimeoutMs;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    member.clientId = req.clientId;
+    member.clientHost = req.clientHost;
+  }
+
+  private awaitJoin(member: Member): Promise<JoinResult> {
+    member.awaitingJoin?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
+    return new Promise((resolve) => (member.awaitingJoin = resolve));
+  }
+
+  private prepareRebalance(group: Group, reason: string): void {
+    if (group.state === 'CompletingRebalance') {
+      for (const m of group.members.values()) {
+        m.awaitingSync?.(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+        m.awaitingSync = null;
+      }
+    }
+    if (group.rebalanceTimer) clearTimeout(group.rebalanceTimer);
+    const initial = group.state === 'Empty';
+    group.transition('PreparingRebalance');
+    this.events.onRebalance?.(group.groupId);
+    this.logger.info('preparing rebalance', { group: group.groupId, generation: group.generationId, reason });
+    if (initial && this.opts.initialRebalanceDelayMs > 0) {
+      group.initialDelayUntil = Date.now() + this.opts.initialRebalanceDelayMs;
+      this.armRebalanceTimer(group, this.opts.initialRebalanceDelayMs, () => {
+        group.initialDelayUntil = 0;
+        if (group.notYetRejoined().length === 0 && group.pendingMembers.size === 0) this.completeJoin(group);
+        else this.armRebalanceTimer(group, group.maxRebalanceTimeoutMs(), () => this.completeJoin(group));
+      });
+      return;
+    }
+    group.initialDelayUntil = 0;
+    this.armRebalanceTimer(group, group.maxRebalanceTimeoutMs(), () => this.completeJoin(group));
+    this.tryCompleteJoin(group);
+  }
+
+  /** New members during the initial delay push it back, within the rebalance timeout (Kafka's InitialDelayedJoin). */
+  private extendInitialDelay(group: Group): void {
+    if (group.initialDelayUntil === 0) return;
+    const delay = this.opts.initialRebalanceDelayMs;
+    const until = Date.now() + delay;
+    if (until - group.stateTimestamp > group.maxRebalanceTimeoutMs()) return;
+    group.initialDelayUntil = until;
+    this.armRebalanceTimer(group, delay, () => {
+      group.initialDelayUntil = 0;
+      this.completeJoin(group);
+    });
+  }
+
+  private armRebalanceTimer(group: Group, ms: number, fire: () => void): void {
+    if (group.rebalanceTimer) clearTimeout(group.rebalanceTimer);
+    group.rebalanceTimer = setTimeout(() => {
+      group.rebalanceTimer = null;
+      if (!this.closed && group.state === 'PreparingRebalance') fire();
+    }, ms);
+  }
+
+  private tryCompleteJoin(group: Group): void {
+    if (group.state !== 'PreparingRebalance' || group.initialDelayUntil > 0) return;
+    if (group.notYetRejoined().length === 0 && group.pendingMembers.size === 0) this.completeJoin(group);
+  }
+
+  /** Ends the join phase: drops members that did not rejoin, bumps the generation, answers every JoinGroup. */
+  private completeJoin(group: Group): void {
+    if (group.rebalanceTimer) clearTimeout(group.rebalanceTimer);
+    group.rebalanceTimer = null;
+    for (const m of group.notYetRejoined()) this.removeMember(group, m, 'did not rejoin in time');
+    group.generationId++;
+    if (group.members.size === 0) {
+      group.protocolName = null;
+      group.leaderId = null;
+      group.transition('Empty');
+      this.persistGroup(group).catch((err) => this.logger.warn('could not persist empty group', { group: group.groupId, err }));
+      return;
+    }
+    group.protocolName = group.selectProtocol();
+    group.protocolType = group.members.values().next().value!.protocolType;
+    if (group.leaderId === null || !group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value!;
+    group.transition('CompletingRebalance');
+    this.logger.info('rebalance: join complete', { group: group.groupId, generation: group.generationId, members: group.members.size, protocol: group.protocolName });
+    for (const m of group.members.values()) {
+      const resolve = m.awaitingJoin;
+      m.awaitingJoin = null;
+      this.scheduleSession(group, m);
+      resolve?.(this.joinResultFor(group, m));
+    }
+  }
+
+  private joinResultFor(group: Group, member: Member): JoinResult {
+    const isLeader = member.memberId === group.leaderId;
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: group.generationId,
+      protocolType: group.protocolType,
+      protocolName: group.protocolName,
+      leader: group.leaderId ?? '',
+      memberId: member.memberId,
+      members: isLeader
+        ? [...group.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadataFor(group.protocolName!) }))
+        : [],
+    };
+  }
+
+  // ---- SyncGroup ------------------------------------------------------------------------------------------
+
+  sync(req: SyncRequest): Promise<SyncResult> {
+    const check = this.checkMember(req.groupId, req.memberId, req.groupInstanceId, req.generationId);
+    if (typeof check === 'number') return Promise.resolve(syncError(check));
+    const { group, member } = check;
+    if ((req.protocolType !== null && req.protocolType !== group.protocolType) || (req.protocolName !== null && req.protocolName !== group.protocolName)) {
+      return Promise.resolve(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    }
+    this.scheduleSession(group, member);
+    if (group.state === 'PreparingRebalance') return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+    if (group.state === 'Stable') return Promise.resolve(this.syncResultFor(group, member));
+    const synced = new Promise<SyncResult>((resolve) => (member.awaitingSync = resolve));
+    if (member.memberId === group.leaderId) void this.completeSync(group, req.assignments);
+    return synced;
+  }
+
+  /** The leader's assignment is persisted with the group, then every member gets its part. */
+  private async completeSync(group: Group, assignments: SyncRequest['assignments']): Promise<void> {
+    const generation = group.generationId;
+    const given = new Map(assignments.map((a) => [a.memberId, a.assignment]));
+    for (const m of group.members.values()) m.assignment = given.get(m.memberId) ?? EMPTY;
+    try {
+      await this.persistGroup(group);
+    } catch (err) {
+      this.logger.warn('could not persist group assignment', { group: group.groupId, err });
+      if (group.generationId === generation && group.state === 'CompletingRebalance') {
+        for (const m of group.members.values()) {
+          m.awaitingSync?.(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+          m.awaitingSync = null;
+        }
+        this.prepareRebalance(group, 'assignment could not be stored');
+      }
+      return;
+    }
+    if (group.generationId !== generation || group.state !== 'CompletingRebalance') return;
+    group.transition('Stable');
+    for (const m of group.members.values()) {
+      const resolve = m.awaitingSync;
+      m.awaitingSync = null;
+      resolve?.(this.syncResultFor(group, m));
+    }
+  }
+
+  private syncResultFor(group: Group, member: Member): SyncResult {
+    return { errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment };
+  }
+
+  // ---- Heartbeat and LeaveGroup ---------------------------------------------------------------------------
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): ErrorCode {
+    const check = this.checkMember(groupId, memberId, groupInstanceId, generationId);
+    if (typeof check === 'number') return check;
+    this.scheduleSession(check.group, check.member);
+    return check.group.state === 'PreparingRebalance' ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /** Removes the given members; per-member errors as in LeaveGroup v3+. */
+  leave(groupId: string, identities: MemberIdentity[]): Array<MemberIdentity & { errorCode: ErrorCode }> {
+    const group = this.groups.get(groupId);
+    const out: Array<MemberIdentity & { errorCode: ErrorCode }> = [];
+    let removed = 0;
+    for (const id of identities) {
+      let errorCode = ErrorCode.NONE;
+      const memberId = id.memberId || (id.groupInstanceId ? group?.staticMembers.get(id.groupInstanceId) : undefined);
+      const member = memberId !== undefined ? group?.members.get(memberId) : undefined;
+      if (!group || !member) errorCode = ErrorCode.UNKNOWN_MEMBER_ID;
+      else if (id.groupInstanceId && group.staticMembers.get(id.groupInstanceId) !== member.memberId) errorCode = ErrorCode.FENCED_INSTANCE_ID;
+      else {
+        this.removeMember(group, member, 'left the group');
+        removed++;
+      }
+      out.push({ ...id, errorCode });
+    }
+    if (group && removed > 0) this.afterMembershipLoss(group, 'members left');
+    return out;
+  }
+
+  private checkMember(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): { group: Group; member: Member } | ErrorCode {
+    if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    const group = this.groups.get(groupId);
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const member = group.members.get(memberId);
+    if (groupInstanceId && group.staticMembers.get(groupInstanceId) !== memberId) {
+      return member || group.staticMembers.has(groupInstanceId) ? ErrorCode.FENCED_INSTANCE_ID : ErrorCode.UNKNOWN_MEMBER_ID;
+    }
+    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    return { group, member };
+  }
+
+  private removeMember(group: Group, member: Member, reason: string): void {
+    if (member.sessionTimer) clearTimeout(member.sessionTimer);
+    member.awaitingJoin?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
+    member.awaitingSync?.(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    member.awaitingJoin = member.awaitingSync = null;
+    group.members.delete(member.memberId);
+    if (member.groupInstanceId && group.staticMembers.get(member.groupInstanceId) === member.memberId) group.staticMembers.delete(member.groupInstanceId);
+    this.logger.info('member removed', { group: group.groupId, member: member.memberId, reason });
+  }
+
+  private afterMembershipLoss(group: Group, reason: string): void {
+    if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.prepareRebalance(group, reason);
+    else if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
+  }
+
+  /** (Re)starts a member's session timeout; expiry removes it and rebalances. Members mid-join are kept alive. */
+  private scheduleSession(group: Group, member: Member): void {
+    if (member.sessionTimer) clearTimeout(member.sessionTimer);
+    member.sessionTimer = setTimeout(() => {
+      member.sessionTimer = null;
+      if (this.closed || group.members.get(member.memberId) !== member) return;
+      if (member.awaitingJoin || member.awaitingSync) return this.scheduleSession(group, member);
+      this.removeMember(group, member, `session timeout (${member.sessionTimeoutMs} ms) expired`);
+      this.afterMembershipLoss(group, 'member session expired');
+    }, member.sessionTimeoutMs);
+  }
+
+  // ---- offsets --------------------------------------------------------------------------------------------
+
+  /** OffsetCommit: generation -1 with no member id is an admin/simple-consumer commit, allowed on empty groups only. */
+  async commitOffsets(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    groupInstanceId: string | null,
+    commits: OffsetCommit[],
+  ): Promise<ErrorCode[]> {
+    const all = (code: ErrorCode) => commits.map(() => code);
+    if (!this.loaded) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    if (!groupId) return all(ErrorCode.INVALID_GROUP_ID);
+    let group = this.groups.get(groupId);
+    if (generationId < 0 && memberId === '') {
+      if (group && group.members.size > 0) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+      group ??= this.getOrCreate(groupId);
+    } else {
+      if (!group) return all(ErrorCode.ILLEGAL_GENERATION);
+      const check = this.checkMember(groupId, memberId, groupInstanceId, generationId);
+      if (typeof check === 'number') return all(check);
+      if (group.state !== 'Stable') return all(ErrorCode.REBALANCE_IN_PROGRESS);
+      this.scheduleSession(group, check.member);
+    }
+    const now = Date.now();
+    const codes = commits.map((c) => {
+      if ((c.metadata?.length ?? 0) > this.opts.offsetMetadataMaxBytes) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+      if (!this.opts.partitionExists(c.topic, c.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return ErrorCode.NONE;
+    });
+    const accepted = commits.filter((_, i) => codes[i] === ErrorCode.NONE);
+    const values = accepted.map((c): CommittedOffset => ({ offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata ?? '', commitTimestamp: now }));
+    try {
+      await this.store.append(
+        groupId,
+        accepted.map((c, i): OffsetsRecord => ({ kind: 'offset', group: groupId, topic: c.topic, partition: c.partition, value: values[i] })),
+      );
+    } catch (err) {
+      this.logger.warn('offset commit could not be written', { group: groupId, err });
+      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+    }
+    accepted.forEach((c, i) => group!.offsets.set(offsetKey(c.topic, c.partition), values[i]));
+    this.events.onCommit?.(groupId, accepted.length);
+    return codes;
+  }
+
+  /** Committed offsets of a group; `topics` null = every committed partition. Missing ones are offset -1. */
+  fetchOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }> | null): Array<{ topic: string; partition: number; committed: CommittedOffset | null }> {
+    const group = this.groups.get(groupId);
+    if (topics === null) {
+      return [...(group?.offsets ?? new Map<string, CommittedOffset>())].map(([k, v]) => {
+        const [topic, partition] = splitOffsetKey(k);
+        return { topic, partition, committed: v };
+      });
+    }
+    return topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p, committed: group?.offsets.get(offsetKey(t.name, p)) ?? null })));
+  }
+
+  /** OffsetDelete: refused per partition while an active consumer group still subscribes to the topic. */
+  async deleteOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }>): Promise<{ errorCode: ErrorCode; partitions: ErrorCode[] }> {
+    const group = this.groups.get(groupId);
+    if (!this.loaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, partitions: [] };
+    if (!group || group.state === 'Dead') return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] };
+    if (group.members.size > 0 && group.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions: [] };
+    const subscribed = group.members.size > 0 ? group.subscribedTopics(this.opts.decodeSubscription) : new Set<string>();
+    const codes = partitions.map((p) => (subscribed === null || subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
+    const removed = partitions.filter((p, i) => codes[i] === ErrorCode.NONE && group.offsets.has(offsetKey(p.topic, p.partition)));
+    await this.store.append(groupId, removed.map((p): OffsetsRecord => ({ kind: 'offset', group: groupId, topic: p.topic, partition: p.partition, value: null })));
+    for (const p of removed) group.offsets.delete(offsetKey(p.topic, p.partition));
+    return { errorCode: ErrorCode.NONE, partitions: codes };
+  }
+
+  // ---- admin ----------------------------------------------------------------------------------------------
+
+  describe(groupId: string) {
+    const group = this.groups.get(groupId);
+    if (!group) return { groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+    const stable = group.state === 'Stable';
+    return {
+      groupId,
+      groupState: group.state as string,
+      protocolType: group.protocolType ?? '',
+      protocolData: stable ? (group.protocolName ?? '') : '',
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        memberMetadata: stable ? m.metadataFor(group.protocolName!) : EMPTY,
+        memberAssignment: stable ? m.assignment : EMPTY,
+      })),
+    };
+  }
+
+  list(): Group[] {
+    return [...this.groups.values()].filter((g) => g.state !== 'Dead');
+  }
+
+  async deleteGroup(groupId: string): Promise<ErrorCode> {
+    if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    const group = this.groups.get(groupId);
+    if (!group || group.state === 'Dead') return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (group.state !== 'Empty') return ErrorCode.NON_EMPTY_GROUP;
+    const tombstones: OffsetsRecord[] = [...group.offsets.keys()].map((k) => {
+      const [topic, partition] = splitOffsetKey(k);
+      return { kind: 'offset', group: groupId, topic, partition, value: null };
+    });
+    tombstones.push({ kind: 'group', group: groupId, value: null });
+    await this.store.append(groupId, tombstones);
+    group.transition('Dead');
+    this.groups.delete(groupId);
+    return ErrorCode.NONE;
+  }
+
+  private persistGroup(group: Group): Promise<void> {
+    const value: GroupMetadataValue = {
+      protocolType: group.protocolType ?? '',
+      generation: group.generationId,
+      protocol: group.protocolName,
+      leader: group.leaderId,
+      currentStateTimestamp: group.stateTimestamp,
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeout: m.rebalanceTimeoutMs,
+        sessionTimeout: m.sessionTimeoutMs,
+        subscription: group.protocolName ? m.metadataFor(group.protocolName) : EMPTY,
+        assignment: m.assignment,
+      })),
+    };
+    return this.store.append(group.groupId, [{ kind: 'group', group: group.groupId, value }]);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const g of this.groups.values()) {
+      if (g.rebalanceTimer) clearTimeout(g.rebalanceTimer);
+      for (const m of g.members.values()) if (m.sessionTimer) clearTimeout(m.sessionTimer);
+    }
+  }
+}

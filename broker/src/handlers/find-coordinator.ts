@@ -1,0 +1,34 @@
+// FindCoordinator (key 10), v0–6. Single-broker mode: this broker coordinates every group (it hosts every
+// partition of __consumer_offsets) once the groups are loaded; until then COORDINATOR_NOT_AVAILABLE, which
+// clients retry. v4+ looks up several keys at once. Transaction coordinators (key type 1) also resolve here.
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
+import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../protocol/schema/types';
+import { defineHandler } from './handler';
+
+const GROUP = 0;
+const TRANSACTION = 1;
+
+export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
+  apiKey: ApiKey.FindCoordinator,
+  minVersion: 0,
+  maxVersion: 6,
+  handle(req, ctx) {
+    const { image, nodeId, groups } = ctx.services;
+    const self = image.brokers.get(nodeId)!;
+    const find = (key: string) => {
+      if (req.keyType !== GROUP && req.keyType !== TRANSACTION) {
+        return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown coordinator type ${req.keyType}` };
+      }
+      if (!groups.isLoaded) {
+        return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is loading.' };
+      }
+      return { key, nodeId, host: self.host, port: self.port, errorCode: 0, errorMessage: null };
+    };
+    if (ctx.apiVersion >= 4) {
+      return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: req.coordinatorKeys.map(find) };
+    }
+    const c = find(req.key);
+    return { throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port, coordinators: [] };
+  },
+});

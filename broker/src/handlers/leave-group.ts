@@ -1,0 +1,21 @@
+// LeaveGroup (key 13), v0–5. v0–2 name one member; v3+ a batch of members by member id or instance id
+// (KIP-345), with an error per member.
+import { ApiKey } from '../protocol/apis';
+import type { LeaveGroupRequest, LeaveGroupResponse } from '../protocol/schema/types';
+import { defineHandler } from './handler';
+
+export default defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
+  apiKey: ApiKey.LeaveGroup,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(req, ctx) {
+    const batch = ctx.apiVersion >= 3;
+    const identities = batch ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: req.memberId, groupInstanceId: null }];
+    const results = ctx.services.groups.leave(req.groupId, identities);
+    return {
+      throttleTimeMs: 0,
+      errorCode: batch ? 0 : results[0].errorCode,
+      members: batch ? results.map((r) => ({ memberId: r.memberId, groupInstanceId: r.groupInstanceId, errorCode: r.errorCode })) : [],
+    };
+  },
+});

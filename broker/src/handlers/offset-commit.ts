@@ -1,0 +1,23 @@
+// OffsetCommit (key 8), v0–9. Commits are written to __consumer_offsets before they are acknowledged.
+// Generation -1 with an empty member id is a commit from outside the group (admin, assign-mode consumers),
+// accepted only while the group has no members.
+import { ApiKey } from '../protocol/apis';
+import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/schema/types';
+import { defineHandler } from './handler';
+
+export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
+  apiKey: ApiKey.OffsetCommit,
+  minVersion: 0,
+  maxVersion: 9,
+  async handle(req, ctx) {
+    const commits = req.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+    );
+    const codes = await ctx.services.groups.commitOffsets(req.groupId, ctx.apiVersion === 0 ? -1 : req.generationIdOrMemberEpoch, req.memberId, req.groupInstanceId, commits);
+    let i = 0;
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] })) })),
+    };
+  },
+});

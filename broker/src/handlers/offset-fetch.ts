@@ -1,0 +1,57 @@
+// OffsetFetch (key 9), v0–9. v0–7 ask for one group, v8+ for several (KIP-709). A null topic list (v2+)
+// means every committed partition; partitions without a commit answer offset -1.
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
+import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/schema/types';
+import type { GroupCoordinator } from '../coordinator/group-coordinator';
+import { defineHandler } from './handler';
+
+interface PartitionOut {
+  partitionIndex: number;
+  committedOffset: number;
+  committedLeaderEpoch: number;
+  metadata: string;
+  errorCode: number;
+}
+
+function fetchGroup(groups: GroupCoordinator, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null) {
+  if (!groups.isLoaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] };
+  const found = groups.fetchOffsets(groupId, topics && topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
+  const byTopic = new Map<string, PartitionOut[]>();
+  for (const f of found) {
+    let list = byTopic.get(f.topic);
+    if (!list) byTopic.set(f.topic, (list = []));
+    list.push({
+      partitionIndex: f.partition,
+      committedOffset: f.committed?.offset ?? -1,
+      committedLeaderEpoch: f.committed?.leaderEpoch ?? -1,
+      metadata: f.committed?.metadata ?? '',
+      errorCode: 0,
+    });
+  }
+  return { errorCode: ErrorCode.NONE, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
+}
+
+export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
+  apiKey: ApiKey.OffsetFetch,
+  minVersion: 0,
+  maxVersion: 9,
+  handle(req, ctx) {
+    const { groups } = ctx.services;
+    if (ctx.apiVersion >= 8) {
+      return {
+        throttleTimeMs: 0,
+        topics: [],
+        errorCode: 0,
+        groups: req.groups.map((g) => ({ groupId: g.groupId, ...fetchGroup(groups, g.groupId, g.topics) })),
+      };
+    }
+    const r = fetchGroup(groups, req.groupId, req.topics);
+    return {
+      throttleTimeMs: 0,
+      topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ ...p, errorCode: r.errorCode || p.errorCode })) })),
+      errorCode: r.errorCode,
+      groups: [],
+    };
+  },
+});
