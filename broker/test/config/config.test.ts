@@ -102,6 +102,12 @@ describe('broker config', () => {
         logCleanupPolicy: ['delete'],
         deleteTopicEnable: true,
         shutdownTimeoutMs: 30000,
+        offsetsTopicNumPartitions: 50,
+        offsetsTopicSegmentBytes: 104857600,
+        offsetMetadataMaxBytes: 4096,
+        groupInitialRebalanceDelayMs: 3000,
+        groupMinSessionTimeoutMs: 6000,
+        groupMaxSessionTimeoutMs: 1800000,
       });
     });
 

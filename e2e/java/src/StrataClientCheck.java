@@ -52,6 +52,17 @@ public class StrataClientCheck {
                 case "consume" -> consume(bootstrap, rest);
                 case "list-offsets" -> listOffsets(bootstrap, rest.get(0), Integer.parseInt(rest.get(1)));
                 case "delete-records" -> deleteRecords(bootstrap, rest.get(0), Integer.parseInt(rest.get(1)), Long.parseLong(rest.get(2)));
+                // Consumer groups, idempotent producer and benchmark commands (group / idempotence suites, bench/e2e-latency.ts).
+                case "group-consume" -> groupConsume(bootstrap, rest);
+                case "groups-list" -> groupsList(bootstrap, rest);
+                case "groups-describe" -> groupsDescribe(bootstrap, rest);
+                case "group-offsets" -> groupOffsets(bootstrap, rest.get(0));
+                case "group-offsets-alter" -> groupOffsetsAlter(bootstrap, rest);
+                case "group-offsets-delete" -> groupOffsetsDelete(bootstrap, rest);
+                case "groups-delete" -> groupsDelete(bootstrap, rest);
+                case "idem-produce" -> idemProduce(bootstrap, rest);
+                case "bench-produce" -> benchProduce(bootstrap, rest);
+                case "bench-consume" -> benchConsume(bootstrap, rest);
                 default -> fail("unknown command " + cmd, null);
             }
         } catch (Throwable t) {
