@@ -88,50 +88,55 @@ function checkLeaderEpoch(p: Partition, clientEpoch: number): void {
   throw new KafkaError(ErrorCode.UNKNOWN_LEADER_EPOCH, 'leader epoch is newer than the current one');
 }
 
+/**
+ * Reads every wanted partition. When the per-partition limits together fit in the response limit (the usual
+ * consumer case) the reads run in parallel; otherwise in order, each bounded by what the response has left.
+ */
 async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices) {
-  const topics = new Map<string, TopicResponse>();
-  let remaining = maxBytes;
-  let bytes = 0;
-  let anyError = false;
-  for (const w of wanted) {
-    let topic = topics.get(w.topicId + w.topic);
-    if (!topic) {
-      topic = { topic: w.topic, topicId: w.topicId, partitions: [] };
-      topics.set(w.topicId + w.topic, topic);
-    }
-    const out: PartitionResponse = {
-      partitionIndex: w.index,
-      errorCode: w.errorCode,
-      highWatermark: -1,
-      lastStableOffset: -1,
-      logStartOffset: -1,
-      abortedTransactions: null,
-      preferredReadReplica: -1,
-      records: EMPTY,
-    };
-    topic.partitions.push(out);
+  const outs = wanted.map((w): PartitionResponse => ({
+    partitionIndex: w.index,
+    errorCode: w.errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: EMPTY,
+  }));
+  let anyError = wanted.some((w) => !w.partition);
+  const readOne = async (i: number, limit: number, minOneMessage: boolean): Promise<number> => {
+    const w = wanted[i];
+    const out = outs[i];
     const p = w.partition;
-    if (!p) {
-      anyError = true;
-      continue;
-    }
+    if (!p) return 0;
     try {
       const log = p.log;
       out.highWatermark = log.highWatermark;
       out.lastStableOffset = log.highWatermark;
       out.logStartOffset = log.logStartOffset;
-      const limit = Math.min(w.maxBytes, remaining);
-      if (w.fetchOffset === log.highWatermark || limit <= 0 && bytes > 0) continue;
-      const read = await log.read(w.fetchOffset, Math.max(limit, 0), { minOneMessage: bytes === 0, isolationMaxOffset: log.highWatermark });
+      if (w.fetchOffset === log.highWatermark || (limit <= 0 && !minOneMessage)) return 0;
+      const read = await log.read(w.fetchOffset, Math.max(limit, 0), { minOneMessage, isolationMaxOffset: log.highWatermark });
       out.records = read.records;
-      const n = read.records.length;
-      bytes += n;
-      remaining -= n;
-      if (n > 0) s.metrics.topic(p.topic).bytesOut.inc(n);
+      if (read.records.length > 0) s.metrics.topic(p.topic).bytesOut.inc(read.records.length);
+      return read.records.length;
     } catch (err) {
       out.errorCode = errorCodeOf(err, s.logger);
       anyError = true;
+      return 0;
     }
+  };
+  let bytes = 0;
+  if (wanted.reduce((n, w) => n + Math.max(0, w.maxBytes), 0) <= maxBytes) {
+    for (const n of await Promise.all(wanted.map((w, i) => readOne(i, w.maxBytes, true)))) bytes += n;
+  } else {
+    for (let i = 0; i < wanted.length; i++) bytes += await readOne(i, Math.min(wanted[i].maxBytes, maxBytes - bytes), bytes === 0);
   }
+  const topics = new Map<string, TopicResponse>();
+  wanted.forEach((w, i) => {
+    const key = w.topicId + w.topic;
+    let topic = topics.get(key);
+    if (!topic) topics.set(key, (topic = { topic: w.topic, topicId: w.topicId, partitions: [] }));
+    topic.partitions.push(outs[i]);
+  });
   return { responses: [...topics.values()], bytes, anyError };
 }
