@@ -17,7 +17,7 @@ gen: setup
 
 # Test peers: kcat (librdkafka) from Debian, the Kafka Java client from Maven Central.
 test-deps: setup
-	@command -v kcat >/dev/null && command -v promtool >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat prometheus; }
+	@command -v kcat >/dev/null && command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kcat prometheus; }
 	bash e2e/java/install.sh
 
 test: test-deps build

@@ -1,7 +1,8 @@
 // RecordBatch v2 (magic 2). The broker treats batches as opaque except for the 61-byte header:
 // it validates length and CRC32C, reads counts/timestamps/producer fields, and rewrites
-// baseOffset and partitionLeaderEpoch in place (both lie outside the CRC). Encoding and decoding
-// of the records themselves exist for tests, benches and internal topics.
+// baseOffset and partitionLeaderEpoch in place (both lie outside the CRC). Records themselves are
+// decoded only off the produce/fetch path: compaction, exact timestamp lookups, keys of compacted
+// topics, internal topics, tests and benches.
 import { crc32c } from '@node-rs/crc32';
 import { ErrorCode, KafkaError } from './errors';
 
@@ -205,11 +206,12 @@ export function setLogAppendTime(buf: Buffer, pos: number, timestamp: number): v
   buf.writeUInt32BE(computeBatchCrc(buf, pos, size), pos + CRC);
 }
 
-// ---- Compression: codecs are plugged in by whoever needs them (compaction); the broker never needs one.
+// ---- Compression: codecs are registered at start-up (protocol/compression.ts). They are asynchronous so
+// that (de)compression runs off the event loop.
 
 export interface CompressionCodec {
-  compress(data: Buffer): Buffer;
-  decompress(data: Buffer): Buffer;
+  compress(data: Buffer): Promise<Buffer>;
+  decompress(data: Buffer): Promise<Buffer>;
 }
 
 const codecs = new Map<number, CompressionCodec>();
@@ -222,6 +224,21 @@ function codecFor(type: number): CompressionCodec {
   const codec = codecs.get(type);
   if (!codec) throw new RecordBatchError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `no codec registered for compression type ${type}`);
   return codec;
+}
+
+/** The records section of a batch, decompressed. Codec failures are corrupt data. */
+async function decompressBody(header: BatchHeader, raw: Buffer): Promise<Buffer> {
+  if (header.compression === Compression.NONE) return raw;
+  const codec = codecFor(header.compression);
+  try {
+    return await codec.decompress(raw);
+  } catch (err) {
+    throw corrupt(`cannot decompress batch at offset ${header.baseOffset} (type ${header.compression}): ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function compressBody(type: number, body: Buffer): Promise<Buffer> {
+  return type === Compression.NONE ? Promise.resolve(body) : codecFor(type).compress(body);
 }
 
 // ---- Varints (zigzag), as in the Kafka protocol guide. Arithmetic rather than bit operations so that
@@ -358,20 +375,31 @@ function encodeRecords(records: RecordInput[]): Buffer {
   return buf;
 }
 
-/** Encodes one v2 batch with a valid CRC. */
+/** Encodes one uncompressed v2 batch with a valid CRC (buildRecordBatchAsync compresses). */
 export function buildRecordBatch(opts: BuildBatchOptions): Buffer {
-  if (opts.records.length === 0) throw new RangeError('a record batch needs at least one record');
   const compression = opts.compression ?? Compression.NONE;
-  const encoded = encodeRecords(opts.records);
-  const body = compression === Compression.NONE ? encoded : codecFor(compression).compress(encoded);
+  if (compression !== Compression.NONE) throw new RangeError('compressed batches are built by buildRecordBatchAsync');
+  return assembleBatch(opts, encodeRecords(checkedRecords(opts)));
+}
+
+/** Encodes one v2 batch with a valid CRC, compressing its records with the registered codec. */
+export async function buildRecordBatchAsync(opts: BuildBatchOptions): Promise<Buffer> {
+  const body = await compressBody(opts.compression ?? Compression.NONE, encodeRecords(checkedRecords(opts)));
+  return assembleBatch(opts, body);
+}
+
+function checkedRecords(opts: BuildBatchOptions): RecordInput[] {
+  if (opts.records.length === 0) throw new RangeError('a record batch needs at least one record');
+  return opts.records;
+}
+
+function assembleBatch(opts: BuildBatchOptions, body: Buffer): Buffer {
+  const compression = opts.compression ?? Compression.NONE;
   const baseTimestamp = opts.timestamp ?? Date.now();
   const maxDelta = opts.records.reduce((max, r) => Math.max(max, r.timestampDelta ?? 0), -Infinity);
-  const size = RECORD_BATCH_HEADER_SIZE + body.length;
   const attributes = compression | (opts.isTransactional ? TRANSACTIONAL_BIT : 0) | (opts.isControl ? CONTROL_BIT : 0);
-
-  const buf = Buffer.alloc(size);
+  const buf = Buffer.alloc(RECORD_BATCH_HEADER_SIZE + body.length);
   writeInt64(buf, BASE_OFFSET, opts.baseOffset ?? 0);
-  buf.writeInt32BE(size - LOG_OVERHEAD, BATCH_LENGTH);
   buf.writeInt32BE(opts.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, PARTITION_LEADER_EPOCH);
   buf.writeInt8(CURRENT_MAGIC, MAGIC);
   buf.writeInt16BE(attributes, ATTRIBUTES);
@@ -383,28 +411,82 @@ export function buildRecordBatch(opts: BuildBatchOptions): Buffer {
   buf.writeInt32BE(opts.baseSequence ?? -1, BASE_SEQUENCE);
   buf.writeInt32BE(opts.records.length, RECORD_COUNT);
   body.copy(buf, RECORD_BATCH_HEADER_SIZE);
-  buf.writeUInt32BE(computeBatchCrc(buf, 0, size), CRC);
+  return finishBatch(buf);
+}
+
+/** Sets batchLength and the CRC of a batch that fills `buf`. */
+function finishBatch(buf: Buffer): Buffer {
+  buf.writeInt32BE(buf.length - LOG_OVERHEAD, BATCH_LENGTH);
+  buf.writeUInt32BE(computeBatchCrc(buf, 0, buf.length), CRC);
   return buf;
 }
 
+export interface DecodedBatch {
+  header: BatchHeader;
+  records: DecodedRecord[];
+}
+
 /**
- * Decodes the records of every batch in `buf` (a batch, or a fetch's records field of whole batches).
- * Compressed batches need a registered codec. Keys and values are views into the (decompressed) bytes.
+ * Decodes every batch in `buf` (a batch, or a fetch's records field of whole batches), decompressing with
+ * the registered codecs. Keys and values are views into the (decompressed) bytes.
  */
-export function decodeRecords(buf: Buffer): DecodedRecord[] {
-  const out: DecodedRecord[] = [];
+export async function decodeBatches(buf: Buffer): Promise<DecodedBatch[]> {
+  const out: DecodedBatch[] = [];
   let pos = 0;
   while (pos < buf.length) {
-    const header = readBatchHeader(buf, pos);
-    const size = header.batchLength + LOG_OVERHEAD;
-    if (pos + size > buf.length) throw corrupt(`batch at position ${pos} is truncated`);
-    const raw = buf.subarray(pos + RECORD_BATCH_HEADER_SIZE, pos + size);
-    const body = header.compression === Compression.NONE ? raw : codecFor(header.compression).decompress(raw);
+    const { header, size, body } = await openBatch(buf, pos);
     const reader = new VarintReader(body, 0);
-    for (let i = 0; i < header.recordCount; i++) out.push(decodeRecord(reader, header));
+    const records: DecodedRecord[] = [];
+    for (let i = 0; i < header.recordCount; i++) records.push(decodeRecord(reader, header));
+    out.push({ header, records });
     pos += size;
   }
   return out;
+}
+
+/** The records of every batch in `buf`, in offset order (see decodeBatches). */
+export async function decodeRecords(buf: Buffer): Promise<DecodedRecord[]> {
+  return (await decodeBatches(buf)).flatMap((b) => b.records);
+}
+
+async function openBatch(buf: Buffer, pos: number): Promise<{ header: BatchHeader; size: number; body: Buffer }> {
+  if (buf.length - pos < RECORD_BATCH_HEADER_SIZE) throw corrupt(`batch at position ${pos} is truncated`);
+  const header = readBatchHeader(buf, pos);
+  const size = header.batchLength + LOG_OVERHEAD;
+  if (size < RECORD_BATCH_HEADER_SIZE || pos + size > buf.length) throw corrupt(`batch at position ${pos} is truncated`);
+  const body = await decompressBody(header, buf.subarray(pos + RECORD_BATCH_HEADER_SIZE, pos + size));
+  return { header, size, body };
+}
+
+/**
+ * Rewrites the one batch in `batch` keeping only the records `keep` accepts (compaction). Kept records are
+ * copied byte for byte: their deltas stay relative to the unchanged base offset and base timestamp, and the
+ * batch keeps its offset range (lastOffsetDelta), producer fields, attributes and codec. Returns the input
+ * itself when every record is kept, null when none is.
+ */
+export async function retainRecords(batch: Buffer, keep: (record: DecodedRecord) => boolean): Promise<Buffer | null> {
+  const { header, size, body } = await openBatch(batch, 0);
+  if (size !== batch.length) throw new RangeError('retainRecords takes exactly one batch');
+  const reader = new VarintReader(body, 0);
+  const kept: Buffer[] = [];
+  let maxTimestamp = -1;
+  for (let i = 0; i < header.recordCount; i++) {
+    const start = reader.pos;
+    const record = decodeRecord(reader, header);
+    if (!keep(record)) continue;
+    kept.push(body.subarray(start, reader.pos));
+    maxTimestamp = Math.max(maxTimestamp, record.timestamp);
+  }
+  if (kept.length === header.recordCount) return batch;
+  if (kept.length === 0) return null;
+  const compressed = await compressBody(header.compression, Buffer.concat(kept));
+  const out = Buffer.alloc(RECORD_BATCH_HEADER_SIZE + compressed.length);
+  batch.copy(out, 0, 0, RECORD_BATCH_HEADER_SIZE);
+  // Under LogAppendTime the header's maxTimestamp is the append time and stays.
+  if (header.timestampType === 'CreateTime') writeInt64(out, MAX_TIMESTAMP, maxTimestamp);
+  out.writeInt32BE(kept.length, RECORD_COUNT);
+  compressed.copy(out, RECORD_BATCH_HEADER_SIZE);
+  return finishBatch(out);
 }
 
 function decodeRecord(reader: VarintReader, header: BatchHeader): DecodedRecord {

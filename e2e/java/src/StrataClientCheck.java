@@ -6,14 +6,25 @@
 // Every result is printed to stdout as one JSON object per line; the TypeScript test asserts on them.
 // Failures print {"error": …} and exit with status 2. Every client call has a deadline.
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.*;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.RangeAssignor;
+import org.apache.kafka.clients.consumer.RoundRobinAssignor;
+import org.apache.kafka.clients.consumer.StickyAssignor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -21,11 +32,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -295,6 +308,483 @@ public class StrataClientCheck {
             }
             emit(map("cmd", "consume", "topic", topic, "count", got, "startOffsets", start, "endOffsets", ends));
         }
+    }
+
+    // ------------------------------------------------------------------------------------- consumer groups
+    //
+    // Long-running commands (group-consume, idem-produce, bench-*) run until a line "stop" arrives on stdin or
+    // stdin closes (so they never outlive the test process), then close their client cleanly and print a
+    // summary line with "cmd". Events are printed as they happen, one JSON object per line.
+
+    static volatile boolean stopRequested = false;
+
+    /** Watches stdin for "stop" (or EOF) on a daemon thread; then sets stopRequested and runs onStop. */
+    static void watchStdin(Runnable onStop) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (line.trim().equals("stop")) break;
+                }
+            } catch (IOException ignored) {
+                // treated as EOF
+            }
+            stopRequested = true;
+            onStop.run();
+        }, "stdin-watcher");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    static List<Integer> partitionsOf(Collection<TopicPartition> tps) {
+        List<Integer> out = new ArrayList<>();
+        for (TopicPartition tp : tps) out.add(tp.partition());
+        Collections.sort(out);
+        return out;
+    }
+
+    static String assignorClass(String name) {
+        return switch (name) {
+            case "cooperative-sticky" -> CooperativeStickyAssignor.class.getName();
+            case "sticky" -> StickyAssignor.class.getName();
+            case "range" -> RangeAssignor.class.getName();
+            case "roundrobin" -> RoundRobinAssignor.class.getName();
+            default -> throw new IllegalArgumentException("unknown assignor " + name);
+        };
+    }
+
+    /**
+     * group-consume <topic> <group> [--instance-id=ID] [--assignor=cooperative-sticky|sticky|range|roundrobin]
+     *               [--print-records=true|false] [--commit=sync|none] [--client-id=ID] [consumer.prop=value…]
+     * subscribe() with the classic group protocol, auto.offset.reset=earliest, auto commit off; after every
+     * non-empty poll the consumed positions are committed with commitSync. Prints:
+     *   {"event":"assigned"|"revoked"|"lost","partitions":[…],"assignment":[…],"generation":G,"memberId":M}
+     *   {"event":"status","generation":G,"memberId":M,"assignment":[…]}   whenever generation or member id change
+     *   {"p":P,"o":O,"k":K,"ts":T}                                          per record (unless --print-records=false)
+     *   {"event":"committed","offsets":{"P":O,…},"generation":G}           after each successful commitSync
+     *   {"event":"commit-failed","error":…}
+     *   {"cmd":"group-consume","records":N,…}                               after close()
+     */
+    static void groupConsume(String bootstrap, List<String> args) throws Exception {
+        String topic = args.get(0);
+        String group = args.get(1);
+        boolean printRecords = true;
+        boolean commit = true;
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "strata-e2e-group-consumer");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+        p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000");
+        p.put(ConsumerConfig.RETRY_BACKOFF_MS_CONFIG, "100");
+        p.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "200");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        for (String a : args.subList(2, args.size())) {
+            int eq = a.indexOf('=');
+            String k = a.substring(0, eq), v = a.substring(eq + 1);
+            switch (k) {
+                case "--instance-id" -> p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, v);
+                case "--assignor" -> p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, assignorClass(v));
+                case "--print-records" -> printRecords = Boolean.parseBoolean(v);
+                case "--commit" -> commit = v.equals("sync");
+                case "--client-id" -> p.put(ConsumerConfig.CLIENT_ID_CONFIG, v);
+                default -> p.put(k, v);
+            }
+        }
+        long records = 0;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            watchStdin(c::wakeup);
+            c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                void report(String event, Collection<TopicPartition> parts) {
+                    ConsumerGroupMetadata md = c.groupMetadata();
+                    emit(map("event", event, "partitions", partitionsOf(parts), "assignment", partitionsOf(c.assignment()),
+                            "generation", md.generationId(), "memberId", md.memberId(), "t", System.currentTimeMillis()));
+                }
+
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> parts) {
+                    report("revoked", parts);
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> parts) {
+                    report("assigned", parts);
+                }
+
+                @Override
+                public void onPartitionsLost(Collection<TopicPartition> parts) {
+                    report("lost", parts);
+                }
+            });
+            int lastGen = Integer.MIN_VALUE;
+            String lastMember = null;
+            while (!stopRequested) {
+                ConsumerRecords<byte[], byte[]> recs;
+                try {
+                    recs = c.poll(Duration.ofMillis(200));
+                } catch (WakeupException e) {
+                    break;
+                }
+                Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> r : recs) {
+                    records++;
+                    if (printRecords) {
+                        emit(map("p", r.partition(), "o", r.offset(), "k", r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8), "ts", r.timestamp()));
+                    }
+                    next.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                }
+                if (commit && !next.isEmpty()) {
+                    try {
+                        c.commitSync(next, Duration.ofSeconds(15));
+                        Map<String, Object> offs = new TreeMap<>();
+                        for (Map.Entry<TopicPartition, OffsetAndMetadata> e : next.entrySet()) offs.put(Integer.toString(e.getKey().partition()), e.getValue().offset());
+                        emit(map("event", "committed", "offsets", offs, "generation", c.groupMetadata().generationId()));
+                    } catch (WakeupException e) {
+                        break;
+                    } catch (Exception e) {
+                        emit(map("event", "commit-failed", "error", e.toString()));
+                    }
+                }
+                ConsumerGroupMetadata md = c.groupMetadata();
+                if (md.generationId() != lastGen || !md.memberId().equals(lastMember)) {
+                    lastGen = md.generationId();
+                    lastMember = md.memberId();
+                    emit(map("event", "status", "generation", lastGen, "memberId", lastMember, "assignment", partitionsOf(c.assignment()),
+                            "t", System.currentTimeMillis()));
+                }
+            }
+            c.close(Duration.ofSeconds(10));
+        }
+        emit(map("cmd", "group-consume", "records", records));
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> tpMap(Map<TopicPartition, OffsetAndMetadata> offs) {
+        Map<String, Object> out = new TreeMap<>();
+        for (Map.Entry<TopicPartition, OffsetAndMetadata> e : offs.entrySet()) {
+            if (e.getValue() == null) continue;
+            Map<String, Object> perTopic = (Map<String, Object>) out.computeIfAbsent(e.getKey().topic(), k -> new TreeMap<String, Object>());
+            perTopic.put(Integer.toString(e.getKey().partition()), e.getValue().offset());
+        }
+        return out;
+    }
+
+    static String errorName(Throwable t) {
+        Throwable root = t;
+        while ((root instanceof java.util.concurrent.ExecutionException || root instanceof java.util.concurrent.CompletionException) && root.getCause() != null) root = root.getCause();
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+
+    /** groups-list [state…]: Admin.listGroups, optionally filtered by group state (ListGroups states filter). */
+    @SuppressWarnings("unchecked")
+    static void groupsList(String bootstrap, List<String> states) throws Exception {
+        ListGroupsOptions opts = new ListGroupsOptions();
+        if (!states.isEmpty()) {
+            Set<GroupState> s = new HashSet<>();
+            for (String st : states) s.add(GroupState.parse(st));
+            opts = opts.inGroupStates(s);
+        }
+        try (Admin a = admin(bootstrap)) {
+            List<Object> groups = new ArrayList<>();
+            for (GroupListing g : a.listGroups(opts).all().get(TIMEOUT_S, TimeUnit.SECONDS)) {
+                groups.add(map("groupId", g.groupId(), "protocolType", g.protocol(), "type", g.type().map(Object::toString).orElse(null),
+                        "state", g.groupState().map(Object::toString).orElse(null)));
+            }
+            groups.sort(Comparator.comparing(o -> (String) ((Map<String, Object>) o).get("groupId")));
+            emit(map("cmd", "groups-list", "states", states, "groups", groups));
+        }
+    }
+
+    /** groups-describe <group…>: Admin.describeConsumerGroups; per group the description or the error. */
+    @SuppressWarnings("unchecked")
+    static void groupsDescribe(String bootstrap, List<String> groups) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            DescribeConsumerGroupsResult r = a.describeConsumerGroups(groups);
+            Map<String, Object> out = new TreeMap<>();
+            for (String g : groups) {
+                try {
+                    ConsumerGroupDescription d = r.describedGroups().get(g).get(TIMEOUT_S, TimeUnit.SECONDS);
+                    List<Object> members = new ArrayList<>();
+                    for (MemberDescription m : d.members()) {
+                        Map<String, Object> byTopic = new TreeMap<>();
+                        for (TopicPartition tp : m.assignment().topicPartitions()) {
+                            ((List<Integer>) byTopic.computeIfAbsent(tp.topic(), k -> new ArrayList<Integer>())).add(tp.partition());
+                        }
+                        for (Object l : byTopic.values()) Collections.sort((List<Integer>) l);
+                        members.add(map("memberId", m.consumerId(), "groupInstanceId", m.groupInstanceId().orElse(null), "clientId", m.clientId(),
+                                "host", m.host(), "assignment", byTopic));
+                    }
+                    members.sort(Comparator.comparing(o -> (String) ((Map<String, Object>) o).get("memberId")));
+                    out.put(g, map("state", d.groupState().toString(), "type", d.type().toString(), "partitionAssignor", d.partitionAssignor(),
+                            "simple", d.isSimpleConsumerGroup(), "coordinator", d.coordinator() == null ? null : d.coordinator().id(), "members", members));
+                } catch (Exception e) {
+                    out.put(g, map("error", errorName(e)));
+                }
+            }
+            emit(map("cmd", "groups-describe", "groups", out));
+        }
+    }
+
+    /** group-offsets <group>: Admin.listConsumerGroupOffsets → {"offsets":{topic:{partition:offset}}}. */
+    static void groupOffsets(String bootstrap, String group) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            try {
+                Map<TopicPartition, OffsetAndMetadata> offs = a.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(TIMEOUT_S, TimeUnit.SECONDS);
+                emit(map("cmd", "group-offsets", "group", group, "offsets", tpMap(offs)));
+            } catch (Exception e) {
+                emit(map("cmd", "group-offsets", "group", group, "failed", errorName(e)));
+            }
+        }
+    }
+
+    /** group-offsets-alter <group> <topic> <partition>=<offset>…: Admin.alterConsumerGroupOffsets; prints "ok" or the error. */
+    static void groupOffsetsAlter(String bootstrap, List<String> args) throws Exception {
+        String group = args.get(0);
+        String topic = args.get(1);
+        Map<TopicPartition, OffsetAndMetadata> offs = new HashMap<>();
+        for (String kv : args.subList(2, args.size())) {
+            int eq = kv.indexOf('=');
+            offs.put(new TopicPartition(topic, Integer.parseInt(kv.substring(0, eq))), new OffsetAndMetadata(Long.parseLong(kv.substring(eq + 1))));
+        }
+        try (Admin a = admin(bootstrap)) {
+            String result = "ok";
+            try {
+                a.alterConsumerGroupOffsets(group, offs).all().get(TIMEOUT_S, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                result = errorName(e);
+            }
+            emit(map("cmd", "group-offsets-alter", "group", group, "result", result));
+        }
+    }
+
+    /** group-offsets-delete <group> <topic> <partition>…: Admin.deleteConsumerGroupOffsets; prints "ok" or the error. */
+    static void groupOffsetsDelete(String bootstrap, List<String> args) throws Exception {
+        String group = args.get(0);
+        String topic = args.get(1);
+        Set<TopicPartition> tps = new HashSet<>();
+        for (String s : args.subList(2, args.size())) tps.add(new TopicPartition(topic, Integer.parseInt(s)));
+        try (Admin a = admin(bootstrap)) {
+            String result = "ok";
+            try {
+                a.deleteConsumerGroupOffsets(group, tps).all().get(TIMEOUT_S, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                result = errorName(e);
+            }
+            emit(map("cmd", "group-offsets-delete", "group", group, "result", result));
+        }
+    }
+
+    /** groups-delete <group…>: Admin.deleteConsumerGroups; per group "ok" or the error. */
+    static void groupsDelete(String bootstrap, List<String> groups) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            DeleteConsumerGroupsResult r = a.deleteConsumerGroups(groups);
+            Map<String, Object> out = new TreeMap<>();
+            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> e : r.deletedGroups().entrySet()) {
+                try {
+                    e.getValue().get(TIMEOUT_S, TimeUnit.SECONDS);
+                    out.put(e.getKey(), "ok");
+                } catch (Exception ex) {
+                    out.put(e.getKey(), errorName(ex));
+                }
+            }
+            emit(map("cmd", "groups-delete", "results", out));
+        }
+    }
+
+    // -------------------------------------------------------------------------------- idempotent producer
+
+    /**
+     * idem-produce <topic> <partitions> <recordsPerSecond> [--max=N] [producer.prop=value…]
+     * A steady idempotent producer (acks=all, enable.idempotence=true, unlimited retries, long delivery
+     * timeout). Record n goes to partition n % partitions with key "k-n", value "v-n". Prints
+     * {"ack":n,"p":P,"o":O} from each successful send callback and {"nack":n,"error":…} from failed ones;
+     * on "stop" it flushes, closes and prints {"cmd":"idem-produce","sent":…,"acked":…,"failed":…}.
+     */
+    static void idemProduce(String bootstrap, List<String> args) throws Exception {
+        String topic = args.get(0);
+        int partitions = Integer.parseInt(args.get(1));
+        double rate = Double.parseDouble(args.get(2));
+        long max = -1;
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-e2e-idem-producer");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.RETRIES_CONFIG, Integer.toString(Integer.MAX_VALUE));
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "60000");
+        p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "100");
+        p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        for (String a : args.subList(3, args.size())) {
+            int eq = a.indexOf('=');
+            String k = a.substring(0, eq), v = a.substring(eq + 1);
+            if (k.equals("--max")) max = Long.parseLong(v);
+            else p.put(k, v);
+        }
+        watchStdin(() -> {});
+        AtomicLong acked = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        long sent = 0;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            long start = System.nanoTime();
+            while (!stopRequested && (max < 0 || sent < max)) {
+                long due = (long) ((System.nanoTime() - start) / 1e9 * rate);
+                if (max >= 0) due = Math.min(due, max);
+                for (; sent < due && !stopRequested; sent++) {
+                    final long n = sent;
+                    producer.send(new ProducerRecord<>(topic, (int) (n % partitions), ("k-" + n).getBytes(StandardCharsets.UTF_8), ("v-" + n).getBytes(StandardCharsets.UTF_8)),
+                            (md, ex) -> {
+                                if (ex == null) {
+                                    acked.incrementAndGet();
+                                    emit(map("ack", n, "p", md.partition(), "o", md.offset()));
+                                } else {
+                                    failed.incrementAndGet();
+                                    emit(map("nack", n, "error", ex.toString()));
+                                }
+                            });
+                }
+                Thread.sleep(2);
+            }
+            if (max >= 0) {
+                while (!stopRequested) Thread.sleep(20); // wait for "stop" so the test decides when to close
+            }
+            producer.flush();
+            producer.close(Duration.ofSeconds(60));
+        }
+        emit(map("cmd", "idem-produce", "sent", sent, "acked", acked.get(), "failed", failed.get()));
+    }
+
+    // --------------------------------------------------------------------------------- benchmark commands
+
+    /**
+     * bench-produce <topic> <partitions> <MBps> <seconds> <recordBytes> [producer.prop=value…]
+     * Sends incompressible records of recordBytes at a fixed rate (partition n % partitions, no key, CreateTime
+     * now) and prints {"cmd":"bench-produce","records","bytes","seconds","mbPerSec","errors"}.
+     */
+    static void benchProduce(String bootstrap, List<String> args) throws Exception {
+        String topic = args.get(0);
+        int partitions = Integer.parseInt(args.get(1));
+        double mbps = Double.parseDouble(args.get(2));
+        double seconds = Double.parseDouble(args.get(3));
+        int recordBytes = Integer.parseInt(args.get(4));
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-bench-producer");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(128L << 20));
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "30000");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        for (String a : args.subList(5, args.size())) {
+            int eq = a.indexOf('=');
+            p.put(a.substring(0, eq), a.substring(eq + 1));
+        }
+        watchStdin(() -> {});
+        byte[] value = new byte[recordBytes];
+        new Random(42).nextBytes(value);
+        double perSecond = mbps * 1e6 / recordBytes;
+        long total = (long) (perSecond * seconds);
+        AtomicLong errors = new AtomicLong();
+        long sent = 0;
+        long start;
+        long end;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            producer.partitionsFor(topic); // metadata before the clock starts
+            start = System.nanoTime();
+            while (sent < total && !stopRequested) {
+                long due = Math.min(total, (long) ((System.nanoTime() - start) / 1e9 * perSecond));
+                for (; sent < due; sent++) {
+                    producer.send(new ProducerRecord<>(topic, (int) (sent % partitions), null, value), (md, ex) -> {
+                        if (ex != null) errors.incrementAndGet();
+                    });
+                }
+                Thread.sleep(1);
+            }
+            producer.flush();
+            end = System.nanoTime();
+        }
+        double secs = (end - start) / 1e9;
+        emit(map("cmd", "bench-produce", "records", sent, "bytes", sent * recordBytes, "seconds", secs, "mbPerSec", sent * (double) recordBytes / secs / 1e6,
+                "errors", errors.get()));
+    }
+
+    /**
+     * bench-consume <topic> <group> <measureFromEpochMs> [consumer.prop=value…]
+     * A group member (classic protocol, auto commit) that measures, for every record with CreateTime ≥
+     * measureFrom, the end-to-end latency now − CreateTime in whole milliseconds. Prints "assigned" events, and
+     * on "stop" {"cmd":"bench-consume","records","bytes","firstMs","lastMs","hist":{"ms":count}}.
+     */
+    static void benchConsume(String bootstrap, List<String> args) throws Exception {
+        String topic = args.get(0);
+        String group = args.get(1);
+        long measureFrom = Long.parseLong(args.get(2));
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "strata-bench-consumer");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        for (String a : args.subList(3, args.size())) {
+            int eq = a.indexOf('=');
+            p.put(a.substring(0, eq), a.substring(eq + 1));
+        }
+        long[] hist = new long[60_001];
+        long records = 0, bytes = 0, firstMs = -1, lastMs = -1, all = 0;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            watchStdin(c::wakeup);
+            c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> parts) {
+                    emit(map("event", "revoked", "partitions", partitionsOf(parts)));
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> parts) {
+                    emit(map("event", "assigned", "partitions", partitionsOf(parts), "assignment", partitionsOf(c.assignment()),
+                            "generation", c.groupMetadata().generationId()));
+                }
+            });
+            while (!stopRequested) {
+                ConsumerRecords<byte[], byte[]> recs;
+                try {
+                    recs = c.poll(Duration.ofMillis(100));
+                } catch (WakeupException e) {
+                    break;
+                }
+                if (recs.isEmpty()) continue;
+                long now = System.currentTimeMillis();
+                for (ConsumerRecord<byte[], byte[]> r : recs) {
+                    all++;
+                    if (r.timestamp() < measureFrom) continue;
+                    long lat = Math.max(0, now - r.timestamp());
+                    hist[(int) Math.min(lat, hist.length - 1)]++;
+                    records++;
+                    bytes += Math.max(0, r.serializedValueSize()) + Math.max(0, r.serializedKeySize());
+                    if (firstMs < 0) firstMs = now;
+                    lastMs = now;
+                }
+            }
+            c.close(Duration.ofSeconds(5));
+        }
+        Map<String, Object> h = new TreeMap<>();
+        for (int i = 0; i < hist.length; i++) if (hist[i] > 0) h.put(Integer.toString(i), hist[i]);
+        emit(map("cmd", "bench-consume", "records", records, "allRecords", all, "bytes", bytes, "firstMs", firstMs, "lastMs", lastMs, "hist", h));
     }
 
     // ----------------------------------------------------------------------------------------------- json
