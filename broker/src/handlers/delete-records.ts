@@ -4,7 +4,7 @@ import { ApiKey } from '../protocol/apis';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
-import { errorCodeOf } from './error-code';
+import { perPartition } from './per-partition';
 
 export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
   apiKey: ApiKey.DeleteRecords,
@@ -12,24 +12,21 @@ export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
   maxVersion: 2,
   async handle(req, ctx) {
     const { replicas, logger } = ctx.services;
-    const topics = [];
-    for (const t of req.topics) {
-      const partitions = [];
-      for (const p of t.partitions) {
-        try {
-          const log = replicas.get(t.name, p.partitionIndex).log;
-          const target = p.offset === -1 ? log.highWatermark : p.offset;
-          if (target < 0 || target > log.highWatermark) {
-            throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${p.offset} is beyond the high watermark ${log.highWatermark}`);
-          }
-          const lowWatermark = target > log.logStartOffset ? await log.deleteRecordsBefore(target) : log.logStartOffset;
-          partitions.push({ partitionIndex: p.partitionIndex, lowWatermark, errorCode: 0 });
-        } catch (err) {
-          partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: errorCodeOf(err, logger) });
+    const topics = await perPartition(
+      req.topics,
+      (t) => t.partitions,
+      async (t, p) => {
+        const log = replicas.get(t.name, p.partitionIndex).log;
+        const target = p.offset === -1 ? log.highWatermark : p.offset;
+        if (target < 0 || target > log.highWatermark) {
+          throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${p.offset} is beyond the high watermark ${log.highWatermark}`);
         }
-      }
-      topics.push({ name: t.name, partitions });
-    }
-    return { throttleTimeMs: 0, topics };
+        const lowWatermark = target > log.logStartOffset ? await log.deleteRecordsBefore(target) : log.logStartOffset;
+        return { partitionIndex: p.partitionIndex, lowWatermark, errorCode: 0 };
+      },
+      (p, errorCode) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode }),
+      logger,
+    );
+    return { throttleTimeMs: 0, topics: topics.map(({ topic, results }) => ({ name: topic.name, partitions: results })) };
   },
 });

@@ -5,7 +5,7 @@
 // max_wait_ms and is woken by appends (ReplicaManager.waitForAppends). Fetch sessions (KIP-227) are
 // declined: every response carries session id 0, so clients send full fetch requests. v13+ names topics by id.
 import { ApiKey } from '../protocol/apis';
-import { ErrorCode, KafkaError } from '../protocol/errors';
+import { ErrorCode } from '../protocol/errors';
 import type { FetchRequest, FetchResponse } from '../protocol/schema/types';
 import type { Partition } from '../cluster/partition';
 import type { BrokerServices } from '../services';
@@ -69,7 +69,7 @@ function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] 
       else {
         try {
           w.partition = s.replicas.getById(topic.topicId, p.partition);
-          checkLeaderEpoch(w.partition, p.currentLeaderEpoch);
+          w.partition.checkLeaderEpoch(p.currentLeaderEpoch);
         } catch (err) {
           w.partition = null;
           w.errorCode = errorCodeOf(err, s.logger);
@@ -79,13 +79,6 @@ function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] 
     }
   }
   return out;
-}
-
-/** KIP-320: a client that knows a newer epoch than ours is ahead of us; one with an older epoch is fenced. */
-function checkLeaderEpoch(p: Partition, clientEpoch: number): void {
-  if (clientEpoch < 0 || clientEpoch === p.leaderEpoch) return;
-  if (clientEpoch < p.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, 'leader epoch is older than the current one');
-  throw new KafkaError(ErrorCode.UNKNOWN_LEADER_EPOCH, 'leader epoch is newer than the current one');
 }
 
 /**

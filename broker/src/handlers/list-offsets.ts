@@ -6,7 +6,7 @@ import { ApiKey } from '../protocol/apis';
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../protocol/schema/types';
 import type { Partition } from '../cluster/partition';
 import { defineHandler } from './handler';
-import { errorCodeOf } from './error-code';
+import { perPartition } from './per-partition';
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -26,28 +26,26 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
   maxVersion: 10,
   async handle(req, ctx) {
     const { replicas, logger } = ctx.services;
-    const topics = [];
-    for (const t of req.topics) {
-      const partitions = [];
-      for (const p of t.partitions) {
-        try {
-          const partition = replicas.get(t.name, p.partitionIndex);
-          const found = await lookup(partition, p.timestamp);
-          partitions.push({
-            partitionIndex: p.partitionIndex,
-            errorCode: 0,
-            oldStyleOffsets: found.offset >= 0 ? [found.offset] : [],
-            timestamp: found.timestamp,
-            offset: found.offset,
-            leaderEpoch: found.leaderEpoch,
-          });
-        } catch (err) {
-          partitions.push({ partitionIndex: p.partitionIndex, errorCode: errorCodeOf(err, logger), oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 });
-        }
-      }
-      topics.push({ name: t.name, partitions });
-    }
-    return { throttleTimeMs: 0, topics };
+    const topics = await perPartition(
+      req.topics,
+      (t) => t.partitions,
+      async (t, p) => {
+        const partition = replicas.get(t.name, p.partitionIndex);
+        partition.checkLeaderEpoch(p.currentLeaderEpoch);
+        const found = await lookup(partition, p.timestamp);
+        return {
+          partitionIndex: p.partitionIndex,
+          errorCode: 0,
+          oldStyleOffsets: found.offset >= 0 ? [found.offset] : [],
+          timestamp: found.timestamp,
+          offset: found.offset,
+          leaderEpoch: found.leaderEpoch,
+        };
+      },
+      (p, errorCode) => ({ partitionIndex: p.partitionIndex, errorCode, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }),
+      logger,
+    );
+    return { throttleTimeMs: 0, topics: topics.map(({ topic, results }) => ({ name: topic.name, partitions: results })) };
   },
 });
 
