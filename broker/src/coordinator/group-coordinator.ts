@@ -176,11 +176,11 @@ export class GroupCoordinator {
       return this.addMemberAndRebalance(group, memberId, req);
     }
     if (group.pendingMembers.delete(req.memberId)) return this.addMemberAndRebalance(group, req.memberId, req);
-    const member = group.members.get(req.memberId);
-    if (!member) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
-    if (req.groupInstanceId && group.staticMembers.get(req.groupInstanceId) !== member.memberId) {
-      return Promise.resolve(joinError(ErrorCode.FENCED_INSTANCE_ID, req.memberId));
-    }
+    // A fenced static member (its instance id now belongs to a newer member id) must learn it is fenced,
+    // not that it is unknown: on UNKNOWN_MEMBER_ID it would rejoin and fence the newer one in turn.
+    const invalid = this.validateMember(group, req.memberId, req.groupInstanceId);
+    if (invalid !== ErrorCode.NONE) return Promise.resolve(joinError(invalid, req.memberId));
+    const member = group.members.get(req.memberId)!;
     switch (group.state) {
       case 'PreparingRebalance':
         return this.updateAndAwaitJoin(group, member, req);
@@ -207,16 +207,26 @@ export class GroupCoordinator {
     old.awaitingSync?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
     old.awaitingJoin = old.awaitingSync = null;
     group.members.delete(old.memberId);
-    const wasLeader = group.leaderId === old.memberId;
+    const currentLeader = group.leaderId;
     old.memberId = newId;
     group.members.set(newId, old);
     group.staticMembers.set(instanceId, newId);
-    if (wasLeader) group.leaderId = newId;
+    if (currentLeader === oldId) group.leaderId = newId;
+    const unchanged = old.sameProtocols(req.protocols);
+    this.updateMember(old, req);
     this.scheduleSession(group, old);
-    if (group.state === 'Stable' && !wasLeader && old.sameProtocols(req.protocols)) {
-      // Restarted within the session timeout with the same subscription: no rebalance (KIP-345).
+    if (group.state === 'Stable' && unchanged) {
+      // Restarted within the session timeout with the same subscription: no rebalance (KIP-345), also when
+      // it is the leader. As Kafka does, the answer names the leader as it was before the replacement, so a
+      // restarted leader does not compute an assignment that a Stable group would never hand out.
       this.persistGroup(group).catch((err) => this.logger.warn('could not persist static member id change', { group: group.groupId, err }));
-      return Promise.resolve(this.joinResultFor(group, old));
+      return Promise.resolve({ ...this.joinResultFor(group, old), leader: currentLeader ?? '', members: [] });
+    }
+    if (group.state === 'PreparingRebalance') {
+      // Joins the rebalance under way; does not restart its timeout (or cut an initial delay short).
+      const joined = this.awaitJoin(old);
+      this.tryCompleteJoin(group);
+      return joined;
     }
     return this.updateAndRebalance(group, old, req);
   }
@@ -320,7 +330,19 @@ export class GroupCoordinator {
   private completeJoin(group: Group): void {
     if (group.rebalanceTimer) clearTimeout(group.rebalanceTimer);
     group.rebalanceTimer = null;
-    for (const m of group.notYetRejoined()) this.removeMember(group, m, 'did not rejoin in time');
+    // Dynamic members that did not rejoin are dropped; static ones keep their place until their session
+    // times out (KIP-345), so a restarting static member does not cost a second rebalance.
+    for (const m of group.notYetRejoined()) if (!m.groupInstanceId) this.removeMember(group, m, 'did not rejoin in time');
+    if (group.members.size > 0) {
+      const rejoined = [...group.members.values()].filter((m) => m.awaitingJoin !== null);
+      if (rejoined.length === 0) {
+        // Only absent static members are left: wait another rebalance timeout (their sessions may expire).
+        this.armRebalanceTimer(group, group.maxRebalanceTimeoutMs(), () => this.completeJoin(group));
+        return;
+      }
+      const leader = group.leaderId === null ? undefined : group.members.get(group.leaderId);
+      if (!leader || leader.awaitingJoin === null) group.leaderId = rejoined[0].memberId;
+    }
     group.generationId++;
     if (group.members.size === 0) {
       group.protocolName = null;
@@ -331,7 +353,6 @@ export class GroupCoordinator {
     }
     group.protocolName = group.selectProtocol();
     group.protocolType = group.members.values().next().value!.protocolType;
-    if (group.leaderId === null || !group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value!;
     group.transition('CompletingRebalance');
     this.logger.info('rebalance: join complete', { group: group.groupId, generation: group.generationId, members: group.members.size, protocol: group.protocolName });
     for (const m of group.members.values()) {
@@ -419,19 +440,33 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     const out: Array<MemberIdentity & { errorCode: ErrorCode }> = [];
     let removed = 0;
+    let pendingRemoved = 0;
     for (const id of identities) {
       let errorCode = ErrorCode.NONE;
-      const memberId = id.memberId || (id.groupInstanceId ? group?.staticMembers.get(id.groupInstanceId) : undefined);
-      const member = memberId !== undefined ? group?.members.get(memberId) : undefined;
-      if (!group || !member) errorCode = ErrorCode.UNKNOWN_MEMBER_ID;
-      else if (id.groupInstanceId && group.staticMembers.get(id.groupInstanceId) !== member.memberId) errorCode = ErrorCode.FENCED_INSTANCE_ID;
-      else {
-        this.removeMember(group, member, 'left the group');
-        removed++;
+      if (!group) errorCode = ErrorCode.UNKNOWN_MEMBER_ID;
+      else if (id.memberId === '') {
+        // Administrative removal of a static member by its instance id alone.
+        const memberId = id.groupInstanceId ? group.staticMembers.get(id.groupInstanceId) : undefined;
+        const member = memberId !== undefined ? group.members.get(memberId) : undefined;
+        if (!member) errorCode = ErrorCode.UNKNOWN_MEMBER_ID;
+        else {
+          this.removeMember(group, member, 'removed by instance id');
+          removed++;
+        }
+      } else if (group.pendingMembers.delete(id.memberId)) {
+        // A member that got its id (KIP-394) but never joined: nothing to rebalance, but stop waiting for it.
+        pendingRemoved++;
+      } else {
+        errorCode = this.validateMember(group, id.memberId, id.groupInstanceId);
+        if (errorCode === ErrorCode.NONE) {
+          this.removeMember(group, group.members.get(id.memberId)!, 'left the group');
+          removed++;
+        }
       }
       out.push({ ...id, errorCode });
     }
     if (group && removed > 0) this.afterMembershipLoss(group, 'members left');
+    else if (group && pendingRemoved > 0) this.tryCompleteJoin(group);
     return out;
   }
 
@@ -440,13 +475,23 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    const member = group.members.get(memberId);
-    if (groupInstanceId && group.staticMembers.get(groupInstanceId) !== memberId) {
-      return member || group.staticMembers.has(groupInstanceId) ? ErrorCode.FENCED_INSTANCE_ID : ErrorCode.UNKNOWN_MEMBER_ID;
-    }
-    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
+    const invalid = this.validateMember(group, memberId, groupInstanceId);
+    if (invalid !== ErrorCode.NONE) return invalid;
     if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    return { group, member };
+    return { group, member: group.members.get(memberId)! };
+  }
+
+  /**
+   * Kafka's ClassicGroup.validateMember: an instance id, when given, must be registered (else
+   * UNKNOWN_MEMBER_ID) to this very member id (else FENCED_INSTANCE_ID); then the member must exist.
+   */
+  private validateMember(group: Group, memberId: string, groupInstanceId: string | null): ErrorCode {
+    if (groupInstanceId) {
+      const current = group.staticMembers.get(groupInstanceId);
+      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (current !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
+    }
+    return group.members.has(memberId) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
   }
 
   private removeMember(group: Group, member: Member, reason: string): void {
@@ -497,7 +542,9 @@ export class GroupCoordinator {
       if (!group) return all(ErrorCode.ILLEGAL_GENERATION);
       const check = this.checkMember(groupId, memberId, groupInstanceId, generationId);
       if (typeof check === 'number') return all(check);
-      if (group.state !== 'Stable') return all(ErrorCode.REBALANCE_IN_PROGRESS);
+      // Kafka accepts commits while PreparingRebalance (consumers commit before they rejoin, e.g. in
+      // onPartitionsRevoked); only CompletingRebalance, before the member has its assignment, is refused.
+      if (group.state === 'CompletingRebalance') return all(ErrorCode.REBALANCE_IN_PROGRESS);
       this.scheduleSession(group, check.member);
     }
     const now = Date.now();
