@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../logger';
 import { Group, Member, offsetKey, splitOffsetKey, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './group';
-import type { GroupStore } from './group-store';
+import type { GroupPersistence } from './group-store';
 import type { GroupMetadataValue, OffsetsRecord } from './offsets-records';
 
 export interface GroupCoordinatorOptions {
@@ -79,7 +79,7 @@ export class GroupCoordinator {
   private closed = false;
 
   constructor(
-    private readonly store: GroupStore,
+    private readonly store: GroupPersistence,
     private readonly opts: GroupCoordinatorOptions,
     private readonly logger: Logger,
     private readonly events: GroupEvents = {},
@@ -361,6 +361,21 @@ export class GroupCoordinator {
       this.scheduleSession(group, m);
       resolve?.(this.joinResultFor(group, m));
     }
+    this.armSyncTimer(group);
+  }
+
+  /**
+   * A leader that keeps heartbeating but never sends its SyncGroup would hold the group in CompletingRebalance
+   * forever: after the rebalance timeout, members that have not synced are removed and the group rebalances.
+   */
+  private armSyncTimer(group: Group): void {
+    const generation = group.generationId;
+    group.rebalanceTimer = setTimeout(() => {
+      group.rebalanceTimer = null;
+      if (this.closed || group.state !== 'CompletingRebalance' || group.generationId !== generation) return;
+      for (const m of [...group.members.values()]) if (!m.awaitingSync) this.removeMember(group, m, 'did not send SyncGroup in time');
+      this.prepareRebalance(group, 'members did not sync in time');
+    }, group.maxRebalanceTimeoutMs());
   }
 
   private joinResultFor(group: Group, member: Member): JoinResult {
@@ -414,6 +429,8 @@ export class GroupCoordinator {
       return;
     }
     if (group.generationId !== generation || group.state !== 'CompletingRebalance') return;
+    if (group.rebalanceTimer) clearTimeout(group.rebalanceTimer);
+    group.rebalanceTimer = null;
     group.transition('Stable');
     for (const m of group.members.values()) {
       const resolve = m.awaitingSync;

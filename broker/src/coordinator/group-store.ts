@@ -15,7 +15,14 @@ export function javaStringHash(s: string): number {
   return h;
 }
 
-export class GroupStore {
+/** What the coordinator needs from storage (GroupStore; an in-memory fake in unit tests). */
+export interface GroupPersistence {
+  partitionFor(groupId: string): number;
+  append(groupId: string, records: OffsetsRecord[]): Promise<void>;
+  load(): AsyncIterable<OffsetsRecord>;
+}
+
+export class GroupStore implements GroupPersistence {
   constructor(
     private readonly replicas: ReplicaManager,
     readonly numPartitions: number,

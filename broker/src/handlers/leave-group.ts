@@ -1,6 +1,7 @@
 // LeaveGroup (key 13), v0–5. v0–2 name one member; v3+ a batch of members by member id or instance id
 // (KIP-345), with an error per member.
 import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
 import type { LeaveGroupRequest, LeaveGroupResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 
@@ -10,6 +11,7 @@ export default defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
   maxVersion: 5,
   handle(req, ctx) {
     const batch = ctx.apiVersion >= 3;
+    if (!ctx.services.groups.isLoaded) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, members: [] };
     const identities = batch ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: req.memberId, groupInstanceId: null }];
     const results = ctx.services.groups.leave(req.groupId, identities);
     return {

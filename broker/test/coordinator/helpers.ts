@@ -5,7 +5,7 @@ import { strict as assert } from 'assert';
 import { subscribedTopics } from '../../src/coordinator/consumer-protocol';
 import { GroupCoordinator, type GroupCoordinatorOptions, type JoinRequest, type SyncRequest } from '../../src/coordinator/group-coordinator';
 import type { JoinResult, Protocol } from '../../src/coordinator/group';
-import { javaStringHash, type GroupStore } from '../../src/coordinator/group-store';
+import { javaStringHash } from '../../src/coordinator/group-store';
 import { decodeOffsetsRecord, encodeOffsetsRecord, type OffsetsRecord } from '../../src/coordinator/offsets-records';
 import type { Logger } from '../../src/logger';
 import { encode, Writer } from '../../src/protocol/codec';
@@ -91,7 +91,7 @@ export async function newCoordinator(
   events: ConstructorParameters<typeof GroupCoordinator>[3] = {},
   load = true,
 ): Promise<{ coord: GroupCoordinator; store: FakeGroupStore }> {
-  const coord = new GroupCoordinator(store as unknown as GroupStore, options(overrides), silentLogger, events);
+  const coord = new GroupCoordinator(store, options(overrides), silentLogger, events);
   coordinators.push(coord);
   if (load) await coord.load();
   return { coord, store };

@@ -269,6 +269,20 @@ describe('group coordinator: membership', () => {
       assert.equal((await coord.sync(syncReq(follower))).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
     });
 
+    it('a leader that never sends SyncGroup is removed after the rebalance timeout and the rest rebalance', async () => {
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const timeouts = { rebalanceTimeoutMs: 200 };
+      const [a, b] = await within(Promise.all([joinNew(coord, { clientId: 'a', ...timeouts }), joinNew(coord, { clientId: 'b', ...timeouts })]), 2000);
+      const [leader, follower] = a.memberId === a.leader ? [a, b] : [b, a];
+      const waiting = coord.sync(syncReq(follower));
+      const r = await within(waiting, 1000, 'follower sync');
+      assert.equal(r.errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+      const d = coord.describe('g');
+      assert.equal(d.groupState, 'PreparingRebalance');
+      assert.deepEqual(d.members.map((m) => m.memberId), [follower.memberId]);
+      assert.equal(coord.heartbeat('g', leader.memberId, null, leader.generationId), ErrorCode.UNKNOWN_MEMBER_ID);
+    });
+
     it('a failed write of the assignment answers COORDINATOR_NOT_AVAILABLE and rebalances', async () => {
       const { coord, store } = await newCoordinator();
       const a = await joinNew(coord);
