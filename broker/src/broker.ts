@@ -130,11 +130,13 @@ export class Broker {
     return this.metricsServer?.port ?? null;
   }
 
+  /** Periodic housekeeping of every hosted log: retention by time and size, then compaction. */
   private async enforceRetention(): Promise<void> {
     for (const p of this.services.replicas.all()) {
       try {
         const { deletedSegments } = await p.log.enforceRetention();
         if (deletedSegments > 0) this.logger.info('retention deleted segments', { partition: p.key, segments: deletedSegments });
+        await p.log.compact(); // only acts on cleanup.policy=compact logs whose dirty ratio, lag or tombstones call for it
       } catch (err) {
         this.logger.warn('retention failed', { partition: p.key, err });
       }

@@ -95,7 +95,7 @@ export class WireClient {
         if (pos + size > buf.length) break;
         const lastOffset = header.baseOffset + header.lastOffsetDelta;
         if (lastOffset >= next) {
-          const recs = decodeRecords(buf.subarray(pos, pos + size)).map((r) => ({
+          const recs = (await decodeRecords(buf.subarray(pos, pos + size))).map((r) => ({
             offset: r.offset,
             key: r.key === null ? null : r.key.toString('utf8'),
             value: r.value === null ? null : r.value.toString('utf8'),

@@ -1,5 +1,5 @@
 // ListOffsets (key 2), v0–10. Special timestamps: -2 earliest (log start), -1 latest (high watermark, or the
-// last stable offset for read_committed), -3 max timestamp (v7+, KIP-734), -4 earliest local (v8+),
+// last stable offset for read_committed), -3 max timestamp (v7+, KIP-734: the record that carries it), -4 earliest local (v8+),
 // -5 latest tiered (v9+; -1 while nothing is tiered). Any other value finds the first offset whose
 // timestamp is at least that value. v0 answers in the old list form.
 import { ApiKey } from '../protocol/apis';
@@ -60,7 +60,7 @@ async function lookup(p: Partition, timestamp: number): Promise<Found> {
     case LATEST:
       return { offset: log.highWatermark, timestamp: -1, leaderEpoch: p.leaderEpoch };
     case MAX_TIMESTAMP:
-      return log.maxTimestampOffset() ?? none;
+      return (await log.maxTimestampOffset()) ?? none;
     case LATEST_TIERED:
       return none;
     default:

@@ -68,6 +68,17 @@ export abstract class IndexFile {
     this.persistedCount = this.count;
   }
 
+  /** Writes every entry to another file and fsyncs it: a copy staged to take this index's place (compaction). */
+  async writeCopy(file: string): Promise<void> {
+    const fh = await fsp.open(file, 'w', 0o644);
+    try {
+      await fh.write(this.buf, 0, this.count * this.entrySize, 0);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
   async delete(): Promise<void> {
     await fsp.rm(this.file, { force: true });
   }

@@ -28,6 +28,14 @@ export interface LogConfig {
   cleanupPolicy: { delete: boolean; compact: boolean };
   /** file.delete.delay.ms: delay before deleting files of removed segments. */
   fileDeleteDelayMs: number;
+  /** delete.retention.ms: how long compaction keeps a tombstone once the cleaned part of the log has reached it. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: segments with records younger than this are not compacted. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty segment older than this is compacted whatever the dirty ratio. */
+  maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: compact once uncompacted bytes are this share of the compactable log. */
+  minCleanableDirtyRatio: number;
 }
 
 export const DEFAULT_LOG_CONFIG: LogConfig = {
@@ -43,4 +51,8 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   messageTimestampType: 'CreateTime',
   cleanupPolicy: { delete: true, compact: false },
   fileDeleteDelayMs: 60000,
+  deleteRetentionMs: 24 * 3600 * 1000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
 };

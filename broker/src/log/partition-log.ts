@@ -20,6 +20,10 @@ import { LoadedPartition, loadPartition, loadProducerState } from './recovery';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, DuplicateAppend, ProducerEntry, ProducerSnapshotEntry, ProducerStateManager } from './producer-state';
 import { pruneSnapshots, writeSnapshot } from './producer-snapshot';
 import { countDeletableSegments } from './retention';
+import { AppendGate, checkKeys } from './key-check';
+import { CompactOptions, CompactionResult, CompactionTarget, compactLog, notCleaned } from './compaction';
+import type { StagedSegment } from './compactor';
+import { commitSwap } from './compaction-files';
 import { Serial } from './serial';
 import { fsyncDirectory } from './fs-util';
 import {
@@ -38,6 +42,8 @@ export interface AppendOptions {
   now?: number;
   /** Batches come from a client's Produce: control batches are the broker's own and are refused. */
   fromClient?: boolean;
+  /** On a compacted topic, refuse records without a key (INVALID_RECORD), as Kafka does; default fromClient. */
+  requireKeys?: boolean;
 }
 
 export interface AppendResult {
@@ -127,6 +133,11 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   private failure: LogError | null = null;
   private closing = false;
   private closed?: Promise<void>;
+  /** Orders appends around the asynchronous key check of compacted topics. */
+  private readonly keyGate = new AppendGate();
+  private compaction?: Promise<CompactionResult>;
+  /** Segments replaced by compaction whose handles are still open for reads in flight. */
+  private readonly retired = new Set<Segment>();
 
   private constructor(
     readonly dir: string,
@@ -199,8 +210,17 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   /**
    * Appends the batches of a produce payload. Everything before the first await runs at call time: validation,
    * offset assignment and header rewrites, so offsets follow call order. Resolves once the bytes are written.
+   * (On a compacted topic the key check comes first; the gate keeps call order around it.)
    */
   async append(records: Buffer, opts: AppendOptions): Promise<AppendResult> {
+    const turn = this.keyGate.admit(this.keyCheck(records, opts));
+    if (turn) {
+      try {
+        await turn;
+      } finally {
+        this.keyGate.leave();
+      }
+    }
     this.ensureWritable();
     const fromClient = opts.fromClient ?? false;
     const validated = this.validate(records, fromClient);
@@ -480,7 +500,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       this.closing = true;
       await this.quiesce();
       if (!this.failure) await this.housekeeping.run(() => this.checkpoint(true));
-      await Promise.all(this.segments.map((s) => s.close()));
+      await Promise.all([...this.segments, ...this.retired].map((s) => s.close()));
     })();
     return this.closed;
   }
@@ -516,6 +536,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       try {
         found = await seg.read(Math.max(offset, seg.baseOffset), maxBytes, opts.minOneMessage ?? false, maxOffset);
       } catch (err) {
+        if (seg.isReplaced) return this.read(offset, maxBytes, opts); // compacted meanwhile: read the new segment
         throw this.readError(seg, err);
       }
       if (found) return this.readResult(found.records, found.nextOffset);
@@ -543,25 +564,116 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
         const match = await seg.findTimestamp(timestamp, startOffset);
         if (match) return match;
       } catch (err) {
+        if (seg.isReplaced) return this.offsetForTimestamp(timestamp); // compacted meanwhile: search again
         if (!seg.isDeleted) throw this.readError(seg, err);
       }
     }
     return null;
   }
 
-  /** ListOffsets MAX_TIMESTAMP: the newest timestamp and the last offset of the batch that carries it. */
-  maxTimestampOffset(): TimestampAndOffset | null {
-    let best: Segment | null = null;
-    for (const seg of this.segments) {
-      if (seg.largestTimestamp >= 0 && (!best || seg.largestTimestamp > best.largestTimestamp)) best = seg;
+  /**
+   * ListOffsets MAX_TIMESTAMP: the newest timestamp and the offset of the record that carries it (KAFKA-16310).
+   * Appends track only the batch; the record is found here by decoding that one batch.
+   */
+  async maxTimestampOffset(): Promise<TimestampAndOffset | null> {
+    for (let attempt = 0; ; attempt++) {
+      let best: Segment | null = null;
+      for (const seg of this.segments) {
+        if (seg.largestTimestamp >= 0 && (!best || seg.largestTimestamp > best.largestTimestamp)) best = seg;
+      }
+      if (!best) return null;
+      const batchLevel = { offset: best.offsetOfLargestTimestamp, timestamp: best.largestTimestamp, leaderEpoch: this.epochs.epochForOffset(best.offsetOfLargestTimestamp) };
+      try {
+        return (await best.maxTimestampRecord()) ?? batchLevel;
+      } catch (err) {
+        // Deleted by retention or replaced by compaction meanwhile: look again in the current segments.
+        if (!best.isDeleted || attempt >= 2) throw this.readError(best, err);
+      }
     }
-    if (!best) return null;
-    const offset = best.offsetOfLargestTimestamp;
-    return { offset, timestamp: best.largestTimestamp, leaderEpoch: this.epochs.epochForOffset(offset) };
   }
 
   endOffsetForLeaderEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
     return this.epochs.endOffsetFor(epoch, this.endOffset);
+  }
+
+  // ---- Compaction.
+
+  /**
+   * Compacts the closed segments when cleanup.policy includes compact and the dirty ratio (or
+   * max.compaction.lag.ms) calls for it; run it periodically beside enforceRetention. One cleaning at a time: a
+   * call during a cleaning gets that cleaning's result.
+   */
+  compact(now = Date.now(), opts: CompactOptions = {}): Promise<CompactionResult> {
+    try {
+      this.ensureWritable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!this.cfg.cleanupPolicy.compact) return Promise.resolve(notCleaned(this.startOffset));
+    if (!this.compaction) {
+      const running = compactLog(this.compactionTarget(), now, opts).finally(() => (this.compaction = undefined));
+      this.compaction = running;
+      const settled = running.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.background.add(settled); // close() waits for it; it stops at the next batch once closing
+      void settled.finally(() => this.background.delete(settled));
+    }
+    return this.compaction;
+  }
+
+  /** On a compacted topic with requireKeys (default: client appends), the check that every record has a key. */
+  private keyCheck(records: Buffer, opts: AppendOptions): (() => Promise<void>) | null {
+    const required = opts.requireKeys ?? opts.fromClient ?? false;
+    return required && this.cfg.cleanupPolicy.compact ? () => checkKeys(records) : null;
+  }
+
+  private compactionTarget(): CompactionTarget {
+    return {
+      dir: this.dir,
+      config: this.cfg,
+      logger: this.logger,
+      logStartOffset: this.startOffset,
+      // After the writes and the finalizing of rolled segments queued so far.
+      cleanableSegments: () => this.lastWrite.then(() => this.housekeeping.run(async () => this.cleanableSegments())),
+      swapIn: (staged: StagedSegment) => this.housekeeping.run(() => this.swapIn(staged)),
+      isStopping: () => this.closing || this.failure !== null,
+    };
+  }
+
+  /** Closed segments whose bytes are all written and flushed, below the high watermark. */
+  private cleanableSegments(): Array<{ segment: Segment; upperBoundOffset: number }> {
+    const out = [];
+    for (let i = 0; i + 1 < this.segments.length; i++) {
+      const segment = this.segments[i];
+      const upperBoundOffset = this.segments[i + 1].baseOffset;
+      if (upperBoundOffset > this.hw || segment.size !== segment.assignedSize || segment.newFile || this.dirty.has(segment)) break;
+      out.push({ segment, upperBoundOffset });
+    }
+    return out;
+  }
+
+  /** Replaces a staged segment's sources, if they are still closed segments of the log. Runs on the housekeeping queue. */
+  private async swapIn(staged: StagedSegment): Promise<boolean> {
+    const first = this.segments.indexOf(staged.sources[0]);
+    const count = staged.sources.length;
+    const inPlace = first >= 0 && first + count < this.segments.length && staged.sources.every((s, k) => this.segments[first + k] === s);
+    if (!inPlace || this.failure) return false;
+    try {
+      await commitSwap(this.dir, staged.segment.baseOffset, staged.sources.map((s) => s.baseOffset));
+    } catch (err) {
+      this.goOffline(err, []); // the directory may be half swapped: the next open completes or discards it
+      throw err;
+    }
+    this.segments = [...this.segments.slice(0, first), staged.segment, ...this.segments.slice(first + count)];
+    this.totalSize += staged.bytesAfter - staged.bytesBefore;
+    for (const s of staged.sources) {
+      this.dirty.delete(s);
+      this.retired.add(s);
+      void s.retire(this.cfg.fileDeleteDelayMs).then(() => this.retired.delete(s));
+    }
+    return true;
   }
 
   // ---- Deletion.

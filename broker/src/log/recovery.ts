@@ -12,6 +12,7 @@ import { LOG_SUFFIX, STATE_FILE, parseSegmentFile } from './file-names';
 import { PartitionState, readPartitionState, stateFileTmp } from './partition-state';
 import { ScanError, readAt, scanBatchData, scanBatchHeaders } from './batch-scanner';
 import { fsyncDirectory } from './fs-util';
+import { recoverSwaps } from './compaction-files';
 import { RECORD_BATCH_HEADER_SIZE, computeBatchCrc, readBatchHeader } from '../protocol/records';
 import { ProducerStateManager } from './producer-state';
 import { deleteSnapshot, listSnapshots, readSnapshot } from './producer-snapshot';
@@ -29,6 +30,7 @@ export interface LoadedPartition {
 
 export async function loadPartition(dir: string, config: LogConfig, logger: Logger, now = Date.now()): Promise<LoadedPartition> {
   if (await fsp.mkdir(dir, { recursive: true })) await fsyncDirectory(path.dirname(dir)); // a new partition survives power loss
+  await recoverSwaps(dir, logger); // before listing: a compaction swap cut short leaves extra files
   const bases = await listSegments(dir, logger);
   const state = await readState(dir, logger);
   const clean = state?.cleanShutdown === true;

@@ -10,6 +10,7 @@ import { TimeIndex } from './time-index';
 import { ScannedBatch, readAt, scanBatchHeaders } from './batch-scanner';
 import { BATCH_OFFSETS_PREFIX, RecordBatchError, decodeRecords, readBatchOffsets } from '../protocol/records';
 import { ErrorCode } from '../protocol/errors';
+import '../protocol/compression'; // codecs: timestamp lookups decode compressed batches
 
 /** Read size when walking batch headers from an index entry to the wanted batch. */
 const LOCATE_CHUNK_BYTES = 8 * 1024;
@@ -62,7 +63,9 @@ export class Segment {
   /** Its directory entry is not yet known to be durable (a segment created by a roll). */
   newFile: boolean;
   private closed = false;
+  private closing?: Promise<void>;
   private deleted = false;
+  private replaced = false;
 
   constructor(
     dir: string,
@@ -82,6 +85,11 @@ export class Segment {
 
   get isDeleted(): boolean {
     return this.deleted;
+  }
+
+  /** Compaction swapped a cleaned segment in for this one: its offsets live on in the current segments. */
+  get isReplaced(): boolean {
+    return this.replaced;
   }
 
   /** Records a batch at the end of the segment and returns its position. Synchronous: offsets and positions are decided here. */
@@ -174,10 +182,23 @@ export class Segment {
     return loaded && this.offsetIndex.isConsistent(fileSize) && this.timeIndex.isConsistent(nextOffsetBound);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
     const handle = this.handle;
-    if (handle) await handle.then((fh) => fh.close(), () => undefined); // waits for reads in flight; a failed open has nothing to close
+    // Waits for reads in flight; a failed open has nothing to close.
+    this.closing ??= handle ? handle.then((fh) => fh.close(), () => undefined) : Promise.resolve();
+    return this.closing;
+  }
+
+  /**
+   * Retires a segment that compaction replaced (its files already gone): reads in flight and reads that still
+   * hold it finish on the open handle, which closes after `delayMs` (file.delete.delay.ms) or on close().
+   */
+  retire(delayMs: number): Promise<void> {
+    this.replaced = this.deleted = true;
+    return new Promise<void>((resolve) => setTimeout(resolve, delayMs).unref())
+      .then(() => this.close())
+      .catch(() => undefined); // nothing to do about a failed close of removed files
   }
 
   async delete(): Promise<void> {
@@ -222,12 +243,37 @@ export class Segment {
       if (h.maxTimestamp < timestamp || h.baseOffset + h.lastOffsetDelta < minOffset) continue;
       try {
         const batch = await readAt(fh, b.position, b.size);
-        const match = decodeRecords(batch).find((r) => r.timestamp >= timestamp && r.offset >= minOffset);
+        const match = (await decodeRecords(batch)).find((r) => r.timestamp >= timestamp && r.offset >= minOffset);
         if (match) return { offset: match.offset, timestamp: match.timestamp, leaderEpoch: h.partitionLeaderEpoch };
       } catch (err) {
         // Compressed and no codec to open it: answer at batch granularity.
         if (!(err instanceof RecordBatchError && err.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE)) throw err;
         return { offset: Math.max(h.baseOffset, minOffset), timestamp: h.maxTimestamp, leaderEpoch: h.partitionLeaderEpoch };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The record that carries the segment's largest timestamp, as Kafka answers MAX_TIMESTAMP since KAFKA-16310:
+   * in the first batch whose maxTimestamp is the largest, the first record with that timestamp (the batch's first
+   * record under LogAppendTime). Only that batch is read and decoded. Null for a segment without timestamps.
+   */
+  async maxTimestampRecord(): Promise<TimestampMatch | null> {
+    const timestamp = this.largestTimestamp;
+    const batchLastOffset = this.offsetOfLargestTimestamp;
+    if (timestamp < 0) return null;
+    const fh = await this.fileHandle();
+    for await (const b of scanBatchHeaders(fh, this.offsetIndex.lookup(batchLastOffset).position, this.size, LOCATE_CHUNK_BYTES)) {
+      const h = b.header;
+      if (h.maxTimestamp !== timestamp) continue;
+      const fallback = { offset: h.baseOffset + h.lastOffsetDelta, timestamp, leaderEpoch: h.partitionLeaderEpoch };
+      try {
+        const record = (await decodeRecords(await readAt(fh, b.position, b.size))).find((r) => r.timestamp === timestamp);
+        return record ? { ...fallback, offset: record.offset } : fallback;
+      } catch (err) {
+        if (err instanceof RecordBatchError && err.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) return fallback;
+        throw err;
       }
     }
     return null;

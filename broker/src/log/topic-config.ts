@@ -71,6 +71,8 @@ const field = (f: NumericField) => ({ get: (l: LogConfig) => l[f], set: (l: LogC
 const long = (min: number) => integerKind(min, INT64_MAX);
 const int = (min: number) => integerKind(min, INT32_MAX);
 const LONG_MAX = String(INT64_MAX);
+/** A LONG whose "infinite" default is kept as MAX_SAFE_INTEGER, shown as Kafka's Long.MAX_VALUE. */
+const longOrMax = (min: number): ValueKind<number> => ({ ...long(min), format: (v) => (v >= Number.MAX_SAFE_INTEGER ? LONG_MAX : String(v)) });
 
 const TOPIC_CONFIGS = new Map<string, TopicConfigDef<unknown>>(Object.entries({
   'cleanup.policy': def({
@@ -87,7 +89,7 @@ const TOPIC_CONFIGS = new Map<string, TopicConfigDef<unknown>>(Object.entries({
     doc: 'Final compression of the topic; producer keeps what the producer sent.',
     fallback: 'producer',
   }),
-  'delete.retention.ms': def({ kind: long(0), doc: 'How long delete tombstones are kept in compacted topics.', fallback: '86400000' }),
+  'delete.retention.ms': def({ kind: long(0), doc: 'How long delete tombstones are kept in compacted topics.', log: field('deleteRetentionMs') }),
   'file.delete.delay.ms': def({ kind: long(0), doc: 'Delay before the files of a removed segment are deleted.', log: field('fileDeleteDelayMs') }),
   'flush.messages': def({
     kind: long(1),
@@ -109,12 +111,12 @@ const TOPIC_CONFIGS = new Map<string, TopicConfigDef<unknown>>(Object.entries({
     log: { get: (l) => l.messageTimestampType, set: (l, v) => void (l.messageTimestampType = v) },
     brokerKey: 'logMessageTimestampType',
   }),
-  'min.compaction.lag.ms': def({ kind: long(0), doc: 'Records younger than this are not compacted.', fallback: '0' }),
-  'max.compaction.lag.ms': def({ kind: long(1), doc: 'Records older than this become eligible for compaction.', fallback: LONG_MAX }),
+  'min.compaction.lag.ms': def({ kind: long(0), doc: 'Records younger than this are not compacted.', log: field('minCompactionLagMs') }),
+  'max.compaction.lag.ms': def({ kind: longOrMax(1), doc: 'Records older than this become eligible for compaction.', log: field('maxCompactionLagMs') }),
   'min.cleanable.dirty.ratio': def({
     kind: numberKind(0, 1),
     doc: 'Share of uncompacted log that triggers compaction.',
-    fallback: '0.5',
+    log: field('minCleanableDirtyRatio'),
   }),
   'min.insync.replicas': def({ kind: int(1), doc: 'Replicas that must acknowledge an acks=all write.', fallback: '1' }),
   'retention.bytes': def({

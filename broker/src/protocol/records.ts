@@ -206,8 +206,8 @@ export function setLogAppendTime(buf: Buffer, pos: number, timestamp: number): v
   buf.writeUInt32BE(computeBatchCrc(buf, pos, size), pos + CRC);
 }
 
-// ---- Compression: codecs are registered at start-up (protocol/compression.ts). They are asynchronous so
-// that (de)compression runs off the event loop.
+// ---- Compression: importing protocol/compression.ts registers Kafka's codecs. They are asynchronous so that
+// (de)compression runs off the event loop.
 
 export interface CompressionCodec {
   compress(data: Buffer): Promise<Buffer>;

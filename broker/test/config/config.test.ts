@@ -322,6 +322,10 @@ describe('broker config', () => {
         messageTimestampType: 'LogAppendTime',
         cleanupPolicy: { delete: false, compact: true },
         fileDeleteDelayMs: DEFAULT_LOG_CONFIG.fileDeleteDelayMs,
+        deleteRetentionMs: DEFAULT_LOG_CONFIG.deleteRetentionMs,
+        minCompactionLagMs: DEFAULT_LOG_CONFIG.minCompactionLagMs,
+        maxCompactionLagMs: DEFAULT_LOG_CONFIG.maxCompactionLagMs,
+        minCleanableDirtyRatio: DEFAULT_LOG_CONFIG.minCleanableDirtyRatio,
       });
     });
 

@@ -99,7 +99,8 @@ describe('log: append and read', () => {
     assert.equal(h.timestampType, 'LogAppendTime');
     assert.equal(h.maxTimestamp, 123_456);
     validateBatches(read.records);
-    assert.deepEqual(log.maxTimestampOffset(), { offset: 1, timestamp: 123_456, leaderEpoch: 0 });
+    // Every record carries the append time, so the first one is the record with the max timestamp (KAFKA-16310).
+    assert.deepEqual(await log.maxTimestampOffset(), { offset: 0, timestamp: 123_456, leaderEpoch: 0 });
   });
 
   it('returns whole batches within maxBytes, or the first batch with minOneMessage', async () => {
@@ -117,14 +118,14 @@ describe('log: append and read', () => {
     assert.equal(none.records.length, 0);
     const one = await log.read(1, 50, { minOneMessage: true });
     assert.equal(one.records.length, sizes[1]);
-    assert.equal(decodeRecords(one.records)[0].offset, 1);
+    assert.equal((await decodeRecords(one.records))[0].offset, 1);
   });
 
   it('reads from the batch that contains the offset', async () => {
     const log = await open(dir(), { indexIntervalBytes: 1 });
     for (let i = 0; i < 10; i++) await log.append(batch(10, `b${i}`), { leaderEpoch: 0 });
     const r = await log.read(57, 1 << 20);
-    const recs = decodeRecords(r.records);
+    const recs = await decodeRecords(r.records);
     assert.equal(recs[0].offset, 50);
     assert.equal(recs[recs.length - 1].offset, 99);
   });
@@ -134,7 +135,7 @@ describe('log: append and read', () => {
     for (let i = 0; i < 3; i++) await log.append(batch(2), { leaderEpoch: 0 });
     const r = await log.read(0, 1 << 20, { isolationMaxOffset: 4 });
     assert.deepEqual(
-      decodeRecords(r.records).map((x) => x.offset),
+      (await decodeRecords(r.records)).map((x) => x.offset),
       [0, 1, 2, 3],
     );
     const atEnd = await log.read(6, 1 << 20);
@@ -154,7 +155,7 @@ describe('log: append and read', () => {
     recs.forEach((r, i) => assert.equal(r.offset, i));
     for (const offset of [0, 1, 37, 59, 60, 119]) {
       const r = await log.read(offset, 1 << 20);
-      const first = decodeRecords(r.records).find((x) => x.offset === offset);
+      const first = (await decodeRecords(r.records)).find((x) => x.offset === offset);
       assert.ok(first, `offset ${offset} found`);
       assert.equal(first.value?.toString(), `s${Math.floor(offset / 3)}-${offset % 3}`);
     }

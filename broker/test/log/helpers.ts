@@ -78,7 +78,7 @@ export async function readAll(log: PartitionLog, maxBytes = 1 << 20): Promise<De
   while (offset < log.logEndOffset) {
     const r = await log.read(offset, maxBytes, { minOneMessage: true });
     if (r.records.length === 0) throw new Error(`no progress at offset ${offset}`);
-    out.push(...decodeRecords(r.records).filter((rec) => rec.offset >= offset));
+    out.push(...(await decodeRecords(r.records)).filter((rec) => rec.offset >= offset));
     offset = r.nextOffset;
   }
   return out;

@@ -122,7 +122,7 @@ describe('log: segments, retention and timestamps', () => {
     assert.deepEqual(await log.offsetForTimestamp(5003), { offset: 15, timestamp: 6000, leaderEpoch: 2 });
     assert.deepEqual(await log.offsetForTimestamp(30_002), { offset: 89, timestamp: 30_002, leaderEpoch: 2 });
     assert.equal(await log.offsetForTimestamp(30_003), null);
-    assert.deepEqual(log.maxTimestampOffset(), { offset: 89, timestamp: 30_002, leaderEpoch: 2 });
+    assert.deepEqual(await log.maxTimestampOffset(), { offset: 89, timestamp: 30_002, leaderEpoch: 2 });
   });
 
   it('keeps timestamp lookups right after a reopen', async () => {
@@ -132,7 +132,7 @@ describe('log: segments, retention and timestamps', () => {
     await log.close();
     const reopened = await open(d, { segmentBytes: 1000, indexIntervalBytes: 100 });
     assert.deepEqual(await reopened.offsetForTimestamp(7500), { offset: 7, timestamp: 8000, leaderEpoch: 0 });
-    assert.deepEqual(reopened.maxTimestampOffset(), { offset: 19, timestamp: 20_000, leaderEpoch: 0 });
+    assert.deepEqual(await reopened.maxTimestampOffset(), { offset: 19, timestamp: 20_000, leaderEpoch: 0 });
   });
 
   it('tracks leader epochs for OffsetForLeaderEpoch', async () => {

@@ -129,6 +129,10 @@ describe('topic configs', () => {
           'message.timestamp.type': 'LogAppendTime',
           'cleanup.policy': 'compact',
           'file.delete.delay.ms': '0',
+          'delete.retention.ms': '1000',
+          'min.compaction.lag.ms': '2000',
+          'max.compaction.lag.ms': '9223372036854775807',
+          'min.cleanable.dirty.ratio': '0.25',
         },
         DEFAULT_LOG_CONFIG,
       );
@@ -145,6 +149,10 @@ describe('topic configs', () => {
         messageTimestampType: 'LogAppendTime',
         cleanupPolicy: { delete: false, compact: true },
         fileDeleteDelayMs: 0,
+        deleteRetentionMs: 1000,
+        minCompactionLagMs: 2000,
+        maxCompactionLagMs: Number(9223372036854775807n),
+        minCleanableDirtyRatio: 0.25,
       });
     });
 
