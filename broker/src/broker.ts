@@ -26,6 +26,7 @@ import type { BrokerServices } from './services';
 
 export class Broker {
   private retentionTimer: NodeJS.Timeout | null = null;
+  private cleanerTimer: NodeJS.Timeout | null = null;
   private metricsServer: { port: number; close(): Promise<void> } | null = null;
   private server: BrokerServer | null = null;
   private readonly readiness = { ready: false, reason: 'starting' };
@@ -118,6 +119,8 @@ export class Broker {
     );
     this.retentionTimer = setInterval(() => void this.enforceRetention(), config.logRetentionCheckIntervalMs);
     this.retentionTimer.unref();
+    this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
+    this.cleanerTimer.unref();
     this.readiness.ready = true;
     this.readiness.reason = '';
   }
@@ -130,13 +133,22 @@ export class Broker {
     return this.metricsServer?.port ?? null;
   }
 
-  /** Periodic housekeeping of every hosted log: retention by time and size, then compaction. */
+  /** Compaction pass over every hosted log: acts only on cleanup.policy=compact logs whose dirty ratio, lag or tombstones call for it. */
+  private async compact(): Promise<void> {
+    for (const p of this.services.replicas.all()) {
+      try {
+        await p.log.compact();
+      } catch (err) {
+        this.logger.warn('compaction failed', { partition: p.key, err });
+      }
+    }
+  }
+
   private async enforceRetention(): Promise<void> {
     for (const p of this.services.replicas.all()) {
       try {
         const { deletedSegments } = await p.log.enforceRetention();
         if (deletedSegments > 0) this.logger.info('retention deleted segments', { partition: p.key, segments: deletedSegments });
-        await p.log.compact(); // only acts on cleanup.policy=compact logs whose dirty ratio, lag or tombstones call for it
       } catch (err) {
         this.logger.warn('retention failed', { partition: p.key, err });
       }
@@ -148,6 +160,7 @@ export class Broker {
     this.readiness.ready = false;
     this.readiness.reason = 'shutting down';
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     await this.server?.close();
     this.services.groups.close();
     await this.services.replicas.close();

@@ -176,6 +176,7 @@ export const CONFIG_KEYS = {
   logCleanupPolicy: key(listKind(['delete', 'compact']), ['delete'], 'Default cleanup policy of topics.', 'log.cleanup.policy'),
   deleteTopicEnable: key(booleanKind, true, 'Allow DeleteTopics requests.', 'delete.topic.enable'),
   shutdownTimeoutMs: key(long(0), 30000, 'Longest graceful shutdown before the process exits anyway.'),
+  logCleanerBackoffMs: key(integerKind(1, INT32_MAX), 15000, 'How often compacted logs are checked for cleaning.', 'log.cleaner.backoff.ms'),
   offsetsTopicNumPartitions: key(integerKind(1, 1000), 50, 'Partitions of __consumer_offsets; a group is coordinated by partition hash(group) % this.', 'offsets.topic.num.partitions'),
   offsetsTopicSegmentBytes: key(integerKind(14, INT32_MAX), 104857600, 'Segment size of __consumer_offsets.', 'offsets.topic.segment.bytes'),
   offsetMetadataMaxBytes: key(integerKind(0, INT32_MAX), 4096, 'Largest metadata string of one committed offset.', 'offset.metadata.max.bytes'),

@@ -102,6 +102,7 @@ describe('broker config', () => {
         logCleanupPolicy: ['delete'],
         deleteTopicEnable: true,
         shutdownTimeoutMs: 30000,
+        logCleanerBackoffMs: 15000,
         offsetsTopicNumPartitions: 50,
         offsetsTopicSegmentBytes: 104857600,
         offsetMetadataMaxBytes: 4096,
