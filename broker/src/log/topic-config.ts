@@ -219,7 +219,8 @@ export function describeBrokerConfigs(cfg: BrokerConfig): DescribedConfig[] {
         source: isDefault ? 'DEFAULT_CONFIG' : 'STATIC_BROKER_CONFIG',
         isDefault,
         readOnly: true,
-        isSensitive: false,
+        // Credentials are never shown (DescribeConfigs answers null for sensitive values).
+        isSensitive: /secret|password/i.test(k),
         configType: CONFIG_TYPE[s.kind.configType],
         documentation: s.doc,
       };
