@@ -223,7 +223,7 @@ describe('broker config', () => {
         () => loadConfig(['--log-cleanup-policy', 'delete,foo'], {}),
         'invalid value "delete,foo" for --log-cleanup-policy: expected a comma-separated list of: delete, compact',
       );
-      throwsConfigError(() => loadConfig(['--object-store-type', 's3'], {}), 'invalid value "s3" for --object-store-type: expected one of: local');
+      throwsConfigError(() => loadConfig(['--object-store-type', 'gcs'], {}), 'invalid value "gcs" for --object-store-type: expected one of: local, s3');
       throwsConfigError(() => loadConfig(['--data-dir='], {}), 'invalid value "" for --data-dir: expected a non-empty string');
       throwsConfigError(
         () => loadConfig(['--cluster-id', 'a/b'], {}),

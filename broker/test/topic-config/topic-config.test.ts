@@ -277,7 +277,8 @@ describe('topic configs', () => {
     it('is read-only, with STATIC_BROKER_CONFIG for set keys and DEFAULT_CONFIG otherwise', () => {
       const cfg = loadConfig(['--num-partitions', '6', '--auto-create-topics-enable=false'], {});
       const described = describeBrokerConfigs(cfg);
-      assert.ok(described.every((d) => d.readOnly && !d.isSensitive));
+      assert.ok(described.every((d) => d.readOnly));
+      assert.deepEqual(described.filter((d) => d.isSensitive).map((d) => d.name), ['strata.s3.secret.access.key']);
       assert.deepEqual(byName(described, 'num.partitions'), {
         name: 'num.partitions',
         value: '6',
