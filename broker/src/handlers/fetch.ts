@@ -13,6 +13,20 @@ import { defineHandler } from './handler';
 import { errorCodeOf } from './error-code';
 
 const EMPTY = Buffer.alloc(0);
+/**
+ * A partition read still running at the deadline (a cold read from the object store) is answered empty and
+ * left to finish in the background (warming the cache), so it never holds up local data for longer than the
+ * fetch's max wait — or this floor, for fetches that do not wait at all (Kafka's remote.fetch.max.wait.ms).
+ */
+const MIN_READ_WAIT_MS = 500;
+const TIMED_OUT = Symbol('timed out');
+
+function beforeDeadline<T>(p: Promise<T>, deadline: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - Date.now()))));
+  p.catch(() => undefined); // a read that finishes after the deadline must not become an unhandled rejection
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+}
 
 type TopicResponse = FetchResponse['responses'][number];
 type PartitionResponse = TopicResponse['partitions'][number];
@@ -39,12 +53,13 @@ export default defineHandler<FetchRequest, FetchResponse>({
     }
     const byId = ctx.apiVersion >= 13;
     const wanted = resolve(req, byId, s);
-    let result = await readAll(wanted, req.maxBytes, s);
     const maxWait = Math.max(0, req.maxWaitMs);
+    const readDeadline = Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS);
+    let result = await readAll(wanted, req.maxBytes, s, readDeadline);
     if (result.bytes < req.minBytes && maxWait > 0 && !result.anyError) {
       const partitions = wanted.flatMap((w) => (w.partition ? [w.partition] : []));
       await s.replicas.waitForAppends(partitions, req.minBytes - result.bytes, maxWait);
-      result = await readAll(wanted, req.maxBytes, s);
+      result = await readAll(wanted, req.maxBytes, s, Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS));
     }
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: result.responses, nodeEndpoints: [] };
   },
@@ -85,7 +100,7 @@ function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] 
  * Reads every wanted partition. When the per-partition limits together fit in the response limit (the usual
  * consumer case) the reads run in parallel; otherwise in order, each bounded by what the response has left.
  */
-async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices) {
+async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices, deadline: number) {
   const outs = wanted.map((w): PartitionResponse => ({
     partitionIndex: w.index,
     errorCode: w.errorCode,
@@ -108,7 +123,8 @@ async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices) {
       out.lastStableOffset = log.highWatermark;
       out.logStartOffset = log.logStartOffset;
       if (w.fetchOffset === log.highWatermark || (limit <= 0 && !minOneMessage)) return 0;
-      const read = await log.read(w.fetchOffset, Math.max(limit, 0), { minOneMessage, isolationMaxOffset: log.highWatermark });
+      const read = await beforeDeadline(log.read(w.fetchOffset, Math.max(limit, 0), { minOneMessage, isolationMaxOffset: log.highWatermark }), deadline);
+      if (read === TIMED_OUT) return 0;
       out.records = read.records;
       if (read.records.length > 0) s.metrics.topic(p.topic).bytesOut.inc(read.records.length);
       return read.records.length;
