@@ -30,7 +30,7 @@ e2e: test-deps build
 	npx mocha 'dist/e2e/**/*.test.js'
 
 run start: build
-	node dist/broker/src/main.js $(ARGS)
+	broker/bin/strata $(ARGS)
 
 bench: build
 	node dist/bench/produce-fetch.js $(ARGS)

@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { track } from './children';
+import { BROKER_NODE_FLAGS } from '../../broker/src/runtime-flags';
 import { freePort, makeTempDir, removeTempDir, repoRoot, sleep, tailFile, withTimeout } from './util';
 
 /** main.js relative to this file's compiled location (<outDir>/e2e/helpers → <outDir>/broker/src/main.js). */
@@ -117,7 +118,7 @@ export class BrokerProcess {
     // STRATA_E2E_BROKER_CMD runs another executable with the same flags instead of `node main.js` (used to check
     // the suites themselves against a reference Kafka broker behind a small wrapper script).
     const custom = process.env.STRATA_E2E_BROKER_CMD;
-    const [cmd, argv] = custom ? [custom, args] : [process.execPath, [brokerMainPath(), ...args]];
+    const [cmd, argv] = custom ? [custom, args] : [process.execPath, [...BROKER_NODE_FLAGS, brokerMainPath(), ...args]];
     fs.appendFileSync(this.logPath, `\n===== [e2e] start #${this.starts}: ${cmd} ${argv.join(' ')}\n`);
     const fd = fs.openSync(this.logPath, 'a');
     let child: ChildProcess;

@@ -215,23 +215,28 @@ export class Segment {
    */
   async read(offset: number, maxBytes: number, minOneBatch: boolean, maxOffset: number): Promise<SegmentRead | null> {
     const end = this.size;
+    // Fast path, one read: data from the nearest index entry, skipping the batches before `offset` in memory.
+    // A consumer continuing where it stopped lands on (or just after) an indexed batch, so this is the common case;
+    // only when the batch holding `offset` is not wholly inside that read does the header walk below run.
+    const start = this.offsetIndex.lookup(offset).position;
+    const length = Math.min(maxBytes, end - start);
+    if (length >= BATCH_OFFSETS_PREFIX) {
+      const data = await readAt(await this.fileHandle(), start, length);
+      let pos = 0;
+      while (pos + BATCH_OFFSETS_PREFIX <= data.length && readBatchOffsets(data, pos).lastOffset < offset) pos += readBatchOffsets(data, pos).size;
+      if (pos >= data.length && start + data.length >= end) return null;
+      if (pos + BATCH_OFFSETS_PREFIX <= data.length && pos + readBatchOffsets(data, pos).size <= data.length) {
+        return wholeBatches(data.subarray(pos), offset, maxOffset);
+      }
+    }
     const target = await this.locate(offset, end);
     if (!target) return null;
-    let length = Math.min(maxBytes, end - target.position);
-    if (length < target.size) {
+    let readLength = Math.min(maxBytes, end - target.position);
+    if (readLength < target.size) {
       if (!minOneBatch) return { records: Buffer.alloc(0), nextOffset: offset };
-      length = target.size;
+      readLength = target.size;
     }
-    const data = await readAt(await this.fileHandle(), target.position, length);
-    let taken = 0;
-    let nextOffset = offset;
-    while (taken + BATCH_OFFSETS_PREFIX <= data.length) {
-      const b = readBatchOffsets(data, taken);
-      if (taken + b.size > data.length || b.lastOffset >= maxOffset) break;
-      taken += b.size;
-      nextOffset = b.lastOffset + 1;
-    }
-    return { records: data.subarray(0, taken), nextOffset };
+    return wholeBatches(await readAt(await this.fileHandle(), target.position, readLength), offset, maxOffset);
   }
 
   /** First record at or after `minOffset` with timestamp >= `timestamp`, or null if this segment has none. */
@@ -287,4 +292,17 @@ export class Segment {
     }
     return null;
   }
+}
+
+/** The whole batches at the start of `data` that end before `maxOffset`, and the offset after them. */
+function wholeBatches(data: Buffer, offset: number, maxOffset: number): SegmentRead {
+  let taken = 0;
+  let nextOffset = offset;
+  while (taken + BATCH_OFFSETS_PREFIX <= data.length) {
+    const b = readBatchOffsets(data, taken);
+    if (taken + b.size > data.length || b.lastOffset >= maxOffset) break;
+    taken += b.size;
+    nextOffset = b.lastOffset + 1;
+  }
+  return { records: data.subarray(0, taken), nextOffset };
 }

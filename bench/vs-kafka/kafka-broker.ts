@@ -1,0 +1,208 @@
+// Apache Kafka 4.1.1 as the reference broker: KRaft combined mode (broker + controller in one JVM), one node,
+// listeners on free loopback ports, logs in a fresh temp dir. The config is written here so anyone can rerun it;
+// everything not named below is Kafka's default. Started the way bin/kafka-server-start.sh does (same heap and
+// GC flags), from the jars bench/java/install.sh copied into bench/java/target/lib.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { track } from '../../e2e/helpers/children';
+import { freePort, makeTempDir, removeTempDir, repoRoot, sleep, tailFile, withTimeout } from '../../e2e/helpers/util';
+import { KafkaClient } from '../../broker/src/protocol/client';
+import { ApiKey } from '../../broker/src/protocol/apis';
+import { runProcess, tail } from './procs';
+
+export function javaLibDir(): string {
+  return path.join(repoRoot(), 'bench', 'java', 'target', 'lib');
+}
+
+/** -cp argument: the JVM expands a trailing `*` itself (no shell involved). */
+export function javaClasspath(): string {
+  return `${javaLibDir()}/*`;
+}
+
+/** JVM flags of Kafka's bin/kafka-run-class.sh (KAFKA_JVM_PERFORMANCE_OPTS); the heap is set per process. */
+export const KAFKA_JVM_PERF_OPTS = [
+  '-server',
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-XX:InitiatingHeapOccupancyPercent=35',
+  '-XX:+ExplicitGCInvokesConcurrent',
+  '-XX:MaxInlineLevel=15',
+  '-Djava.awt.headless=true',
+  // slf4j-simple: warnings and errors only, on stderr
+  '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+];
+
+export const KAFKA_HEAP = ['-Xmx1g', '-Xms1g'];
+
+export interface KafkaSettings {
+  numPartitions: number;
+  segmentBytes: number;
+}
+
+/** A Kafka cluster id as Kafka's Uuid.randomUuid() makes it: 16 random bytes, base64url, no padding, no leading '-'. */
+function kafkaUuid(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+export class KafkaBroker {
+  readonly name = 'kafka';
+  readonly host = '127.0.0.1';
+  readonly baseDir: string;
+  readonly logDir: string;
+  readonly propsPath: string;
+  readonly outPath: string;
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> | null = null;
+
+  private constructor(
+    readonly port: number,
+    readonly controllerPort: number,
+    readonly settings: KafkaSettings,
+  ) {
+    this.baseDir = makeTempDir('vs-kafka');
+    this.logDir = path.join(this.baseDir, 'kraft-logs');
+    this.propsPath = path.join(this.baseDir, 'server.properties');
+    this.outPath = path.join(this.baseDir, 'kafka.out');
+  }
+
+  get bootstrap(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  isAlive(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The server.properties this broker runs with (written before formatting). */
+  properties(): string {
+    const s = this.settings;
+    return [
+      '# Written by bench/vs-kafka: KRaft combined mode, one node; everything else is Kafka 4.1.1 default.',
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@${this.host}:${this.controllerPort}`,
+      `listeners=PLAINTEXT://${this.host}:${this.port},CONTROLLER://${this.host}:${this.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://${this.host}:${this.port}`,
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      `log.dirs=${this.logDir}`,
+      `num.partitions=${s.numPartitions}`,
+      `log.segment.bytes=${s.segmentBytes}`,
+      // one node: internal topics cannot have 3 replicas
+      'offsets.topic.replication.factor=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'share.coordinator.state.topic.replication.factor=1',
+      'share.coordinator.state.topic.min.isr=1',
+      '',
+    ].join('\n');
+  }
+
+  static async start(settings: KafkaSettings): Promise<KafkaBroker> {
+    const b = new KafkaBroker(await freePort(), await freePort(), settings);
+    try {
+      await b.launch();
+    } catch (err) {
+      await b.cleanup();
+      throw err;
+    }
+    return b;
+  }
+
+  private async launch(): Promise<void> {
+    fs.writeFileSync(this.propsPath, this.properties());
+    const cp = javaClasspath();
+    const fmt = await runProcess(
+      'java',
+      ['-Xmx256m', ...KAFKA_JVM_PERF_OPTS, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', kafkaUuid(), '-c', this.propsPath],
+      { timeoutMs: 60_000 },
+    );
+    if (fmt.code !== 0) throw new Error(`kafka storage format failed (code ${fmt.code}):\n${tail(fmt.stdout + fmt.stderr)}`);
+
+    const fd = fs.openSync(this.outPath, 'a');
+    try {
+      this.child = track(
+        spawn('java', [...KAFKA_HEAP, ...KAFKA_JVM_PERF_OPTS, '-cp', cp, 'kafka.Kafka', this.propsPath], {
+          stdio: ['ignore', fd, fd],
+          cwd: this.baseDir,
+        }),
+      );
+    } finally {
+      fs.closeSync(fd);
+    }
+    const child = this.child;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    });
+    await this.waitReady(90_000);
+  }
+
+  /** Ready = the Kafka listener answers Metadata with this broker registered (it is unfenced). */
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer yet';
+    while (Date.now() < deadline) {
+      if (!this.isAlive()) throw new Error(`kafka exited before it was ready\n${tailFile(this.outPath, 40)}`);
+      try {
+        const c = await KafkaClient.connect({ host: this.host, port: this.port, timeoutMs: 5000 });
+        try {
+          await c.apiVersions();
+          const v = c.pickVersion(ApiKey.Metadata, 12);
+          const md = await c.request<{ brokers: unknown[] }>(ApiKey.Metadata, v, {
+            topics: [],
+            allowAutoTopicCreation: false,
+            includeClusterAuthorizedOperations: false,
+            includeTopicAuthorizedOperations: false,
+          });
+          if (md.brokers.length > 0) return;
+          last = 'no broker registered yet';
+        } finally {
+          await c.close();
+        }
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await sleep(250);
+    }
+    throw new Error(`kafka not ready within ${timeoutMs} ms (${last})\n${tailFile(this.outPath, 40)}`);
+  }
+
+  /** SIGTERM (controlled shutdown), SIGKILL after the deadline. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (!this.child || !this.exited || !this.isAlive()) return;
+    this.child.kill('SIGTERM');
+    try {
+      await withTimeout(this.exited, timeoutMs, 'kafka exit after SIGTERM');
+    } catch {
+      this.child.kill('SIGKILL');
+      await withTimeout(this.exited, 10_000, 'kafka exit after SIGKILL');
+    }
+  }
+
+  /** Kills the JVM if it still runs and removes the temp dir. Safe to call more than once. */
+  async cleanup(): Promise<void> {
+    try {
+      if (this.isAlive() && this.exited) {
+        this.child!.kill('SIGKILL');
+        await withTimeout(this.exited, 10_000, 'kafka exit after SIGKILL');
+      }
+    } finally {
+      removeTempDir(this.baseDir);
+    }
+  }
+
+  logTail(lines = 40): string {
+    return tailFile(this.outPath, lines);
+  }
+}
