@@ -33,7 +33,9 @@ run start: build
 	broker/bin/strata $(ARGS)
 
 bench: build
+	bash e2e/java/install.sh
 	node dist/bench/produce-fetch.js $(ARGS)
+	node dist/bench/e2e-latency.js
 
 clean:
 	rm -rf dist .tmp

@@ -3,6 +3,9 @@
 // for particular ones, tells the process to stop gracefully ("stop" on stdin, or stdin closed), or kills
 // it with SIGKILL as a crash. Every process is registered with children.ts so none outlives the test run.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { track } from './children';
 import { withTimeout } from './util';
 
@@ -135,7 +138,20 @@ export class JsonLinesProcess {
     try {
       return await withTimeout(this.exited, timeoutMs, `${this.opts.name} to exit after "stop"`);
     } catch (err) {
-      this.kill9();
+      this.child.kill('SIGKILL');
+      await withTimeout(this.exited, 10_000, `${this.opts.name} exit after SIGKILL`).catch(() => undefined);
+      throw new Error(`${(err as Error).message}\n${this.describe()}`);
+    }
+  }
+
+  /** SIGTERM and wait for the exit (for clients that stop on a signal, like kcat); SIGKILL after the deadline and throw. */
+  async terminate(timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.isAlive()) return this.exitInfo!;
+    this.child.kill('SIGTERM');
+    try {
+      return await withTimeout(this.exited, timeoutMs, `${this.opts.name} to exit after SIGTERM`);
+    } catch (err) {
+      this.child.kill('SIGKILL');
       await withTimeout(this.exited, 10_000, `${this.opts.name} exit after SIGKILL`).catch(() => undefined);
       throw new Error(`${(err as Error).message}\n${this.describe()}`);
     }
@@ -151,6 +167,13 @@ export class JsonLinesProcess {
     if (!this.isAlive()) return;
     this.child.kill('SIGKILL');
     await withTimeout(this.exited, 10_000, `${this.opts.name} exit after SIGKILL`);
+  }
+
+  /** Writes every stdout line and the stderr to a file under the temp dir (for a failed test); returns its path. */
+  dump(label = this.opts.name): string {
+    const file = path.join(os.tmpdir(), `strata-e2e-${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${this.pid ?? 'x'}.jsonl`);
+    fs.writeFileSync(file, `${this.lines.map((l) => JSON.stringify(l)).join('\n')}\n--- stderr ---\n${this.err}`);
+    return file;
   }
 
   /** Last lines of stdout and stderr, for error messages. */

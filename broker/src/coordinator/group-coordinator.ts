@@ -212,10 +212,10 @@ export class GroupCoordinator {
     group.members.set(newId, old);
     group.staticMembers.set(instanceId, newId);
     if (currentLeader === oldId) group.leaderId = newId;
-    const unchanged = old.sameProtocols(req.protocols);
+    const unchanged = this.sameSubscription(group, old, req.protocols);
     this.updateMember(old, req);
     this.scheduleSession(group, old);
-    if (group.state === 'Stable' && unchanged) {
+    if (group.state === 'Stable' && unchanged && group.selectProtocol() === group.protocolName) {
       // Restarted within the session timeout with the same subscription: no rebalance (KIP-345), also when
       // it is the leader. As Kafka does, the answer names the leader as it was before the replacement, so a
       // restarted leader does not compute an assignment that a Stable group would never hand out.
@@ -229,6 +229,22 @@ export class GroupCoordinator {
       return joined;
     }
     return this.updateAndRebalance(group, old, req);
+  }
+
+  /**
+   * Whether a restarted static member asks for what it had: the same topics under the group's protocol.
+   * Raw metadata bytes differ after any rebalance (the Java client embeds owned partitions and the
+   * generation), so consumer groups compare the decoded topic lists; other protocol types the bytes.
+   */
+  private sameSubscription(group: Group, member: Member, protocols: Protocol[]): boolean {
+    const name = group.protocolName;
+    const after = name === null ? undefined : protocols.find((p) => p.name === name)?.metadata;
+    if (name === null || !after) return false;
+    const before = member.metadataFor(name);
+    if (group.protocolType !== 'consumer') return before.equals(after);
+    const a = this.opts.decodeSubscription(before);
+    const b = this.opts.decodeSubscription(after);
+    return a !== null && b !== null && a.length === b.length && a.every((t) => b.includes(t));
   }
 
   private addMemberAndRebalance(group: Group, memberId: string, req: JoinRequest): Promise<JoinResult> {

@@ -1,4 +1,6 @@
 // Static membership (KIP-345) and LeaveGroup (single and batched), against Kafka's classic coordinator.
+import { encode, Writer } from '../../src/protocol/codec';
+import { ConsumerProtocolSubscriptionSpec } from '../../src/protocol/schema/messages';
 import { strict as assert } from 'assert';
 import { ErrorCode } from '../../src/protocol/errors';
 import { isPending, joinNew, joinReq, memberIdFor, newCoordinator, protocols, sleep, stableGroup, subscription, syncReq, useCoordinators, within } from './helpers';
@@ -80,6 +82,18 @@ describe('group coordinator: static membership and LeaveGroup', () => {
       assert.equal(j1.generationId, 2);
       assert.equal(j2.leader, restarted.memberId);
       assert.equal(j2.members.length, 2);
+    });
+
+    it('a restart with the same topics but new metadata bytes (owned partitions, generation) does not rebalance', async () => {
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      await stableGroup(coord, [{ clientId: 'dyn' }, { clientId: 'stat', groupInstanceId: 's1' }]);
+      const w = new Writer();
+      w.writeInt16(1);
+      encode(ConsumerProtocolSubscriptionSpec, 1, { topics: ['a'], userData: null, ownedPartitions: [{ topic: 'a', partitions: [0, 1] }] }, w);
+      const r = await within(coord.join(joinReq({ clientId: 'stat', groupInstanceId: 's1', protocols: [{ name: 'range', metadata: w.toBuffer() }] })), 500);
+      assert.equal(r.errorCode, ErrorCode.NONE);
+      assert.equal(r.generationId, 1);
+      assert.equal(coord.describe('g').groupState, 'Stable');
     });
 
     it('a restart with different metadata rebalances', async () => {

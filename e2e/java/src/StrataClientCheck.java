@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -73,6 +74,7 @@ public class StrataClientCheck {
                 case "group-offsets-alter" -> groupOffsetsAlter(bootstrap, rest);
                 case "group-offsets-delete" -> groupOffsetsDelete(bootstrap, rest);
                 case "groups-delete" -> groupsDelete(bootstrap, rest);
+                case "admin-batch" -> adminBatch(bootstrap, rest);
                 case "idem-produce" -> idemProduce(bootstrap, rest);
                 case "bench-produce" -> benchProduce(bootstrap, rest);
                 case "bench-consume" -> benchConsume(bootstrap, rest);
@@ -320,11 +322,17 @@ public class StrataClientCheck {
 
     /** Watches stdin for "stop" (or EOF) on a daemon thread; then sets stopRequested and runs onStop. */
     static void watchStdin(Runnable onStop) {
+        watchStdin(onStop, line -> {});
+    }
+
+    /** As watchStdin(onStop), and every other line is passed to onLine (on the watcher thread). */
+    static void watchStdin(Runnable onStop, java.util.function.Consumer<String> onLine) {
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     if (line.trim().equals("stop")) break;
+                    onLine.accept(line.trim());
                 }
             } catch (IOException ignored) {
                 // treated as EOF
@@ -460,7 +468,7 @@ public class StrataClientCheck {
                             "t", System.currentTimeMillis()));
                 }
             }
-            c.close(Duration.ofSeconds(10));
+            c.close(CloseOptions.timeout(Duration.ofSeconds(10)));
         }
         emit(map("cmd", "group-consume", "records", records));
     }
@@ -598,6 +606,37 @@ public class StrataClientCheck {
         }
     }
 
+    /**
+     * admin-batch <op> [args…] -- <op> [args…] -- …: runs several group admin commands (groups-list,
+     * groups-describe, group-offsets, group-offsets-alter, group-offsets-delete, groups-delete) one after the
+     * other in this JVM, each printing its own line, so a test pays for one JVM start instead of many.
+     */
+    static void adminBatch(String bootstrap, List<String> args) throws Exception {
+        List<List<String>> ops = new ArrayList<>();
+        List<String> cur = new ArrayList<>();
+        for (String a : args) {
+            if (a.equals("--")) {
+                if (!cur.isEmpty()) ops.add(cur);
+                cur = new ArrayList<>();
+            } else {
+                cur.add(a);
+            }
+        }
+        if (!cur.isEmpty()) ops.add(cur);
+        for (List<String> op : ops) {
+            List<String> rest = op.subList(1, op.size());
+            switch (op.get(0)) {
+                case "groups-list" -> groupsList(bootstrap, rest);
+                case "groups-describe" -> groupsDescribe(bootstrap, rest);
+                case "group-offsets" -> groupOffsets(bootstrap, rest.get(0));
+                case "group-offsets-alter" -> groupOffsetsAlter(bootstrap, rest);
+                case "group-offsets-delete" -> groupOffsetsDelete(bootstrap, rest);
+                case "groups-delete" -> groupsDelete(bootstrap, rest);
+                default -> throw new IllegalArgumentException("admin-batch: unknown op " + op.get(0));
+            }
+        }
+    }
+
     // -------------------------------------------------------------------------------- idempotent producer
 
     /**
@@ -683,7 +722,7 @@ public class StrataClientCheck {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-bench-producer");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
         p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(128L << 20));
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "30000");
@@ -699,17 +738,21 @@ public class StrataClientCheck {
         double perSecond = mbps * 1e6 / recordBytes;
         long total = (long) (perSecond * seconds);
         AtomicLong errors = new AtomicLong();
+        java.util.concurrent.atomic.AtomicLongArray ackHist = new java.util.concurrent.atomic.AtomicLongArray(60_001); // send → ack, ms
         long sent = 0;
         long start;
         long end;
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             producer.partitionsFor(topic); // metadata before the clock starts
             start = System.nanoTime();
+            emit(map("event", "started", "t", System.currentTimeMillis()));
             while (sent < total && !stopRequested) {
                 long due = Math.min(total, (long) ((System.nanoTime() - start) / 1e9 * perSecond));
                 for (; sent < due; sent++) {
-                    producer.send(new ProducerRecord<>(topic, (int) (sent % partitions), null, value), (md, ex) -> {
+                    long sentAt = System.currentTimeMillis();
+                    producer.send(new ProducerRecord<>(topic, (int) (sent % partitions), sentAt, null, value), (md, ex) -> {
                         if (ex != null) errors.incrementAndGet();
+                        else ackHist.incrementAndGet((int) Math.min(ackHist.length() - 1, Math.max(0, System.currentTimeMillis() - sentAt)));
                     });
                 }
                 Thread.sleep(1);
@@ -719,19 +762,26 @@ public class StrataClientCheck {
         }
         double secs = (end - start) / 1e9;
         emit(map("cmd", "bench-produce", "records", sent, "bytes", sent * recordBytes, "seconds", secs, "mbPerSec", sent * (double) recordBytes / secs / 1e6,
-                "errors", errors.get()));
+                "errors", errors.get(), "cpuSeconds", processCpuSeconds(), "ackHist", sparse(ackHist)));
+    }
+
+    static Map<String, Object> sparse(java.util.concurrent.atomic.AtomicLongArray hist) {
+        Map<String, Object> h = new TreeMap<>();
+        for (int i = 0; i < hist.length(); i++) if (hist.get(i) > 0) h.put(Integer.toString(i), hist.get(i));
+        return h;
     }
 
     /**
      * bench-consume <topic> <group> <measureFromEpochMs> [consumer.prop=value…]
      * A group member (classic protocol, auto commit) that measures, for every record with CreateTime ≥
-     * measureFrom, the end-to-end latency now − CreateTime in whole milliseconds. Prints "assigned" events, and
-     * on "stop" {"cmd":"bench-consume","records","bytes","firstMs","lastMs","hist":{"ms":count}}.
+     * measureFrom, the end-to-end latency now − CreateTime in whole milliseconds. A line "from <epochMs>" on
+     * stdin moves measureFrom (so measuring can start after a warm-up). Prints "assigned" events, and on "stop"
+     * {"cmd":"bench-consume","records","bytes","firstMs","lastMs","hist":{"ms":count}}.
      */
     static void benchConsume(String bootstrap, List<String> args) throws Exception {
         String topic = args.get(0);
         String group = args.get(1);
-        long measureFrom = Long.parseLong(args.get(2));
+        AtomicLong measureFrom = new AtomicLong(Long.parseLong(args.get(2)));
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -745,9 +795,11 @@ public class StrataClientCheck {
             p.put(a.substring(0, eq), a.substring(eq + 1));
         }
         long[] hist = new long[60_001];
-        long records = 0, bytes = 0, firstMs = -1, lastMs = -1, all = 0;
+        long records = 0, bytes = 0, firstMs = -1, lastMs = -1, all = 0, lastProgress = 0;
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            watchStdin(c::wakeup);
+            watchStdin(c::wakeup, line -> {
+                if (line.startsWith("from ")) measureFrom.set(Long.parseLong(line.substring(5).trim()));
+            });
             c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> parts) {
@@ -767,11 +819,16 @@ public class StrataClientCheck {
                 } catch (WakeupException e) {
                     break;
                 }
+                if (System.currentTimeMillis() - lastProgress >= 1000) {
+                    lastProgress = System.currentTimeMillis();
+                    emit(map("event", "progress", "allRecords", all, "records", records));
+                }
                 if (recs.isEmpty()) continue;
                 long now = System.currentTimeMillis();
+                long from = measureFrom.get();
                 for (ConsumerRecord<byte[], byte[]> r : recs) {
                     all++;
-                    if (r.timestamp() < measureFrom) continue;
+                    if (r.timestamp() < from) continue;
                     long lat = Math.max(0, now - r.timestamp());
                     hist[(int) Math.min(lat, hist.length - 1)]++;
                     records++;
@@ -780,11 +837,18 @@ public class StrataClientCheck {
                     lastMs = now;
                 }
             }
-            c.close(Duration.ofSeconds(5));
+            c.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
         Map<String, Object> h = new TreeMap<>();
         for (int i = 0; i < hist.length; i++) if (hist[i] > 0) h.put(Integer.toString(i), hist[i]);
-        emit(map("cmd", "bench-consume", "records", records, "allRecords", all, "bytes", bytes, "firstMs", firstMs, "lastMs", lastMs, "hist", h));
+        emit(map("cmd", "bench-consume", "records", records, "allRecords", all, "bytes", bytes, "firstMs", firstMs, "lastMs", lastMs, "hist", h,
+                "cpuSeconds", processCpuSeconds()));
+    }
+
+    /** CPU time this JVM has used so far (all threads: application, JIT, GC). */
+    static double processCpuSeconds() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() / 1e9 : -1;
     }
 
     // ----------------------------------------------------------------------------------------------- json
