@@ -5,7 +5,9 @@ import { promises as fs } from 'node:fs';
 import type { BrokerConfig } from './config';
 import { brokerLogDefaults } from './config';
 import { createLogger, setLogLevel, type Logger } from './logger';
-import { LocalObjectStore } from './tier/local-object-store';
+import { createObjectStore } from './tier/object-store-factory';
+import { InstrumentedObjectStore } from './tier/instrumented-object-store';
+import { RemoteStorage, remoteCacheDir } from './tier/remote-storage';
 import type { ObjectStore } from './tier/object-store';
 import { resolveClusterId } from './cluster/cluster-id';
 import { MetadataLog } from './cluster/metadata-log';
@@ -31,17 +33,21 @@ export class Broker {
   private server: BrokerServer | null = null;
   private readonly readiness = { ready: false, reason: 'starting' };
 
+  private gcTimer: NodeJS.Timeout | null = null;
+
   private constructor(
     readonly config: BrokerConfig,
     private readonly logger: Logger,
     readonly services: BrokerServices,
+    private readonly tier: RemoteStorage,
   ) {}
 
   static async start(config: BrokerConfig): Promise<Broker> {
     setLogLevel(config.logLevel);
     const logger = createLogger('broker');
     await fs.mkdir(config.dataDir, { recursive: true });
-    const store: ObjectStore = new LocalObjectStore(config.objectStoreDir);
+    const metrics = new BrokerMetrics();
+    const store: ObjectStore = new InstrumentedObjectStore(createObjectStore(config), (op, seconds, cause) => metrics.observeObjectStore(op, seconds, cause));
     const clusterId = await resolveClusterId(store, config.clusterId);
     const metadataLog = new MetadataLog(store, `${clusterId}/`);
     const image = await metadataLog.load();
@@ -49,10 +55,25 @@ export class Broker {
     const advertisedPort = config.advertisedPort || config.port;
     await controller.bootstrap(clusterId, config.advertisedHost, advertisedPort);
 
-    const metrics = new BrokerMetrics();
-    const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), 1, logger.child('replicas'));
+    const tier = new RemoteStorage({
+      store,
+      clusterId,
+      uploadBytesPerSec: config.remoteUploadBytesPerSec,
+      fetchChunkBytes: config.remoteFetchChunkBytes,
+      cacheMemoryBytes: config.remoteCacheMemoryBytes,
+      cacheDiskBytes: config.remoteCacheDiskBytes,
+      cacheDir: remoteCacheDir(config.dataDir),
+      logger: logger.child('tier'),
+    });
+    const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), 1, logger.child('replicas'), tier);
     await replicas.removeStaleDirectories();
     await replicas.sync();
+    metrics.setTierSource(() => tier.stats(), function* () {
+      for (const p of replicas.all()) {
+        const stats = p.log.tieringStats();
+        if (stats) yield { topic: p.topic, partition: p.index, stats };
+      }
+    });
     controller.onCommitted(() => replicas.sync());
     replicas.onAppend = (p, r) => {
       const t = metrics.topic(p.topic);
@@ -84,7 +105,7 @@ export class Broker {
       logger: logger.child('handler'),
       handlers: handlerTable(),
     };
-    const broker = new Broker(config, logger, services);
+    const broker = new Broker(config, logger, services, tier);
     await broker.open(metrics);
     logger.info('broker started', {
       nodeId: config.nodeId,
@@ -121,6 +142,13 @@ export class Broker {
     this.retentionTimer.unref();
     this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
     this.cleanerTimer.unref();
+    // The bucket's garbage collector: objects no manifest references (interrupted uploads and deletes) and
+    // prefixes of deleted topics. Once at start, then periodically.
+    const gc = this.tier.garbageCollector((topicId) => services.replicas.topicExists(topicId));
+    const collect = () => gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
+    void collect();
+    this.gcTimer = setInterval(() => void collect(), config.remoteGcIntervalMs);
+    this.gcTimer.unref();
     this.readiness.ready = true;
     this.readiness.reason = '';
   }
@@ -161,9 +189,11 @@ export class Broker {
     this.readiness.reason = 'shutting down';
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
+    if (this.gcTimer) clearInterval(this.gcTimer);
     await this.server?.close();
     this.services.groups.close();
     await this.services.replicas.close();
+    await this.tier.close();
     await this.metricsServer?.close();
     this.logger.info('broker stopped');
   }

@@ -161,6 +161,7 @@ export const CONFIG_KEYS = {
   remoteUploadBytesPerSec: key(integerKind(0, INT32_MAX), 0, 'Upload rate limit for tiered segments in bytes/s; 0 = unlimited.'),
   remoteFetchChunkBytes: key(integerKind(65536, INT32_MAX), 4194304, 'Size of one ranged GET (and cache chunk) when reading tiered segments.'),
   remoteCacheMemoryBytes: key(integerKind(0, INT32_MAX), 67108864, 'Memory for cached chunks of tiered segments.'),
+  remoteGcIntervalMs: key(integerKind(1000, INT32_MAX), 600000, 'How often the bucket is reconciled against the partition manifests (orphan objects deleted).'),
   remoteCacheDiskBytes: key(long(0), 1073741824, 'Disk for cached chunks of tiered segments (under <dataDir>/remote-cache).'),
   metricsHost: key(nonEmpty, '0.0.0.0', 'Address the metrics/health HTTP server binds to.'),
   metricsPort: key(port(0), 9644, 'Port of the metrics/health HTTP server; 0 disables it.'),
@@ -349,5 +350,8 @@ export function brokerLogDefaults(cfg: BrokerConfig): LogConfig {
     maxMessageBytes: cfg.messageMaxBytes,
     messageTimestampType: cfg.logMessageTimestampType,
     cleanupPolicy: { delete: cfg.logCleanupPolicy.includes('delete'), compact: cfg.logCleanupPolicy.includes('compact') },
+    // Tiering is on by default when segments have somewhere else to go: an S3 bucket. The embedded local object
+    // store sits on the same machine, where tiering would only store every segment twice.
+    remoteStorageEnable: cfg.objectStoreType === 's3',
   };
 }

@@ -1,6 +1,7 @@
 // Keeps the set of locally hosted partitions in step with the metadata image: opens (and recovers)
 // the log of every partition this broker leads, applies topic config changes live, and removes the
-// data of deleted topics. Handlers reach partition logs only through here.
+// data of deleted topics. Handlers reach partition logs only through here. With tiered storage each log gets
+// its remote side (manifest, uploader, remote reads), and a deleted topic's remote data goes with it.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors';
@@ -8,6 +9,8 @@ import { PartitionLog, type AppendResult } from '../log/partition-log';
 import type { LogConfig } from '../log/log-config';
 import { resolveLogConfig } from '../log/topic-config';
 import type { Logger } from '../logger';
+import type { RemoteStorage } from '../tier/remote-storage';
+import type { RemoteLog } from '../tier/remote-log';
 import type { MetadataImage, TopicImage } from './metadata-image';
 import { Partition } from './partition';
 
@@ -26,6 +29,8 @@ export class ReplicaManager {
     private readonly brokerLogDefaults: LogConfig,
     private readonly defaultMinIsr: number,
     private readonly logger: Logger,
+    /** Tiered storage; null = no remote side (logs keep everything locally). */
+    private readonly tier: RemoteStorage | null = null,
   ) {}
 
   /** All hosted partitions, for metrics and retention. */
@@ -133,13 +138,19 @@ export class ReplicaManager {
         const existing = this.partitions.get(key);
         if (existing) {
           existing.leaderEpoch = state.leaderEpoch;
+          const remote = existing.log.remoteLog;
+          if (remote) remote.leaderEpoch = Math.max(remote.leaderEpoch, state.leaderEpoch);
           existing.log.updateConfig(config);
           continue;
         }
         const dir = path.join(this.dataDir, `${topic.name}-${state.partition}`);
         await fs.mkdir(dir, { recursive: true });
         await fs.writeFile(path.join(dir, METADATA_FILE), `version: 0\ntopic_id: ${topic.topicId}\n`);
-        const log = await PartitionLog.open(dir, config, { logger: this.logger.child(`log/${topic.name}-${state.partition}`) });
+        const logger = this.logger.child(`log/${topic.name}-${state.partition}`);
+        // The manifest is loaded before the local log opens: with a wiped disk, the log must continue after it.
+        let remote: RemoteLog | undefined;
+        if (this.tier) remote = await this.tier.openPartition(topic.topicId, state.partition, state.leaderEpoch, logger.child('tier'));
+        const log = await PartitionLog.open(dir, config, { logger, remote });
         this.partitions.set(key, new Partition(topic.name, topic.topicId, state.partition, log, state.leaderEpoch));
       }
     }
@@ -148,6 +159,15 @@ export class ReplicaManager {
       this.partitions.delete(key);
       await p.log.close();
       await this.removeDirectory(p.log.dir);
+      // Only a deleted topic loses its remote data; a partition that moved to another leader keeps it.
+      const remote = p.log.remoteLog;
+      if (remote && !this.image.topicsById.has(p.topicId)) {
+        try {
+          await remote.deleteAll();
+        } catch (err) {
+          this.logger.warn('could not delete remote data of a deleted partition; the garbage collector will', { partition: p.key, err });
+        }
+      }
       this.logger.info('deleted partition', { partition: p.key, topicId: p.topicId });
     }
   }
@@ -187,6 +207,11 @@ export class ReplicaManager {
     const trash = `${dir}.${Date.now().toString(36)}-delete`;
     await fs.rename(dir, trash);
     fs.rm(trash, { recursive: true, force: true }).catch((err) => this.logger.warn('could not delete directory', { dir: trash, err }));
+  }
+
+  /** Whether a topic id exists in the metadata image (the remote garbage collector's view of live topics). */
+  topicExists(topicId: string): boolean {
+    return this.image.topicsById.has(topicId);
   }
 
   async close(): Promise<void> {

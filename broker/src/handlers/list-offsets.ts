@@ -1,7 +1,7 @@
-// ListOffsets (key 2), v0–10. Special timestamps: -2 earliest (log start), -1 latest (high watermark, or the
-// last stable offset for read_committed), -3 max timestamp (v7+, KIP-734: the record that carries it), -4 earliest local (v8+),
-// -5 latest tiered (v9+; -1 while nothing is tiered). Any other value finds the first offset whose
-// timestamp is at least that value. v0 answers in the old list form.
+// ListOffsets (key 2), v0–10. Special timestamps: -2 earliest (start of the whole log, tiered part included),
+// -1 latest (high watermark, or the last stable offset for read_committed), -3 max timestamp (v7+, KIP-734: the
+// record that carries it), -4 earliest local (v8+), -5 latest tiered (v9+; -1 while nothing is tiered).
+// Any other value finds the first offset whose timestamp is at least that value. v0 answers in the old list form.
 import { ApiKey } from '../protocol/apis';
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../protocol/schema/types';
 import type { Partition } from '../cluster/partition';
@@ -53,16 +53,17 @@ async function lookup(p: Partition, timestamp: number): Promise<Found> {
   const log = p.log;
   const none = { offset: -1, timestamp: -1, leaderEpoch: -1 };
   switch (timestamp) {
+    // Kafka reports the epoch of the batch at log start; with one leader since creation that is the current one.
     case EARLIEST:
-    case EARLIEST_LOCAL:
-      // Kafka reports the epoch of the batch at log start; with one leader since creation that is the current one.
       return { offset: log.logStartOffset, timestamp: -1, leaderEpoch: p.leaderEpoch };
+    case EARLIEST_LOCAL:
+      return { offset: log.localLogStartOffset, timestamp: -1, leaderEpoch: p.leaderEpoch };
     case LATEST:
       return { offset: log.highWatermark, timestamp: -1, leaderEpoch: p.leaderEpoch };
     case MAX_TIMESTAMP:
       return (await log.maxTimestampOffset()) ?? none;
     case LATEST_TIERED:
-      return none;
+      return log.highestTieredOffset >= 0 ? { offset: log.highestTieredOffset, timestamp: -1, leaderEpoch: p.leaderEpoch } : none;
     default:
       return (await log.offsetForTimestamp(timestamp)) ?? none;
   }

@@ -36,6 +36,14 @@ export interface LogConfig {
   maxCompactionLagMs: number;
   /** min.cleanable.dirty.ratio: compact once uncompacted bytes are this share of the compactable log. */
   minCleanableDirtyRatio: number;
+  /** remote.storage.enable: tier closed segments to the object store (ignored on compacted topics). */
+  remoteStorageEnable: boolean;
+  /** local.retention.ms: how long tiered segments stay on local disk; -2 = retention.ms, -1 = unlimited. */
+  localRetentionMs: number;
+  /** local.retention.bytes: local bytes kept once tiered; -2 = retention.bytes, -1 = unlimited. */
+  localRetentionBytes: number;
+  /** remote.upload.max.lag.ms: roll the active segment once its oldest record has waited this long, so it can be tiered; -1 = off. */
+  remoteUploadMaxLagMs: number;
 }
 
 export const DEFAULT_LOG_CONFIG: LogConfig = {
@@ -55,4 +63,8 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   minCompactionLagMs: 0,
   maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
   minCleanableDirtyRatio: 0.5,
+  remoteStorageEnable: false,
+  localRetentionMs: -2,
+  localRetentionBytes: -2,
+  remoteUploadMaxLagMs: -1,
 };

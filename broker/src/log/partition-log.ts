@@ -19,7 +19,12 @@ import { PartitionStateWriter } from './partition-state';
 import { LoadedPartition, loadPartition, loadProducerState } from './recovery';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, DuplicateAppend, ProducerEntry, ProducerSnapshotEntry, ProducerStateManager } from './producer-state';
 import { pruneSnapshots, writeSnapshot } from './producer-snapshot';
-import { countDeletableSegments } from './retention';
+import { countDeletableSegments, countTieredSegments, localRetentionLimit } from './retention';
+import type { RemoteLog, RemoteLogStats } from '../tier/remote-log';
+import type { UploadCandidate } from '../tier/segment-uploader';
+import { SegmentGoneError } from '../tier/segment-uploader';
+import { StaleWriterError } from '../tier/store-errors';
+import { ObjectNotFoundError } from '../tier/object-store';
 import { AppendGate, checkKeys } from './key-check';
 import { CompactOptions, CompactionResult, CompactionTarget, compactLog, notCleaned } from './compaction';
 import type { StagedSegment } from './compactor';
@@ -98,6 +103,23 @@ const MAX_RELATIVE_OFFSET = 0x7fffffff;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const EMPTY = Buffer.alloc(0);
 
+/** Tiering figures of one partition (metrics): the remote log's plus what is waiting to be uploaded. */
+export interface TieringStats extends RemoteLogStats {
+  /** Closed local segments not yet in the bucket, and their bytes. */
+  uploadLagSegments: number;
+  uploadLagBytes: number;
+}
+
+export interface OpenOptions {
+  logger?: Logger;
+  producerIdExpirationMs?: number;
+  /** The partition's remote side (manifest loaded). The log owns it from here: close() closes it. */
+  remote?: RemoteLog;
+}
+
+/** Delay before the uploader tries again after a local error. */
+const UPLOAD_RETRY_MS = 5000;
+
 /** 'append' fires after bytes are written, with the new log end offset (wakes delayed fetches). */
 export interface PartitionLogEvents {
   append: [logEndOffset: number];
@@ -139,14 +161,27 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   /** Segments replaced by compaction whose handles are still open for reads in flight. */
   private readonly retired = new Set<Segment>();
 
+  // Tiered storage.
+  private readonly remote: RemoteLog | null;
+  private uploading?: Promise<void>;
+  private uploadWanted = false;
+  private uploadRetryTimer?: NodeJS.Timeout;
+  /** Another broker took over the manifest with a newer leader epoch: this log uploads no more. */
+  private uploadFenced = false;
+  /** When the active segment got its first record (remote.upload.max.lag.ms), -1 while it is empty. */
+  private activeFirstAppendMs = -1;
+  private uploadLagTimer?: NodeJS.Timeout;
+
   private constructor(
     readonly dir: string,
     config: LogConfig,
     loaded: LoadedPartition,
     private readonly producers: ProducerStateManager,
     private readonly logger: Logger,
+    remote: RemoteLog | null,
   ) {
     super();
+    this.remote = remote;
     this.cfg = config;
     this.segments = loaded.segments;
     this.nextOffset = this.endOffset = this.hw = this.recoveryPoint = loaded.logEndOffset;
@@ -157,17 +192,48 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   }
 
   /** Opens (creating if needed) the log in `dir`, recovering it if it was not closed cleanly. */
-  static async open(dir: string, config: LogConfig, opts: { logger?: Logger; producerIdExpirationMs?: number } = {}): Promise<PartitionLog> {
+  static async open(dir: string, config: LogConfig, opts: OpenOptions = {}): Promise<PartitionLog> {
     const logger = (opts.logger ?? createLogger('log')).child(path.basename(dir));
     const loaded = await loadPartition(dir, config, logger);
+    if (opts.remote) await reconcileWithRemote(dir, config, loaded, opts.remote, logger);
     const producers = await loadProducerState(dir, loaded, opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS, logger);
-    const log = new PartitionLog(dir, config, loaded, producers, logger);
+    const log = new PartitionLog(dir, config, loaded, producers, logger, opts.remote ?? null);
     await log.saveState(false); // from now on a crash must trigger recovery
+    if (log.activeSegment.size > 0) log.activeFirstAppendMs = Date.now();
+    log.armUploadLagTimer();
+    log.kickUploader();
     return log;
   }
 
+  /** First offset of the log: the remote log start when tiered data precedes the local segments. */
   get logStartOffset(): number {
+    return this.remoteCovers() ? this.remote!.logStartOffset : this.startOffset;
+  }
+
+  /** First offset on local disk (ListOffsets EARLIEST_LOCAL, -4). */
+  get localLogStartOffset(): number {
     return this.startOffset;
+  }
+
+  /** Last offset in the object store, or -1 (ListOffsets LATEST_TIERED, -5). */
+  get highestTieredOffset(): number {
+    return this.remote?.highestTieredOffset ?? -1;
+  }
+
+  /** The partition's remote side, if the broker has an object store. */
+  get remoteLog(): RemoteLog | null {
+    return this.remote;
+  }
+
+  /** Remote segments precede the local ones without a gap: offsets below the local start are read remotely. */
+  private remoteCovers(): boolean {
+    const r = this.remote;
+    return r !== null && r.hasSegments && r.logStartOffset < this.startOffset && r.endOffset >= this.startOffset;
+  }
+
+  /** Closed segments are uploaded (remote.storage.enable, not on compacted topics, while this broker may write the manifest). */
+  private get tieringEnabled(): boolean {
+    return this.remote !== null && this.cfg.remoteStorageEnable && !this.cfg.cleanupPolicy.compact && !this.uploadFenced;
   }
 
   get logEndOffset(): number {
@@ -197,12 +263,19 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
 
   updateConfig(config: LogConfig): void {
     const flushMsChanged = config.flushMs !== this.cfg.flushMs;
+    const lagChanged = config.remoteUploadMaxLagMs !== this.cfg.remoteUploadMaxLagMs || config.remoteStorageEnable !== this.cfg.remoteStorageEnable;
     this.cfg = config;
     if (flushMsChanged && this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
       this.armFlushTimer();
     }
+    if (lagChanged) {
+      if (this.uploadLagTimer) clearTimeout(this.uploadLagTimer);
+      this.uploadLagTimer = undefined;
+      this.armUploadLagTimer();
+    }
+    this.kickUploader();
   }
 
   // ---- Append.
@@ -236,6 +309,10 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
 
     const segment = this.activeSegment;
     const position = segment.assignedSize;
+    if (position === 0) {
+      this.activeFirstAppendMs = now;
+      this.armUploadLagTimer();
+    }
     let maxTimestamp = -1;
     let offsetOfMaxTimestamp = baseOffset;
     let offset = baseOffset;
@@ -257,7 +334,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     this.nextOffset = offset;
 
     await this.enqueue({ segment, position, data: records, lastOffset, recordCount: validated.recordCount, maxTimestamp, offsetOfMaxTimestamp });
-    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.startOffset, recordCount: validated.recordCount, bytes: validated.bytes };
+    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStartOffset, recordCount: validated.recordCount, bytes: validated.bytes };
   }
 
   /** Answers a retry as its original append was answered, once that one is written. */
@@ -265,7 +342,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     await this.lastWrite;
     if (this.failure) throw this.failure;
     const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? d.timestamp : -1;
-    return { baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime, logStartOffset: this.startOffset, recordCount: 0, bytes: 0, duplicate: true };
+    return { baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime, logStartOffset: this.logStartOffset, recordCount: 0, bytes: 0, duplicate: true };
   }
 
   private validate(records: Buffer, fromClient: boolean): ValidatedBatches {
@@ -306,12 +383,16 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       age > this.cfg.segmentMs ||
       seg.offsetIndex.isFull ||
       seg.timeIndex.isFull ||
-      lastOffset - seg.baseOffset > MAX_RELATIVE_OFFSET;
+      lastOffset - seg.baseOffset > MAX_RELATIVE_OFFSET ||
+      this.uploadLagExceeded(now);
     if (roll) this.roll(now);
   }
 
   private roll(now: number): void {
     const old = this.activeSegment;
+    this.activeFirstAppendMs = -1;
+    if (this.uploadLagTimer) clearTimeout(this.uploadLagTimer);
+    this.uploadLagTimer = undefined;
     old.seal();
     this.segments = [...this.segments, new Segment(this.dir, this.nextOffset, this.cfg.segmentIndexBytes, now, { newFile: true })];
     this.logger.debug('rolled segment', { baseOffset: this.nextOffset });
@@ -324,6 +405,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
         this.housekeeping.run(async () => {
           await this.finalize(old);
           await this.saveProducerSnapshot(snapshotOffset, producers);
+          this.kickUploader();
         }),
       ),
     );
@@ -498,6 +580,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
+      await this.stopTiering();
       await this.quiesce();
       if (!this.failure) await this.housekeeping.run(() => this.checkpoint(true));
       await Promise.all([...this.segments, ...this.retired].map((s) => s.close()));
@@ -508,6 +591,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   /** Closes the log and removes its directory. */
   async delete(): Promise<void> {
     this.closing = true;
+    await this.stopTiering();
     await this.quiesce();
     await Promise.all(this.segments.map((s) => s.close()));
     await fsp.rm(this.dir, { recursive: true, force: true });
@@ -525,10 +609,16 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
 
   async read(offset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
     const endOffset = this.endOffset;
-    if (offset < this.startOffset || offset > endOffset) {
-      throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${this.startOffset}, ${endOffset}]`);
+    const startOffset = this.logStartOffset;
+    if (offset < startOffset || offset > endOffset) {
+      throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside [${startOffset}, ${endOffset}]`);
     }
     const maxOffset = Math.min(opts.isolationMaxOffset ?? endOffset, endOffset);
+    if (offset < this.startOffset && this.remoteCovers()) {
+      const remote = await this.readRemote(offset, maxBytes, opts.minOneMessage ?? false, maxOffset);
+      if (remote) return remote;
+      // Nothing in the bucket at or after `offset`: the local segments follow.
+    }
     const segments = this.segments;
     for (let i = segmentFor(segments, offset); offset < maxOffset && i < segments.length && segments[i].baseOffset < maxOffset; i++) {
       const seg = segments[i];
@@ -545,7 +635,31 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   }
 
   private readResult(records: Buffer, nextOffset: number): ReadResult {
-    return { records, nextOffset, highWatermark: this.hw, logStartOffset: this.startOffset, logEndOffset: this.endOffset };
+    return { records, nextOffset, highWatermark: this.hw, logStartOffset: this.logStartOffset, logEndOffset: this.endOffset };
+  }
+
+  /** A read below the local log start, from the bucket; null when no remote segment holds `offset` or later. */
+  private async readRemote(offset: number, maxBytes: number, minOneMessage: boolean, maxOffset: number): Promise<ReadResult | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const found = await this.remote!.read(offset, maxBytes, minOneMessage, maxOffset);
+        return found ? this.readResult(found.records, found.nextOffset) : null;
+      } catch (err) {
+        // Deleted by retention or DeleteRecords while reading: out of range now, or read the current manifest again.
+        if (err instanceof ObjectNotFoundError && offset < this.logStartOffset) {
+          throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} was deleted; log now starts at ${this.logStartOffset}`);
+        }
+        if (err instanceof ObjectNotFoundError && attempt < 2) continue;
+        throw this.remoteError('remote read', err);
+      }
+    }
+  }
+
+  private remoteError(what: string, err: unknown): LogError {
+    if (err instanceof LogError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    this.logger.warn(`${what} failed`, { error: message });
+    return new LogError(ErrorCode.KAFKA_STORAGE_ERROR, `${what} failed: ${message}`);
   }
 
   private readError(seg: Segment, err: unknown): LogError {
@@ -557,6 +671,14 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
 
   /** ListOffsets by timestamp: the first offset whose record timestamp is >= `timestamp`. */
   async offsetForTimestamp(timestamp: number): Promise<TimestampAndOffset | null> {
+    if (this.remoteCovers()) {
+      try {
+        const match = await this.remote!.findTimestamp(timestamp, this.remote!.logStartOffset, this.startOffset);
+        if (match) return match;
+      } catch (err) {
+        throw this.remoteError('remote timestamp lookup', err);
+      }
+    }
     const startOffset = this.startOffset;
     for (const seg of this.segments) {
       if (seg.largestTimestamp < timestamp) continue;
@@ -576,6 +698,16 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
    * Appends track only the batch; the record is found here by decoding that one batch.
    */
   async maxTimestampOffset(): Promise<TimestampAndOffset | null> {
+    const remoteBest = this.remoteCovers() ? this.remote!.maxTimestampSegment(this.startOffset) : null;
+    if (remoteBest && remoteBest.maxTimestamp >= Math.max(-1, ...this.segments.map((s) => s.largestTimestamp))) {
+      // The bucket holds the newest timestamp (on a tie, the earlier offset wins).
+      try {
+        const batchLevel = { offset: remoteBest.offsetOfMaxTimestamp, timestamp: remoteBest.maxTimestamp, leaderEpoch: this.epochs.epochForOffset(remoteBest.offsetOfMaxTimestamp) };
+        return (await this.remote!.maxTimestampRecord(remoteBest)) ?? batchLevel;
+      } catch (err) {
+        throw this.remoteError('remote max-timestamp lookup', err);
+      }
+    }
     for (let attempt = 0; ; attempt++) {
       let best: Segment | null = null;
       for (const seg of this.segments) {
@@ -594,6 +726,154 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
 
   endOffsetForLeaderEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
     return this.epochs.endOffsetFor(epoch, this.endOffset);
+  }
+
+  // ---- Tiered storage: uploads.
+
+  /** Starts the uploader if closed segments wait for the bucket. One upload loop per log; uploads go in offset order. */
+  private kickUploader(): void {
+    if (!this.tieringEnabled || this.closing || this.failure) return;
+    this.uploadWanted = true;
+    if (this.uploading) return;
+    this.uploading = this.uploadLoop().finally(() => {
+      this.uploading = undefined;
+      if (this.uploadWanted) this.kickUploader();
+    });
+  }
+
+  private async uploadLoop(): Promise<void> {
+    while (this.uploadWanted) {
+      this.uploadWanted = false;
+      for (let c = this.nextUploadCandidate(); c !== null; c = this.nextUploadCandidate()) {
+        if (this.closing || this.failure || !this.tieringEnabled) return;
+        try {
+          if (!(await this.remote!.upload(c))) return; // stopped (close)
+        } catch (err) {
+          if (err instanceof StaleWriterError) {
+            this.uploadFenced = true;
+            this.logger.warn('another leader writes this partition\'s manifest; uploads stop', { error: err.message });
+            return;
+          }
+          const gone = err instanceof SegmentGoneError;
+          if (gone && this.nextUploadCandidate()?.baseOffset !== c.baseOffset) continue; // deleted by retention meanwhile
+          this.logger.error('segment upload failed; trying again later', { baseOffset: c.baseOffset, error: err instanceof Error ? err.message : String(err) });
+          this.scheduleUploadRetry();
+          return;
+        }
+      }
+    }
+  }
+
+  private scheduleUploadRetry(): void {
+    if (this.uploadRetryTimer || this.closing) return;
+    this.uploadRetryTimer = setTimeout(() => {
+      this.uploadRetryTimer = undefined;
+      this.kickUploader();
+    }, UPLOAD_RETRY_MS);
+    this.uploadRetryTimer.unref();
+  }
+
+  /**
+   * The oldest closed segment not yet in the bucket, once its bytes are written, fsynced and indexed and below
+   * the high watermark; null if there is none (never the active segment).
+   */
+  private nextUploadCandidate(): UploadCandidate | null {
+    if (!this.remote) return null;
+    const tieredEnd = this.remote.endOffset;
+    for (let i = 0; i + 1 < this.segments.length; i++) {
+      const seg = this.segments[i];
+      const upper = this.segments[i + 1].baseOffset;
+      if (upper <= tieredEnd || seg.size === 0) continue;
+      if (upper > this.hw || seg.size !== seg.assignedSize || seg.newFile || this.dirty.has(seg) || seg.isDeleted) return null;
+      return {
+        baseOffset: seg.baseOffset,
+        lastOffset: upper - 1,
+        sizeBytes: seg.size,
+        maxTimestamp: seg.largestTimestamp,
+        offsetOfMaxTimestamp: seg.offsetOfLargestTimestamp,
+        leaderEpochs: this.epochsIn(seg.baseOffset, upper - 1),
+        logFile: seg.file,
+        indexFile: seg.offsetIndex.file,
+        timeIndexFile: seg.timeIndex.file,
+        logStartOffset: this.logStartOffset,
+      };
+    }
+    return null;
+  }
+
+  /** [epoch, startOffset] of the leader epochs with offsets in [first, last]. */
+  private epochsIn(first: number, last: number): Array<[number, number]> {
+    const entries = this.epochs.toJSON();
+    const out: Array<[number, number]> = [];
+    for (let k = 0; k < entries.length; k++) {
+      const [epoch, start] = entries[k];
+      const nextStart = k + 1 < entries.length ? entries[k + 1][1] : Infinity;
+      if (nextStart <= first || start > last) continue;
+      out.push([epoch, Math.max(start, first)]);
+    }
+    return out;
+  }
+
+  /**
+   * Resolves once every closed segment that can be tiered now is in the bucket (tests, shutdown of a drained
+   * broker). Waits for pending writes and segment finalizing first.
+   */
+  async waitForUploads(): Promise<void> {
+    for (let round = 0; round < 1000; round++) {
+      await this.lastWrite;
+      await this.housekeeping.run(async () => undefined);
+      this.kickUploader();
+      const running = this.uploading;
+      if (running) await running;
+      if (!this.tieringEnabled || this.closing || this.failure || this.nextUploadCandidate() === null) return;
+      if (this.uploadRetryTimer) throw new LogError(ErrorCode.KAFKA_STORAGE_ERROR, 'segment upload failed; retry scheduled');
+    }
+  }
+
+  /** True when remote.upload.max.lag.ms asks for the active segment to be rolled for upload. */
+  private uploadLagExceeded(now: number): boolean {
+    const lag = this.cfg.remoteUploadMaxLagMs;
+    return lag >= 0 && this.tieringEnabled && this.activeFirstAppendMs >= 0 && now - this.activeFirstAppendMs >= lag;
+  }
+
+  private armUploadLagTimer(): void {
+    const lag = this.cfg.remoteUploadMaxLagMs;
+    if (this.uploadLagTimer || lag < 0 || !this.tieringEnabled || this.activeFirstAppendMs < 0 || this.closing) return;
+    const wait = Math.max(0, this.activeFirstAppendMs + lag - Date.now());
+    this.uploadLagTimer = setTimeout(() => {
+      this.uploadLagTimer = undefined;
+      if (this.closing || this.failure) return;
+      const now = Date.now();
+      if (this.activeSegment.assignedSize > 0 && this.uploadLagExceeded(now)) this.roll(now);
+      else this.armUploadLagTimer();
+    }, Math.min(wait, MAX_TIMER_MS));
+    this.uploadLagTimer.unref();
+  }
+
+  private async stopTiering(): Promise<void> {
+    if (this.uploadLagTimer) clearTimeout(this.uploadLagTimer);
+    if (this.uploadRetryTimer) clearTimeout(this.uploadRetryTimer);
+    this.uploadLagTimer = this.uploadRetryTimer = undefined;
+    if (!this.remote) return;
+    await this.remote.close();
+    await this.uploading;
+  }
+
+  /** Tiering figures for metrics; null without a remote side. */
+  tieringStats(): TieringStats | null {
+    if (!this.remote) return null;
+    const tieredEnd = this.remote.endOffset;
+    let uploadLagSegments = 0;
+    let uploadLagBytes = 0;
+    if (this.tieringEnabled) {
+      for (let i = 0; i + 1 < this.segments.length; i++) {
+        if (this.segments[i + 1].baseOffset > tieredEnd && this.segments[i].size > 0) {
+          uploadLagSegments++;
+          uploadLagBytes += this.segments[i].size;
+        }
+      }
+    }
+    return { ...this.remote.stats(), uploadLagSegments, uploadLagBytes };
   }
 
   // ---- Compaction.
@@ -684,6 +964,15 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     if (offset < 0 || offset > this.hw) {
       throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot delete before ${offset}: high watermark is ${this.hw}`);
     }
+    // The bucket first: its start moves and its segments wholly below go (manifest, then objects).
+    const remote = this.remote;
+    if (remote?.isActive && offset > remote.logStartOffset) {
+      try {
+        await remote.deleteRecordsBefore(offset);
+      } catch (err) {
+        throw this.remoteError('remote DeleteRecords', err);
+      }
+    }
     return this.housekeeping.run(async () => {
       if (offset > this.startOffset) {
         this.startOffset = offset;
@@ -693,35 +982,77 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       let below = 0;
       while (below < this.segments.length - 1 && this.segments[below + 1].baseOffset <= this.startOffset) below++;
       await this.deleteSegments(below);
-      return this.startOffset;
+      return this.logStartOffset;
     });
   }
 
-  /** Deletes segments past retention.ms / retention.bytes or below the log start offset. */
-  async enforceRetention(now = Date.now()): Promise<{ deletedSegments: number }> {
+  /**
+   * Deletes segments past retention.ms / retention.bytes or below the log start offset. With tiered storage,
+   * retention.ms/bytes apply to the whole log (remote segments go first, from the bucket), and
+   * local.retention.ms/bytes delete local segments, but only those whose remote copy is in the manifest.
+   */
+  async enforceRetention(now = Date.now()): Promise<{ deletedSegments: number; deletedRemoteSegments?: number }> {
     this.ensureWritable();
     this.producers.removeExpired(now);
-    return this.housekeeping.run(async () => {
-      const segments = this.segments;
-      const count = countDeletableSegments(
-        segments.map((s, i) => ({
-          size: s.size,
-          largestTimestamp: s.largestTimestamp >= 0 ? s.largestTimestamp : s.lastModifiedMs,
-          upperBoundOffset: i + 1 < segments.length ? segments[i + 1].baseOffset : this.nextOffset,
-        })),
-        {
+    const remote = this.remote;
+    let deletedRemoteSegments = 0;
+    if (remote?.hasSegments && !remote.isClosed && !this.uploadFenced) {
+      try {
+        deletedRemoteSegments = await remote.enforceRetention({
           now,
           retentionMs: this.cfg.retentionMs,
           retentionBytes: this.cfg.retentionBytes,
           deleteEnabled: this.cfg.cleanupPolicy.delete,
-          logStartOffset: this.startOffset,
-          highWatermark: this.hw,
-        },
-      );
+          localOnlyBytes: this.localOnlyBytes(),
+        });
+      } catch (err) {
+        this.logger.warn('remote retention failed', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return this.housekeeping.run(async () => {
+      const segments = this.segments;
+      const infos = segments.map((s, i) => ({
+        size: s.size,
+        largestTimestamp: s.largestTimestamp >= 0 ? s.largestTimestamp : s.lastModifiedMs,
+        upperBoundOffset: i + 1 < segments.length ? segments[i + 1].baseOffset : this.nextOffset,
+      }));
+      const base = { now, deleteEnabled: this.cfg.cleanupPolicy.delete, logStartOffset: this.startOffset, highWatermark: this.hw };
+      let count: number;
+      if (this.tieringEnabled) {
+        // Local limits, and only over segments the manifest confirms (the whole-log limits were applied remotely,
+        // counting local-only bytes; local segments are the newest part of the log).
+        const local = countDeletableSegments(infos, {
+          ...base,
+          retentionMs: localRetentionLimit(this.cfg.localRetentionMs, this.cfg.retentionMs),
+          retentionBytes: localRetentionLimit(this.cfg.localRetentionBytes, this.cfg.retentionBytes),
+        });
+        count = Math.min(local, countTieredSegments(infos, this.remote!.confirmedUpTo));
+      } else if (this.remote?.hasSegments) {
+        // Tiering turned off with data still in the bucket: that older data goes first; locally only what
+        // lies below the log start.
+        count = countDeletableSegments(infos, { ...base, retentionMs: -1, retentionBytes: -1 });
+      } else {
+        count = countDeletableSegments(infos, { ...base, retentionMs: this.cfg.retentionMs, retentionBytes: this.cfg.retentionBytes });
+      }
       if (count === segments.length) this.roll(now); // a log always keeps an active segment
       await this.deleteSegments(count);
-      return { deletedSegments: count };
+      if (count === 0 && deletedRemoteSegments > 0) {
+        this.epochs.truncateFromStart(this.logStartOffset);
+        await this.saveState(false);
+      }
+      return deletedRemoteSegments > 0 ? { deletedSegments: count, deletedRemoteSegments } : { deletedSegments: count };
     });
+  }
+
+  /** Bytes of local segments not (yet) in the bucket. */
+  private localOnlyBytes(): number {
+    const end = this.remote?.endOffset ?? 0;
+    let bytes = 0;
+    for (let i = 0; i < this.segments.length; i++) {
+      const upper = i + 1 < this.segments.length ? this.segments[i + 1].baseOffset : this.nextOffset;
+      if (upper > end) bytes += this.segments[i].size;
+    }
+    return bytes;
   }
 
   /** Removes the first `count` segments, moving the log start to the first one left. Runs on the housekeeping queue. */
@@ -736,12 +1067,50 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     const firstOffset = this.segments[0].baseOffset;
     if (firstOffset > this.startOffset) {
       this.startOffset = firstOffset;
-      this.epochs.truncateFromStart(firstOffset);
+      this.epochs.truncateFromStart(this.logStartOffset); // epochs of tiered offsets stay known
     }
     await this.saveState(false);
     // Closing a segment waits for reads in flight; later reads of it fail as out of range.
     await Promise.all(doomed.map((s) => s.delete()));
     this.logger.info('deleted segments', { baseOffsets: doomed.map((s) => s.baseOffset), logStartOffset: this.startOffset });
+  }
+}
+
+/**
+ * Lines a freshly loaded local log up with its remote side. When the bucket holds offsets past the local end
+ * (the data dir was wiped, or is older than the bucket), the local log restarts empty at the remote end, so
+ * appends continue after the tiered offsets. A remote start past the local start (retention or DeleteRecords
+ * cut short by a crash) moves the local start. Leader epochs of tiered segments fill in the epoch cache.
+ */
+async function reconcileWithRemote(dir: string, config: LogConfig, loaded: LoadedPartition, remote: RemoteLog, logger: Logger): Promise<void> {
+  if (!remote.isActive) return;
+  const remoteEnd = remote.endOffset;
+  if (remoteEnd > loaded.logEndOffset) {
+    if (loaded.segments.some((s) => s.size > 0)) {
+      logger.warn('local log ends before the tiered data; restarting it at the remote end', { localEnd: loaded.logEndOffset, remoteEnd });
+    } else if (remote.hasSegments) {
+      logger.info('local log is empty; continuing after the tiered data', { remoteEnd });
+    }
+    await Promise.all(loaded.segments.map((s) => s.delete()));
+    loaded.segments = [new Segment(dir, remoteEnd, config.segmentIndexBytes, Date.now(), { newFile: true })];
+    loaded.logStartOffset = loaded.logEndOffset = remoteEnd;
+  } else if (remote.logStartOffset > loaded.logStartOffset) {
+    loaded.logStartOffset = remote.logStartOffset;
+  }
+  const local = loaded.epochs.toJSON();
+  const firstLocal = local[0];
+  const merged: Array<[number, number]> = [];
+  for (const seg of remote.segments) {
+    for (const [epoch, start] of seg.leaderEpochs) {
+      const last = merged[merged.length - 1];
+      if (last && (epoch <= last[0] || start < last[1])) continue;
+      if (firstLocal && (epoch >= firstLocal[0] || start >= firstLocal[1])) continue;
+      merged.push([epoch, start]);
+    }
+  }
+  if (merged.length > 0) {
+    loaded.epochs = new LeaderEpochCache([...merged, ...local]);
+    loaded.epochs.truncateFromEnd(loaded.logEndOffset);
   }
 }
 

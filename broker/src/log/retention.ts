@@ -41,3 +41,18 @@ export function countDeletableSegments(segments: RetainedSegment[], limits: Rete
   }
   return count;
 }
+
+/** local.retention.ms / local.retention.bytes: -2 means "as retention.ms / retention.bytes". */
+export function localRetentionLimit(local: number, whole: number): number {
+  return local === -2 ? whole : local;
+}
+
+/**
+ * How many leading segments are confirmed in the remote tier: those whose every offset (up to the next
+ * segment's base) is below `confirmedUpTo`. Local retention may delete only these.
+ */
+export function countTieredSegments(segments: Array<{ upperBoundOffset: number }>, confirmedUpTo: number): number {
+  let n = 0;
+  while (n < segments.length && segments[n].upperBoundOffset <= confirmedUpTo) n++;
+  return n;
+}

@@ -137,16 +137,25 @@ const TOPIC_CONFIGS = new Map<string, TopicConfigDef<unknown>>(Object.entries({
   'segment.jitter.ms': def({ kind: long(0), doc: 'Random delay subtracted from segment.ms so segments do not roll together.', fallback: '0' }),
   'unclean.leader.election.enable': def({ kind: booleanKind, doc: 'Allow a replica outside the ISR to become leader (may lose data).', fallback: 'false' }),
   'message.downconversion.enable': def({ kind: booleanKind, doc: 'Down-convert records for old fetch versions.', fallback: 'true' }),
-  'remote.storage.enable': def({ kind: booleanKind, doc: 'Tier closed segments to the object store.', fallback: 'false' }),
+  'remote.storage.enable': def({
+    kind: booleanKind,
+    doc: 'Tier closed segments to the object store.',
+    log: { get: (l) => l.remoteStorageEnable, set: (l, v) => void (l.remoteStorageEnable = v) },
+  }),
   'local.retention.ms': def({
     kind: long(-2),
     doc: 'How long tiered segments stay on local disk; -2 = retention.ms.',
-    fallback: '-2',
+    log: field('localRetentionMs'),
   }),
   'local.retention.bytes': def({
     kind: long(-2),
     doc: 'Local bytes kept per partition once tiered; -2 = retention.bytes.',
-    fallback: '-2',
+    log: field('localRetentionBytes'),
+  }),
+  'remote.upload.max.lag.ms': def({
+    kind: long(-1),
+    doc: 'Roll the active segment once its oldest record has waited this long, so no record waits longer to be tiered; -1 = off.',
+    log: field('remoteUploadMaxLagMs'),
   }),
   preallocate: def({ kind: booleanKind, doc: 'Preallocate segment files on roll.', fallback: 'false' }),
   'message.timestamp.before.max.ms': def({

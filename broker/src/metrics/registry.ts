@@ -23,6 +23,26 @@ export interface GroupStats {
 
 export type GroupSource = () => Iterable<GroupStats>;
 
+/** Tiering figures of one partition (cumulative counters and current gauges, read at scrape time). */
+export interface PartitionTierStats {
+  topic: string;
+  partition: number;
+  stats: {
+    uploadLagBytes: number;
+    uploadLagSegments: number;
+    remoteSegments: number;
+    remoteBytes: number;
+    bytesUploaded: number;
+    bytesDownloaded: number;
+    uploadErrors: Record<string, number>;
+    getErrors: Record<string, number>;
+  };
+}
+
+export interface TierCacheStats {
+  cache: { hits: number; misses: number; memoryBytes: number; diskBytes: number };
+}
+
 /** Counters of one topic, already bound to its label. */
 export interface TopicMetrics {
   readonly bytesIn: Counter.Internal;
@@ -64,6 +84,16 @@ export class BrokerMetrics {
   private readonly apis = new Map<string, ApiMetrics>();
   private partitionSource: PartitionSource = () => [];
   private groupSource: GroupSource = () => [];
+  private tierCacheSource: () => TierCacheStats | null = () => null;
+  private tierPartitionSource: () => Iterable<PartitionTierStats> = () => [];
+  private readonly objectStoreDuration = new Histogram({
+    name: 'strata_object_store_request_duration_seconds',
+    help: 'Object store request latency, by operation.',
+    labelNames: ['operation'],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly objectStoreErrors = this.counter('strata_object_store_request_errors_total', 'Failed object store requests, by operation and cause.', ['operation', 'cause']);
   private readonly rebalances = this.counter('strata_group_rebalances_total', 'Rebalances started, by consumer group.', ['group']);
   private readonly offsetCommits = this.counter('strata_group_offset_commits_total', 'Offsets committed, by consumer group.', ['group']);
 
@@ -71,6 +101,7 @@ export class BrokerMetrics {
     // Process and Node.js runtime metrics keep their standard names (process_*, nodejs_*) that dashboards expect.
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.registerGroupGauges();
+    this.registerTierMetrics();
     this.partitionGauge('strata_log_size_bytes', 'Bytes of the local log, by partition.', (p) => p.sizeBytes);
     this.partitionGauge('strata_log_start_offset', 'First offset of the log, by partition.', (p) => p.logStartOffset);
     this.partitionGauge('strata_log_end_offset', 'Offset the next appended record will get, by partition.', (p) => p.logEndOffset);
@@ -83,6 +114,87 @@ export class BrokerMetrics {
         let n = 0;
         for (const _ of source()) n++;
         this.set(n);
+      },
+    });
+  }
+
+  observeObjectStore(operation: string, seconds: number, errorCause?: string): void {
+    this.objectStoreDuration.labels(operation).observe(seconds);
+    if (errorCause) this.objectStoreErrors.labels(operation, errorCause).inc();
+  }
+
+  /** Where tiered-storage figures are read from at scrape time: the chunk cache, and every tiered partition. */
+  setTierSource(cache: () => TierCacheStats | null, partitions: () => Iterable<PartitionTierStats>): void {
+    this.tierCacheSource = cache;
+    this.tierPartitionSource = partitions;
+  }
+
+  private registerTierMetrics(): void {
+    const partitions = () => this.tierPartitionSource();
+    const cache = () => this.tierCacheSource();
+    const perPartition = (name: string, help: string, value: (s: PartitionTierStats['stats']) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic', 'partition'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const p of partitions()) this.labels(p.topic, String(p.partition)).set(value(p.stats));
+        },
+      });
+    perPartition('strata_tier_upload_lag_bytes', 'Bytes of closed local segments not yet in the object store.', (s) => s.uploadLagBytes);
+    perPartition('strata_tier_upload_lag_segments', 'Closed local segments not yet in the object store.', (s) => s.uploadLagSegments);
+    perPartition('strata_tier_remote_segments', 'Segments of the partition in the object store.', (s) => s.remoteSegments);
+    perPartition('strata_tier_remote_bytes', 'Bytes of the partition in the object store.', (s) => s.remoteBytes);
+    const perPartitionCounter = (name: string, help: string, value: (s: PartitionTierStats['stats']) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['topic', 'partition'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const p of partitions()) this.labels(p.topic, String(p.partition)).inc(value(p.stats));
+        },
+      });
+    perPartitionCounter('strata_tier_uploaded_bytes_total', 'Bytes uploaded to the object store.', (s) => s.bytesUploaded);
+    perPartitionCounter('strata_tier_downloaded_bytes_total', 'Bytes read from the object store.', (s) => s.bytesDownloaded);
+    new Counter({
+      name: 'strata_tier_errors_total',
+      help: 'Failed tier uploads and GETs, by operation and cause.',
+      labelNames: ['operation', 'cause'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const sums = new Map<string, number>();
+        for (const p of partitions()) {
+          for (const [op, errors] of [['upload', p.stats.uploadErrors], ['get', p.stats.getErrors]] as const) {
+            for (const [cause, n] of Object.entries(errors)) sums.set(`${op}\u0000${cause}`, (sums.get(`${op}\u0000${cause}`) ?? 0) + n);
+          }
+        }
+        for (const [k, n] of sums) if (n > 0) this.labels(...(k.split('\u0000') as [string, string])).inc(n);
+      },
+    });
+    new Gauge({
+      name: 'strata_tier_cache_bytes',
+      help: 'Bytes held by the tiered-read chunk cache, by level.',
+      labelNames: ['level'],
+      registers: [this.registry],
+      collect() {
+        const c = cache()?.cache;
+        this.labels('memory').set(c?.memoryBytes ?? 0);
+        this.labels('disk').set(c?.diskBytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'strata_tier_cache_hit_ratio',
+      help: 'Share of tiered-read chunk lookups served from the cache since start.',
+      registers: [this.registry],
+      collect() {
+        const c = cache()?.cache;
+        const total = (c?.hits ?? 0) + (c?.misses ?? 0);
+        this.set(total === 0 ? 0 : c!.hits / total);
       },
     });
   }

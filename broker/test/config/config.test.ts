@@ -92,6 +92,7 @@ describe('broker config', () => {
         remoteUploadBytesPerSec: 0,
         remoteFetchChunkBytes: 4194304,
         remoteCacheMemoryBytes: 67108864,
+        remoteGcIntervalMs: 600000,
         remoteCacheDiskBytes: 1073741824,
         metricsHost: '0.0.0.0',
         metricsPort: 9644,
@@ -339,6 +340,10 @@ describe('broker config', () => {
         minCompactionLagMs: DEFAULT_LOG_CONFIG.minCompactionLagMs,
         maxCompactionLagMs: DEFAULT_LOG_CONFIG.maxCompactionLagMs,
         minCleanableDirtyRatio: DEFAULT_LOG_CONFIG.minCleanableDirtyRatio,
+        remoteStorageEnable: false,
+        localRetentionMs: -2,
+        localRetentionBytes: -2,
+        remoteUploadMaxLagMs: -1,
       });
     });
 

@@ -43,6 +43,7 @@ describe('topic configs', () => {
         'min.insync.replicas',
         'preallocate',
         'remote.storage.enable',
+        'remote.upload.max.lag.ms',
         'retention.bytes',
         'retention.ms',
         'segment.bytes',
@@ -153,6 +154,10 @@ describe('topic configs', () => {
         minCompactionLagMs: 2000,
         maxCompactionLagMs: Number(9223372036854775807n),
         minCleanableDirtyRatio: 0.25,
+        remoteStorageEnable: false,
+        localRetentionMs: -2,
+        localRetentionBytes: -2,
+        remoteUploadMaxLagMs: -1,
       });
     });
 

@@ -1,0 +1,67 @@
+// An ObjectStore decorator that reports every operation's latency, and its error cause when it failed, to a
+// callback (the broker feeds its object-store latency histogram and error counters from it). Outcomes that
+// are answers rather than failures are not errors: head → null, a lost conditional write → null. A get of a
+// missing key is reported with cause 'NotFound'.
+import { objectStoreErrorCause } from './s3-object-store';
+import type { ByteRange, ObjectStore } from './object-store';
+
+/** op is the ObjectStore method name: put, get, head, list, delete, putIfAbsent, putIfMatch. */
+export type ObjectStoreObserver = (op: string, seconds: number, errorCause?: string) => void;
+
+export class InstrumentedObjectStore implements ObjectStore {
+  constructor(
+    readonly inner: ObjectStore,
+    private readonly observe: ObjectStoreObserver,
+  ) {}
+
+  put(key: string, body: Buffer): Promise<{ etag: string }> {
+    return this.timed('put', () => this.inner.put(key, body));
+  }
+
+  get(key: string, range?: ByteRange): Promise<Buffer> {
+    return this.timed('get', () => this.inner.get(key, range));
+  }
+
+  head(key: string): Promise<{ size: number; etag: string } | null> {
+    return this.timed('head', () => this.inner.head(key));
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return this.timed('list', () => this.inner.list(prefix));
+  }
+
+  delete(keys: string[]): Promise<void> {
+    return this.timed('delete', () => this.inner.delete(keys));
+  }
+
+  putIfAbsent(key: string, body: Buffer): Promise<{ etag: string } | null> {
+    return this.timed('putIfAbsent', () => this.inner.putIfAbsent(key, body));
+  }
+
+  putIfMatch(key: string, body: Buffer, etag: string): Promise<{ etag: string } | null> {
+    return this.timed('putIfMatch', () => this.inner.putIfMatch(key, body, etag));
+  }
+
+  private async timed<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    const start = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      this.report(op, seconds(), objectStoreErrorCause(err));
+      throw err;
+    }
+    this.report(op, seconds());
+    return result;
+  }
+
+  /** An observer that throws must not turn a successful operation into a failure. */
+  private report(op: string, seconds: number, cause?: string): void {
+    try {
+      this.observe(op, seconds, cause);
+    } catch {
+      // ignored
+    }
+  }
+}
