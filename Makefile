@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: setup build gen test test-deps unit e2e run start bench bench-vs-kafka clean
+.PHONY: setup build gen test test-deps unit e2e run start bench bench-tier clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -15,10 +15,11 @@ build: setup
 gen: setup
 	npm run gen:protocol
 
-# Test peers: kcat (librdkafka) from Debian, the Kafka Java client from Maven Central.
+# Test peers: kcat (librdkafka) and promtool from Debian, the Kafka Java client from Maven Central, moto (S3) from PyPI.
 test-deps: setup
 	@command -v kcat >/dev/null && command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kcat prometheus; }
 	bash e2e/java/install.sh
+	bash e2e/tier/install.sh >/dev/null
 
 test: test-deps build
 	npx mocha
@@ -36,6 +37,10 @@ bench: build
 	bash e2e/java/install.sh
 	node dist/bench/produce-fetch.js $(ARGS)
 	node dist/bench/e2e-latency.js
+
+bench-tier: build
+	bash e2e/tier/install.sh >/dev/null
+	node dist/bench/tier.js $(ARGS)
 
 clean:
 	rm -rf dist .tmp

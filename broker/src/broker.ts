@@ -63,6 +63,7 @@ export class Broker {
       cacheMemoryBytes: config.remoteCacheMemoryBytes,
       cacheDiskBytes: config.remoteCacheDiskBytes,
       cacheDir: remoteCacheDir(config.dataDir),
+      gcGraceMs: config.remoteGcGraceMs,
       logger: logger.child('tier'),
     });
     const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), 1, logger.child('replicas'), tier);

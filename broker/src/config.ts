@@ -162,6 +162,7 @@ export const CONFIG_KEYS = {
   remoteFetchChunkBytes: key(integerKind(65536, INT32_MAX), 4194304, 'Size of one ranged GET (and cache chunk) when reading tiered segments.'),
   remoteCacheMemoryBytes: key(integerKind(0, INT32_MAX), 67108864, 'Memory for cached chunks of tiered segments.'),
   remoteGcIntervalMs: key(integerKind(1000, INT32_MAX), 600000, 'How often the bucket is reconciled against the partition manifests (orphan objects deleted).'),
+  remoteGcGraceMs: key(integerKind(0, INT32_MAX), 600000, 'Age below which an unreferenced object is left alone by the garbage collector (an upload may still be under way); must exceed the longest upload.'),
   remoteCacheDiskBytes: key(long(0), 1073741824, 'Disk for cached chunks of tiered segments (under <dataDir>/remote-cache).'),
   metricsHost: key(nonEmpty, '0.0.0.0', 'Address the metrics/health HTTP server binds to.'),
   metricsPort: key(port(0), 9644, 'Port of the metrics/health HTTP server; 0 disables it.'),

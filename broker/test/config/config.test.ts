@@ -93,6 +93,7 @@ describe('broker config', () => {
         remoteFetchChunkBytes: 4194304,
         remoteCacheMemoryBytes: 67108864,
         remoteGcIntervalMs: 600000,
+        remoteGcGraceMs: 600000,
         remoteCacheDiskBytes: 1073741824,
         metricsHost: '0.0.0.0',
         metricsPort: 9644,
