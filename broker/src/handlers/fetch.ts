@@ -5,6 +5,7 @@
 // max_wait_ms and is woken by appends (ReplicaManager.waitForAppends). Fetch sessions (KIP-227) are
 // declined: every response carries session id 0, so clients send full fetch requests. v13+ names topics by id.
 import { ApiKey } from '../protocol/apis';
+import { countRecords } from '../protocol/records';
 import { ErrorCode } from '../protocol/errors';
 import type { FetchRequest, FetchResponse } from '../protocol/schema/types';
 import type { Partition } from '../cluster/partition';
@@ -126,7 +127,11 @@ async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices, de
       const read = await beforeDeadline(log.read(w.fetchOffset, Math.max(limit, 0), { minOneMessage, isolationMaxOffset: log.highWatermark }), deadline);
       if (read === TIMED_OUT) return 0;
       out.records = read.records;
-      if (read.records.length > 0) s.metrics.topic(p.topic).bytesOut.inc(read.records.length);
+      if (read.records.length > 0) {
+        const t = s.metrics.topic(p.topic);
+        t.bytesOut.inc(read.records.length);
+        t.messagesOut.inc(countRecords(read.records));
+      }
       return read.records.length;
     } catch (err) {
       out.errorCode = errorCodeOf(err, s.logger);

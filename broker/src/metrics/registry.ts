@@ -48,6 +48,7 @@ export interface TopicMetrics {
   readonly bytesIn: Counter.Internal;
   readonly bytesOut: Counter.Internal;
   readonly messagesIn: Counter.Internal;
+  readonly messagesOut: Counter.Internal;
 }
 
 interface ApiMetrics {
@@ -67,6 +68,7 @@ export class BrokerMetrics {
   private readonly bytesIn = this.counter('strata_bytes_in_total', 'Bytes of record batches appended, by topic.', ['topic']);
   private readonly bytesOut = this.counter('strata_bytes_out_total', 'Bytes of record batches sent to fetchers, by topic.', ['topic']);
   private readonly messagesIn = this.counter('strata_messages_in_total', 'Records appended, by topic.', ['topic']);
+  private readonly messagesOut = this.counter('strata_messages_out_total', 'Records sent to fetchers (from batch headers), by topic.', ['topic']);
   private readonly requests = this.counter('strata_requests_total', 'Requests handled, by API.', ['api']);
   private readonly requestErrors = this.counter('strata_request_errors_total', 'Requests that failed, by API and Kafka error name.', ['api', 'error']);
   private readonly requestDuration = new Histogram({
@@ -252,7 +254,12 @@ export class BrokerMetrics {
   topic(name: string): TopicMetrics {
     let t = this.topics.get(name);
     if (!t) {
-      t = { bytesIn: this.bytesIn.labels(name), bytesOut: this.bytesOut.labels(name), messagesIn: this.messagesIn.labels(name) };
+      t = {
+        bytesIn: this.bytesIn.labels(name),
+        bytesOut: this.bytesOut.labels(name),
+        messagesIn: this.messagesIn.labels(name),
+        messagesOut: this.messagesOut.labels(name),
+      };
       this.topics.set(name, t);
     }
     return t;
@@ -261,7 +268,7 @@ export class BrokerMetrics {
   /** Drops a deleted topic's series (partition gauges drop out by themselves at the next scrape). */
   removeTopic(name: string): void {
     this.topics.delete(name);
-    for (const c of [this.bytesIn, this.bytesOut, this.messagesIn]) c.remove(name);
+    for (const c of [this.bytesIn, this.bytesOut, this.messagesIn, this.messagesOut]) c.remove(name);
   }
 
   /** Where per-partition gauges are read from at scrape time. */

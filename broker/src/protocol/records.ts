@@ -115,6 +115,18 @@ export function readBatchOffsets(buf: Buffer, pos: number): { baseOffset: number
   };
 }
 
+/** Records in a buffer of whole batches, from their headers only (never decompressed). */
+export function countRecords(buf: Buffer): number {
+  let n = 0;
+  for (let pos = 0; pos + RECORD_BATCH_HEADER_SIZE <= buf.length; ) {
+    const { size } = readBatchOffsets(buf, pos);
+    if (pos + size > buf.length) break;
+    n += buf.readInt32BE(pos + RECORD_COUNT);
+    pos += size;
+  }
+  return n;
+}
+
 /** The CRC32C of a batch as it should be: over the bytes from `attributes` to the end. */
 export function computeBatchCrc(buf: Buffer, pos: number, size: number): number {
   return crc32c(buf.subarray(pos + ATTRIBUTES, pos + size));

@@ -5,6 +5,7 @@ import {
   buildRecordBatch,
   buildRecordBatchAsync,
   computeBatchCrc,
+  countRecords,
   decodeRecords,
   readBatchHeader,
   retainRecords,
@@ -237,5 +238,14 @@ describe('records: RecordBatch v2', () => {
         ],
       );
     }
+  });
+
+  it('countRecords sums record counts from batch headers and ignores a torn tail', () => {
+    const a = buildRecordBatch({ records: [{ value: Buffer.from('x') }, { value: Buffer.from('y') }] });
+    const b = buildRecordBatch({ records: [{ value: Buffer.from('z') }] });
+    const both = Buffer.concat([a, b]);
+    assert.equal(countRecords(both), 3);
+    assert.equal(countRecords(both.subarray(0, both.length - 1)), 2);
+    assert.equal(countRecords(Buffer.alloc(0)), 0);
   });
 });
