@@ -7,9 +7,7 @@
 // change the measured time and the rate.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { ApiKey } from '../broker/src/protocol/apis';
-import { KafkaClient } from '../broker/src/protocol/client';
-import type { CreateTopicsResponse } from '../broker/src/protocol/schema/types';
+import { createTopic } from './common';
 import { BrokerProcess } from '../e2e/helpers/broker-process';
 import { startJava } from '../e2e/helpers/client-process';
 import { requireJavaClient } from '../e2e/helpers/java';
@@ -86,14 +84,7 @@ async function main(): Promise<void> {
   });
   const procs: JsonLinesProcess[] = [];
   try {
-    const admin = await KafkaClient.connect({ host: broker.host, port: broker.port, clientId: 'bench-e2e-admin' });
-    const created = await admin.request<CreateTopicsResponse>(ApiKey.CreateTopics, 5, {
-      topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 30000,
-      validateOnly: false,
-    });
-    if (created.topics[0].errorCode !== 0) throw new Error(`create topic failed: ${created.topics[0].errorMessage}`);
-    await admin.close();
+    await createTopic(broker.host, broker.port, TOPIC, PARTITIONS);
 
     // Two group members; nothing is measured until the producer has warmed up ("from" is sent later).
     const consumers = [1, 2].map((i) => startJava('bench-consume', [broker.bootstrap, TOPIC, GROUP, Number.MAX_SAFE_INTEGER], { name: `consumer ${i}`, jvmFlags: JVM }));

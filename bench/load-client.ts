@@ -3,7 +3,7 @@
 // Batches are built once up front (1 KiB records) and re-sent: the cost measured is the broker's.
 import { KafkaClient } from '../broker/src/protocol/client';
 import { ApiKey } from '../broker/src/protocol/apis';
-import { buildRecordBatch, readBatchOffsets, RECORD_BATCH_HEADER_SIZE } from '../broker/src/protocol/records';
+import { buildRecordBatch, wholeBatches } from '../broker/src/protocol/records';
 import type { FetchResponse, ListOffsetsResponse, ProduceResponse } from '../broker/src/protocol/schema/types';
 
 interface Options {
@@ -159,14 +159,7 @@ async function fetchAll(): Promise<object> {
 
 /** The last offset of the last whole batch in a fetched buffer (-1 when there is none). */
 function lastOffsetIn(records: Buffer): number {
-  let last = -1;
-  for (let pos = 0; pos + RECORD_BATCH_HEADER_SIZE <= records.length; ) {
-    const b = readBatchOffsets(records, pos);
-    if (pos + b.size > records.length) break;
-    last = b.lastOffset;
-    pos += b.size;
-  }
-  return last;
+  return wholeBatches(records, 0).nextOffset - 1;
 }
 
 const run = opts.mode === 'produce' ? produceMax : opts.mode === 'latency' ? produceAtRate : fetchAll;

@@ -6,9 +6,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KafkaClient } from '../broker/src/protocol/client';
-import { ApiKey } from '../broker/src/protocol/apis';
-import type { CreateTopicsResponse } from '../broker/src/protocol/schema/types';
+import { createTopic } from './common';
 import { BrokerProcess } from '../e2e/helpers/broker-process';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -40,14 +38,7 @@ const fmt = (n: number | string, digits = 1) => (typeof n === 'number' ? n.toFix
 async function main(): Promise<void> {
   const broker = await BrokerProcess.start({ name: 'bench', logLevel: 'warn', extraArgs: ['--log-segment-bytes', String(256 * 1024 * 1024)] });
   try {
-    const admin = await KafkaClient.connect({ host: broker.host, port: broker.port, clientId: 'bench-admin' });
-    const created = await admin.request<CreateTopicsResponse>(ApiKey.CreateTopics, 5, {
-      topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 30000,
-      validateOnly: false,
-    });
-    if (created.topics[0].errorCode !== 0) throw new Error(`create topic failed: ${created.topics[0].errorMessage}`);
-    await admin.close();
+    await createTopic(broker.host, broker.port, TOPIC, PARTITIONS);
 
     console.log(`Strata benchmark: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
     console.log(`workload: 1 topic × ${PARTITIONS} partitions, ${base.recordBytes} B records, ${base.recordsPerBatch} records/batch, ${SECONDS} s per phase\n`);

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
 import { KafkaClient } from '../broker/src/protocol/client';
 import { ApiKey } from '../broker/src/protocol/apis';
-import { RECORD_BATCH_HEADER_SIZE, readBatchOffsets } from '../broker/src/protocol/records';
+import { wholeBatches } from '../broker/src/protocol/records';
 import type { FetchResponse, ListOffsetsResponse } from '../broker/src/protocol/schema/types';
 import { BrokerProcess } from '../e2e/helpers/broker-process';
 import { FaultProxy } from '../e2e/helpers/fault-proxy';
@@ -89,15 +89,9 @@ async function readAll(broker: BrokerProcess, topic: string): Promise<{ bytes: n
   }
 }
 
+/** The last offset of the last whole batch in a fetched buffer (-1 when there is none). */
 function lastOffsetIn(records: Buffer): number {
-  let last = -1;
-  for (let pos = 0; pos + RECORD_BATCH_HEADER_SIZE <= records.length; ) {
-    const b = readBatchOffsets(records, pos);
-    if (pos + b.size > records.length) break;
-    last = b.lastOffset;
-    pos += b.size;
-  }
-  return last;
+  return wholeBatches(records, 0).nextOffset - 1;
 }
 
 /** Bytes of local .log files of a topic's partitions. */

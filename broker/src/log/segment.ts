@@ -8,7 +8,7 @@ import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFile } from './file
 import { OffsetIndex } from './offset-index';
 import { TimeIndex } from './time-index';
 import { ScannedBatch, readAt, scanBatchHeaders } from './batch-scanner';
-import { BATCH_OFFSETS_PREFIX, RecordBatchError, decodeRecords, readBatchOffsets } from '../protocol/records';
+import { BATCH_OFFSETS_PREFIX, RecordBatchError, decodeRecords, readBatchOffsets, wholeBatches } from '../protocol/records';
 import { ErrorCode } from '../protocol/errors';
 import '../protocol/compression'; // codecs: timestamp lookups decode compressed batches
 
@@ -294,15 +294,3 @@ export class Segment {
   }
 }
 
-/** The whole batches at the start of `data` that end before `maxOffset`, and the offset after them. */
-function wholeBatches(data: Buffer, offset: number, maxOffset: number): SegmentRead {
-  let taken = 0;
-  let nextOffset = offset;
-  while (taken + BATCH_OFFSETS_PREFIX <= data.length) {
-    const b = readBatchOffsets(data, taken);
-    if (taken + b.size > data.length || b.lastOffset >= maxOffset) break;
-    taken += b.size;
-    nextOffset = b.lastOffset + 1;
-  }
-  return { records: data.subarray(0, taken), nextOffset };
-}

@@ -115,6 +115,22 @@ export function readBatchOffsets(buf: Buffer, pos: number): { baseOffset: number
   };
 }
 
+/**
+ * The whole batches at the start of `data` that end before `maxOffset`, and the offset after the last one taken
+ * (`fromOffset` when none is). A torn batch at the end is left out: it is the fetch path's size cut.
+ */
+export function wholeBatches(data: Buffer, fromOffset: number, maxOffset = Number.MAX_SAFE_INTEGER): { records: Buffer; nextOffset: number } {
+  let taken = 0;
+  let nextOffset = fromOffset;
+  while (taken + BATCH_OFFSETS_PREFIX <= data.length) {
+    const b = readBatchOffsets(data, taken);
+    if (taken + b.size > data.length || b.lastOffset >= maxOffset) break;
+    taken += b.size;
+    nextOffset = b.lastOffset + 1;
+  }
+  return { records: data.subarray(0, taken), nextOffset };
+}
+
 /** Records in a buffer of whole batches, from their headers only (never decompressed). */
 export function countRecords(buf: Buffer): number {
   let n = 0;

@@ -8,13 +8,12 @@ import { IndexCache, lookupPosition, lookupTimestamp, type RemoteIndexes } from 
 import type { RemoteSegment } from './remote-manifest';
 import { retry } from './backoff';
 import {
-  BATCH_OFFSETS_PREFIX,
   LOG_OVERHEAD,
   RECORD_BATCH_HEADER_SIZE,
   RecordBatchError,
   decodeRecords,
   readBatchHeader,
-  readBatchOffsets,
+  wholeBatches,
   type BatchHeader,
 } from '../protocol/records';
 import { ErrorCode } from '../protocol/errors';
@@ -72,16 +71,7 @@ export class RemoteReader {
       if (!minOneBatch) return { records: Buffer.alloc(0), nextOffset: offset };
       length = target.size;
     }
-    const data = await this.bytes(seg, target.position, length, true);
-    let taken = 0;
-    let nextOffset = offset;
-    while (taken + BATCH_OFFSETS_PREFIX <= data.length) {
-      const b = readBatchOffsets(data, taken);
-      if (taken + b.size > data.length || b.lastOffset >= maxOffset) break;
-      taken += b.size;
-      nextOffset = b.lastOffset + 1;
-    }
-    return { records: data.subarray(0, taken), nextOffset };
+    return wholeBatches(await this.bytes(seg, target.position, length, true), offset, maxOffset);
   }
 
   /** First record at or after `minOffset` with timestamp >= `timestamp`, or null if the segment has none. */
