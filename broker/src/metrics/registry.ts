@@ -104,10 +104,10 @@ export class BrokerMetrics {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.registerGroupGauges();
     this.registerTierMetrics();
-    this.partitionGauge('strata_log_size_bytes', 'Bytes of the local log, by partition.', (p) => p.sizeBytes);
-    this.partitionGauge('strata_log_start_offset', 'First offset of the log, by partition.', (p) => p.logStartOffset);
-    this.partitionGauge('strata_log_end_offset', 'Offset the next appended record will get, by partition.', (p) => p.logEndOffset);
     const source = () => this.partitionSource();
+    this.partitionSeries('gauge', 'strata_log_size_bytes', 'Bytes of the local log, by partition.', source, (p) => p.sizeBytes);
+    this.partitionSeries('gauge', 'strata_log_start_offset', 'First offset of the log, by partition.', source, (p) => p.logStartOffset);
+    this.partitionSeries('gauge', 'strata_log_end_offset', 'Offset the next appended record will get, by partition.', source, (p) => p.logEndOffset);
     new Gauge({
       name: 'strata_partitions',
       help: 'Partitions hosted by this broker.',
@@ -134,34 +134,14 @@ export class BrokerMetrics {
   private registerTierMetrics(): void {
     const partitions = () => this.tierPartitionSource();
     const cache = () => this.tierCacheSource();
-    const perPartition = (name: string, help: string, value: (s: PartitionTierStats['stats']) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['topic', 'partition'],
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const p of partitions()) this.labels(p.topic, String(p.partition)).set(value(p.stats));
-        },
-      });
-    perPartition('strata_tier_upload_lag_bytes', 'Bytes of closed local segments not yet in the object store.', (s) => s.uploadLagBytes);
-    perPartition('strata_tier_upload_lag_segments', 'Closed local segments not yet in the object store.', (s) => s.uploadLagSegments);
-    perPartition('strata_tier_remote_segments', 'Segments of the partition in the object store.', (s) => s.remoteSegments);
-    perPartition('strata_tier_remote_bytes', 'Bytes of the partition in the object store.', (s) => s.remoteBytes);
-    const perPartitionCounter = (name: string, help: string, value: (s: PartitionTierStats['stats']) => number) =>
-      new Counter({
-        name,
-        help,
-        labelNames: ['topic', 'partition'],
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const p of partitions()) this.labels(p.topic, String(p.partition)).inc(value(p.stats));
-        },
-      });
-    perPartitionCounter('strata_tier_uploaded_bytes_total', 'Bytes uploaded to the object store.', (s) => s.bytesUploaded);
-    perPartitionCounter('strata_tier_downloaded_bytes_total', 'Bytes read from the object store.', (s) => s.bytesDownloaded);
+    const series = (kind: 'gauge' | 'counter', name: string, help: string, value: (s: PartitionTierStats['stats']) => number) =>
+      this.partitionSeries(kind, name, help, partitions, (p) => value(p.stats));
+    series('gauge', 'strata_tier_upload_lag_bytes', 'Bytes of closed local segments not yet in the object store.', (s) => s.uploadLagBytes);
+    series('gauge', 'strata_tier_upload_lag_segments', 'Closed local segments not yet in the object store.', (s) => s.uploadLagSegments);
+    series('gauge', 'strata_tier_remote_segments', 'Segments of the partition in the object store.', (s) => s.remoteSegments);
+    series('gauge', 'strata_tier_remote_bytes', 'Bytes of the partition in the object store.', (s) => s.remoteBytes);
+    series('counter', 'strata_tier_uploaded_bytes_total', 'Bytes uploaded to the object store.', (s) => s.bytesUploaded);
+    series('counter', 'strata_tier_downloaded_bytes_total', 'Bytes read from the object store.', (s) => s.bytesDownloaded);
     new Counter({
       name: 'strata_tier_errors_total',
       help: 'Failed tier uploads and GETs, by operation and cause.',
@@ -315,19 +295,35 @@ export class BrokerMetrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
-  private partitionGauge(name: string, help: string, value: (p: PartitionStats) => number): void {
-    const source = () => this.partitionSource();
-    new Gauge({
-      name,
-      help,
-      labelNames: ['topic', 'partition'],
-      registers: [this.registry],
-      // Rebuilt from scratch each scrape, so partitions that moved away or were deleted disappear.
-      collect() {
-        this.reset();
-        for (const p of source()) this.labels(p.topic, String(p.partition)).set(value(p));
-      },
-    });
+  /**
+   * A series per partition, rebuilt from `rows` at each scrape so partitions that moved away or were deleted
+   * disappear. Counters carry cumulative totals kept by the partition itself.
+   */
+  private partitionSeries<T extends { topic: string; partition: number }>(
+    kind: 'gauge' | 'counter',
+    name: string,
+    help: string,
+    rows: () => Iterable<T>,
+    value: (row: T) => number,
+  ): void {
+    const common = { name, help, labelNames: ['topic', 'partition'], registers: [this.registry] };
+    if (kind === 'gauge') {
+      new Gauge({
+        ...common,
+        collect() {
+          this.reset();
+          for (const r of rows()) this.labels(r.topic, String(r.partition)).set(value(r));
+        },
+      });
+    } else {
+      new Counter({
+        ...common,
+        collect() {
+          this.reset();
+          for (const r of rows()) this.labels(r.topic, String(r.partition)).inc(value(r));
+        },
+      });
+    }
   }
 }
 

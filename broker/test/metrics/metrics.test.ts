@@ -140,6 +140,49 @@ describe('metrics', () => {
     assert.equal(sample(text, 'strata_partitions'), 1);
   });
 
+  it('reads consumer group state, members and lag from the group source', async () => {
+    metrics.setGroupSource(() => [
+      { group: 'g1', state: 'Stable', members: 2, offsets: [{ topic: 't', partition: 0, committed: 40, logEndOffset: 55 }] },
+      { group: 'g2', state: 'Empty', members: 0, offsets: [] },
+    ]);
+    metrics.groupRebalanced('g1');
+    metrics.offsetsCommitted('g1', 3);
+    const text = await scrape();
+    assert.equal(sample(text, 'strata_groups{state="Stable"}'), 1);
+    assert.equal(sample(text, 'strata_groups{state="Empty"}'), 1);
+    assert.equal(sample(text, 'strata_group_members{group="g1"}'), 2);
+    assert.equal(sample(text, 'strata_group_lag{group="g1",topic="t",partition="0"}'), 15);
+    assert.equal(sample(text, 'strata_group_rebalances_total{group="g1"}'), 1);
+    assert.equal(sample(text, 'strata_group_offset_commits_total{group="g1"}'), 3);
+  });
+
+  it('reads tiering figures per partition and the chunk cache from the tier source', async () => {
+    const errors = { throttled: 2, server: 1 };
+    metrics.setTierSource(
+      () => ({ cache: { hits: 3, misses: 1, memoryBytes: 100, diskBytes: 200 } }),
+      () => [
+        {
+          topic: 't',
+          partition: 1,
+          stats: { uploadLagBytes: 10, uploadLagSegments: 1, remoteSegments: 4, remoteBytes: 4000, bytesUploaded: 4000, bytesDownloaded: 500, uploadErrors: errors, getErrors: { timeout: 1 } },
+        },
+      ],
+    );
+    metrics.observeObjectStore('get', 0.01);
+    metrics.observeObjectStore('put', 0.2, 'SlowDown');
+    const text = await scrape();
+    assert.equal(sample(text, 'strata_tier_upload_lag_bytes{topic="t",partition="1"}'), 10);
+    assert.equal(sample(text, 'strata_tier_remote_segments{topic="t",partition="1"}'), 4);
+    assert.equal(sample(text, 'strata_tier_uploaded_bytes_total{topic="t",partition="1"}'), 4000);
+    assert.equal(sample(text, 'strata_tier_downloaded_bytes_total{topic="t",partition="1"}'), 500);
+    assert.equal(sample(text, 'strata_tier_errors_total{operation="upload",cause="throttled"}'), 2);
+    assert.equal(sample(text, 'strata_tier_errors_total{operation="get",cause="timeout"}'), 1);
+    assert.equal(sample(text, 'strata_tier_cache_hit_ratio'), 0.75);
+    assert.equal(sample(text, 'strata_tier_cache_bytes{level="disk"}'), 200);
+    assert.equal(sample(text, 'strata_object_store_request_duration_seconds_count{operation="get"}'), 1);
+    assert.equal(sample(text, 'strata_object_store_request_errors_total{operation="put",cause="SlowDown"}'), 1);
+  });
+
   it('keeps the registries of several brokers in one process apart', async () => {
     const other = new BrokerMetrics({ defaultMetrics: false });
     other.topic('orders').bytesIn.inc(5);
