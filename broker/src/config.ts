@@ -212,6 +212,15 @@ export const envName = (k: ConfigKey): string => `STRATA_${k.replace(/[A-Z]/g, (
 export const describeName = (k: ConfigKey): string =>
   spec(k).kafka ?? `strata.${k.replace(/[A-Z]/g, (c) => `.${c.toLowerCase()}`)}`;
 
+/**
+ * The config key for a name as a user may write it: the key itself (`logSegmentBytes`) or its Kafka / strata.*
+ * name (`log.segment.bytes`), as in server.properties and a StrataCluster's spec.config. Undefined if unknown.
+ */
+export function configKeyFor(name: string): ConfigKey | undefined {
+  if ((ALL_KEYS as string[]).includes(name)) return name as ConfigKey;
+  return ALL_KEYS.find((k) => describeName(k) === name);
+}
+
 /** True when the key holds its default value (DescribeConfigs reports DEFAULT_CONFIG then). */
 export function isDefaultValue(cfg: BrokerConfig, k: ConfigKey): boolean {
   const s = spec(k);

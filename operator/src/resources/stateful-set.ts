@@ -1,0 +1,139 @@
+// The brokers' StatefulSet.
+import type { V1EnvVar, V1ResourceRequirements, V1StatefulSet } from '@kubernetes/client-node';
+import * as N from '../naming';
+import { brokerLabels, brokerSelector, objectMeta } from './common';
+import { buildBrokerConfigMap, configHash } from './config-map';
+import type { StrataClusterLike, StrataClusterSpec } from './types';
+
+export interface StatefulSetOptions {
+  /** RollingUpdate partition: pods with an ordinal ≥ this get the new template. The cluster reconciler
+   *  steps it down one broker at a time; undefined leaves it to the StatefulSet controller (0). */
+  partition?: number;
+  /** The config hash to stamp on the pod template; defaults to the hash of buildBrokerConfigMap(cluster). */
+  configHash?: string;
+  /** Image when spec.image is unset (the operator passes its matching release); default DEFAULT_BROKER_IMAGE. */
+  defaultImage?: string;
+}
+
+/** The CRD's resources (quantities may be numbers) as Kubernetes quantities (strings). */
+export function containerResources(r: StrataClusterSpec['resources']): V1ResourceRequirements | undefined {
+  if (!r) return undefined;
+  const q = (m: Record<string, string | number> | undefined) =>
+    m === undefined ? undefined : Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
+  const out: V1ResourceRequirements = {};
+  const requests = q(r.requests);
+  const limits = q(r.limits);
+  if (requests) out.requests = requests;
+  if (limits) out.limits = limits;
+  return out;
+}
+
+export const TERMINATION_GRACE_SECONDS = 60;
+
+/** Env of the broker container: per-pod keys from the downward API, credentials from the Secret. */
+export function brokerEnv(cluster: StrataClusterLike): V1EnvVar[] {
+  const headless = N.headlessServiceName(cluster.metadata.name);
+  const env: V1EnvVar[] = [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    // nodeId = the pod's ordinal, which the StatefulSet controller puts in a label.
+    { name: 'STRATA_NODE_ID', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${N.LABEL_POD_INDEX}']` } } },
+    // $(VAR) is expanded by the kubelet from the variables defined above it.
+    { name: 'STRATA_ADVERTISED_HOST', value: `$(POD_NAME).${headless}.$(POD_NAMESPACE).svc` },
+    { name: 'STRATA_CONFIG', value: N.CONFIG_FILE_PATH },
+  ];
+  const creds = cluster.spec.objectStore.credentialsSecret;
+  if (creds) {
+    env.push(
+      { name: 'STRATA_S3_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: creds.name, key: creds.accessKeyIdKey ?? N.DEFAULT_ACCESS_KEY_ID_KEY } } },
+      { name: 'STRATA_S3_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: creds.name, key: creds.secretAccessKeyKey ?? N.DEFAULT_SECRET_ACCESS_KEY_KEY } } },
+    );
+  }
+  return env;
+}
+
+export function buildStatefulSet(cluster: StrataClusterLike, options: StatefulSetOptions = {}): V1StatefulSet {
+  const name = cluster.metadata.name;
+  const { spec } = cluster;
+  const hash = options.configHash ?? configHash(buildBrokerConfigMap(cluster));
+  const resources = containerResources(spec.resources);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: objectMeta(cluster, N.brokerStatefulSetName(name), { [N.LABEL_COMPONENT]: N.COMPONENT_BROKER }),
+    spec: {
+      replicas: spec.brokers ?? N.DEFAULT_BROKERS,
+      serviceName: N.headlessServiceName(name),
+      podManagementPolicy: 'Parallel',
+      updateStrategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: options.partition === undefined ? {} : { partition: options.partition },
+      },
+      selector: { matchLabels: brokerSelector(cluster) },
+      template: {
+        metadata: { labels: brokerLabels(cluster), annotations: { [N.ANNOTATION_CONFIG_HASH]: hash } },
+        spec: {
+          // Otherwise a Service named e.g. "strata" injects STRATA_PORT=tcp://…, which the broker rejects.
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: N.BROKER_UID,
+            runAsGroup: N.BROKER_UID,
+            fsGroup: N.BROKER_UID,
+            fsGroupChangePolicy: 'OnRootMismatch',
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: brokerSelector(cluster) } } },
+              ],
+            },
+          },
+          containers: [
+            {
+              name: N.BROKER_CONTAINER_NAME,
+              image: spec.image ?? options.defaultImage ?? N.DEFAULT_BROKER_IMAGE,
+              env: brokerEnv(cluster),
+              ports: [
+                { name: N.KAFKA_PORT_NAME, containerPort: N.KAFKA_PORT, protocol: 'TCP' },
+                { name: N.METRICS_PORT_NAME, containerPort: N.METRICS_PORT, protocol: 'TCP' },
+              ],
+              ...(resources ? { resources } : {}),
+              startupProbe: { httpGet: { path: N.HEALTHZ_PATH, port: N.METRICS_PORT_NAME }, periodSeconds: 5, failureThreshold: 60 },
+              livenessProbe: { httpGet: { path: N.HEALTHZ_PATH, port: N.METRICS_PORT_NAME }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+              readinessProbe: { httpGet: { path: N.READYZ_PATH, port: N.METRICS_PORT_NAME }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [
+                { name: N.CONFIG_VOLUME_NAME, mountPath: N.CONFIG_MOUNT_PATH, readOnly: true },
+                { name: N.DATA_VOLUME_NAME, mountPath: N.DATA_MOUNT_PATH },
+                { name: N.TMP_VOLUME_NAME, mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: N.CONFIG_VOLUME_NAME, configMap: { name: N.brokerConfigMapName(name) } },
+            { name: N.TMP_VOLUME_NAME, emptyDir: {} },
+          ],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: N.DATA_VOLUME_NAME, labels: brokerLabels(cluster) },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            ...(spec.storage.class ? { storageClassName: spec.storage.class } : {}),
+            resources: { requests: { storage: spec.storage.size } },
+          },
+        },
+      ],
+    },
+  };
+}
