@@ -1,0 +1,151 @@
+import { strict as assert } from 'node:assert';
+import type { V1StatefulSet } from '@kubernetes/client-node';
+import type { StrataCluster } from '../../src/api';
+import { findCondition } from '../../src/conditions';
+import * as N from '../../src/naming';
+import { ClusterReconciler } from '../../src/reconcilers/cluster';
+import { FakeKube } from '../runtime/fake-kube';
+
+const NS = 'kafka';
+const clusterRef = (name = 'demo') => ({ apiVersion: N.CLUSTER_API_VERSION, kind: N.CLUSTER_KIND, namespace: NS, name });
+const stsRef = (name = 'demo') => ({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: NS, name: N.brokerStatefulSetName(name) });
+
+function cluster(name = 'demo', spec: Partial<StrataCluster['spec']> = {}): StrataCluster {
+  return {
+    apiVersion: 'strata.dev/v1alpha1',
+    kind: 'StrataCluster',
+    metadata: { name, namespace: NS },
+    spec: { brokers: 3, storage: { size: '1Gi' }, objectStore: { bucket: 'bucket-1' }, ...spec },
+  };
+}
+
+/** What the StatefulSet controller would report: `updated` pods at the new revision, `ready` ready. */
+function stsStatus(kube: FakeKube, ready: number, updated: number): void {
+  const sts = kube.peek<V1StatefulSet & { metadata: { generation: number } }>(stsRef())!;
+  kube.setStatus(stsRef(), { replicas: 3, readyReplicas: ready, updatedReplicas: updated, observedGeneration: sts.metadata.generation });
+}
+
+const partitionOf = (kube: FakeKube) => kube.peek<V1StatefulSet>(stsRef())!.spec!.updateStrategy!.rollingUpdate!.partition;
+const statusOf = (kube: FakeKube) => kube.peek<StrataCluster>(clusterRef())!.status!;
+
+describe('operator: cluster reconciler', () => {
+  it('applies every object with owner references, skips the ServiceMonitor without its CRD, reports status', async () => {
+    const kube = new FakeKube();
+    kube.seed(cluster('demo', { metrics: { serviceMonitor: true } }));
+    const r = new ClusterReconciler(kube, { pollMs: 5 });
+    const res = await r.reconcile(NS, 'demo');
+    assert.deepEqual(res, { requeueAfterMs: 5 });
+    const applied = kube.writes.filter((w) => w.verb === 'apply').map((w) => w.ref.kind);
+    assert.deepEqual(applied, ['ConfigMap', 'Service', 'Service', 'StatefulSet', 'PodDisruptionBudget']);
+    const cm = kube.peek<{ metadata: { ownerReferences: Array<{ kind: string; uid: string; controller: boolean }> } }>(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: N.brokerConfigMapName('demo') },
+    )!;
+    assert.equal(cm.metadata.ownerReferences[0]!.kind, 'StrataCluster');
+    assert.equal(cm.metadata.ownerReferences[0]!.uid, kube.peek<StrataCluster>(clusterRef())!.metadata.uid);
+    assert.equal(partitionOf(kube), 0);
+    const st = statusOf(kube);
+    assert.equal(st.observedGeneration, 1);
+    assert.deepEqual(st.listeners, [{ name: 'plain', bootstrap: 'demo-bootstrap.kafka.svc:9092' }]);
+    assert.equal(st.readyBrokers, 0);
+    assert.equal(findCondition(st.conditions, 'Ready')!.status, 'False');
+    assert.equal(findCondition(st.conditions, 'Ready')!.reason, 'BrokersNotReady');
+    assert.equal(findCondition(st.conditions, 'Reconciling')!.status, 'True');
+    assert.equal(findCondition(st.conditions, 'Degraded')!.status, 'False');
+
+    // Brokers become ready: Ready=True, and the ServiceMonitor's absence is in the message; discovery asked once.
+    stsStatus(kube, 3, 3);
+    assert.equal(await r.reconcile(NS, 'demo'), undefined);
+    const ready = findCondition(statusOf(kube).conditions, 'Ready')!;
+    assert.equal(ready.status, 'True');
+    assert.equal(ready.reason, 'AllBrokersReady');
+    assert.match(ready.message!, /ServiceMonitor CRD is not installed/);
+    assert.equal(statusOf(kube).readyBrokers, 3);
+    assert.ok(statusOf(kube).configHash);
+    assert.equal(kube.discoveryCalls, 1);
+  });
+
+  it('applies the ServiceMonitor when its CRD exists', async () => {
+    const kube = new FakeKube();
+    kube.kinds.add('monitoring.coreos.com/v1/ServiceMonitor');
+    kube.seed(cluster('demo', { metrics: { serviceMonitor: true } }));
+    await new ClusterReconciler(kube).reconcile(NS, 'demo');
+    assert.ok(kube.writes.some((w) => w.verb === 'apply' && w.ref.kind === 'ServiceMonitor'));
+  });
+
+  it('rolls a config change one broker at a time, each waiting for readiness', async () => {
+    const kube = new FakeKube();
+    kube.seed(cluster('demo', { config: { 'log.segment.bytes': 1048576 } }));
+    const r = new ClusterReconciler(kube, { pollMs: 5 });
+    await r.reconcile(NS, 'demo');
+    stsStatus(kube, 3, 3);
+    await r.reconcile(NS, 'demo');
+    const firstHash = statusOf(kube).configHash;
+
+    kube.updateSpec(clusterRef(), { ...cluster().spec, config: { 'log.segment.bytes': 2097152 } });
+    await r.reconcile(NS, 'demo');
+    assert.equal(partitionOf(kube), 2, 'only the highest broker gets the new config first');
+    let st = statusOf(kube);
+    assert.equal(findCondition(st.conditions, 'Reconciling')!.reason, 'RollingUpdate');
+    assert.equal(findCondition(st.conditions, 'Ready')!.status, 'False');
+    assert.equal(st.configHash, firstHash, 'the brokers still run the old config');
+
+    // broker 2 restarting: not ready yet → the partition stays
+    stsStatus(kube, 2, 0);
+    await r.reconcile(NS, 'demo');
+    assert.equal(partitionOf(kube), 2);
+    stsStatus(kube, 3, 1);
+    await r.reconcile(NS, 'demo');
+    assert.equal(partitionOf(kube), 1);
+    stsStatus(kube, 2, 1);
+    await r.reconcile(NS, 'demo');
+    assert.equal(partitionOf(kube), 1);
+    stsStatus(kube, 3, 2);
+    await r.reconcile(NS, 'demo');
+    assert.equal(partitionOf(kube), 0);
+    stsStatus(kube, 3, 3);
+    assert.equal(await r.reconcile(NS, 'demo'), undefined);
+    st = statusOf(kube);
+    assert.equal(findCondition(st.conditions, 'Ready')!.status, 'True');
+    assert.equal(findCondition(st.conditions, 'Reconciling')!.status, 'False');
+    assert.notEqual(st.configHash, firstHash);
+    assert.equal(st.observedGeneration, 2);
+  });
+
+  it('reports unknown config keys as Degraded/InvalidConfig and still runs the cluster', async () => {
+    const kube = new FakeKube();
+    kube.seed(cluster('demo', { config: { 'no.such.setting': 'x', nodeId: 7 } }));
+    await new ClusterReconciler(kube).reconcile(NS, 'demo');
+    const d = findCondition(statusOf(kube).conditions, 'Degraded')!;
+    assert.equal(d.status, 'True');
+    assert.equal(d.reason, 'InvalidConfig');
+    assert.match(d.message!, /no\.such\.setting/);
+    assert.match(d.message!, /nodeId/);
+    assert.ok(kube.peek(stsRef()), 'the StatefulSet is still applied');
+  });
+
+  it('turns an unusable name into a condition, not a crash, and creates nothing', async () => {
+    const kube = new FakeKube();
+    const long = `a${'b'.repeat(50)}`;
+    kube.seed(cluster(long));
+    await new ClusterReconciler(kube).reconcile(NS, long);
+    const st = kube.peek<StrataCluster>(clusterRef(long))!.status!;
+    assert.equal(findCondition(st.conditions, 'Degraded')!.reason, 'InvalidName');
+    assert.equal(findCondition(st.conditions, 'Ready')!.status, 'False');
+    assert.equal(kube.writes.filter((w) => w.verb === 'apply').length, 0);
+  });
+
+  it('reports a failed apply in Degraded and throws for a retry', async () => {
+    const kube = new FakeKube();
+    kube.seed(cluster());
+    kube.failApplyOf = 'StatefulSet';
+    await assert.rejects(new ClusterReconciler(kube).reconcile(NS, 'demo'), /injected failure/);
+    const d = findCondition(statusOf(kube).conditions, 'Degraded')!;
+    assert.equal(d.reason, 'ApplyFailed');
+  });
+
+  it('does nothing for a missing or deleting cluster', async () => {
+    const kube = new FakeKube();
+    await new ClusterReconciler(kube).reconcile(NS, 'gone');
+    assert.equal(kube.writes.length, 0);
+  });
+});
