@@ -5,20 +5,10 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from './naming';
+import type { ObjectMeta } from './api';
 
-export interface Metadata {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  deletionTimestamp?: string;
-  creationTimestamp?: string;
-  ownerReferences?: unknown[];
-}
+/** Object metadata as the operator reads it (one definition, in api/). */
+export type Metadata = ObjectMeta;
 
 /** Any Kubernetes object, as JSON. */
 export interface KubeObject {

@@ -23,6 +23,7 @@ export interface ObjectMeta {
   finalizers?: string[];
   deletionTimestamp?: string;
   creationTimestamp?: string;
+  ownerReferences?: unknown[];
 }
 
 interface Resource<K extends string, Spec, Status> {
