@@ -15,11 +15,13 @@ build: setup
 gen: setup
 	npm run gen:protocol
 
-# Test peers: kcat (librdkafka) and promtool from Debian, the Kafka Java client from Maven Central, moto (S3) from PyPI.
+# Test peers: kcat (librdkafka) and promtool from Debian, the Kafka Java client from Maven Central, moto (S3)
+# from PyPI, etcd/kube-apiserver/kube-controller-manager/kubectl/helm built from the Go module proxy (cached in ~/.cache).
 test-deps: setup
 	@command -v kcat >/dev/null && command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kcat prometheus; }
 	bash e2e/java/install.sh
 	bash e2e/tier/install.sh >/dev/null
+	GO_BUILD_JOBS=2 bash operator/scripts/kube-tools/build.sh
 
 test: test-deps build
 	npx mocha

@@ -1,5 +1,5 @@
 // Wires watches to work queues to reconcilers: one informer per kind (per watched namespace), one queue
-// per kind keyed by namespace/name, cluster events fanned out to the cluster's topics, StatefulSet events
+// per kind keyed by namespace/name, cluster events fanned out to the cluster's topics, owned-object events
 // mapped to their cluster, and a periodic resync so changes made outside Kubernetes are reverted.
 import { type KubeConfig, type KubernetesObject, type Informer, type ObjectCache, makeInformer } from '@kubernetes/client-node';
 import { type HttpKubeApi, collectionPath } from './kube-client';
@@ -7,6 +7,14 @@ import * as N from './naming';
 import type { OperatorMetrics } from './operator-metrics';
 import { WorkQueue } from './queue';
 import type { Logger, Reconciler } from './reconcilers/reconciler';
+
+/** Owned kinds watched for drift (the ServiceMonitor is left to the periodic resync: its CRD may be absent). */
+const OWNED_KINDS = [
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+];
 
 export const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
 export function splitKey(key: string): [string, string] {
@@ -83,10 +91,14 @@ export class Controller {
       },
       { apiVersion: N.CLUSTER_API_VERSION, kind: 'StrataTopic', onEvent: byMeta('StrataTopic') },
       { apiVersion: N.CLUSTER_API_VERSION, kind: 'StrataUser', onEvent: byMeta('StrataUser') },
-      {
-        apiVersion: 'apps/v1', kind: 'StatefulSet', labelSelector: `${N.LABEL_MANAGED_BY}=${N.MANAGED_BY}`,
-        onEvent: (obj) => this.enqueue(N.CLUSTER_KIND, obj.metadata?.namespace, obj.metadata?.labels?.[N.LABEL_CLUSTER]),
-      },
+      // Objects the cluster reconciler owns: any change or deletion queues their cluster, so drift is repaired
+      // at once rather than at the next resync.
+      ...OWNED_KINDS.map(({ apiVersion, kind }) => ({
+        apiVersion,
+        kind,
+        labelSelector: `${N.LABEL_MANAGED_BY}=${N.MANAGED_BY}`,
+        onEvent: (obj: KubernetesObject) => this.enqueue(N.CLUSTER_KIND, obj.metadata?.namespace, obj.metadata?.labels?.[N.LABEL_CLUSTER]),
+      })),
     ];
   }
 
@@ -97,7 +109,7 @@ export class Controller {
   async start(): Promise<void> {
     const namespaces = this.o.namespaces.length > 0 ? this.o.namespaces : [undefined];
     for (const w of this.watched()) {
-      if (!this.queues.has(w.kind) && w.kind !== 'StatefulSet') continue;
+      if (!this.queues.has(w.kind) && !OWNED_KINDS.some((o) => o.kind === w.kind)) continue;
       for (const ns of namespaces) {
         const path = collectionPath(w.apiVersion, w.kind, ns);
         const q = w.labelSelector ? `?labelSelector=${encodeURIComponent(w.labelSelector)}` : '';

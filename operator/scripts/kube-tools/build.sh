@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes test peers from the Go module proxy into a cache outside the repository:
-#   etcd, kube-apiserver, kubectl, helm  ->  ${XDG_CACHE_HOME:-$HOME/.cache}/strata-test-peers/kube/bin/
+#   etcd, kube-apiserver, kube-controller-manager, kubectl, helm  ->  ${XDG_CACHE_HOME:-$HOME/.cache}/strata-test-peers/kube/bin/
+# (kube-controller-manager runs the garbage collector and StatefulSet controller in operator/e2e.)
 # Idempotent: a binary whose version stamp matches the pinned version is not rebuilt.
-# Usage: build.sh [etcd|kube-apiserver|kubectl|helm ...]   (default: all)
-# Env: KUBE_TOOLS_CACHE (cache root), GO_BUILD_JOBS (go build -p, default 1).
+# Usage: build.sh [etcd|kube-apiserver|kubectl|kube-controller-manager|helm ...]   (default: all)
+# Env: KUBE_TOOLS_CACHE (cache root), GO_BUILD_JOBS (go build -p, default 1; GOFLAGS from the caller is replaced).
 set -euo pipefail
 
 # Pinned versions (all served by the Go module proxy).
@@ -93,23 +94,37 @@ build_kube() { # NAME (cmd under k8s.io/kubernetes/cmd)
   install_bin "$name" "$KUBE_VERSION" "$dir/$name.tmp"
 }
 
+# Helm's built-in Kubernetes version (what `helm template` and `helm lint` assume without
+# --kube-version) defaults to 1.20 unless set at link time, as helm's own Makefile does from the
+# k8s.io/client-go it builds with; without it, charts with kubeVersion >= 1.21 fail to template.
+# The stamp carries a recipe revision so binaries built without these flags are rebuilt.
+HELM_STAMP="$HELM_VERSION+kube-version"
 build_helm() {
-  if up_to_date helm "$HELM_VERSION"; then log "helm $HELM_VERSION up to date"; return; fi
+  if up_to_date helm "$HELM_STAMP"; then log "helm $HELM_VERSION up to date"; return; fi
   local dir="$WORK/helm-$HELM_VERSION"
   new_module "$dir"
   log "building helm $HELM_VERSION"
-  (cd "$dir" && go get "helm.sh/helm/v3@$HELM_VERSION" \
-    && go build -trimpath -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
-         -o "$dir/helm.tmp" helm.sh/helm/v3/cmd/helm)
-  install_bin helm "$HELM_VERSION" "$dir/helm.tmp"
+  (cd "$dir" && go get "helm.sh/helm/v3@$HELM_VERSION")
+  local cg major minor
+  cg="$(cd "$dir" && go list -m -f '{{.Version}}' k8s.io/client-go)"   # v0.MINOR.PATCH
+  major=1; minor="$(echo "$cg" | cut -d. -f2)"
+  [[ "$minor" =~ ^[0-9]+$ ]] || { echo "build.sh: cannot read k8s.io/client-go version ($cg) for helm" >&2; exit 1; }
+  local ld="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  local p
+  for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ld+=" -X $p.k8sVersionMajor=$major -X $p.k8sVersionMinor=$minor"
+  done
+  (cd "$dir" && go build -trimpath -ldflags="$ld" -o "$dir/helm.tmp" helm.sh/helm/v3/cmd/helm)
+  install_bin helm "$HELM_STAMP" "$dir/helm.tmp"
+  log "helm's default Kubernetes version: $major.$minor (k8s.io/client-go $cg)"
 }
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kubectl helm)
+[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kube-controller-manager kubectl helm)
 for t in "${targets[@]}"; do
   case "$t" in
     etcd) build_etcd ;;
-    kube-apiserver|kubectl) build_kube "$t" ;;
+    kube-apiserver|kubectl|kube-controller-manager) build_kube "$t" ;;
     helm) build_helm ;;
     *) echo "build.sh: unknown target $t" >&2; exit 2 ;;
   esac
