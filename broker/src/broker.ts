@@ -59,6 +59,7 @@ export class Broker {
       store,
       clusterId,
       uploadBytesPerSec: config.remoteUploadBytesPerSec,
+      maxConcurrentUploads: config.remoteMaxConcurrentUploads,
       fetchChunkBytes: config.remoteFetchChunkBytes,
       cacheMemoryBytes: config.remoteCacheMemoryBytes,
       cacheDiskBytes: config.remoteCacheDiskBytes,

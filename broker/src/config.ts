@@ -158,6 +158,7 @@ export const CONFIG_KEYS = {
   s3AccessKeyId: key(stringKind('an access key id of letters and digits (empty = the SDK default credential chain)', (s) => /^[A-Za-z0-9]*$/.test(s)), '', 'S3 access key id; empty uses the AWS SDK default chain.'),
   s3SecretAccessKey: key(stringKind('a secret access key without spaces', (s) => /^\S*$/.test(s)), '', 'S3 secret access key.'),
   s3RequestTimeoutMs: key(integerKind(100, INT32_MAX), 30000, 'Timeout of one object-store request; timed-out requests are retried.'),
+  remoteMaxConcurrentUploads: key(integerKind(1, 64), 2, 'Segments uploaded to the object store at once, across partitions (each is held in memory while sent).'),
   remoteUploadBytesPerSec: key(integerKind(0, INT32_MAX), 0, 'Upload rate limit for tiered segments in bytes/s; 0 = unlimited.'),
   remoteFetchChunkBytes: key(integerKind(65536, INT32_MAX), 4194304, 'Size of one ranged GET (and cache chunk) when reading tiered segments.'),
   remoteCacheMemoryBytes: key(integerKind(0, INT32_MAX), 67108864, 'Memory for cached chunks of tiered segments.'),

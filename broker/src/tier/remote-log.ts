@@ -12,6 +12,7 @@ import { uploadSegmentObjects, type UploadCandidate, type UploadContext } from '
 import { RetryStoppedError, StopSignal, retry } from './backoff';
 import { StaleWriterError, emptyCauseCounts, errorCause, type StoreErrorCause } from './store-errors';
 import type { RateLimiter } from './rate-limiter';
+import type { Semaphore } from './semaphore';
 
 export interface RemoteLogOptions {
   store: ObjectStore;
@@ -24,6 +25,8 @@ export interface RemoteLogOptions {
   /** A reader over the broker's shared chunk and index caches; its hooks are wired by the caller to this log. */
   makeReader(hooks: { onDownloaded(bytes: number): void; onGetError(err: unknown): void }): RemoteReader;
   inFlight: Set<string>;
+  /** Broker-wide bound on concurrent uploads. */
+  uploadSlots: Semaphore;
   retryBaseMs: number;
   retryMaxMs: number;
   logger: Logger;
@@ -163,6 +166,7 @@ export class RemoteLog {
       retryBaseMs: this.opts.retryBaseMs,
       retryMaxMs: this.opts.retryMaxMs,
       inFlight: this.opts.inFlight,
+      slots: this.opts.uploadSlots,
       onError: (err, key) => {
         this.counters.uploadErrors[errorCause(err)]++;
         this.opts.logger.warn('upload failed; retrying', { key, cause: errorCause(err), error: err });

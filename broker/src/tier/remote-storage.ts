@@ -10,13 +10,18 @@ import { IndexCache } from './remote-index';
 import { RemoteReader } from './remote-reader';
 import { RemoteLog } from './remote-log';
 import { RateLimiter } from './rate-limiter';
+import { Semaphore } from './semaphore';
 import { StopSignal, retry } from './backoff';
 import { GarbageCollector, DEFAULT_GC_GRACE_MS, type GarbageCollectionResult } from './garbage-collector';
 import { partitionPrefix, topicPrefix } from './remote-keys';
 
+const DEFAULT_CONCURRENT_UPLOADS = 2;
+
 export interface RemoteStorageOptions {
   store: ObjectStore;
   clusterId: string;
+  /** remoteMaxConcurrentUploads: segments uploaded at once across partitions (each is held in memory). */
+  maxConcurrentUploads?: number;
   /** remoteUploadBytesPerSec; 0 = unlimited. */
   uploadBytesPerSec: number;
   /** remoteFetchChunkBytes */
@@ -58,6 +63,7 @@ export class RemoteStorage {
   private readonly indexes: IndexCache;
   private readonly limiter: RateLimiter;
   private readonly inFlight = new Set<string>();
+  private readonly uploadSlots: Semaphore;
   private readonly signal = new StopSignal();
   private readonly logger: Logger;
   private readonly retryBaseMs: number;
@@ -70,6 +76,7 @@ export class RemoteStorage {
     this.cache = new ChunkCache({ chunkBytes: opts.fetchChunkBytes, memoryBytes: opts.cacheMemoryBytes, diskBytes: opts.cacheDiskBytes, diskDir: opts.cacheDir });
     this.indexes = new IndexCache(opts.indexCacheBytes ?? 32 * 1024 * 1024);
     this.limiter = new RateLimiter(opts.uploadBytesPerSec);
+    this.uploadSlots = new Semaphore(opts.maxConcurrentUploads ?? DEFAULT_CONCURRENT_UPLOADS);
     this.retryBaseMs = opts.retryBaseMs ?? 200;
     this.retryMaxMs = opts.retryMaxMs ?? 30_000;
   }
@@ -92,6 +99,7 @@ export class RemoteStorage {
           hooks,
         ),
       inFlight: this.inFlight,
+      uploadSlots: this.uploadSlots,
       retryBaseMs: this.retryBaseMs,
       retryMaxMs: this.retryMaxMs,
       logger: logger ?? this.logger.child(`${topicId}-${partition}`),

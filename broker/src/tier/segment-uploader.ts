@@ -9,6 +9,7 @@ import type { RateLimiter } from './rate-limiter';
 import { retry, type StopSignal } from './backoff';
 import { INDEX_OBJECT_SUFFIX, LOG_OBJECT_SUFFIX, TIME_INDEX_OBJECT_SUFFIX, segmentObjectPrefix, uuidv7 } from './remote-keys';
 import type { RemoteSegment } from './remote-manifest';
+import type { Semaphore } from './semaphore';
 
 /** A closed local segment ready to be tiered, as the log describes it. */
 export interface UploadCandidate {
@@ -27,6 +28,7 @@ export interface UploadCandidate {
   logStartOffset: number;
 }
 
+
 export interface UploadContext {
   store: ObjectStore;
   limiter: RateLimiter;
@@ -38,6 +40,8 @@ export interface UploadContext {
   onUploaded(bytes: number): void;
   /** Marks keys as being written so the garbage collector leaves them alone. */
   inFlight: Set<string>;
+  /** Broker-wide bound on uploads running at once (each holds its segment in memory). */
+  slots: Semaphore;
 }
 
 /** The local files of a segment were removed (retention) while it was being uploaded. */
@@ -53,6 +57,7 @@ export async function uploadSegmentObjects(ctx: UploadContext, partitionPrefix: 
   const id = uuidv7();
   const key = segmentObjectPrefix(partitionPrefix, c.baseOffset, leaderEpoch, id);
   ctx.inFlight.add(key);
+  const release = await ctx.slots.acquire();
   try {
     const [log, index, timeIndex] = await Promise.all([readFile(c.logFile, true), readFile(c.indexFile, false), readFile(c.timeIndexFile, false)]);
     if (log.length < c.sizeBytes) throw new SegmentGoneError(`${c.logFile} has ${log.length} bytes, expected ${c.sizeBytes}`);
@@ -75,6 +80,8 @@ export async function uploadSegmentObjects(ctx: UploadContext, partitionPrefix: 
   } catch (err) {
     ctx.inFlight.delete(key);
     throw err;
+  } finally {
+    release();
   }
 }
 

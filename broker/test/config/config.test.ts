@@ -89,6 +89,7 @@ describe('broker config', () => {
         s3AccessKeyId: '',
         s3SecretAccessKey: '',
         s3RequestTimeoutMs: 30000,
+        remoteMaxConcurrentUploads: 2,
         remoteUploadBytesPerSec: 0,
         remoteFetchChunkBytes: 4194304,
         remoteCacheMemoryBytes: 67108864,

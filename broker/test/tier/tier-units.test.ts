@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RetryStoppedError, StopSignal, backoffDelay, retry } from '../../src/tier/backoff';
 import { RateLimiter } from '../../src/tier/rate-limiter';
+import { Semaphore } from '../../src/tier/semaphore';
 import { ChunkCache } from '../../src/tier/chunk-cache';
 import { parseTierKey, segmentObjectPrefix, partitionPrefix, uuidTime, uuidv7 } from '../../src/tier/remote-keys';
 import { ManifestStore } from '../../src/tier/remote-manifest';
@@ -124,5 +125,27 @@ describe('tiered storage: building blocks', () => {
     await cache.invalidate('k');
     assert.equal(cache.stats().memoryBytes, 0);
     assert.equal(cache.stats().diskBytes, 0);
+  });
+
+  it('semaphore: at most `limit` holders; waiters get slots in order as they are released', async () => {
+    const sem = new Semaphore(2);
+    const order: number[] = [];
+    const r1 = await sem.acquire();
+    const r2 = await sem.acquire();
+    const third = sem.acquire().then((r) => (order.push(3), r));
+    const fourth = sem.acquire().then((r) => (order.push(4), r));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, []);
+    assert.equal(sem.inUse, 2);
+    r1();
+    r1(); // a second release of the same slot is ignored
+    const r3 = await third;
+    assert.deepEqual(order, [3]);
+    r2();
+    const r4 = await fourth;
+    assert.deepEqual(order, [3, 4]);
+    r3();
+    r4();
+    assert.equal(sem.inUse, 0);
   });
 });

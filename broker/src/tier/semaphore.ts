@@ -1,0 +1,28 @@
+// A counting semaphore: bounds how many segment uploads run at once across all partitions, since each one
+// holds its whole segment in memory while it is sent.
+export class Semaphore {
+  private used = 0;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {
+    if (!(limit >= 1)) throw new RangeError(`semaphore limit must be at least 1, not ${limit}`);
+  }
+
+  /** Waits for a slot; call the returned function exactly once to give it back. */
+  async acquire(): Promise<() => void> {
+    if (this.used < this.limit) this.used++;
+    else await new Promise<void>((resolve) => this.waiters.push(resolve)); // the releaser hands its slot over
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.used--;
+    };
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+}
