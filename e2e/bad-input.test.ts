@@ -237,6 +237,21 @@ describe('bad input on the wire', function () {
     await assertHealthy('corrupt record batches');
   });
 
+  it('Produce with acks=0: a rejected batch closes the connection (no response can carry the error), as Kafka does', async () => {
+    const c = await open();
+    try {
+      const bad = recordBatch([{ key: Buffer.from('k'), value: Buffer.from('v'), headers: [] }]);
+      bad.writeUInt32BE((bad.readUInt32BE(BATCH.crcOffset) ^ 0xdeadbeef) >>> 0, BATCH.crcOffset);
+      const before = await kcatEndOffset(ref.broker.bootstrap, crcTopic, 0);
+      c.write(produceV3Frame(40, crcTopic, 0, bad, { acks: 0 }));
+      assert.ok(await c.waitClosed(5000), 'the broker should close the connection after a failed acks=0 produce');
+      assert.equal(await kcatEndOffset(ref.broker.bootstrap, crcTopic, 0), before, 'nothing written');
+    } finally {
+      c.destroy();
+    }
+    await assertHealthy('failed acks=0 produce');
+  });
+
   it('pipelined requests on one connection are answered in order', async () => {
     const c = await open();
     try {

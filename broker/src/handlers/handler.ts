@@ -10,6 +10,8 @@ export interface RequestContext {
   /** Remote address of the connection, for logs and (later) ACL host checks. */
   remoteAddress: string;
   services: BrokerServices;
+  /** Closes this connection after the current request (logged with the reason). */
+  closeConnection(reason: string): void;
 }
 
 export interface ApiHandler<Req = any, Res = any> {

@@ -1,8 +1,9 @@
 // Produce (key 0), v3–11 served (v3 is the first with RecordBatch v2, the only format we store). v0–2 are
 // advertised but answered with UNSUPPORTED_VERSION per partition, as Kafka 4 does (KAFKA-18659): librdkafka
 // up to 2.11 only compresses with gzip/snappy/lz4 when the broker lists Produce v0.
-// acks=0: no response; acks=1 and acks=-1: answered once the batches are written to the partition log
-// (with a single replica the ISR is just the leader; min.insync.replicas is still enforced for acks=-1).
+// acks=0: no response (a failed partition closes the connection, as Kafka does); acks=1 and acks=-1:
+// answered once the batches are written to the partition log (with a single replica the ISR is just the
+// leader; min.insync.replicas is still enforced for acks=-1).
 // Batches are validated (length, magic, CRC32C) and stored as they came, compressed or not.
 // All partitions are appended before the first await, so pipelined requests keep their order.
 import { ApiKey } from '../protocol/apis';
@@ -48,7 +49,12 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     }));
     const responses = [];
     for (const t of topics) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
-    if (req.acks === 0) return null;
+    if (req.acks === 0) {
+      // No response to carry the error: close the connection, as Kafka does, so the client notices and refreshes.
+      const failed = responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== 0).map((p) => `${t.name}-${p.index}: ${p.errorCode}`));
+      if (failed.length > 0) ctx.closeConnection(`acks=0 produce failed (${failed.join(', ')})`);
+      return null;
+    }
     return { responses, throttleTimeMs: 0 };
   },
 });

@@ -107,6 +107,7 @@ export class Connection {
       clientId: header.clientId,
       remoteAddress: this.remote,
       services: this.opts.services,
+      closeConnection: (reason) => this.close(reason),
     };
     let response: unknown;
     try {
