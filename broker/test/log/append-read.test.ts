@@ -208,7 +208,9 @@ describe('log: append and read', () => {
     const d = dir();
     const log = await open(d, { segmentBytes: 200 });
     await log.append(sized(100), { leaderEpoch: 0 });
-    await fsp.rm(d, { recursive: true }); // the next segment's file cannot be created
+    await log.flush(); // let background writes (state file, indexes) land before the directory goes
+    // The next segment's file cannot be created. Retries cover a background temp file appearing mid-removal.
+    await fsp.rm(d, { recursive: true, maxRetries: 10, retryDelay: 20 });
     const inFlight = [log.append(sized(100), { leaderEpoch: 0 }), log.append(sized(100), { leaderEpoch: 0 })];
     for (const r of await Promise.allSettled(inFlight)) {
       assert.ok(r.status === 'rejected' && isLogError(ErrorCode.KAFKA_STORAGE_ERROR)(r.reason));
