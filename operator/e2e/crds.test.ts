@@ -35,7 +35,7 @@ describe('CRDs in a real kube-apiserver (kubectl apply -f crds/)', function () {
   };
 
   it('kubectl apply -f crds/ succeeds and the three CRDs become Established', async () => {
-    const r = await k.api.kubectl(['apply', '--server-side', '-f', path.join(ROOT, 'crds')]);
+    const r = await k.api.kubectl(['apply', '-f', path.join(ROOT, 'crds')]);
     for (const c of CRDS) assert.match(r.stdout, new RegExp(c.replace(/\./g, '\\.')));
     await k.api.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...CRDS.map((c) => `crd/${c}`)], { timeoutMs: 70_000 });
     for (const c of CRDS) {
