@@ -10,10 +10,9 @@
 import { strict as assert } from 'node:assert';
 import type { Admin, Producer } from 'kafkajs';
 import { startJava } from './helpers/client-process';
-import { committedOffsets, describeGroup, endOffsets, exactCoverProblem } from './helpers/groups';
+import { adminWithTopicAndProducer, committedOffsets, describeGroup, endOffsets, exactCoverProblem } from './helpers/groups';
 import { requireJavaClient, runJava, type JsonLine } from './helpers/java';
 import { stopAll, type JsonLinesProcess } from './helpers/json-process';
-import { createKafka } from './helpers/kafkajs';
 import { useBroker } from './helpers/suite';
 import { sleep, uniqueName, waitFor, withTimeout } from './helpers/util';
 
@@ -61,12 +60,7 @@ describe('consumer groups: Java client (kafka-clients 4.1.1) in separate JVMs', 
 
   before(async function () {
     requireJavaClient();
-    const kafka = createKafka(ref.broker.bootstrap, 'grp-java-test');
-    admin = kafka.admin();
-    await admin.connect();
-    assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] }), true);
-    producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
+    ({ admin, producer } = await adminWithTopicAndProducer(ref.broker.bootstrap, 'grp-java-test', topic, PARTITIONS));
   });
 
   after(async function () {

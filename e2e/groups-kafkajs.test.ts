@@ -8,10 +8,9 @@
 import { strict as assert } from 'node:assert';
 import type { Admin, Producer } from 'kafkajs';
 import { startNodeWorker } from './helpers/client-process';
-import { analyzeConsumption, committedOffsets, describeGroup, endOffsets, exactCoverProblem, metricValue, SteadyProducer, workerState } from './helpers/groups';
+import { adminWithTopicAndProducer, analyzeConsumption, committedOffsets, describeGroup, endOffsets, exactCoverProblem, metricValue, SteadyProducer, workerState } from './helpers/groups';
 import type { JsonLinesProcess } from './helpers/json-process';
 import { stopAll } from './helpers/json-process';
-import { createKafka } from './helpers/kafkajs';
 import { useBroker } from './helpers/suite';
 import { sleep, uniqueName, waitFor, withTimeout } from './helpers/util';
 
@@ -53,12 +52,7 @@ describe('consumer groups: KafkaJS members in separate processes', function () {
   let victim: Member;
 
   before(async function () {
-    const kafka = createKafka(ref.broker.bootstrap, 'grp-kjs-test');
-    admin = kafka.admin();
-    await admin.connect();
-    assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] }), true);
-    producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
+    ({ admin, producer } = await adminWithTopicAndProducer(ref.broker.bootstrap, 'grp-kjs-test', topic, PARTITIONS));
     steady = new SteadyProducer(producer, topic, PARTITIONS, 40);
     steady.start();
   });

@@ -5,9 +5,8 @@
 // committed before the kill (only uncommitted records are delivered again).
 import { strict as assert } from 'node:assert';
 import type { Admin, Producer } from 'kafkajs';
-import { committedOffsets, describeGroup, endOffsets, exactCoverProblem } from './helpers/groups';
+import { adminWithTopicAndProducer, committedOffsets, describeGroup, endOffsets, exactCoverProblem } from './helpers/groups';
 import { JsonLinesProcess, stopAll, type JsonLine } from './helpers/json-process';
-import { createKafka } from './helpers/kafkajs';
 import { requireKcat } from './helpers/kcat';
 import { useBroker } from './helpers/suite';
 import { sleep, uniqueName, waitFor, withTimeout } from './helpers/util';
@@ -37,12 +36,7 @@ describe('consumer groups: librdkafka (kcat -G)', function () {
 
   before(async function () {
     requireKcat();
-    const kafka = createKafka(ref.broker.bootstrap, 'grp-kcat-test');
-    admin = kafka.admin();
-    await admin.connect();
-    assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] }), true);
-    producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
+    ({ admin, producer } = await adminWithTopicAndProducer(ref.broker.bootstrap, 'grp-kcat-test', topic, PARTITIONS));
   });
 
   after(async function () {

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { track } from './children';
 import { BROKER_NODE_FLAGS } from '../../broker/src/runtime-flags';
-import { freePort, makeTempDir, removeTempDir, repoRoot, sleep, tailFile, withTimeout } from './util';
+import { freePort, httpStatus, makeTempDir, removeTempDir, repoRoot, sleep, tailFile, withTimeout } from './util';
 
 /** main.js relative to this file's compiled location (<outDir>/e2e/helpers → <outDir>/broker/src/main.js). */
 export function brokerMainPath(): string {
@@ -220,17 +220,6 @@ export class BrokerProcess {
   async metricsText(): Promise<string> {
     return httpGet(`http://${this.host}:${this.metricsPort}/metrics`, 5000);
   }
-}
-
-function httpStatus(url: string, timeoutMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
 }
 
 function httpGet(url: string, timeoutMs: number): Promise<string> {

@@ -4,6 +4,19 @@
 // commit, per-partition order).
 import { AssignerProtocol, type Admin, type Producer } from 'kafkajs';
 import type { JsonLine, JsonLinesProcess } from './json-process';
+import { strict as assert } from 'node:assert';
+import { createKafka } from './kafkajs';
+
+/** The suites' common set-up: a connected admin that created `topic`, and a connected producer for it. */
+export async function adminWithTopicAndProducer(bootstrap: string, clientId: string, topic: string, partitions: number): Promise<{ admin: Admin; producer: Producer }> {
+  const kafka = createKafka(bootstrap, clientId);
+  const admin = kafka.admin();
+  await admin.connect();
+  assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] }), true);
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  return { admin, producer };
+}
 
 /** null when every partition 0..n-1 is assigned to exactly one member, else a description of what is wrong. */
 export function exactCoverProblem(assignments: Record<string, number[]>, n: number): string | null {

@@ -4,7 +4,6 @@
 // Its output goes to a log file in a temp dir, printed on failure. State lives in the process's memory.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import {
   CreateBucketCommand,
@@ -15,7 +14,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { track } from './children';
-import { freePort, makeTempDir, removeTempDir, repoRoot, sleep, tailFile, withTimeout } from './util';
+import { freePort, httpStatus, makeTempDir, removeTempDir, repoRoot, sleep, tailFile, withTimeout } from './util';
 
 export const MOTO_ACCESS_KEY = 'test';
 export const MOTO_SECRET_KEY = 'test';
@@ -197,15 +196,4 @@ export class MotoServer {
     }
     throw new Error(`moto_server on port ${this.port} did not answer within ${timeoutMs} ms (${last})\n--- moto log ---\n${this.logTail()}`);
   }
-}
-
-function httpStatus(url: string, timeoutMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
 }

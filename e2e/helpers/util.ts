@@ -1,4 +1,5 @@
 // Small utilities shared by the end-to-end suites: free ports, bounded waits, temp dirs, repo paths.
+import * as http from 'node:http';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -138,4 +139,16 @@ export function seededBytes(seed: number, n: number): Buffer {
     out[i] = x & 0xff;
   }
   return out;
+}
+
+/** The HTTP status of a GET (body discarded); for readiness polls. */
+export function httpStatus(url: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+  });
 }
