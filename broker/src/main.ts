@@ -1,10 +1,25 @@
-// Process entry: config → Broker.start(); SIGTERM/SIGINT → graceful stop.
+// Process entry: config → Broker.start(); SIGTERM/SIGINT → graceful stop. Once the broker serves, an unhandled
+// rejection or uncaught exception is logged and counted (strata_process_errors_total) instead of ending the
+// process: one faulty code path must not take down every client. Before that, start-up fails as before.
 import { loadConfig, ConfigError, helpText, wantsHelp } from './config';
 import { Broker } from './broker';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
+
+let running: Broker | null = null;
+
+function survive(logger: Logger): void {
+  const report = (kind: 'unhandledRejection' | 'uncaughtException', err: unknown) => {
+    logger.error(kind, { err: (err as Error)?.stack ?? String(err) });
+    if (!running) process.exit(1);
+    running.services.metrics.processError(kind);
+  };
+  process.on('unhandledRejection', (reason) => report('unhandledRejection', reason));
+  process.on('uncaughtException', (err) => report('uncaughtException', err));
+}
 
 async function main(): Promise<void> {
   const logger = createLogger('main');
+  survive(logger);
   if (wantsHelp(process.argv.slice(2))) {
     process.stdout.write(helpText());
     return;
@@ -20,6 +35,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const broker = await Broker.start(config);
+  running = broker;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

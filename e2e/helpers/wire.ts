@@ -503,3 +503,53 @@ export async function fetchRawBatches(host: string, port: number, topic: string,
     conn.destroy();
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// JoinGroup v5 (the last non-flexible version; it has group_instance_id)
+
+export const JOIN_GROUP = { apiKey: 11, MEMBER_ID_REQUIRED: 79 } as const;
+
+export function joinGroupV5Frame(
+  correlationId: number,
+  o: { groupId: string; memberId: string; clientId: string; groupInstanceId?: string | null; sessionTimeoutMs?: number; rebalanceTimeoutMs?: number },
+): Buffer {
+  const body = new Writer()
+    .string(o.groupId)
+    .int32(o.sessionTimeoutMs ?? 10_000)
+    .int32(o.rebalanceTimeoutMs ?? 10_000)
+    .string(o.memberId)
+    .string(o.groupInstanceId ?? null)
+    .string('consumer')
+    .array(['range'], (w, name) => w.string(name).bytes(Buffer.alloc(0)))
+    .build();
+  return requestFrame(JOIN_GROUP.apiKey, 5, correlationId, body, o.clientId);
+}
+
+export interface JoinGroupV5Response {
+  correlationId: number;
+  errorCode: number;
+  generationId: number;
+  protocolName: string | null;
+  leader: string | null;
+  memberId: string | null;
+  members: Array<{ memberId: string | null; groupInstanceId: string | null }>;
+}
+
+export function parseJoinGroupV5(frame: Buffer): JoinGroupV5Response {
+  const r = new Reader(frame);
+  const correlationId = r.int32();
+  r.int32(); // throttle_time_ms
+  const errorCode = r.int16();
+  const generationId = r.int32();
+  const protocolName = r.string();
+  const leader = r.string();
+  const memberId = r.string();
+  const members =
+    r.array((m) => {
+      const id = m.string();
+      const instance = m.string();
+      m.bytes();
+      return { memberId: id, groupInstanceId: instance };
+    }) ?? [];
+  return { correlationId, errorCode, generationId, protocolName, leader, memberId, members };
+}

@@ -4,6 +4,7 @@
 // rebalance delay for empty groups. Groups and offsets are persisted in __consumer_offsets (GroupStore) and
 // reloaded before the coordinator answers anything.
 import { randomUUID } from 'node:crypto';
+import { boundUtf8, MEMBER_ID_PREFIX_MAX_BYTES } from '../protocol/bounded-string';
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../logger';
 import { Group, Member, offsetKey, splitOffsetKey, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './group';
@@ -64,6 +65,14 @@ export interface GroupEvents {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A member id as Kafka makes it, "<client.id or group.instance.id>-<uuid>", with the client's part bounded so
+ * the id is always a short valid string whatever the client sent.
+ */
+function newMemberId(prefix: string): string {
+  return `${boundUtf8(prefix, MEMBER_ID_PREFIX_MAX_BYTES)}-${randomUUID()}`;
+}
 
 function joinError(errorCode: ErrorCode, memberId = ''): JoinResult {
   return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] };
@@ -164,7 +173,7 @@ export class GroupCoordinator {
 
     if (req.memberId === '') {
       if (req.groupInstanceId) return this.joinStatic(group, req);
-      const memberId = `${req.clientId}-${randomUUID()}`;
+      const memberId = newMemberId(req.clientId);
       if (req.requireKnownMemberId) {
         group.pendingMembers.add(memberId);
         // A member that never comes back with its id must not hold up rebalances forever.
@@ -198,7 +207,7 @@ export class GroupCoordinator {
   /** A static member (re)joining without a member id takes over its instance id, fencing the old member id. */
   private joinStatic(group: Group, req: JoinRequest): Promise<JoinResult> {
     const instanceId = req.groupInstanceId!;
-    const newId = `${instanceId}-${randomUUID()}`;
+    const newId = newMemberId(instanceId);
     const oldId = group.staticMembers.get(instanceId);
     const old = oldId !== undefined ? group.members.get(oldId) : undefined;
     if (!old) return this.addMemberAndRebalance(group, newId, req);
