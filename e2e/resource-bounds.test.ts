@@ -16,6 +16,7 @@ import {
   JOIN_GROUP,
   joinGroupV5Frame,
   parseApiVersionsV0,
+  parseBatches,
   parseFetchV4,
   parseJoinGroupV5,
   parseProduceV3,
@@ -157,6 +158,81 @@ describe('resource bounds (network)', function () {
         slow.destroy();
       }
       await side.assertHealthy('slow reader drained');
+    });
+  });
+
+  describe('fetch.max.bytes and extreme Fetch limits', function () {
+    const CAP = 64 * 1024;
+    const INT32_MAX = 2 ** 31 - 1;
+    const ref = useBroker({ name: 'fetch-cap', autoCreateTopics: false, extraArgs: ['--fetch-max-bytes', String(CAP)] });
+    const topic = uniqueName('fetch-cap');
+    let side: SideChannel;
+    let conn: RawConnection;
+    let corr = 0;
+
+    async function produce(value: Buffer): Promise<bigint> {
+      const res = parseProduceV3(await conn.request(produceV3Frame(++corr, topic, 0, recordBatch([{ key: null, value }]))));
+      assert.equal(res.results[0].errorCode, 0);
+      return res.results[0].baseOffset;
+    }
+    async function fetch(offset: bigint, maxBytes: number, o: Parameters<typeof fetchV4Frame>[5] = {}) {
+      const res = parseFetchV4(await conn.request(fetchV4Frame(++corr, topic, 0, offset, maxBytes, o)));
+      assert.equal(res.correlationId, corr);
+      const p = res.partitions[0];
+      assert.equal(p.errorCode, 0);
+      return { bytes: p.records?.length ?? 0, batches: parseBatches(p.records ?? Buffer.alloc(0)) };
+    }
+
+    before(async function () {
+      requireKcat();
+      side = await SideChannel.open(ref.broker, uniqueName('side'));
+      await side.createTopic(topic);
+      conn = await RawConnection.open(ref.broker.host, ref.broker.port);
+      for (let i = 0; i < 8; i++) await produce(Buffer.alloc(20 * 1024, i)); // offsets 0-7, about 20 KiB each
+      assert.equal(await produce(Buffer.alloc(100 * 1024, 9)), 8n); // one batch larger than the cap
+    });
+    after(async () => {
+      conn?.destroy();
+      await side?.close();
+    });
+
+    it('caps a Fetch asking for 2 GiB at fetch.max.bytes', async () => {
+      const r = await fetch(0n, INT32_MAX);
+      assert.ok(r.bytes <= CAP, `${r.bytes} bytes returned, cap ${CAP}`);
+      assert.deepEqual(r.batches.map((b) => b.baseOffset), [0n, 1n, 2n], 'as many whole batches as fit');
+      await side.assertHealthy('2 GiB fetch');
+    });
+
+    it('returns one whole batch larger than fetch.max.bytes, so the consumer can progress', async () => {
+      const r = await fetch(8n, INT32_MAX);
+      assert.deepEqual(r.batches.map((b) => b.baseOffset), [8n]);
+      assert.ok(r.bytes > CAP);
+    });
+
+    it('negative maxBytes (response and partition) return exactly one batch', async () => {
+      const r = await fetch(0n, -1, { partitionMaxBytes: -1 });
+      assert.deepEqual(r.batches.map((b) => b.baseOffset), [0n]);
+      await side.assertHealthy('negative maxBytes');
+    });
+
+    it('a negative maxWaitMs with an unreachable minBytes is answered without waiting', async () => {
+      const r = await fetch(9n, CAP, { maxWaitMs: -1, minBytes: INT32_MAX });
+      assert.equal(r.bytes, 0);
+    });
+
+    it('a maxWaitMs of 2^31-1 at the end of the log is answered by the next append', async () => {
+      const waiting = RawConnection.open(ref.broker.host, ref.broker.port).then(async (c) => {
+        try {
+          return parseFetchV4(await c.request(fetchV4Frame(77, topic, 0, 9n, CAP, { maxWaitMs: INT32_MAX, minBytes: 1 }), 30_000));
+        } finally {
+          c.destroy();
+        }
+      });
+      // The append may come before the fetch starts waiting; either way the fetch returns offset 9.
+      assert.equal(await produce(Buffer.from('wake up')), 9n);
+      const res = await waiting;
+      assert.deepEqual(parseBatches(res.partitions[0].records ?? Buffer.alloc(0)).map((b) => b.baseOffset), [9n]);
+      await side.assertHealthy('long-poll fetch');
     });
   });
 

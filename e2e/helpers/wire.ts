@@ -337,16 +337,24 @@ export function parseProduceV3(frame: Buffer): { correlationId: number; results:
   return { correlationId, results };
 }
 
-export function fetchV4Frame(correlationId: number, topic: string, partition: number, offset: bigint, maxBytes = 1 << 20): Buffer {
+/** Fetch v4 of one partition; `maxBytes` is both the response and the partition limit unless `o` says otherwise. */
+export function fetchV4Frame(
+  correlationId: number,
+  topic: string,
+  partition: number,
+  offset: bigint,
+  maxBytes = 1 << 20,
+  o: { maxWaitMs?: number; minBytes?: number; partitionMaxBytes?: number } = {},
+): Buffer {
   const body = new Writer()
     .int32(-1) // replica_id
-    .int32(100) // max_wait_ms
-    .int32(1) // min_bytes
+    .int32(o.maxWaitMs ?? 100)
+    .int32(o.minBytes ?? 1)
     .int32(maxBytes)
     .int8(0) // isolation_level READ_UNCOMMITTED
     .array([topic], (w, t) => {
       w.string(t).array([partition], (w2, p) => {
-        w2.int32(p).int64(offset).int32(maxBytes);
+        w2.int32(p).int64(offset).int32(o.partitionMaxBytes ?? maxBytes);
       });
     })
     .build();
