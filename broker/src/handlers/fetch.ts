@@ -61,7 +61,8 @@ export default defineHandler<FetchRequest, FetchResponse>({
     let result = await readAll(wanted, maxBytes, s, readDeadline);
     if (result.bytes < req.minBytes && maxWait > 0 && !result.anyError) {
       const partitions = wanted.flatMap((w) => (w.partition ? [w.partition] : []));
-      await s.replicas.waitForAppends(partitions, req.minBytes - result.bytes, maxWait);
+      await s.replicas.waitForAppends(partitions, req.minBytes - result.bytes, maxWait, ctx.signal);
+      if (ctx.signal?.aborted) return null; // the connection is gone: nobody to answer
       result = await readAll(wanted, maxBytes, s, Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS));
     }
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: result.responses, nodeEndpoints: [] };

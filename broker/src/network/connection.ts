@@ -46,6 +46,7 @@ export class Connection {
   private readingPaused = false;
   private closed = false;
   private drained: (() => void) | null = null;
+  private readonly aborter = new AbortController();
   private readonly remote: string;
 
   constructor(
@@ -182,6 +183,7 @@ export class Connection {
       remoteAddress: this.remote,
       services: this.opts.services,
       closeConnection: (reason) => this.close(reason),
+      signal: this.aborter.signal,
     };
     let response: unknown;
     this.handling = true;
@@ -229,6 +231,7 @@ export class Connection {
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.socket.destroy();
+    this.aborter.abort();
     const wake = this.drained;
     this.drained = null;
     wake?.();

@@ -183,6 +183,29 @@ describe('network connection', () => {
       assert.deepEqual(h.requests, [{ api: 'ApiVersions', errored: true }]);
     });
 
+    it('aborts the request signal when the connection closes, so a long poll stops waiting', async () => {
+      let signal: AbortSignal | undefined;
+      const h = open([
+        defineHandler({
+          apiKey: ApiKey.ApiVersions,
+          minVersion: 0,
+          maxVersion: 0,
+          handle(_req, ctx) {
+            signal = ctx.signal;
+            return new Promise((resolve) => ctx.signal!.addEventListener('abort', () => resolve(null)));
+          },
+        }),
+      ]);
+      h.socket.emit('data', apiVersionsRequest(1));
+      await settle();
+      assert.equal(signal?.aborted, false);
+      h.socket.destroy(); // the client went away
+      await settle();
+      assert.equal(signal?.aborted, true);
+      assert.deepEqual(h.closes, [null]);
+      assert.equal(h.socket.responses().length, 0);
+    });
+
     it('a malformed body closes the connection without calling the handler', async () => {
       let calls = 0;
       const h = open([unencodableJoinHandler, apiVersionsHandler(() => calls++)]);
