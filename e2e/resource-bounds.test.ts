@@ -94,6 +94,20 @@ describe('resource bounds (network)', function () {
       await side.assertHealthy('32,000-byte group.instance.id');
     });
 
+    it('a group id or group.instance.id that could not be echoed back (11,000 bytes of invalid UTF-8) is refused', async () => {
+      const bad = Buffer.alloc(11_000, 0xff); // decodes to 33,000 bytes of U+FFFD
+      const c = await RawConnection.open(ref.broker.host, ref.broker.port);
+      try {
+        let res = parseJoinGroupV5(await c.request(joinGroupV5Frame(1, { groupId: bad, memberId: '', clientId: 'c' })));
+        assert.equal(res.errorCode, JOIN_GROUP.INVALID_GROUP_ID);
+        res = parseJoinGroupV5(await c.request(joinGroupV5Frame(2, { groupId: uniqueName('g'), memberId: '', clientId: 'c', groupInstanceId: bad })));
+        assert.equal(res.errorCode, JOIN_GROUP.INVALID_REQUEST);
+      } finally {
+        c.destroy();
+      }
+      await side.assertHealthy('unencodable group id');
+    });
+
     // Measured on the 2-core CI machine: +207 MiB before connections were muted (every response buffered),
     // +13 MiB after (about 6 responses handled, the rest wait in the kernel). The bound leaves room for GC noise.
     const RSS_BOUND_MIB = 64;

@@ -37,10 +37,10 @@ export class Writer {
     b.writeBigInt64BE(BigInt(v));
     return this.raw(b);
   }
-  /** Non-compact nullable string (int16 length, -1 = null). */
-  string(s: string | null): this {
+  /** Non-compact nullable string (int16 length, -1 = null); a Buffer is written as it is (e.g. invalid UTF-8). */
+  string(s: string | Buffer | null): this {
     if (s === null) return this.int16(-1);
-    const b = Buffer.from(s, 'utf8');
+    const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
     return this.int16(b.length).raw(b);
   }
   /** Non-compact nullable bytes (int32 length, -1 = null). */
@@ -515,11 +515,11 @@ export async function fetchRawBatches(host: string, port: number, topic: string,
 // ---------------------------------------------------------------------------------------------------------
 // JoinGroup v5 (the last non-flexible version; it has group_instance_id)
 
-export const JOIN_GROUP = { apiKey: 11, MEMBER_ID_REQUIRED: 79 } as const;
+export const JOIN_GROUP = { apiKey: 11, INVALID_GROUP_ID: 24, INVALID_REQUEST: 42, MEMBER_ID_REQUIRED: 79 } as const;
 
 export function joinGroupV5Frame(
   correlationId: number,
-  o: { groupId: string; memberId: string; clientId: string; groupInstanceId?: string | null; sessionTimeoutMs?: number; rebalanceTimeoutMs?: number },
+  o: { groupId: string | Buffer; memberId: string; clientId: string; groupInstanceId?: string | Buffer | null; sessionTimeoutMs?: number; rebalanceTimeoutMs?: number },
 ): Buffer {
   const body = new Writer()
     .string(o.groupId)

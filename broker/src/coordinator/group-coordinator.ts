@@ -4,7 +4,7 @@
 // rebalance delay for empty groups. Groups and offsets are persisted in __consumer_offsets (GroupStore) and
 // reloaded before the coordinator answers anything.
 import { randomUUID } from 'node:crypto';
-import { boundUtf8, MEMBER_ID_PREFIX_MAX_BYTES } from '../protocol/bounded-string';
+import { boundUtf8, fitsKafkaString, MEMBER_ID_PREFIX_MAX_BYTES } from '../protocol/bounded-string';
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../logger';
 import { Group, Member, offsetKey, splitOffsetKey, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './group';
@@ -65,6 +65,14 @@ export interface GroupEvents {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Kafka's rule (non-empty), plus: encodable as it is, since ListGroups and DescribeGroups echo it to anyone and a
+ * group id that cannot be encoded would break those for every client.
+ */
+function isValidGroupId(groupId: string): boolean {
+  return groupId !== '' && fitsKafkaString(groupId);
+}
 
 /**
  * A member id as Kafka makes it, "<client.id or group.instance.id>-<uuid>", with the client's part bounded so
@@ -159,7 +167,9 @@ export class GroupCoordinator {
 
   join(req: JoinRequest): Promise<JoinResult> {
     if (!this.loaded) return Promise.resolve(joinError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS));
-    if (!req.groupId) return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID));
+    if (!isValidGroupId(req.groupId)) return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID));
+    // Echoed to every member and by DescribeGroups: one that cannot be encoded would break the whole group.
+    if (req.groupInstanceId !== null && !fitsKafkaString(req.groupInstanceId)) return Promise.resolve(joinError(ErrorCode.INVALID_REQUEST));
     if (req.sessionTimeoutMs < this.opts.minSessionTimeoutMs || req.sessionTimeoutMs > this.opts.maxSessionTimeoutMs) {
       return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT));
     }
@@ -575,7 +585,7 @@ export class GroupCoordinator {
   ): Promise<ErrorCode[]> {
     const all = (code: ErrorCode) => commits.map(() => code);
     if (!this.loaded) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    if (!groupId) return all(ErrorCode.INVALID_GROUP_ID);
+    if (!isValidGroupId(groupId)) return all(ErrorCode.INVALID_GROUP_ID);
     let group = this.groups.get(groupId);
     if (generationId < 0 && memberId === '') {
       if (group && group.members.size > 0) return all(ErrorCode.UNKNOWN_MEMBER_ID);
