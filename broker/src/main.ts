@@ -1,25 +1,15 @@
-// Process entry: config → Broker.start(); SIGTERM/SIGINT → graceful stop. Once the broker serves, an unhandled
-// rejection or uncaught exception is logged and counted (strata_process_errors_total) instead of ending the
-// process: one faulty code path must not take down every client. Before that, start-up fails as before.
+// Process entry: config → Broker.start(); SIGTERM/SIGINT → graceful stop. Unhandled rejections and uncaught
+// exceptions are logged and counted once the broker runs (process-errors.ts).
 import { loadConfig, ConfigError, helpText, wantsHelp } from './config';
 import { Broker } from './broker';
-import { createLogger, type Logger } from './logger';
+import { createLogger } from './logger';
+import { installProcessErrorHandlers } from './process-errors';
 
 let running: Broker | null = null;
 
-function survive(logger: Logger): void {
-  const report = (kind: 'unhandledRejection' | 'uncaughtException', err: unknown) => {
-    logger.error(kind, { err: (err as Error)?.stack ?? String(err) });
-    if (!running) process.exit(1);
-    running.services.metrics.processError(kind);
-  };
-  process.on('unhandledRejection', (reason) => report('unhandledRejection', reason));
-  process.on('uncaughtException', (err) => report('uncaughtException', err));
-}
-
 async function main(): Promise<void> {
   const logger = createLogger('main');
-  survive(logger);
+  installProcessErrorHandlers(process, logger, () => running?.services.metrics ?? null);
   if (wantsHelp(process.argv.slice(2))) {
     process.stdout.write(helpText());
     return;
