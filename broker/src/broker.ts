@@ -142,6 +142,7 @@ export class Broker {
         onConnectionOpened: () => metrics.connectionOpened(),
         onConnectionClosed: (reason) => metrics.connectionClosed(reason),
         onConnectionRejected: (reason) => metrics.connectionRejected(reason),
+        onMuted: (muted) => metrics.connectionMuted(muted),
       },
       this.logger,
     );

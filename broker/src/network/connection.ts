@@ -34,6 +34,8 @@ export interface ConnectionOptions {
   /** Called after each request with its API name, duration and whether it failed. */
   onRequest?: (api: string, seconds: number, errored: boolean) => void;
   onClose?: (reason: string | null) => void;
+  /** Called when the connection becomes muted (too much unsent) and when it stops being muted. */
+  onMuted?: (muted: boolean) => void;
 }
 
 export class Connection {
@@ -44,6 +46,7 @@ export class Connection {
   /** True while a handler runs (a long-polling Fetch is not idleness). */
   private handling = false;
   private readingPaused = false;
+  private wasMuted = false;
   private closed = false;
   private drained: (() => void) | null = null;
   private readonly aborter = new AbortController();
@@ -112,11 +115,18 @@ export class Connection {
   /** Pauses reading while read-ahead is full or the connection is muted; resumes otherwise. */
   private updateReading(): void {
     if (this.closed) return;
-    const pause = this.queue.length >= this.opts.maxInflight || this.queuedBytes >= this.opts.maxInflightBytes || this.muted;
+    const muted = this.muted;
+    if (muted !== this.wasMuted) this.setMuted(muted);
+    const pause = this.queue.length >= this.opts.maxInflight || this.queuedBytes >= this.opts.maxInflightBytes || muted;
     if (pause === this.readingPaused) return;
     this.readingPaused = pause;
     if (pause) this.socket.pause();
     else this.socket.resume();
+  }
+
+  private setMuted(muted: boolean): void {
+    this.wasMuted = muted;
+    this.opts.onMuted?.(muted);
   }
 
   private async process(): Promise<void> {
@@ -232,6 +242,7 @@ export class Connection {
     this.queuedBytes = 0;
     this.socket.destroy();
     this.aborter.abort();
+    if (this.wasMuted) this.setMuted(false);
     const wake = this.drained;
     this.drained = null;
     wake?.();

@@ -222,23 +222,29 @@ describe('network connection', () => {
     it('stops reading and processing while more than maxUnsentBytes of responses are unsent, and resumes on drain', async () => {
       let calls = 0;
       // Each response is about 30 KB; the budget 40 KB: the second response takes it over.
-      const h = open([apiVersionsHandler(() => calls++, 30_000)], { maxUnsentBytes: 40_000 });
+      const mutes: boolean[] = [];
+      const h = open([apiVersionsHandler(() => calls++, 30_000)], { maxUnsentBytes: 40_000, onMuted: (m) => mutes.push(m) });
       const frames = Array.from({ length: 10 }, (_, i) => apiVersionsRequest(i));
       h.socket.emit('data', Buffer.concat(frames));
       await settle();
       assert.equal(calls, 2, 'processing stops once the unsent budget is exceeded');
       assert.ok(h.socket.paused, 'reading is paused while muted');
+      assert.deepEqual(mutes, [true]);
       assert.ok(h.socket.writableLength > 40_000 && h.socket.writableLength < 80_000, `unsent ${h.socket.writableLength}`);
 
       h.socket.drainAll();
       await settle();
       assert.equal(calls, 4, 'two more once the client read everything');
-      for (let round = 0; round < 4; round++) {
+      for (let round = 0; round < 3; round++) {
         h.socket.drainAll();
         await settle();
       }
-      assert.equal(calls, 10);
+      assert.equal(calls, 10, 'two per drain');
+      assert.ok(h.socket.paused, 'the last two responses are unsent: still muted');
+      h.socket.drainAll();
+      await settle();
       assert.equal(h.socket.paused, false);
+      assert.deepEqual(mutes, [true, false, true, false, true, false, true, false, true, false], 'reported on each change');
       const ids = h.socket.responses().map((r) => decodeResponse(ApiKey.ApiVersions, 0, r).correlationId);
       assert.deepEqual(ids, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'every response, in order');
       assert.deepEqual(h.closes, []);
