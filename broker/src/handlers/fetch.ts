@@ -2,9 +2,10 @@
 // Returns whole stored batches as they are on disk (never decompressed), bounded by max_bytes per partition
 // and per response, the latter also capped by the broker's fetch.max.bytes whatever the client asks; only the
 // first partition with data may exceed those limits, by one batch, so a consumer can always make progress
-// (KIP-74). Negative limits count as 0 (still one batch), negative waits as none. When less than min_bytes is available the request waits up to
-// max_wait_ms and is woken by appends (ReplicaManager.waitForAppends). Fetch sessions (KIP-227) are
-// declined: every response carries session id 0, so clients send full fetch requests. v13+ names topics by id.
+// (KIP-74). Negative limits count as 0 (still one batch), negative waits as none. When less than min_bytes is
+// available the request waits up to max_wait_ms and is woken by appends (ReplicaManager.waitForAppends), or
+// stops when its connection closes. Fetch sessions (KIP-227) are declined: every response carries session id 0,
+// so clients send full fetch requests. v13+ names topics by id.
 import { ApiKey } from '../protocol/apis';
 import { countRecords } from '../protocol/records';
 import { ErrorCode } from '../protocol/errors';
