@@ -1,10 +1,15 @@
-// Process entry: config → Broker.start(); SIGTERM/SIGINT → graceful stop.
+// Process entry: config → Broker.start(); SIGTERM/SIGINT → graceful stop. Unhandled rejections and uncaught
+// exceptions are logged and counted once the broker runs (process-errors.ts).
 import { loadConfig, ConfigError, helpText, wantsHelp } from './config';
 import { Broker } from './broker';
 import { createLogger } from './logger';
+import { installProcessErrorHandlers } from './process-errors';
+
+let running: Broker | null = null;
 
 async function main(): Promise<void> {
   const logger = createLogger('main');
+  installProcessErrorHandlers(process, logger, () => running?.services.metrics ?? null);
   if (wantsHelp(process.argv.slice(2))) {
     process.stdout.write(helpText());
     return;
@@ -20,6 +25,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const broker = await Broker.start(config);
+  running = broker;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

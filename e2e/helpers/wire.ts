@@ -37,10 +37,10 @@ export class Writer {
     b.writeBigInt64BE(BigInt(v));
     return this.raw(b);
   }
-  /** Non-compact nullable string (int16 length, -1 = null). */
-  string(s: string | null): this {
+  /** Non-compact nullable string (int16 length, -1 = null); a Buffer is written as it is (e.g. invalid UTF-8). */
+  string(s: string | Buffer | null): this {
     if (s === null) return this.int16(-1);
-    const b = Buffer.from(s, 'utf8');
+    const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
     return this.int16(b.length).raw(b);
   }
   /** Non-compact nullable bytes (int32 length, -1 = null). */
@@ -337,16 +337,24 @@ export function parseProduceV3(frame: Buffer): { correlationId: number; results:
   return { correlationId, results };
 }
 
-export function fetchV4Frame(correlationId: number, topic: string, partition: number, offset: bigint, maxBytes = 1 << 20): Buffer {
+/** Fetch v4 of one partition; `maxBytes` is both the response and the partition limit unless `o` says otherwise. */
+export function fetchV4Frame(
+  correlationId: number,
+  topic: string,
+  partition: number,
+  offset: bigint,
+  maxBytes = 1 << 20,
+  o: { maxWaitMs?: number; minBytes?: number; partitionMaxBytes?: number } = {},
+): Buffer {
   const body = new Writer()
     .int32(-1) // replica_id
-    .int32(100) // max_wait_ms
-    .int32(1) // min_bytes
+    .int32(o.maxWaitMs ?? 100)
+    .int32(o.minBytes ?? 1)
     .int32(maxBytes)
     .int8(0) // isolation_level READ_UNCOMMITTED
     .array([topic], (w, t) => {
       w.string(t).array([partition], (w2, p) => {
-        w2.int32(p).int64(offset).int32(maxBytes);
+        w2.int32(p).int64(offset).int32(o.partitionMaxBytes ?? maxBytes);
       });
     })
     .build();
@@ -502,4 +510,54 @@ export async function fetchRawBatches(host: string, port: number, topic: string,
   } finally {
     conn.destroy();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// JoinGroup v5 (the last non-flexible version; it has group_instance_id)
+
+export const JOIN_GROUP = { apiKey: 11, INVALID_GROUP_ID: 24, INVALID_REQUEST: 42, MEMBER_ID_REQUIRED: 79 } as const;
+
+export function joinGroupV5Frame(
+  correlationId: number,
+  o: { groupId: string | Buffer; memberId: string; clientId: string; groupInstanceId?: string | Buffer | null; sessionTimeoutMs?: number; rebalanceTimeoutMs?: number },
+): Buffer {
+  const body = new Writer()
+    .string(o.groupId)
+    .int32(o.sessionTimeoutMs ?? 10_000)
+    .int32(o.rebalanceTimeoutMs ?? 10_000)
+    .string(o.memberId)
+    .string(o.groupInstanceId ?? null)
+    .string('consumer')
+    .array(['range'], (w, name) => w.string(name).bytes(Buffer.alloc(0)))
+    .build();
+  return requestFrame(JOIN_GROUP.apiKey, 5, correlationId, body, o.clientId);
+}
+
+export interface JoinGroupV5Response {
+  correlationId: number;
+  errorCode: number;
+  generationId: number;
+  protocolName: string | null;
+  leader: string | null;
+  memberId: string | null;
+  members: Array<{ memberId: string | null; groupInstanceId: string | null }>;
+}
+
+export function parseJoinGroupV5(frame: Buffer): JoinGroupV5Response {
+  const r = new Reader(frame);
+  const correlationId = r.int32();
+  r.int32(); // throttle_time_ms
+  const errorCode = r.int16();
+  const generationId = r.int32();
+  const protocolName = r.string();
+  const leader = r.string();
+  const memberId = r.string();
+  const members =
+    r.array((m) => {
+      const id = m.string();
+      const instance = m.string();
+      m.bytes();
+      return { memberId: id, groupInstanceId: instance };
+    }) ?? [];
+  return { correlationId, errorCode, generationId, protocolName, leader, memberId, members };
 }

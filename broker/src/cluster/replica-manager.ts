@@ -96,11 +96,13 @@ export class ReplicaManager {
   }
 
   /**
-   * Resolves once at least `bytes` more bytes were appended to any of the partitions, or after `timeoutMs`.
+   * Resolves once at least `bytes` more bytes were appended to any of the partitions, or after `timeoutMs`, or
+   * when `signal` aborts (the requesting connection closed).
    * This is the delayed-fetch purgatory: long polls wake on appends instead of polling.
    */
-  waitForAppends(partitions: Partition[], bytes: number, timeoutMs: number): Promise<void> {
+  waitForAppends(partitions: Partition[], bytes: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
       const initial = partitions.map((p) => p.log.sizeBytes);
       const listener = () => {
         let appended = 0;
@@ -108,11 +110,14 @@ export class ReplicaManager {
         if (appended >= bytes) done();
       };
       const timer = setTimeout(() => done(), timeoutMs);
+      // A waiter whose client went away must not hold its timer and listeners until the timeout.
       const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         for (const p of partitions) p.log.off('append', listener);
         resolve();
       };
+      signal?.addEventListener('abort', done, { once: true });
       for (const p of partitions) p.log.on('append', listener);
     });
   }

@@ -4,6 +4,7 @@
 // rebalance delay for empty groups. Groups and offsets are persisted in __consumer_offsets (GroupStore) and
 // reloaded before the coordinator answers anything.
 import { randomUUID } from 'node:crypto';
+import { boundUtf8, fitsKafkaString, MEMBER_ID_PREFIX_MAX_BYTES } from '../protocol/bounded-string';
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../logger';
 import { Group, Member, offsetKey, splitOffsetKey, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './group';
@@ -64,6 +65,22 @@ export interface GroupEvents {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Kafka's rule (non-empty), plus: encodable as it is, since ListGroups and DescribeGroups echo it to anyone and a
+ * group id that cannot be encoded would break those for every client.
+ */
+function isValidGroupId(groupId: string): boolean {
+  return groupId !== '' && fitsKafkaString(groupId);
+}
+
+/**
+ * A member id as Kafka makes it, "<client.id or group.instance.id>-<uuid>", with the client's part bounded so
+ * the id is always a short valid string whatever the client sent.
+ */
+function newMemberId(prefix: string): string {
+  return `${boundUtf8(prefix, MEMBER_ID_PREFIX_MAX_BYTES)}-${randomUUID()}`;
+}
 
 function joinError(errorCode: ErrorCode, memberId = ''): JoinResult {
   return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] };
@@ -150,7 +167,9 @@ export class GroupCoordinator {
 
   join(req: JoinRequest): Promise<JoinResult> {
     if (!this.loaded) return Promise.resolve(joinError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS));
-    if (!req.groupId) return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID));
+    if (!isValidGroupId(req.groupId)) return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID));
+    // Echoed to every member and by DescribeGroups: one that cannot be encoded would break the whole group.
+    if (req.groupInstanceId !== null && !fitsKafkaString(req.groupInstanceId)) return Promise.resolve(joinError(ErrorCode.INVALID_REQUEST));
     if (req.sessionTimeoutMs < this.opts.minSessionTimeoutMs || req.sessionTimeoutMs > this.opts.maxSessionTimeoutMs) {
       return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT));
     }
@@ -164,7 +183,7 @@ export class GroupCoordinator {
 
     if (req.memberId === '') {
       if (req.groupInstanceId) return this.joinStatic(group, req);
-      const memberId = `${req.clientId}-${randomUUID()}`;
+      const memberId = newMemberId(req.clientId);
       if (req.requireKnownMemberId) {
         group.pendingMembers.add(memberId);
         // A member that never comes back with its id must not hold up rebalances forever.
@@ -198,7 +217,7 @@ export class GroupCoordinator {
   /** A static member (re)joining without a member id takes over its instance id, fencing the old member id. */
   private joinStatic(group: Group, req: JoinRequest): Promise<JoinResult> {
     const instanceId = req.groupInstanceId!;
-    const newId = `${instanceId}-${randomUUID()}`;
+    const newId = newMemberId(instanceId);
     const oldId = group.staticMembers.get(instanceId);
     const old = oldId !== undefined ? group.members.get(oldId) : undefined;
     if (!old) return this.addMemberAndRebalance(group, newId, req);
@@ -566,7 +585,7 @@ export class GroupCoordinator {
   ): Promise<ErrorCode[]> {
     const all = (code: ErrorCode) => commits.map(() => code);
     if (!this.loaded) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    if (!groupId) return all(ErrorCode.INVALID_GROUP_ID);
+    if (!isValidGroupId(groupId)) return all(ErrorCode.INVALID_GROUP_ID);
     let group = this.groups.get(groupId);
     if (generationId < 0 && memberId === '') {
       if (group && group.members.size > 0) return all(ErrorCode.UNKNOWN_MEMBER_ID);

@@ -6,7 +6,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../protocol/schema/types';
 import { ZERO_UUID } from '../protocol/codec';
 import { defineHandler } from './handler';
-import { errorCodeOf, errorMessageOf } from './error-code';
+import { clientMessage, errorCodeOf, errorMessageOf } from './error-code';
 import { topicConfigEntries } from './config-entries';
 
 type Result = CreateTopicsResponse['topics'][number];
@@ -32,7 +32,7 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
         configs: null,
       };
       if (counts.get(t.name)! > 1) {
-        topics.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains multiple entries for topic ${t.name}.` });
+        topics.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: clientMessage(`Create topics request from client contains multiple entries for topic ${t.name}.`) });
         continue;
       }
       const configs: Record<string, string> = {};

@@ -2,6 +2,7 @@
 // (KafkaError, LogError); anything else is a bug, logged once here and reported as UNKNOWN_SERVER_ERROR.
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../logger';
+import { boundUtf8, ERROR_MESSAGE_MAX_BYTES } from '../protocol/bounded-string';
 
 export function errorCodeOf(err: unknown, logger: Logger): ErrorCode {
   const code = (err as { code?: unknown })?.code;
@@ -10,7 +11,13 @@ export function errorCodeOf(err: unknown, logger: Logger): ErrorCode {
   return ErrorCode.UNKNOWN_SERVER_ERROR;
 }
 
-/** The error's message when it is a Kafka error meant for the client, else null. */
+/** The error's message when it is a Kafka error meant for the client, else null; bounded, as it may quote a name. */
 export function errorMessageOf(err: unknown): string | null {
-  return typeof (err as { code?: unknown })?.code === 'number' ? ((err as Error).message ?? null) : null;
+  const message = typeof (err as { code?: unknown })?.code === 'number' ? (err as Error).message : undefined;
+  return typeof message === 'string' ? clientMessage(message) : null;
+}
+
+/** An error message for a response: cut to ERROR_MESSAGE_MAX_BYTES, since it may quote a client-chosen name. */
+export function clientMessage(text: string): string {
+  return boundUtf8(text, ERROR_MESSAGE_MAX_BYTES);
 }

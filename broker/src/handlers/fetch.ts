@@ -1,9 +1,11 @@
 // Fetch (key 1), v4–17 (v4 is the first that carries RecordBatch v2 with the last stable offset).
 // Returns whole stored batches as they are on disk (never decompressed), bounded by max_bytes per partition
-// and per response; the first partition with data may exceed those limits by one batch so a consumer
-// can always make progress (KIP-74). When less than min_bytes is available the request waits up to
-// max_wait_ms and is woken by appends (ReplicaManager.waitForAppends). Fetch sessions (KIP-227) are
-// declined: every response carries session id 0, so clients send full fetch requests. v13+ names topics by id.
+// and per response, the latter also capped by the broker's fetch.max.bytes whatever the client asks; only the
+// first partition with data may exceed those limits, by one batch, so a consumer can always make progress
+// (KIP-74). Negative limits count as 0 (still one batch), negative waits as none. When less than min_bytes is
+// available the request waits up to max_wait_ms and is woken by appends (ReplicaManager.waitForAppends), or
+// stops when its connection closes. Fetch sessions (KIP-227) are declined: every response carries session id 0,
+// so clients send full fetch requests. v13+ names topics by id.
 import { ApiKey } from '../protocol/apis';
 import { countRecords } from '../protocol/records';
 import { ErrorCode } from '../protocol/errors';
@@ -56,11 +58,13 @@ export default defineHandler<FetchRequest, FetchResponse>({
     const wanted = resolve(req, byId, s);
     const maxWait = Math.max(0, req.maxWaitMs);
     const readDeadline = Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS);
-    let result = await readAll(wanted, req.maxBytes, s, readDeadline);
+    const maxBytes = Math.min(Math.max(0, req.maxBytes), s.config.fetchMaxBytes);
+    let result = await readAll(wanted, maxBytes, s, readDeadline);
     if (result.bytes < req.minBytes && maxWait > 0 && !result.anyError) {
       const partitions = wanted.flatMap((w) => (w.partition ? [w.partition] : []));
-      await s.replicas.waitForAppends(partitions, req.minBytes - result.bytes, maxWait);
-      result = await readAll(wanted, req.maxBytes, s, Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS));
+      await s.replicas.waitForAppends(partitions, req.minBytes - result.bytes, maxWait, ctx.signal);
+      if (ctx.signal?.aborted) return null; // the connection is gone: nobody to answer
+      result = await readAll(wanted, maxBytes, s, Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS));
     }
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: result.responses, nodeEndpoints: [] };
   },
@@ -78,7 +82,7 @@ function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] 
         errorCode: ErrorCode.NONE,
         index: p.partition,
         fetchOffset: p.fetchOffset,
-        maxBytes: p.partitionMaxBytes,
+        maxBytes: Math.max(0, p.partitionMaxBytes),
         currentLeaderEpoch: p.currentLeaderEpoch,
       };
       if (!topic) w.errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -99,7 +103,9 @@ function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] 
 
 /**
  * Reads every wanted partition. When the per-partition limits together fit in the response limit (the usual
- * consumer case) the reads run in parallel; otherwise in order, each bounded by what the response has left.
+ * consumer case) the reads run in parallel, each within its limit, and only if none returned anything does the
+ * first partition with data return its next batch whole; otherwise the reads run in order, each bounded by
+ * what the response has left, the first one with data allowed one whole batch.
  */
 async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices, deadline: number) {
   const outs = wanted.map((w): PartitionResponse => ({
@@ -113,6 +119,7 @@ async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices, de
     records: EMPTY,
   }));
   let anyError = wanted.some((w) => !w.partition);
+  const timedOut = new Set<number>();
   const readOne = async (i: number, limit: number, minOneMessage: boolean): Promise<number> => {
     const w = wanted[i];
     const out = outs[i];
@@ -125,7 +132,10 @@ async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices, de
       out.logStartOffset = log.logStartOffset;
       if (w.fetchOffset === log.highWatermark || (limit <= 0 && !minOneMessage)) return 0;
       const read = await beforeDeadline(log.read(w.fetchOffset, Math.max(limit, 0), { minOneMessage, isolationMaxOffset: log.highWatermark }), deadline);
-      if (read === TIMED_OUT) return 0;
+      if (read === TIMED_OUT) {
+        timedOut.add(i);
+        return 0;
+      }
       out.records = read.records;
       if (read.records.length > 0) {
         const t = s.metrics.topic(p.topic);
@@ -140,8 +150,10 @@ async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices, de
     }
   };
   let bytes = 0;
-  if (wanted.reduce((n, w) => n + Math.max(0, w.maxBytes), 0) <= maxBytes) {
-    for (const n of await Promise.all(wanted.map((w, i) => readOne(i, w.maxBytes, true)))) bytes += n;
+  if (wanted.reduce((n, w) => n + w.maxBytes, 0) <= maxBytes) {
+    for (const n of await Promise.all(wanted.map((w, i) => readOne(i, w.maxBytes, false)))) bytes += n;
+    const first = bytes > 0 ? -1 : wanted.findIndex((w, i) => w.partition && outs[i].errorCode === ErrorCode.NONE && !timedOut.has(i) && w.fetchOffset < outs[i].highWatermark);
+    if (first >= 0) bytes += await readOne(first, wanted[first].maxBytes, true);
   } else {
     for (let i = 0; i < wanted.length; i++) bytes += await readOne(i, Math.min(wanted[i].maxBytes, maxBytes - bytes), bytes === 0);
   }

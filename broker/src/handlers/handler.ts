@@ -12,6 +12,8 @@ export interface RequestContext {
   services: BrokerServices;
   /** Closes this connection after the current request (logged with the reason). */
   closeConnection(reason: string): void;
+  /** Aborted when the connection closes, so a request waiting for something (a long poll) can stop early. */
+  signal?: AbortSignal;
 }
 
 export interface ApiHandler<Req = any, Res = any> {

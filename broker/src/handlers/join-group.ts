@@ -3,6 +3,7 @@
 // members (group.instance.id). v0 has no rebalance timeout: the session timeout serves as both.
 import { ApiKey } from '../protocol/apis';
 import type { JoinGroupRequest, JoinGroupResponse } from '../protocol/schema/types';
+import { boundUtf8 } from '../protocol/bounded-string';
 import { defineHandler } from './handler';
 
 export default defineHandler<JoinGroupRequest, JoinGroupResponse>({
@@ -14,7 +15,8 @@ export default defineHandler<JoinGroupRequest, JoinGroupResponse>({
       groupId: req.groupId,
       memberId: req.memberId,
       groupInstanceId: req.groupInstanceId,
-      clientId: ctx.clientId ?? '',
+      // Kept for DescribeGroups and the group's stored metadata, so it must stay encodable.
+      clientId: boundUtf8(ctx.clientId ?? ''),
       clientHost: ctx.remoteAddress.replace(/:\d+$/, ''),
       sessionTimeoutMs: req.sessionTimeoutMs,
       rebalanceTimeoutMs: req.rebalanceTimeoutMs >= 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs,

@@ -81,6 +81,12 @@ export class BrokerMetrics {
   private readonly connections = new Gauge({ name: 'strata_connections', help: 'Open client connections.', registers: [this.registry] });
   private readonly connectionsTotal = this.counter('strata_connections_total', 'Client connections accepted.', []);
   private readonly connectionErrors = this.counter('strata_connection_errors_total', 'Connections closed because of an error, by reason.', ['reason']);
+  private readonly mutedConnections = new Gauge({
+    name: 'strata_connections_muted',
+    help: 'Connections neither read nor processed until their client reads the responses already sent.',
+    registers: [this.registry],
+  });
+  private readonly processErrors = this.counter('strata_process_errors_total', 'Unhandled promise rejections and uncaught exceptions the process survived, by kind.', ['kind']);
 
   private readonly topics = new Map<string, TopicMetrics>();
   private readonly apis = new Map<string, ApiMetrics>();
@@ -280,6 +286,21 @@ export class BrokerMetrics {
   connectionClosed(reason: string | null): void {
     this.connections.dec();
     if (reason !== null) this.connectionErrors.labels(reasonLabel(reason)).inc();
+  }
+
+  /** A connection closed on accept (e.g. max.connections reached): counted by reason, never opened. */
+  connectionRejected(reason: string): void {
+    this.connectionErrors.labels(reasonLabel(reason)).inc();
+  }
+
+  connectionMuted(muted: boolean): void {
+    if (muted) this.mutedConnections.inc();
+    else this.mutedConnections.dec();
+  }
+
+  /** `kind` is 'unhandledRejection' or 'uncaughtException'. */
+  processError(kind: string): void {
+    this.processErrors.labels(kind).inc();
   }
 
   get contentType(): string {

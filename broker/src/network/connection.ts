@@ -1,7 +1,13 @@
 // One client connection. Requests are processed strictly one at a time and answered in order, as Kafka does
 // (the next request starts once the previous response is queued), while further frames keep being read and
-// parsed ahead up to `maxInflight`; past that the socket is paused (back-pressure instead of unbounded memory).
-// Anything malformed closes this connection only, with a logged reason.
+// parsed ahead. Memory per connection is bounded by the broker, not by the client:
+// - read-ahead stops (the socket is paused) once `maxInflight` frames or `maxInflightBytes` bytes wait;
+// - a client that does not read its responses mutes the connection: once more than `maxUnsentBytes` of
+//   responses sit unsent, neither reading nor processing continues until the socket drains (Kafka mutes such
+//   a channel), so at most that budget plus one response is ever buffered;
+// - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms).
+// Anything that goes wrong with one request — malformed input, a failing handler, a response the encoder
+// refuses — closes this connection only, with a logged reason; it never reaches the process.
 import type { Socket } from 'node:net';
 import { decode, Reader, ProtocolError } from '../protocol/codec';
 import { API_SPECS, ApiKey } from '../protocol/apis';
@@ -14,20 +20,36 @@ import { FrameError, FrameReader } from '../protocol/frame-reader';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
+  /** Frames read ahead before reading pauses. */
   maxInflight: number;
+  /** Bytes of frames read ahead before reading pauses. */
+  maxInflightBytes: number;
+  /** Unsent response bytes past which the connection stops reading and processing until the socket drains. */
+  maxUnsentBytes: number;
+  /** Closes the connection after this long without traffic (connections.max.idle.ms); <= 0 never. */
+  idleTimeoutMs: number;
   handlers: ReadonlyMap<number, ApiHandler>;
   services: BrokerServices;
   logger: Logger;
   /** Called after each request with its API name, duration and whether it failed. */
   onRequest?: (api: string, seconds: number, errored: boolean) => void;
   onClose?: (reason: string | null) => void;
+  /** Called when the connection becomes muted (too much unsent) and when it stops being muted. */
+  onMuted?: (muted: boolean) => void;
 }
 
 export class Connection {
   private readonly frames: FrameReader;
   private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
   private processing = false;
+  /** True while a handler runs (a long-polling Fetch is not idleness). */
+  private handling = false;
+  private readingPaused = false;
+  private wasMuted = false;
   private closed = false;
+  private drained: (() => void) | null = null;
+  private readonly aborter = new AbortController();
   private readonly remote: string;
 
   constructor(
@@ -38,8 +60,14 @@ export class Connection {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.on('data', (data) => this.onData(data));
+    socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close(null));
+    if (opts.idleTimeoutMs > 0) {
+      // Node's socket timeout fires after that long without reads or write progress.
+      socket.setTimeout(opts.idleTimeoutMs);
+      socket.on('timeout', () => this.onIdle());
+    }
   }
 
   private onData(data: Buffer): void {
@@ -51,19 +79,76 @@ export class Connection {
       return;
     }
     if (frames.length === 0) return;
-    this.queue.push(...frames);
-    if (this.queue.length >= this.opts.maxInflight) this.socket.pause();
-    if (!this.processing) void this.drain();
+    for (const f of frames) {
+      this.queue.push(f);
+      this.queuedBytes += f.length;
+    }
+    this.updateReading();
+    if (!this.processing) void this.process();
   }
 
-  private async drain(): Promise<void> {
-    this.processing = true;
-    while (this.queue.length > 0 && !this.closed) {
-      const frame = this.queue.shift()!;
-      if (this.queue.length < this.opts.maxInflight) this.socket.resume();
-      await this.handle(frame);
+  private onDrain(): void {
+    this.updateReading();
+    const wake = this.drained;
+    this.drained = null;
+    wake?.();
+  }
+
+  private onIdle(): void {
+    if (this.closed) return;
+    if (this.handling) {
+      // A request is being worked on (e.g. a long poll): not idle; look again after another period.
+      this.socket.setTimeout(this.opts.idleTimeoutMs);
+      return;
     }
-    this.processing = false;
+    this.close(`idle timeout: no traffic for ${this.opts.idleTimeoutMs} ms (connections.max.idle.ms)`);
+  }
+
+  /**
+   * Responses the client has not read yet beyond the budget: the connection is muted until they drain.
+   * writableNeedDrain guarantees a 'drain' event will come (budgets below the socket's high-water mark act as it).
+   */
+  private get muted(): boolean {
+    return this.socket.writableNeedDrain && this.socket.writableLength > this.opts.maxUnsentBytes;
+  }
+
+  /** Pauses reading while read-ahead is full or the connection is muted; resumes otherwise. */
+  private updateReading(): void {
+    if (this.closed) return;
+    const muted = this.muted;
+    if (muted !== this.wasMuted) this.setMuted(muted);
+    const pause = this.queue.length >= this.opts.maxInflight || this.queuedBytes >= this.opts.maxInflightBytes || muted;
+    if (pause === this.readingPaused) return;
+    this.readingPaused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private setMuted(muted: boolean): void {
+    this.wasMuted = muted;
+    this.opts.onMuted?.(muted);
+  }
+
+  private async process(): Promise<void> {
+    this.processing = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        if (this.muted) {
+          await new Promise<void>((resolve) => (this.drained = resolve));
+          continue;
+        }
+        const frame = this.queue.shift()!;
+        this.queuedBytes -= frame.length;
+        this.updateReading();
+        await this.handle(frame);
+      }
+    } catch (err) {
+      // handle() contains every failure of a request; reaching here is a bug in this class, still only this connection's.
+      this.opts.logger.error('connection failed', { remote: this.remote, err: (err as Error)?.stack ?? err });
+      this.close(`internal error: ${(err as Error)?.message ?? err}`);
+    } finally {
+      this.processing = false;
+    }
   }
 
   private async handle(frame: Buffer): Promise<void> {
@@ -86,7 +171,7 @@ export class Connection {
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiKey.ApiVersions) {
         // KIP-511: answer with version 0 carrying the error and our version ranges, so the client can downgrade.
-        this.send(encodeResponseFrame(apiKey, 0, correlationId, apiVersionsError(this.opts.handlers)));
+        this.respond(apiName, apiKey, 0, correlationId, apiVersionsError(this.opts.handlers));
         this.opts.onRequest?.(apiName, 0, true);
         return;
       }
@@ -108,20 +193,36 @@ export class Connection {
       remoteAddress: this.remote,
       services: this.opts.services,
       closeConnection: (reason) => this.close(reason),
+      signal: this.aborter.signal,
     };
     let response: unknown;
+    this.handling = true;
     try {
       response = await handler.handle(request, ctx);
     } catch (err) {
-      this.opts.logger.error('request handler failed', { api: apiName, version: apiVersion, err: (err as Error).stack ?? err });
+      this.opts.logger.error('request handler failed', { api: apiName, version: apiVersion, err: (err as Error)?.stack ?? err });
       this.opts.onRequest?.(apiName, seconds(started), true);
-      this.close(`internal error handling ${apiName}: ${(err as Error).message}`);
+      this.close(`internal error handling ${apiName}: ${(err as Error)?.message ?? err}`);
       return;
+    } finally {
+      this.handling = false;
     }
-    if (response !== null && !this.closed) {
-      this.send(encodeResponseFrame(apiKey, apiVersion, correlationId, response as object));
+    const sent = response === null || this.closed || this.respond(apiName, apiKey, apiVersion, correlationId, response as object);
+    this.opts.onRequest?.(apiName, seconds(started), !sent);
+  }
+
+  /** Encodes and queues a response; a response the encoder refuses closes this connection. False if it did. */
+  private respond(apiName: string, apiKey: number, apiVersion: number, correlationId: number, body: object): boolean {
+    let chunks: Buffer[];
+    try {
+      chunks = encodeResponseFrame(apiKey, apiVersion, correlationId, body);
+    } catch (err) {
+      this.opts.logger.error('response encoding failed', { api: apiName, version: apiVersion, remote: this.remote, err: (err as Error)?.stack ?? err });
+      this.close(`response encoding failed for ${apiName} v${apiVersion}: ${(err as Error)?.message ?? err}`);
+      return false;
     }
-    this.opts.onRequest?.(apiName, seconds(started), false);
+    this.send(chunks);
+    return true;
   }
 
   private send(chunks: Buffer[]): void {
@@ -129,6 +230,7 @@ export class Connection {
     this.socket.cork();
     for (const c of chunks) this.socket.write(c);
     this.socket.uncork();
+    this.updateReading();
   }
 
   close(reason: string | null): void {
@@ -137,7 +239,13 @@ export class Connection {
     if (reason) this.opts.logger.warn('closing connection', { remote: this.remote, reason });
     else if (this.frames.pendingBytes > 0) this.opts.logger.info('connection closed mid-frame', { remote: this.remote, bytes: this.frames.pendingBytes });
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.socket.destroy();
+    this.aborter.abort();
+    if (this.wasMuted) this.setMuted(false);
+    const wake = this.drained;
+    this.drained = null;
+    wake?.();
     this.opts.onClose?.(reason);
   }
 }

@@ -1,4 +1,5 @@
-// The Kafka listener: accepts TCP connections and hands each to a Connection.
+// The Kafka listener: accepts TCP connections and hands each to a Connection; beyond max.connections a new
+// socket is closed at once (logged and counted), so the number of connections is bounded by the broker.
 import * as net from 'node:net';
 import type { Logger } from '../logger';
 import { Connection, type ConnectionOptions } from './connection';
@@ -6,8 +7,12 @@ import { Connection, type ConnectionOptions } from './connection';
 export interface ServerOptions extends Omit<ConnectionOptions, 'onClose'> {
   host: string;
   port: number;
+  /** max.connections: open connections past which new ones are refused. */
+  maxConnections: number;
   onConnectionOpened?: () => void;
   onConnectionClosed?: (reason: string | null) => void;
+  /** A socket closed on accept, with the reason (e.g. max.connections reached). */
+  onConnectionRejected?: (reason: string) => void;
 }
 
 export class BrokerServer {
@@ -39,6 +44,14 @@ export class BrokerServer {
   }
 
   private accept(socket: net.Socket): void {
+    if (this.connections.size >= this.opts.maxConnections) {
+      const reason = `max connections (${this.opts.maxConnections}) reached`;
+      this.logger.warn('refusing connection', { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason });
+      socket.on('error', () => undefined); // a reset from the peer while we close is expected
+      socket.destroy();
+      this.opts.onConnectionRejected?.(reason);
+      return;
+    }
     this.opts.onConnectionOpened?.();
     const conn = new Connection(socket, {
       ...this.opts,

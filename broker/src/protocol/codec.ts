@@ -13,7 +13,7 @@ export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const TWO_32 = 4294967296;
 const TWO_63 = 9223372036854775808;
-const MAX_STRING_BYTES = 0x7fff; // Kafka rejects longer strings, compact or not
+export const MAX_STRING_BYTES = 0x7fff; // Kafka rejects longer strings, compact or not
 const EMPTY = Buffer.alloc(0);
 
 /** Bounds-checked big-endian reader over a buffer region; slices it returns share the input's memory. */

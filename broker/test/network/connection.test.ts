@@ -1,0 +1,315 @@
+// Connection: per-request containment (a failing decode, handler or response encoding closes only that
+// connection, with a reason), read-ahead bounded in frames and bytes, muting while responses sit unsent, and
+// the idle timeout. A scripted socket stands in for TCP so how much is unsent, when it drains and when the
+// idle timer fires are decided by the test, not by timing.
+import { strict as assert } from 'node:assert';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { Connection, type ConnectionOptions } from '../../src/network/connection';
+import { ApiKey } from '../../src/protocol/apis';
+import { decodeResponse, encodeRequestFrame } from '../../src/protocol/headers';
+import { defineHandler, type ApiHandler } from '../../src/handlers/handler';
+import type { BrokerServices } from '../../src/services';
+import type { Logger } from '../../src/logger';
+
+/** The parts of net.Socket a Connection uses, with writes that stay unsent until the test drains them. */
+class ScriptedSocket extends EventEmitter {
+  readonly remoteAddress = '127.0.0.1';
+  readonly remotePort = 40000;
+  readonly written: Buffer[] = [];
+  writableLength = 0;
+  writableNeedDrain = false;
+  paused = false;
+  destroyed = false;
+  timeoutMs = 0;
+  readonly writableHighWaterMark = 16 * 1024;
+
+  setNoDelay(): this {
+    return this;
+  }
+  setTimeout(ms: number): this {
+    this.timeoutMs = ms;
+    return this;
+  }
+  pause(): this {
+    this.paused = true;
+    return this;
+  }
+  resume(): this {
+    this.paused = false;
+    return this;
+  }
+  cork(): void {}
+  uncork(): void {}
+  write(chunk: Buffer): boolean {
+    this.written.push(Buffer.from(chunk));
+    this.writableLength += chunk.length;
+    if (this.writableLength >= this.writableHighWaterMark) this.writableNeedDrain = true;
+    return !this.writableNeedDrain;
+  }
+  destroy(): this {
+    if (!this.destroyed) {
+      this.destroyed = true;
+      this.emit('close');
+    }
+    return this;
+  }
+  /** The client read everything. */
+  drainAll(): void {
+    this.writableLength = 0;
+    const needed = this.writableNeedDrain;
+    this.writableNeedDrain = false;
+    if (needed) this.emit('drain');
+  }
+  /** Complete response frames written so far (size prefixes stripped). */
+  responses(): Buffer[] {
+    const all = Buffer.concat(this.written);
+    const out: Buffer[] = [];
+    for (let pos = 0; pos + 4 <= all.length; ) {
+      const n = all.readInt32BE(pos);
+      out.push(all.subarray(pos + 4, pos + 4 + n));
+      pos += 4 + n;
+    }
+    return out;
+  }
+}
+
+function quietLogger(lines: string[] = []): Logger {
+  const log = (msg: string, fields?: Record<string, unknown>) => lines.push(`${msg} ${JSON.stringify(fields ?? {})}`);
+  const l: Logger = { debug: log, info: log, warn: log, error: log, child: () => l };
+  return l;
+}
+
+/** Lets every pending promise callback and immediate run (in-process only: no I/O is involved). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function frame(apiKey: number, version: number, correlationId: number, body: object): Buffer {
+  return Buffer.concat(encodeRequestFrame(apiKey, version, correlationId, 'unit', body));
+}
+const apiVersionsRequest = (corr: number) => frame(ApiKey.ApiVersions, 0, corr, {});
+const joinRequest = (corr: number) =>
+  frame(ApiKey.JoinGroup, 5, corr, { groupId: 'g', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [] });
+
+const apiVersionsHandler = (onCall: () => void = () => undefined, payloadBytes = 0): ApiHandler =>
+  defineHandler({
+    apiKey: ApiKey.ApiVersions,
+    minVersion: 0,
+    maxVersion: 0,
+    handle() {
+      onCall();
+      // A big answer when asked, to fill the unsent budget: one apiKeys entry is 6 bytes in v0.
+      const apiKeys = Array.from({ length: Math.max(1, Math.floor(payloadBytes / 6)) }, (_, i) => ({ apiKey: i % 100, minVersion: 0, maxVersion: 0 }));
+      return { errorCode: 0, apiKeys, throttleTimeMs: 0 };
+    },
+  });
+
+/** JoinGroup answering with a member id of 40,000 bytes, which the encoder must refuse (Kafka's limit is 32767). */
+const unencodableJoinHandler: ApiHandler = defineHandler({
+  apiKey: ApiKey.JoinGroup,
+  minVersion: 0,
+  maxVersion: 9,
+  handle() {
+    return { throttleTimeMs: 0, errorCode: 0, generationId: 1, protocolType: null, protocolName: 'range', leader: '', skipAssignment: false, memberId: 'm'.repeat(40_000), members: [] };
+  },
+});
+
+interface Harness {
+  socket: ScriptedSocket;
+  conn: Connection;
+  closes: Array<string | null>;
+  requests: Array<{ api: string; errored: boolean }>;
+  logs: string[];
+}
+
+function open(handlers: ApiHandler[], over: Partial<ConnectionOptions> = {}): Harness {
+  const socket = new ScriptedSocket();
+  const closes: Array<string | null> = [];
+  const requests: Array<{ api: string; errored: boolean }> = [];
+  const logs: string[] = [];
+  const conn = new Connection(socket as unknown as Socket, {
+    maxFrameBytes: 1 << 20,
+    maxInflight: 32,
+    maxInflightBytes: 1 << 20,
+    maxUnsentBytes: 1 << 20,
+    idleTimeoutMs: 0,
+    handlers: new Map(handlers.map((h) => [h.apiKey, h])),
+    services: {} as BrokerServices,
+    logger: quietLogger(logs),
+    onRequest: (api, _s, errored) => requests.push({ api, errored }),
+    onClose: (reason) => closes.push(reason),
+    ...over,
+  });
+  return { socket, conn, closes, requests, logs };
+}
+
+describe('network connection', () => {
+  describe('per-request containment', () => {
+    it('a response the encoder refuses closes only that connection, with a logged reason', async () => {
+      const handlers = [unencodableJoinHandler, apiVersionsHandler()];
+      const bad = open(handlers);
+      const good = open(handlers);
+      bad.socket.emit('data', Buffer.concat([joinRequest(1), apiVersionsRequest(2)]));
+      good.socket.emit('data', apiVersionsRequest(3));
+      await settle();
+
+      assert.equal(bad.socket.destroyed, true);
+      assert.equal(bad.closes.length, 1);
+      assert.match(bad.closes[0] ?? '', /^response encoding failed for JoinGroup v5: .*memberId.*too long/);
+      assert.ok(bad.logs.some((l) => l.startsWith('response encoding failed')), 'the failure is logged');
+      assert.deepEqual(bad.requests, [{ api: 'JoinGroup', errored: true }], 'counted as a failed request; the pipelined request is dropped');
+      assert.equal(bad.socket.responses().length, 0, 'nothing half-written');
+
+      assert.equal(good.socket.destroyed, false);
+      const [res] = good.socket.responses();
+      assert.equal(decodeResponse(ApiKey.ApiVersions, 0, res).correlationId, 3);
+    });
+
+    it('a handler that throws closes the connection with the reason', async () => {
+      const h = open([
+        defineHandler({
+          apiKey: ApiKey.ApiVersions,
+          minVersion: 0,
+          maxVersion: 0,
+          handle() {
+            throw new Error('boom');
+          },
+        }),
+      ]);
+      h.socket.emit('data', apiVersionsRequest(1));
+      await settle();
+      assert.deepEqual(h.closes, ['internal error handling ApiVersions: boom']);
+      assert.deepEqual(h.requests, [{ api: 'ApiVersions', errored: true }]);
+    });
+
+    it('aborts the request signal when the connection closes, so a long poll stops waiting', async () => {
+      let signal: AbortSignal | undefined;
+      const h = open([
+        defineHandler({
+          apiKey: ApiKey.ApiVersions,
+          minVersion: 0,
+          maxVersion: 0,
+          handle(_req, ctx) {
+            signal = ctx.signal;
+            return new Promise((resolve) => ctx.signal!.addEventListener('abort', () => resolve(null)));
+          },
+        }),
+      ]);
+      h.socket.emit('data', apiVersionsRequest(1));
+      await settle();
+      assert.equal(signal?.aborted, false);
+      h.socket.destroy(); // the client went away
+      await settle();
+      assert.equal(signal?.aborted, true);
+      assert.deepEqual(h.closes, [null]);
+      assert.equal(h.socket.responses().length, 0);
+    });
+
+    it('a malformed body closes the connection without calling the handler', async () => {
+      let calls = 0;
+      const h = open([unencodableJoinHandler, apiVersionsHandler(() => calls++)]);
+      const f = joinRequest(1);
+      h.socket.emit('data', Buffer.concat([Buffer.from([0, 0, 0, 20]), f.subarray(4, 24)])); // JoinGroup cut short
+      await settle();
+      assert.equal(h.closes.length, 1);
+      assert.match(h.closes[0] ?? '', /^malformed JoinGroup v5 request/);
+      assert.equal(calls, 0);
+    });
+  });
+
+  describe('memory bounds', () => {
+    it('stops reading and processing while more than maxUnsentBytes of responses are unsent, and resumes on drain', async () => {
+      let calls = 0;
+      // Each response is about 30 KB; the budget 40 KB: the second response takes it over.
+      const mutes: boolean[] = [];
+      const h = open([apiVersionsHandler(() => calls++, 30_000)], { maxUnsentBytes: 40_000, onMuted: (m) => mutes.push(m) });
+      const frames = Array.from({ length: 10 }, (_, i) => apiVersionsRequest(i));
+      h.socket.emit('data', Buffer.concat(frames));
+      await settle();
+      assert.equal(calls, 2, 'processing stops once the unsent budget is exceeded');
+      assert.ok(h.socket.paused, 'reading is paused while muted');
+      assert.deepEqual(mutes, [true]);
+      assert.ok(h.socket.writableLength > 40_000 && h.socket.writableLength < 80_000, `unsent ${h.socket.writableLength}`);
+
+      h.socket.drainAll();
+      await settle();
+      assert.equal(calls, 4, 'two more once the client read everything');
+      for (let round = 0; round < 3; round++) {
+        h.socket.drainAll();
+        await settle();
+      }
+      assert.equal(calls, 10, 'two per drain');
+      assert.ok(h.socket.paused, 'the last two responses are unsent: still muted');
+      h.socket.drainAll();
+      await settle();
+      assert.equal(h.socket.paused, false);
+      assert.deepEqual(mutes, [true, false, true, false, true, false, true, false, true, false], 'reported on each change');
+      const ids = h.socket.responses().map((r) => decodeResponse(ApiKey.ApiVersions, 0, r).correlationId);
+      assert.deepEqual(ids, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'every response, in order');
+      assert.deepEqual(h.closes, []);
+    });
+
+    it('bounds read-ahead in bytes as well as in frames', async () => {
+      let release!: () => void;
+      const blocked = new Promise<void>((resolve) => (release = resolve));
+      const slow = defineHandler({
+        apiKey: ApiKey.ApiVersions,
+        minVersion: 0,
+        maxVersion: 0,
+        async handle() {
+          await blocked;
+          return { errorCode: 0, apiKeys: [], throttleTimeMs: 0 };
+        },
+      });
+      const payload = apiVersionsRequest(1).length - 4; // queued frames are counted without their size prefix
+      // Room for a hundred queued frames by count, two by bytes.
+      const h = open([slow], { maxInflight: 100, maxInflightBytes: payload * 2 });
+      h.socket.emit('data', apiVersionsRequest(1)); // taken by the handler, which blocks
+      await settle();
+      assert.equal(h.socket.paused, false);
+      h.socket.emit('data', apiVersionsRequest(2));
+      assert.equal(h.socket.paused, false, 'one queued frame is under the byte budget');
+      h.socket.emit('data', apiVersionsRequest(3));
+      assert.equal(h.socket.paused, true, 'two queued frames reach the byte budget');
+      release();
+      await settle();
+      assert.equal(h.socket.paused, false, 'reading resumes as the queue empties');
+      assert.equal(h.socket.responses().length, 3);
+    });
+  });
+
+  describe('idle timeout', () => {
+    it('closes a connection whose socket reports idleness, but not while a request is being handled', async () => {
+      let release!: () => void;
+      const blocked = new Promise<void>((resolve) => (release = resolve));
+      const longPoll = defineHandler({
+        apiKey: ApiKey.ApiVersions,
+        minVersion: 0,
+        maxVersion: 0,
+        async handle() {
+          await blocked;
+          return { errorCode: 0, apiKeys: [], throttleTimeMs: 0 };
+        },
+      });
+      const h = open([longPoll], { idleTimeoutMs: 5000 });
+      assert.equal(h.socket.timeoutMs, 5000, 'the socket timer is armed with connections.max.idle.ms');
+      h.socket.emit('data', apiVersionsRequest(1));
+      await settle();
+      h.socket.emit('timeout');
+      assert.deepEqual(h.closes, [], 'a request in progress is not idleness');
+      release();
+      await settle();
+      assert.equal(h.socket.responses().length, 1);
+      h.socket.emit('timeout');
+      assert.deepEqual(h.closes, ['idle timeout: no traffic for 5000 ms (connections.max.idle.ms)']);
+      assert.equal(h.socket.destroyed, true);
+    });
+
+    it('has no idle timer when connections.max.idle.ms is -1', () => {
+      const h = open([apiVersionsHandler()], { idleTimeoutMs: -1 });
+      assert.equal(h.socket.timeoutMs, 0);
+      assert.equal(h.socket.listenerCount('timeout'), 0);
+    });
+  });
+});
