@@ -516,12 +516,12 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     this.producers.truncateFrom(end);
     if (segment.assignedSize === 0) this.activeFirstAppendMs = -1;
     this.logger.warn('disk full; appends refused', { refusedBatches: writes.length, logEndOffset: end, error: message });
-    for (const w of writes) w.reject(refused);
-    for (const s of dropped) s.delete().catch((e) => this.logger.warn('could not remove an unused segment', { segment: s.file, error: String(e) }));
-    // Cut off a partial write before the next one lands at the same position; an error here is a real I/O error.
-    const truncated = segment.truncate(segment.size);
-    this.track(truncated);
-    await truncated.catch(() => undefined);
+    // Before the writer goes on (and before the refused hear of it): the next roll may create a segment with
+    // the same base offset, so the same files.
+    const cleanup = Promise.all(dropped.map((s) => s.delete())).then(() => segment.truncate(segment.size));
+    this.track(cleanup); // cutting off a partial write: an error here is a real I/O error
+    await cleanup.catch(() => undefined);
+    for (const w of writes) w.reject(this.failure ?? refused);
   }
 
   /** The queued writes at the head that go to the same segment: one writev. */
