@@ -228,13 +228,20 @@ describe('storage faults: corrupt segment at start-up, leader epochs', function 
     assert.equal(answer.errorCode, 0);
     assert.deepEqual([answer.leaderEpoch, answer.endOffset], [epochBefore, 1]);
 
-    // Admin operations keep working: create a topic and use it, delete the offline one.
+    // Admin operations keep working: create a topic and use it.
     await createTopic(wire, 'later');
     assert.equal((await wire.produce('later', 0, batchOf('later-0'))).errorCode, 0);
+    await wire.close();
+    assert.equal((await broker!.stop()).code, 0, 'SIGTERM with an offline partition');
+
+    // Still offline after another start (the file is still a directory); deleting the topic clears it.
+    await broker!.restart();
+    wire = await WireClient.connect(broker!.host, broker!.port);
+    assert.equal(metricValue(await broker!.metricsText(), 'strata_offline_partitions'), 1);
     const deleted = await wire.client.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, 5, { topics: [], topicNames: ['bad'], timeoutMs: 30_000 });
     assert.equal(deleted.responses[0].errorCode, 0);
     assert.equal(metricValue(await broker!.metricsText(), 'strata_offline_partitions'), 0);
-
+    assert.deepEqual(await labels(wire, 'later'), ['0:later-0']);
     await wire.close();
     assert.equal((await broker!.stop()).code, 0);
   });
