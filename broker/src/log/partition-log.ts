@@ -626,13 +626,17 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     const upTo = this.endOffset;
     this.dirty.clear();
     this.unflushedMessages = 0;
-    await Promise.all(segments.map((s) => s.sync()));
-    // A rolled segment's file is only durable once its directory entry is.
     const created = segments.filter((s) => s.newFile);
-    if (created.length > 0) {
-      await fsyncDirectory(this.dir);
-      for (const s of created) s.newFile = false;
+    try {
+      await Promise.all(segments.map((s) => s.sync()));
+      // A rolled segment's file is only durable once its directory entry is.
+      if (created.length > 0) await fsyncDirectory(this.dir);
+    } catch (err) {
+      // After a failed fsync the kernel may have dropped the dirty pages: whatever the cause (even ENOSPC),
+      // nothing since the last good fsync is known durable, so this is never the transient full-disk case.
+      throw new Error(`fsync failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+    for (const s of created) s.newFile = false;
     this.recoveryPoint = Math.max(this.recoveryPoint, upTo);
   }
 

@@ -141,6 +141,15 @@ describe('log: storage faults', () => {
       assert.equal(syncs.calls, 2);
     });
 
+    it('a failed fsync, even ENOSPC, fails the waiting appends and takes the log offline', async () => {
+      const log = await open(dir());
+      Segment.prototype.sync = async () => {
+        throw Object.assign(new Error('ENOSPC: injected, fsync'), { code: 'ENOSPC' });
+      };
+      await assert.rejects(log.append(batch(1, 'a'), { leaderEpoch: 0, durable: true }), isLogError(ErrorCode.KAFKA_STORAGE_ERROR));
+      assert.equal(log.isOffline, true);
+    });
+
     it('acks=1 appends do not wait for an fsync', async () => {
       const log = await open(dir());
       const syncs = holdSyncs();
