@@ -1,6 +1,7 @@
 // `npm run bench`: one broker process, one load-generator process (bench/load-client.ts), 1 topic × 8
 // partitions, 1 KiB records. Prints produce MB/s and records/s (acks=1, unthrottled), produce latency
-// p50/p99/p999 at a fixed 50 MB/s, fetch MB/s from page cache, and the broker's peak RSS and CPU time.
+// p50/p99/p999 at a fixed 50 MB/s, the same two figures with acks=all (fsynced before the answer), fetch
+// MB/s from page cache, and the broker's peak RSS and CPU time.
 // Figures only: nothing here passes or fails.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -50,6 +51,14 @@ async function main(): Promise<void> {
     const latency = await runLoad(broker, { mode: 'latency', connections: 4, recordsPerBatch: 16 });
     console.log(`produce latency at ${latency.targetMBps} MB/s (acks=1, 16 KiB batches; achieved ${fmt(latency.achievedMBps)} MB/s)`);
     console.log(`  p50 ${fmt(latency.p50ms, 2)} ms   p99 ${fmt(latency.p99ms, 2)} ms   p999 ${fmt(latency.p999ms, 2)} ms   max ${fmt(latency.maxms, 2)} ms`);
+
+    // acks=all on a single-replica partition waits for the (group-committed) fsync.
+    const durable = await runLoad(broker, { mode: 'produce', acks: -1 });
+    console.log(`produce (acks=all, fsynced, same load)`);
+    console.log(`  ${fmt(durable.mbPerSec)} MB/s   ${fmt(durable.recordsPerSec, 0)} records/s`);
+    const durableLatency = await runLoad(broker, { mode: 'latency', connections: 4, recordsPerBatch: 16, acks: -1 });
+    console.log(`produce latency at ${durableLatency.targetMBps} MB/s (acks=all, 16 KiB batches; achieved ${fmt(durableLatency.achievedMBps)} MB/s)`);
+    console.log(`  p50 ${fmt(durableLatency.p50ms, 2)} ms   p99 ${fmt(durableLatency.p99ms, 2)} ms   p999 ${fmt(durableLatency.p999ms, 2)} ms   max ${fmt(durableLatency.maxms, 2)} ms`);
 
     const fetch = await runLoad(broker, { mode: 'fetch' });
     console.log(`fetch from page cache (1 connection, all partitions from offset 0)`);

@@ -51,7 +51,7 @@ export class Broker {
     const clusterId = await resolveClusterId(store, config.clusterId);
     const metadataLog = new MetadataLog(store, `${clusterId}/`);
     const image = await metadataLog.load();
-    const controller = new Controller(image, metadataLog, config.nodeId);
+    const controller = new Controller(image, metadataLog, config.nodeId, logger.child('controller'));
     const advertisedPort = config.advertisedPort || config.port;
     await controller.bootstrap(clusterId, config.advertisedHost, advertisedPort);
 
@@ -77,6 +77,7 @@ export class Broker {
       }
     });
     controller.onCommitted(() => replicas.sync());
+    metrics.setOfflinePartitionSource(() => replicas.offlineCount());
     replicas.onAppend = (p, r) => {
       const t = metrics.topic(p.topic);
       t.bytesIn.inc(r.bytes);

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import { validateTopicConfig } from '../log/topic-config';
+import { createLogger, type Logger } from '../logger';
 import type { MetadataImage } from './metadata-image';
 import type { MetadataLog } from './metadata-log';
 import type { MetadataRecord } from './metadata-records';
@@ -31,13 +32,17 @@ export interface CreateTopicSpec {
 export class Controller {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly epoch = 1;
-  /** Run after each committed write, before the operation returns (e.g. open logs of new partitions). */
+  /**
+   * Run after each committed write, before the operation returns (e.g. open logs of new partitions). Their
+   * failures are logged, never reported: the operation is committed, whatever a local step did afterwards.
+   */
   private readonly listeners: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly image: MetadataImage,
     private readonly log: MetadataLog,
     private readonly nodeId: number,
+    private readonly logger: Logger = createLogger('controller'),
   ) {}
 
   /** Runs controller operations one at a time so each validates against the image the previous one produced. */
@@ -53,15 +58,31 @@ export class Controller {
 
   private async write(records: MetadataRecord[]): Promise<void> {
     await this.log.append(records, this.epoch, this.image);
-    for (const l of this.listeners) await l();
+    for (const l of this.listeners) {
+      try {
+        await l();
+      } catch (err) {
+        this.logger.error('a step after a committed metadata change failed', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
   }
 
+  /**
+   * Registers this broker at start-up. It also takes leadership of its partitions anew: each gets the next
+   * leader epoch, as a Kafka leader election gives, so whatever this broker's previous life still has running
+   * (a tier upload writing the partition manifest, a client with a cached epoch) is fenced by the epoch.
+   */
   bootstrap(clusterId: string, host: string, port: number): Promise<void> {
     return this.serialize(async () => {
       const records: MetadataRecord[] = [];
       if (!this.image.clusterId) records.push({ type: 'cluster', clusterId });
       const b = this.image.brokers.get(this.nodeId);
       if (!b || b.host !== host || b.port !== port) records.push({ type: 'broker', nodeId: this.nodeId, host, port, rack: null });
+      for (const topic of this.image.topicsById.values()) {
+        for (const p of topic.partitions) {
+          if (p?.leader === this.nodeId) records.push({ type: 'partition', topicId: topic.topicId, ...p, leaderEpoch: p.leaderEpoch + 1 });
+        }
+      }
       if (records.length > 0) await this.write(records);
     });
   }

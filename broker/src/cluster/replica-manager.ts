@@ -2,6 +2,9 @@
 // the log of every partition this broker leads, applies topic config changes live, and removes the
 // data of deleted topics. Handlers reach partition logs only through here. With tiered storage each log gets
 // its remote side (manifest, uploader, remote reads), and a deleted topic's remote data goes with it.
+// A partition whose log cannot be opened (corrupt file, full disk, permissions) is offline until restart, as
+// Kafka takes a failed log directory offline: it answers KAFKA_STORAGE_ERROR, and every other partition and
+// every later sync carry on.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors';
@@ -16,8 +19,17 @@ import { Partition } from './partition';
 
 const METADATA_FILE = 'partition.metadata';
 
+/** A partition this broker leads whose log could not be opened. */
+export interface OfflinePartition {
+  topic: string;
+  topicId: string;
+  index: number;
+  reason: string;
+}
+
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>(); // key: `${topicId}:${index}`
+  private readonly offline = new Map<string, OfflinePartition>(); // same keys
   private syncing: Promise<void> = Promise.resolve();
   /** Observes every successful append (metrics). */
   onAppend: ((p: Partition, r: AppendResult) => void) | null = null;
@@ -32,6 +44,23 @@ export class ReplicaManager {
     /** Tiered storage; null = no remote side (logs keep everything locally). */
     private readonly tier: RemoteStorage | null = null,
   ) {}
+
+  topicIdOf(topicName: string): string | undefined {
+    return this.image.topicsByName.get(topicName)?.topicId;
+  }
+
+  /** Whether this broker should lead the partition but cannot serve it: its log failed to open or went offline. */
+  isOffline(topicId: string, index: number): boolean {
+    const key = `${topicId}:${index}`;
+    return this.offline.has(key) || (this.partitions.get(key)?.log.isOffline ?? false);
+  }
+
+  /** Partitions offline on this broker (metric strata_offline_partitions). */
+  offlineCount(): number {
+    let n = this.offline.size;
+    for (const p of this.partitions.values()) if (p.log.isOffline) n++;
+    return n;
+  }
 
   /** All hosted partitions, for metrics and retention. */
   all(): Iterable<Partition> {
@@ -48,6 +77,8 @@ export class ReplicaManager {
   getById(topicId: string, index: number): Partition {
     const p = this.partitions.get(`${topicId}:${index}`);
     if (p) return p;
+    const down = this.offline.get(`${topicId}:${index}`);
+    if (down) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `The log of ${down.topic}-${down.index} is offline: ${down.reason}`);
     const topic = this.image.topicsById.get(topicId);
     const state = topic?.partitions[index];
     if (!state) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
@@ -66,7 +97,9 @@ export class ReplicaManager {
     } catch (err) {
       return Promise.reject(err);
     }
-    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch, fromClient: true }).then((result) => {
+    // With the leader as the only in-sync replica, acks=all means on disk: answered after the (shared) fsync.
+    const durable = requiredAcks === -1;
+    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch, fromClient: true, durable }).then((result) => {
       this.onAppend?.(partition, result);
       return result;
     });
@@ -128,8 +161,9 @@ export class ReplicaManager {
 
   /** Brings local partitions in line with the image. Calls are serialized; each sees the latest image. */
   sync(): Promise<void> {
-    this.syncing = this.syncing.then(() => this.doSync());
-    return this.syncing;
+    const run = this.syncing.then(() => this.doSync());
+    this.syncing = run.catch(() => undefined); // one failed sync does not fail the ones after it
+    return run;
   }
 
   private async doSync(): Promise<void> {
@@ -148,33 +182,64 @@ export class ReplicaManager {
           existing.log.updateConfig(config);
           continue;
         }
-        const dir = path.join(this.dataDir, `${topic.name}-${state.partition}`);
-        await fs.mkdir(dir, { recursive: true });
-        await fs.writeFile(path.join(dir, METADATA_FILE), `version: 0\ntopic_id: ${topic.topicId}\n`);
-        const logger = this.logger.child(`log/${topic.name}-${state.partition}`);
-        // The manifest is loaded before the local log opens: with a wiped disk, the log must continue after it.
-        let remote: RemoteLog | undefined;
-        if (this.tier) remote = await this.tier.openPartition(topic.topicId, state.partition, state.leaderEpoch, logger.child('tier'));
-        const log = await PartitionLog.open(dir, config, { logger, remote });
-        this.partitions.set(key, new Partition(topic.name, topic.topicId, state.partition, log, state.leaderEpoch));
+        if (this.offline.has(key)) continue; // offline until restart
+        try {
+          this.partitions.set(key, await this.openPartition(topic, state.partition, state.leaderEpoch, config));
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          this.offline.set(key, { topic: topic.name, topicId: topic.topicId, index: state.partition, reason });
+          this.logger.error('could not open the partition log; the partition is offline', { partition: `${topic.name}-${state.partition}`, error: reason });
+        }
       }
+    }
+    for (const [key, down] of this.offline) {
+      if (wanted.has(key)) continue;
+      this.offline.delete(key);
+      await this.removeDirectory(path.join(this.dataDir, `${down.topic}-${down.index}`)).catch((err) =>
+        this.logger.warn('could not remove the directory of an offline partition', { partition: `${down.topic}-${down.index}`, err }),
+      );
     }
     for (const [key, p] of this.partitions) {
       if (wanted.has(key)) continue;
       this.partitions.delete(key);
-      await p.log.close();
-      await this.removeDirectory(p.log.dir);
-      // Only a deleted topic loses its remote data; a partition that moved to another leader keeps it.
-      const remote = p.log.remoteLog;
-      if (remote && !this.image.topicsById.has(p.topicId)) {
-        try {
-          await remote.deleteAll();
-        } catch (err) {
-          this.logger.warn('could not delete remote data of a deleted partition; the garbage collector will', { partition: p.key, err });
-        }
+      try {
+        await this.removePartition(p);
+      } catch (err) {
+        this.logger.error('could not remove a partition\'s data', { partition: p.key, err });
       }
-      this.logger.info('deleted partition', { partition: p.key, topicId: p.topicId });
     }
+  }
+
+  private async openPartition(topic: TopicImage, index: number, leaderEpoch: number, config: LogConfig): Promise<Partition> {
+    const dir = path.join(this.dataDir, `${topic.name}-${index}`);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, METADATA_FILE), `version: 0\ntopic_id: ${topic.topicId}\n`);
+    const logger = this.logger.child(`log/${topic.name}-${index}`);
+    // The manifest is loaded before the local log opens: with a wiped disk, the log must continue after it.
+    let remote: RemoteLog | undefined;
+    if (this.tier) remote = await this.tier.openPartition(topic.topicId, index, leaderEpoch, logger.child('tier'));
+    try {
+      const log = await PartitionLog.open(dir, config, { logger, remote });
+      return new Partition(topic.name, topic.topicId, index, log, leaderEpoch);
+    } catch (err) {
+      await remote?.close();
+      throw err;
+    }
+  }
+
+  private async removePartition(p: Partition): Promise<void> {
+    await p.log.close();
+    await this.removeDirectory(p.log.dir);
+    // Only a deleted topic loses its remote data; a partition that moved to another leader keeps it.
+    const remote = p.log.remoteLog;
+    if (remote && !this.image.topicsById.has(p.topicId)) {
+      try {
+        await remote.deleteAll();
+      } catch (err) {
+        this.logger.warn('could not delete remote data of a deleted partition; the garbage collector will', { partition: p.key, err });
+      }
+    }
+    this.logger.info('deleted partition', { partition: p.key, topicId: p.topicId });
   }
 
   /** Deletes data directories left behind by topics that no longer exist (e.g. deleted while we were down). */
@@ -189,7 +254,7 @@ export class ReplicaManager {
       const dir = path.join(this.dataDir, name);
       const m = /^(.+)-(\d+)$/.exec(name);
       if (!m) {
-        if (name.endsWith('-delete')) await fs.rm(dir, { recursive: true, force: true });
+        if (name.endsWith('-delete')) await fs.rm(dir, { recursive: true, force: true }).catch((err) => this.logger.warn('could not delete directory', { dir, err }));
         continue;
       }
       let topicId: string | undefined;
@@ -202,7 +267,7 @@ export class ReplicaManager {
       const state = topic?.partitions[Number(m[2])];
       if (!topic || topic.name !== m[1] || !state || state.leader !== this.nodeId) {
         this.logger.info('removing data of a partition this broker no longer hosts', { dir });
-        await this.removeDirectory(dir);
+        await this.removeDirectory(dir).catch((err) => this.logger.warn('could not remove a stale partition directory', { dir, err }));
       }
     }
   }

@@ -44,6 +44,8 @@ export class GroupStore implements GroupPersistence {
   /** Every record of every partition, in log order per partition (groups never span partitions). */
   async *load(): AsyncGenerator<OffsetsRecord> {
     for (let p = 0; p < this.numPartitions; p++) {
+      const topicId = this.replicas.topicIdOf(OFFSETS_TOPIC);
+      if (topicId !== undefined && this.replicas.isOffline(topicId, p)) continue; // its groups answer KAFKA_STORAGE_ERROR
       const log = this.replicas.get(OFFSETS_TOPIC, p).log;
       let offset = log.logStartOffset;
       while (offset < log.logEndOffset) {

@@ -2,6 +2,8 @@
 // leader epochs. Topics asked for by name that do not exist are created when auto.create.topics.enable is on
 // and the client allows it (v4+ flag; always allowed before v4), and returned ready in the same response.
 // v10+ may ask by topic id. A null topic list (v1+) or an empty one in v0 means all topics.
+// A partition whose log is offline here is shown as Kafka shows a partition whose only replica sits in a
+// failed log directory: no leader (-1), LEADER_NOT_AVAILABLE, and this broker in offline_replicas.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { MetadataRequest, MetadataResponse } from '../protocol/schema/types';
@@ -14,13 +16,15 @@ import { errorCodeOf } from './error-code';
 type TopicResponse = MetadataResponse['topics'][number];
 
 const NO_OPERATIONS = -2147483648;
+const NO_LEADER = -1;
 
 export default defineHandler<MetadataRequest, MetadataResponse>({
   apiKey: ApiKey.Metadata,
   minVersion: 0,
   maxVersion: 12,
   async handle(req, ctx) {
-    const { image, topics: creator, logger } = ctx.services;
+    const { image, topics: creator, logger, replicas } = ctx.services;
+    const describeTopic = (t: TopicImage) => describe(t, (p) => replicas.isOffline(t.topicId, p));
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
     const topics: TopicResponse[] = [];
     if (all) {
@@ -58,21 +62,24 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
   },
 });
 
-function describeTopic(t: TopicImage): TopicResponse {
+function describe(t: TopicImage, isOffline: (partition: number) => boolean): TopicResponse {
   return {
     errorCode: 0,
     name: t.name,
     topicId: t.topicId,
     isInternal: INTERNAL_TOPICS.has(t.name),
-    partitions: t.partitions.map((p) => ({
-      errorCode: 0,
-      partitionIndex: p.partition,
-      leaderId: p.leader,
-      leaderEpoch: p.leaderEpoch,
-      replicaNodes: p.replicas,
-      isrNodes: p.isr,
-      offlineReplicas: [],
-    })),
+    partitions: t.partitions.map((p) => {
+      const offline = isOffline(p.partition);
+      return {
+        errorCode: offline ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
+        partitionIndex: p.partition,
+        leaderId: offline ? NO_LEADER : p.leader,
+        leaderEpoch: p.leaderEpoch,
+        replicaNodes: p.replicas,
+        isrNodes: p.isr,
+        offlineReplicas: offline ? [p.leader] : [],
+      };
+    }),
     topicAuthorizedOperations: NO_OPERATIONS,
   };
 }

@@ -1,9 +1,10 @@
 // Produce (key 0), v3–11 served (v3 is the first with RecordBatch v2, the only format we store). v0–2 are
 // advertised but answered with UNSUPPORTED_VERSION per partition, as Kafka 4 does (KAFKA-18659): librdkafka
 // up to 2.11 only compresses with gzip/snappy/lz4 when the broker lists Produce v0.
-// acks=0: no response (a failed partition closes the connection, as Kafka does); acks=1 and acks=-1:
-// answered once the batches are written to the partition log (with a single replica the ISR is just the
-// leader; min.insync.replicas is still enforced for acks=-1).
+// acks=0: no response (a failed partition closes the connection, as Kafka does); acks=1: answered once the
+// batches are written to the partition log; acks=-1: with a single replica the ISR is just the leader, so
+// answered once the batches are also fsynced (one shared fsync per round of waiting appends);
+// min.insync.replicas is still enforced. A full disk or an offline log answers KAFKA_STORAGE_ERROR.
 // Batches are validated (length, magic, CRC32C) and stored as they came, compressed or not.
 // All partitions are appended before the first await, so pipelined requests keep their order.
 import { ApiKey } from '../protocol/apis';

@@ -53,6 +53,12 @@ export abstract class IndexFile {
     this.persistedCount = 0;
   }
 
+  /** Drops the last entries while `drop(i)` holds for the last one (a rollback of refused appends). */
+  protected dropLastWhile(drop: (i: number) => boolean): void {
+    while (this.count > 0 && drop(this.count - 1)) this.count--;
+    this.persistedCount = Math.min(this.persistedCount, this.count);
+  }
+
   /** Writes entries added since the last persist (or the whole file after a reset) and fsyncs it. */
   async persist(): Promise<void> {
     const from = this.persistedCount * this.entrySize;

@@ -8,3 +8,12 @@ export class LogError extends KafkaError {
     super(code, message);
   }
 }
+
+/**
+ * A write refused for lack of space (ENOSPC, or EDQUOT over a quota). Unlike other I/O errors it does not take
+ * the log offline: the append is refused and the log takes appends again once space is freed.
+ */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}

@@ -31,6 +31,11 @@ export class OffsetIndex extends IndexFile {
     return this.count === 0 ? { offset: this.baseOffset, position: 0 } : { offset: this.offsetAt(this.count - 1), position: this.positionAt(this.count - 1) };
   }
 
+  /** Drops the entries at or past `size` bytes of log. */
+  truncateToPosition(size: number): void {
+    this.dropLastWhile((i) => this.positionAt(i) >= size);
+  }
+
   /** Offsets and positions strictly increasing and inside the log. */
   isConsistent(logSize: number): boolean {
     let prevOffset = this.baseOffset - 1;

@@ -4,14 +4,17 @@
 // bytes; one writer per partition drains the queue, so appends that arrive while a write is in flight go to the
 // file together in a single writev. Call order is offset order. logEndOffset moves only when bytes are written,
 // and readers only ever see written bytes. fsync follows flush.messages / flush.ms, and one fsync covers every
-// append written before it. Housekeeping (fsync, finalizing rolled segments, retention, checkpoints) runs one
-// task at a time beside the writer, never blocking it.
+// append written before it. An append may ask to be durable (acks=all): it resolves after the next fsync,
+// and one fsync covers every append that waits meanwhile (group commit). Housekeeping (fsync, finalizing
+// rolled segments, retention, checkpoints) runs one task at a time beside the writer, never blocking it.
+// A full disk (ENOSPC/EDQUOT) refuses the appends it hits and rolls the log back to its written end, so the
+// log takes appends again once space is freed; any other I/O error takes the log offline.
 import { EventEmitter } from 'events';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { Logger, createLogger } from '../logger';
 import type { LogConfig } from './log-config';
-import { LogError } from './log-error';
+import { LogError, isDiskFull } from './log-error';
 import { ErrorCode } from '../protocol/errors';
 import { Segment } from './segment';
 import { LeaderEpochCache } from './leader-epoch-cache';
@@ -49,6 +52,8 @@ export interface AppendOptions {
   fromClient?: boolean;
   /** On a compacted topic, refuse records without a key (INVALID_RECORD), as Kafka does; default fromClient. */
   requireKeys?: boolean;
+  /** Resolve only once the batches are fsynced (acks=all while the leader is the only in-sync replica). */
+  durable?: boolean;
 }
 
 export interface AppendResult {
@@ -94,6 +99,13 @@ interface PendingWrite {
   recordCount: number;
   maxTimestamp: number;
   offsetOfMaxTimestamp: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** An append waiting for the fsync that covers it. */
+interface DurableWaiter {
+  endOffset: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -150,6 +162,9 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   private readonly dirty = new Set<Segment>();
   private unflushedMessages = 0;
   private flushTimer?: NodeJS.Timeout;
+  /** Durable appends waiting for an fsync, and the shared fsync under way for them. */
+  private durableWaiters: DurableWaiter[] = [];
+  private sharedSync?: Promise<void>;
   private readonly background = new Set<Promise<void>>();
   /** Set after an I/O error: the log takes no more appends (Kafka takes the log dir offline). */
   private failure: LogError | null = null;
@@ -299,7 +314,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     const validated = this.validate(records, fromClient);
     // Producer checks come before offsets exist, so a refused or retried payload writes nothing.
     const producerAppend = this.producers.check(validated.batches, fromClient);
-    if (producerAppend?.kind === 'duplicate') return this.duplicateAppend(producerAppend);
+    if (producerAppend?.kind === 'duplicate') return this.duplicateAppend(producerAppend, opts.durable ?? false);
     const now = opts.now ?? Date.now();
     const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? now : -1;
     const baseOffset = this.nextOffset;
@@ -334,13 +349,17 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     this.nextOffset = offset;
 
     await this.enqueue({ segment, position, data: records, lastOffset, recordCount: validated.recordCount, maxTimestamp, offsetOfMaxTimestamp });
+    if (opts.durable) await this.waitDurable(lastOffset + 1);
     return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStartOffset, recordCount: validated.recordCount, bytes: validated.bytes };
   }
 
   /** Answers a retry as its original append was answered, once that one is written. */
-  private async duplicateAppend(d: DuplicateAppend): Promise<AppendResult> {
+  private async duplicateAppend(d: DuplicateAppend, durable: boolean): Promise<AppendResult> {
     await this.lastWrite;
     if (this.failure) throw this.failure;
+    // The original was still in flight when the retry came, and a full disk refused it: so is the retry.
+    if (d.lastOffset >= this.endOffset) throw new LogError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir}: the original append was refused`);
+    if (durable) await this.waitDurable(d.lastOffset + 1);
     const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? d.timestamp : -1;
     return { baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime, logStartOffset: this.logStartOffset, recordCount: 0, bytes: 0, duplicate: true };
   }
@@ -394,7 +413,8 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     if (this.uploadLagTimer) clearTimeout(this.uploadLagTimer);
     this.uploadLagTimer = undefined;
     old.seal();
-    this.segments = [...this.segments, new Segment(this.dir, this.nextOffset, this.cfg.segmentIndexBytes, now, { newFile: true })];
+    const next = new Segment(this.dir, this.nextOffset, this.cfg.segmentIndexBytes, now, { newFile: true });
+    this.segments = [...this.segments, next];
     this.logger.debug('rolled segment', { baseOffset: this.nextOffset });
     // Producer state as of the new segment's base, taken now and stored once the data below it is fsynced.
     const producers = this.producers.snapshot();
@@ -403,6 +423,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     this.track(
       this.lastWrite.then(() =>
         this.housekeeping.run(async () => {
+          if (!this.segments.includes(next)) return; // a full disk refused the appends that rolled: `old` is active again
           await this.finalize(old);
           await this.saveProducerSnapshot(snapshotOffset, producers);
           this.kickUploader();
@@ -446,27 +467,61 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
 
   private async drain(): Promise<void> {
     this.draining = true;
-    let group: PendingWrite[] = [];
     try {
       while (this.queue.length > 0 && !this.failure) {
-        group = this.takeGroup();
+        const group = this.takeGroup();
         const bytes = group.reduce((sum, w) => sum + w.data.length, 0);
-        await group[0].segment.write(
-          group.map((w) => w.data),
-          group[0].position,
-          bytes,
-        );
-        this.commit(group, bytes);
-        if (this.unflushedMessages >= this.cfg.flushMessages) await this.housekeeping.run(() => this.syncDirty());
+        let written = false;
+        try {
+          await group[0].segment.write(
+            group.map((w) => w.data),
+            group[0].position,
+            bytes,
+          );
+          written = true;
+          this.commit(group, bytes);
+          if (this.unflushedMessages >= this.cfg.flushMessages) await this.housekeeping.run(() => this.syncDirty());
+        } catch (err) {
+          if (!written && isDiskFull(err)) await this.refuseAppends(err, group);
+          else this.goOffline(err, group);
+          continue;
+        }
         for (const w of group) w.resolve();
-        group = [];
         this.emitAppend();
       }
-    } catch (err) {
-      this.goOffline(err, group);
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * The disk is full: the write of `group` failed, and every append queued after it is refused too (their
+   * offsets follow the refused ones). The log goes back to its written end as if they had never come: offsets,
+   * segments rolled for them, index entries, leader epochs and producer state, and the file loses whatever part
+   * of the write landed. Nothing written before is touched; the next append tries the disk again.
+   */
+  private async refuseAppends(err: unknown, group: PendingWrite[]): Promise<void> {
+    const segment = group[0].segment;
+    const at = this.segments.indexOf(segment);
+    if (at < 0) return this.goOffline(err, group);
+    const message = err instanceof Error ? err.message : String(err);
+    const refused = new LogError(ErrorCode.KAFKA_STORAGE_ERROR, `disk full; append to ${path.basename(this.dir)} refused: ${message}`);
+    const writes = [...group, ...this.queue.splice(0)];
+    const end = this.endOffset;
+    const dropped = this.segments.slice(at + 1); // rolled for refused appends: they hold nothing written
+    this.segments = this.segments.slice(0, at + 1);
+    segment.rollBackAssigned(end);
+    this.nextOffset = end;
+    this.epochs.truncateFromEnd(end);
+    this.producers.truncateFrom(end);
+    if (segment.assignedSize === 0) this.activeFirstAppendMs = -1;
+    this.logger.warn('disk full; appends refused', { refusedBatches: writes.length, logEndOffset: end, error: message });
+    // Before the writer goes on (and before the refused hear of it): the next roll may create a segment with
+    // the same base offset, so the same files.
+    const cleanup = Promise.all(dropped.map((s) => s.delete())).then(() => segment.truncate(segment.size));
+    this.track(cleanup); // cutting off a partial write: an error here is a real I/O error
+    await cleanup.catch(() => undefined);
+    for (const w of writes) w.reject(this.failure ?? refused);
   }
 
   /** The queued writes at the head that go to the same segment: one writev. */
@@ -513,10 +568,46 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     }
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    for (const w of [...inFlight, ...this.queue.splice(0)]) w.reject(this.failure);
+    for (const w of [...inFlight, ...this.queue.splice(0), ...this.durableWaiters.splice(0)]) w.reject(this.failure);
   }
 
   // ---- Durability.
+
+  /** Resolves once every offset below `endOffset` is fsynced. */
+  private waitDurable(endOffset: number): Promise<void> {
+    if (this.recoveryPoint >= endOffset) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    const waiting = new Promise<void>((resolve, reject) => this.durableWaiters.push({ endOffset, resolve, reject }));
+    this.startSharedSync();
+    return waiting;
+  }
+
+  /**
+   * Group commit: one fsync at a time for the waiting durable appends. It covers everything written when it
+   * starts; appends written while it runs wait for the next one, which starts as soon as it ends.
+   */
+  private startSharedSync(): void {
+    if (this.sharedSync || this.durableWaiters.length === 0) return;
+    const run = this.housekeeping.run(() => this.syncDirty()).then(() => this.releaseDurable());
+    this.sharedSync = run;
+    this.track(run); // a failed fsync is an I/O error of the log: goOffline rejects the waiters
+    const next = () => {
+      this.sharedSync = undefined;
+      this.startSharedSync();
+    };
+    run.then(next, next);
+  }
+
+  /** Resolves the durable appends now below the recovery point. */
+  private releaseDurable(): void {
+    const synced = this.recoveryPoint;
+    const still: DurableWaiter[] = [];
+    for (const w of this.durableWaiters) {
+      if (w.endOffset <= synced) w.resolve();
+      else still.push(w);
+    }
+    this.durableWaiters = still;
+  }
 
   private armFlushTimer(): void {
     if (this.flushTimer || this.cfg.flushMs >= MAX_TIMER_MS) return;
@@ -535,13 +626,17 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     const upTo = this.endOffset;
     this.dirty.clear();
     this.unflushedMessages = 0;
-    await Promise.all(segments.map((s) => s.sync()));
-    // A rolled segment's file is only durable once its directory entry is.
     const created = segments.filter((s) => s.newFile);
-    if (created.length > 0) {
-      await fsyncDirectory(this.dir);
-      for (const s of created) s.newFile = false;
+    try {
+      await Promise.all(segments.map((s) => s.sync()));
+      // A rolled segment's file is only durable once its directory entry is.
+      if (created.length > 0) await fsyncDirectory(this.dir);
+    } catch (err) {
+      // After a failed fsync the kernel may have dropped the dirty pages: whatever the cause (even ENOSPC),
+      // nothing since the last good fsync is known durable, so this is never the transient full-disk case.
+      throw new Error(`fsync failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+    for (const s of created) s.newFile = false;
     this.recoveryPoint = Math.max(this.recoveryPoint, upTo);
   }
 
@@ -563,9 +658,12 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     }));
   }
 
-  /** Runs a background task; an error in it is an I/O error of the log. */
+  /** Runs a background task; an error in it is an I/O error of the log, except a full disk (a later task writes again). */
   private track(task: Promise<void>): void {
-    const tracked = task.catch((err) => this.goOffline(err, []));
+    const tracked = task.catch((err) => {
+      if (isDiskFull(err)) this.logger.warn('background write failed: disk full', { error: err instanceof Error ? err.message : String(err) });
+      else this.goOffline(err, []);
+    });
     this.background.add(tracked);
     void tracked.finally(() => this.background.delete(tracked));
   }
@@ -582,7 +680,16 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       this.closing = true;
       await this.stopTiering();
       await this.quiesce();
-      if (!this.failure) await this.housekeeping.run(() => this.checkpoint(true));
+      if (!this.failure) {
+        try {
+          await this.housekeeping.run(() => this.checkpoint(true));
+        } catch (err) {
+          // No clean-shutdown marker: the next open recovers the tail. The files still get closed.
+          this.logger.error('final checkpoint failed', { error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      this.releaseDurable();
+      for (const w of this.durableWaiters.splice(0)) w.reject(new LogError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is closed`));
       await Promise.all([...this.segments, ...this.retired].map((s) => s.close()));
     })();
     return this.closed;

@@ -161,6 +161,20 @@ export class ProducerStateManager {
     entry.record(h, h.baseOffset, h.baseOffset + h.lastOffsetDelta, h.maxTimestamp, now);
   }
 
+  /**
+   * Forgets batches at or past `endOffset` (appends refused after a failed write). A producer left with no
+   * batch is forgotten: the partition then takes its next batch wherever its sequence is, as for a new
+   * producer, so a retry of a refused batch is never refused as out of order.
+   */
+  truncateFrom(endOffset: number): void {
+    for (const [id, entry] of this.producers) {
+      const kept = entry.batches.filter((b) => b.lastOffset < endOffset);
+      if (kept.length === entry.batches.length) continue;
+      entry.batches = kept;
+      if (kept.length === 0) this.producers.delete(id);
+    }
+  }
+
   /** Forgets producers that wrote nothing for producer.id.expiration.ms. Returns how many. */
   removeExpired(now: number): number {
     let removed = 0;

@@ -131,6 +131,22 @@ export class Segment {
     this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
   }
 
+  /**
+   * Forgets the assignments past the committed data (appends refused after a failed write): the assignment
+   * side goes back to the committed side, and index entries of the refused batches go. `endOffset` is the
+   * offset after the last committed batch.
+   */
+  rollBackAssigned(endOffset: number): void {
+    this.offsetIndex.truncateToPosition(this.size);
+    this.timeIndex.truncateToOffset(endOffset);
+    this.assignedSize = this.size;
+    this.nextOffset = Math.max(this.baseOffset, endOffset);
+    this.maxTimestampSoFar = this.largestTimestamp;
+    this.offsetOfMaxTimestampSoFar = this.offsetOfLargestTimestamp;
+    if (this.size === 0) this.firstBatchTimestamp = -1;
+    this.bytesSinceIndexEntry = this.size - this.offsetIndex.last().position;
+  }
+
   /** Forgets everything derived from the data, before a rebuild by assign(). */
   reset(): void {
     this.offsetIndex.reset();
@@ -153,14 +169,27 @@ export class Segment {
   /** The .log file, created on first use (a rolled segment gets its file when its first batch is written). */
   fileHandle(): Promise<FileHandle> {
     if (this.closed) return Promise.reject(new Error(`segment ${this.file} is closed`));
-    this.handle ??= fsp.open(this.file, fsc.O_RDWR | fsc.O_CREAT, 0o644);
+    if (!this.handle) {
+      const opening = fsp.open(this.file, fsc.O_RDWR | fsc.O_CREAT, 0o644);
+      this.handle = opening;
+      // A failed open (full disk) is not remembered: the next write tries again.
+      opening.catch(() => {
+        if (this.handle === opening) this.handle = undefined;
+      });
+    }
     return this.handle;
   }
 
+  /** Writes `buffers` at `position`. A short write (the disk filling up) is continued, so it ends in the error that explains it. */
   async write(buffers: Buffer[], position: number, bytes: number): Promise<void> {
     const fh = await this.fileHandle();
-    const { bytesWritten } = await fh.writev(buffers, position);
-    if (bytesWritten !== bytes) throw new Error(`short write to ${this.file}: ${bytesWritten} of ${bytes} bytes`);
+    let written = (await fh.writev(buffers, position)).bytesWritten;
+    while (written < bytes) {
+      const rest = Buffer.concat(buffers).subarray(written);
+      const n = (await fh.write(rest, 0, rest.length, position + written)).bytesWritten;
+      if (n === 0) throw new Error(`short write to ${this.file}: ${written} of ${bytes} bytes`);
+      written += n;
+    }
   }
 
   async sync(): Promise<void> {

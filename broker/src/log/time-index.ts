@@ -35,6 +35,11 @@ export class TimeIndex extends IndexFile {
     return this.count === 0 ? { timestamp: -1, offset: this.baseOffset } : this.entryAt(this.count - 1);
   }
 
+  /** Drops the entries for offsets at or past `endOffset`. */
+  truncateToOffset(endOffset: number): void {
+    this.dropLastWhile((i) => this.entryAt(i).offset >= endOffset);
+  }
+
   /** Timestamps strictly increasing, offsets non-decreasing and below `nextOffset`. */
   isConsistent(nextOffset: number): boolean {
     let prev: TimestampOffset = { timestamp: -Infinity, offset: this.baseOffset };

@@ -91,6 +91,7 @@ export class BrokerMetrics {
   private readonly topics = new Map<string, TopicMetrics>();
   private readonly apis = new Map<string, ApiMetrics>();
   private partitionSource: PartitionSource = () => [];
+  private offlinePartitionSource: () => number = () => 0;
   private groupSource: GroupSource = () => [];
   private tierCacheSource: () => TierCacheStats | null = () => null;
   private tierPartitionSource: () => Iterable<PartitionTierStats> = () => [];
@@ -124,6 +125,20 @@ export class BrokerMetrics {
         this.set(n);
       },
     });
+    const offline = () => this.offlinePartitionSource();
+    new Gauge({
+      name: 'strata_offline_partitions',
+      help: 'Partitions this broker leads but cannot serve: their log failed to open or hit an I/O error (Kafka OfflinePartitionsCount).',
+      registers: [this.registry],
+      collect() {
+        this.set(offline());
+      },
+    });
+  }
+
+  /** Where the count of offline partitions (logs that failed to open or hit an I/O error) is read at scrape time. */
+  setOfflinePartitionSource(count: () => number): void {
+    this.offlinePartitionSource = count;
   }
 
   observeObjectStore(operation: string, seconds: number, errorCause?: string): void {
