@@ -297,7 +297,7 @@ export function registerCompressionCodec(type: CompressionType, codec: Compressi
   codecs.set(type, codec);
 }
 
-function codecFor(type: number): CompressionCodec {
+export function codecFor(type: number): CompressionCodec {
   const codec = codecs.get(type);
   if (!codec) throw new RecordBatchError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `no codec registered for compression type ${type}`);
   return codec;
