@@ -2,6 +2,7 @@
 // from small pieces: none of them is ever decompressed whole by the tests. Shared by the unit and e2e suites.
 import * as zlib from 'zlib';
 import * as lz4 from 'lz4-napi';
+import { RECORD_BATCH_HEADER_SIZE, computeBatchCrc } from '../../src/protocol/records';
 
 const MiB = 1024 * 1024;
 
@@ -76,4 +77,17 @@ export function snappyClaiming(size: number): Buffer {
     varint.push((v % 128) | 0x80);
   }
   return Buffer.concat([Buffer.from(varint), Buffer.from([0x0c, 0x61, 0x62, 0x63, 0x64])]);
+}
+
+/**
+ * A batch with the header of `template` (the codec in its attributes included) around another records section:
+ * length, record count (and lastOffsetDelta, so the header stays consistent) and CRC made to match.
+ */
+export function withBody(template: Buffer, body: Buffer, recordCount: number): Buffer {
+  const out = Buffer.concat([template.subarray(0, RECORD_BATCH_HEADER_SIZE), body]);
+  out.writeInt32BE(out.length - 12, 8);
+  out.writeInt32BE(recordCount - 1, 23);
+  out.writeInt32BE(recordCount, 57);
+  out.writeUInt32BE(computeBatchCrc(out, 0, out.length), 17);
+  return out;
 }

@@ -15,12 +15,11 @@ import {
   buildRecordBatchAsync,
   checkCompressedRecords,
   codecFor,
-  computeBatchCrc,
   decompressionLimit,
   validateBatches,
 } from '../../src/protocol/records';
 import { LogError } from '../../src/log/log-error';
-import { gzipBomb, gzipClaiming, lz4Bomb, snappyClaiming, zstdBomb, zstdClaiming } from './bombs';
+import { gzipBomb, gzipClaiming, lz4Bomb, snappyClaiming, withBody, zstdBomb, zstdClaiming } from './bombs';
 import { open, useTempDir } from '../log/helpers';
 
 const MiB = 1024 * 1024;
@@ -46,16 +45,6 @@ async function check(batch: Buffer, opts: { requireKeys?: boolean; maxDecompress
   const requireKeys = opts.requireKeys ?? false;
   const { batches } = validateBatches(batch, Infinity, { requireKeys });
   await checkCompressedRecords(batch, batches, { requireKeys, maxDecompressedBytes: opts.maxDecompressedBytes ?? DEFAULT_DECOMPRESSION_LIMIT });
-}
-
-/** A batch with the header of `template` around another records section: new length, record count and CRC. */
-function withBody(template: Buffer, body: Buffer, recordCount: number): Buffer {
-  const out = Buffer.concat([template.subarray(0, RECORD_BATCH_HEADER_SIZE), body]);
-  out.writeInt32BE(out.length - 12, 8);
-  out.writeInt32BE(recordCount - 1, 23); // lastOffsetDelta, kept consistent so only the records are wrong
-  out.writeInt32BE(recordCount, 57);
-  out.writeUInt32BE(computeBatchCrc(out, 0, out.length), 17);
-  return out;
 }
 
 /** The uncompressed records section of a batch of `inputs`. */
