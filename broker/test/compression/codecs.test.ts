@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as crypto from 'crypto';
 import * as snappy from 'snappy';
 import { XERIAL_MAGIC, gzipCodec, isXerialFramed, lz4Codec, snappyCodec, zstdCodec } from '../../src/protocol/compression';
-import { Compression, CompressionCodec, DEFAULT_DECOMPRESSION_LIMIT, buildRecordBatchAsync, decodeRecords, readBatchHeader, validateBatches } from '../../src/protocol/records';
+import { Compression, CompressionCodec, DEFAULT_DECOMPRESSION_LIMIT, checkCompressedRecords, buildRecordBatchAsync, decodeRecords, readBatchHeader, validateBatches } from '../../src/protocol/records';
 
 // KafkaJS's own record batch encoder (with its built-in gzip codec): no typings, so typed here as used.
 type KafkaJsEncoder = { buffer: Buffer };
@@ -61,9 +61,10 @@ describe('compression codecs', () => {
       assert.ok((await codec.compress(large)).length < large.length);
     });
 
-    it(`${name}: decodes a batch written by the Java client`, async () => {
+    it(`${name}: decodes a batch written by the Java client, which passes the produce record check`, async () => {
       const batch = Buffer.from(JAVA_BATCHES[name], 'hex');
-      validateBatches(batch);
+      const { batches } = validateBatches(batch, Infinity, { requireKeys: true });
+      await checkCompressedRecords(batch, batches, { requireKeys: true, maxDecompressedBytes: LIMIT });
       const records = await decodeRecords(batch);
       assert.deepEqual(
         records.map((r) => [r.offset, r.timestamp, r.key?.toString(), r.value?.toString()]),
@@ -90,7 +91,8 @@ describe('compression codecs', () => {
     });
     const theirs = kafkajs.buffer;
     assert.equal(readBatchHeader(theirs, 0).compression, Compression.GZIP);
-    validateBatches(theirs);
+    const { batches } = validateBatches(theirs, Infinity, { requireKeys: true });
+    await checkCompressedRecords(theirs, batches, { requireKeys: true, maxDecompressedBytes: LIMIT });
 
     const decoded = await decodeRecords(theirs);
     assert.deepEqual(
