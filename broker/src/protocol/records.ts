@@ -201,7 +201,7 @@ function validateBatch(buf: Buffer, pos: number, end: number, maxBatchBytes: num
   return { position: pos, size, header };
 }
 
-/** How far validation looks inside batches (client data): see checkRecords. */
+/** Checks on the records inside client batches (RecordWalk; checkCompressedRecords for compressed batches). */
 export interface RecordCheckOptions {
   /** Refuse data records without a key (compacted topics), INVALID_RECORD as Kafka. */
   requireKeys: boolean;
