@@ -361,6 +361,12 @@ class VarintReader {
   ) {}
 
   varint(): number {
+    // One-byte varints (small lengths, deltas, counts) are most of them: the record walk is on the produce path.
+    const first = this.buf[this.pos];
+    if (first < 0x80) {
+      this.pos++;
+      return first & 1 ? -(first + 1) / 2 : first / 2;
+    }
     let raw = 0;
     let scale = 1;
     for (;;) {
