@@ -118,6 +118,7 @@ describe('compressed produce batches are validated (broker process)', function (
       assert.equal(await produceRaw(compactTopic, batch), ErrorCode.CORRUPT_MESSAGE, what);
     }
     const growth = peakRss(pid) - peakBefore;
+    if (process.env.STRATA_TEST_VERBOSE) console.log(`      broker peak RSS ${(peakBefore / MiB).toFixed(0)} → ${((peakBefore + growth) / MiB).toFixed(0)} MiB`);
     // gzip is decoded up to the 64 MiB limit before it stops; nothing else is inflated.
     assert.ok(growth < 160 * MiB, `broker peak RSS grew by ${(growth / MiB).toFixed(0)} MiB`);
     assert.ok(ref.broker.isAlive());
