@@ -3,7 +3,8 @@
 // Batches are built once up front (1 KiB records) and re-sent: the cost measured is the broker's.
 import { KafkaClient } from '../broker/src/protocol/client';
 import { ApiKey } from '../broker/src/protocol/apis';
-import { buildRecordBatch, wholeBatches } from '../broker/src/protocol/records';
+import '../broker/src/protocol/compression';
+import { Compression, CompressionType, buildRecordBatchAsync, wholeBatches } from '../broker/src/protocol/records';
 import type { FetchResponse, ListOffsetsResponse, ProduceResponse } from '../broker/src/protocol/schema/types';
 
 interface Options {
@@ -21,16 +22,40 @@ interface Options {
   /** Target MB/s (latency mode). */
   rateMBps: number;
   acks: number;
+  /** Codec of the produced batches (default none). */
+  compression?: CompressionType;
 }
 
 const opts = JSON.parse(process.argv[2]) as Options;
 const PRODUCE_VERSION = 9;
 const FETCH_VERSION = 12;
 
-function makeBatch(seed: number): Buffer {
-  const value = Buffer.alloc(opts.recordBytes, seed % 251);
-  return buildRecordBatch({
-    records: Array.from({ length: opts.recordsPerBatch }, (_, i) => ({ key: Buffer.from(`key-${seed}-${i}`), value })),
+const WORDS = ['order', 'customer', 'id', 'amount', 'status', 'shipped', 'pending', 'region', 'eu-west', 'us-east', 'item', 'price'];
+
+/** Text-like values (seeded words and numbers) that compress about as log or JSON lines do (3-5x). */
+function textValue(seed: number): Buffer {
+  let x = (seed * 2654435761) >>> 0 || 1;
+  const parts: string[] = [];
+  let length = 0;
+  while (length < opts.recordBytes) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    const part = `${WORDS[x % WORDS.length]}=${x % 100000} `;
+    parts.push(part);
+    length += part.length;
+  }
+  return Buffer.from(parts.join('').slice(0, opts.recordBytes));
+}
+
+function makeBatch(seed: number): Promise<Buffer> {
+  const compression = opts.compression ?? Compression.NONE;
+  // Uncompressed batches keep the one-byte values of earlier runs, so their figures stay comparable.
+  const value = (i: number): Buffer => (compression === Compression.NONE ? Buffer.alloc(opts.recordBytes, seed % 251) : textValue(seed * 1000 + i));
+  return buildRecordBatchAsync({
+    compression,
+    records: Array.from({ length: opts.recordsPerBatch }, (_, i) => ({ key: Buffer.from(`key-${seed}-${i}`), value: value(i) })),
   });
 }
 
@@ -54,7 +79,7 @@ function percentile(sorted: number[], q: number): number {
 /** Unthrottled: every connection keeps `depth` requests of one batch per partition in flight. */
 async function produceMax(): Promise<object> {
   const all = Array.from({ length: opts.partitions }, (_, p) => p);
-  const batches = all.map((p) => makeBatch(p));
+  const batches = await Promise.all(all.map((p) => makeBatch(p)));
   const requestBytes = batches.reduce((n, b) => n + b.length, 0);
   const clients = await Promise.all(Array.from({ length: opts.connections }, () => KafkaClient.connect({ host: opts.host, port: opts.port, clientId: 'bench' })));
   const deadline = Date.now() + opts.seconds * 1000;
@@ -73,12 +98,13 @@ async function produceMax(): Promise<object> {
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
   await Promise.all(clients.map((c) => c.close()));
   const records = requests * opts.partitions * opts.recordsPerBatch;
-  return { mode: 'produce', seconds: secs, requests, records, bytes: requests * requestBytes, mbPerSec: (requests * requestBytes) / secs / 1e6, recordsPerSec: records / secs };
+  const recordMBPerSec = (records * opts.recordBytes) / secs / 1e6; // record values before compression
+  return { mode: 'produce', seconds: secs, requests, records, bytes: requests * requestBytes, mbPerSec: (requests * requestBytes) / secs / 1e6, recordMBPerSec, recordsPerSec: records / secs };
 }
 
 /** Fixed rate: one batch per request, sent on schedule; latency counted from the scheduled send time. */
 async function produceAtRate(): Promise<object> {
-  const batches = Array.from({ length: opts.partitions }, (_, p) => makeBatch(p + 100));
+  const batches = await Promise.all(Array.from({ length: opts.partitions }, (_, p) => makeBatch(p + 100)));
   const batchBytes = batches[0].length;
   const perSecond = (opts.rateMBps * 1e6) / batchBytes;
   const clients = await Promise.all(Array.from({ length: opts.connections }, () => KafkaClient.connect({ host: opts.host, port: opts.port, clientId: 'bench-latency' })));

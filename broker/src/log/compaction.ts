@@ -7,6 +7,7 @@ import type { Segment } from './segment';
 import { groupSegments, planCompaction, type PlanSegment } from './compaction-plan';
 import { DEFAULT_MAX_MAPPED_KEYS, StagedSegment, buildOffsetMap, cleanGroup, segmentTime } from './compactor';
 import { discardStaged, readCleanerCheckpoint, writeCleanerCheckpoint } from './compaction-files';
+import { decompressionLimit } from '../protocol/records';
 
 export interface CompactOptions {
   /** Clean whatever the dirty ratio. */
@@ -66,7 +67,9 @@ export async function compactLog(target: CompactionTarget, now: number, opts: Co
 
   const segments = candidates.map((c) => c.segment);
   const stop = (): boolean => target.isStopping();
-  const map = await unlessDeleted(segments, buildOffsetMap(segments, plan.firstDirty, plan.end, opts.maxMappedKeys ?? DEFAULT_MAX_MAPPED_KEYS, stop));
+  const maxDecompressedBytes = decompressionLimit(cfg.maxMessageBytes);
+  const mapOptions = { maxKeys: opts.maxMappedKeys ?? DEFAULT_MAX_MAPPED_KEYS, maxDecompressedBytes, shouldStop: stop };
+  const map = await unlessDeleted(segments, buildOffsetMap(segments, plan.firstDirty, plan.end, mapOptions));
   if (!map) return notCleaned(firstDirtyOffset, checkpoint.tombstonesDueMs);
   const result = { ...notCleaned(firstDirtyOffset, checkpoint.tombstonesDueMs, plan.dirtyRatio), cleaned: true };
   const ctx = {
@@ -76,6 +79,7 @@ export async function compactLog(target: CompactionTarget, now: number, opts: Co
     cleanBefore: firstDirtyOffset,
     tombstoneCutoffMs: now - cfg.deleteRetentionMs,
     now,
+    maxDecompressedBytes,
     shouldStop: stop,
   };
   let oldestTombstoneMs = Infinity;

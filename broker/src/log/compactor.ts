@@ -12,7 +12,7 @@ import { promises as fsp } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import '../protocol/compression'; // the codecs of compressed batches
 import { ErrorCode } from '../protocol/errors';
-import { BatchHeader, DecodedRecord, RecordBatchError, decodeBatches, readBatchHeader, retainRecords } from '../protocol/records';
+import { BatchHeader, DecodedRecord, DecompressionLimitError, RecordBatchError, decodeBatches, readBatchHeader, retainRecords } from '../protocol/records';
 import { Segment } from './segment';
 import { readAt, scanBatchData, scanBatchHeaders } from './batch-scanner';
 import { discardStaged, stagedFile } from './compaction-files';
@@ -43,6 +43,8 @@ export interface CleaningContext {
   /** Tombstones with timestamps at or before this (now - delete.retention.ms) may go once seen. */
   tombstoneCutoffMs: number;
   now: number;
+  /** Output limit for decompressing one batch (decompressionLimit of max.message.bytes). */
+  maxDecompressedBytes: number;
   /** Polled between batches: true abandons the cleaning (the log is closing). */
   shouldStop(): boolean;
 }
@@ -84,12 +86,20 @@ function isCompactable(h: BatchHeader): boolean {
   return !h.isControl && !h.isTransactional;
 }
 
+export interface OffsetMapOptions {
+  /** Stop at the next segment boundary once this many keys are mapped. */
+  maxKeys: number;
+  maxDecompressedBytes: number;
+  shouldStop(): boolean;
+}
+
 /**
  * Builds the offset map from the dirty segments [firstDirty, end), stopping early at a segment boundary once
  * `maxKeys` keys are mapped (at least one segment is always mapped). Clean segments are walked by header only,
  * to find each producer's last batch.
  */
-export async function buildOffsetMap(segments: Segment[], firstDirty: number, end: number, maxKeys: number, shouldStop: () => boolean): Promise<OffsetMap> {
+export async function buildOffsetMap(segments: Segment[], firstDirty: number, end: number, opts: OffsetMapOptions): Promise<OffsetMap> {
+  const { maxKeys, shouldStop } = opts;
   const latest = new Map<string, number>();
   const lastOfProducer = new Map<number, number>();
   const slicer = new Slicer();
@@ -105,7 +115,7 @@ export async function buildOffsetMap(segments: Segment[], firstDirty: number, en
     for await (const b of scanBatchData(fh, 0, seg.size, SCAN_CHUNK_BYTES)) {
       noteProducer(lastOfProducer, b.header);
       if (isCompactable(b.header)) {
-        for (const r of await recordsOf(b.data)) if (r.key) latest.set(r.key.toString('latin1'), r.offset);
+        for (const r of await recordsOf(b.data, opts.maxDecompressedBytes)) if (r.key) latest.set(r.key.toString('latin1'), r.offset);
       }
       await slicer.maybeYield();
     }
@@ -117,14 +127,23 @@ function noteProducer(lastOfProducer: Map<number, number>, h: BatchHeader): void
   if (h.producerId >= 0) lastOfProducer.set(h.producerId, h.baseOffset);
 }
 
-/** The records of one batch; none when its codec is unknown (such a batch is kept whole). */
-async function recordsOf(batch: Buffer): Promise<DecodedRecord[]> {
+/** The records of one batch; none when they cannot be decompressed (such a batch is kept whole). */
+async function recordsOf(batch: Buffer, maxDecompressedBytes: number): Promise<DecodedRecord[]> {
   try {
-    return (await decodeBatches(batch))[0].records;
+    return (await decodeBatches(batch, maxDecompressedBytes))[0].records;
   } catch (err) {
-    if (err instanceof RecordBatchError && err.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) return [];
+    if (isKeptWhole(err)) return [];
     throw err;
   }
+}
+
+/**
+ * Batches the cleaner cannot open are kept as they are rather than failing every cleaning: an unknown codec,
+ * or records that inflate beyond the decompression limit (stored before the produce check existed, or under
+ * a larger max.message.bytes).
+ */
+function isKeptWhole(err: unknown): boolean {
+  return err instanceof DecompressionLimitError || (err instanceof RecordBatchError && err.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
 }
 
 /** Decides record by record, noting the oldest tombstone it keeps. */
@@ -148,13 +167,13 @@ class RecordFilter {
 }
 
 /** The batch as it survives the cleaning: the same buffer, a rewritten one, or null when nothing is left. */
-async function cleanBatch(batch: Buffer, header: BatchHeader, map: OffsetMap, filter: RecordFilter): Promise<Buffer | null> {
+async function cleanBatch(batch: Buffer, header: BatchHeader, map: OffsetMap, filter: RecordFilter, maxDecompressedBytes: number): Promise<Buffer | null> {
   if (!isCompactable(header) || map.keptBatches.has(header.baseOffset)) return batch;
   const keep = (r: DecodedRecord): boolean => filter.keep(r);
   try {
-    return await retainRecords(batch, keep);
+    return await retainRecords(batch, keep, maxDecompressedBytes);
   } catch (err) {
-    if (err instanceof RecordBatchError && err.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) return batch;
+    if (isKeptWhole(err)) return batch;
     throw err;
   }
 }
@@ -182,7 +201,7 @@ export async function cleanGroup(sources: Segment[], upperBoundOffset: number, m
           await out.discard();
           return abandoned;
         }
-        const kept = await cleanBatch(b.data, b.header, map, filter);
+        const kept = await cleanBatch(b.data, b.header, map, filter, ctx.maxDecompressedBytes);
         if (kept !== b.data && !changed) {
           changed = true;
           await out.open();

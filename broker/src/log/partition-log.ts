@@ -28,15 +28,17 @@ import type { UploadCandidate } from '../tier/segment-uploader';
 import { SegmentGoneError } from '../tier/segment-uploader';
 import { StaleWriterError } from '../tier/store-errors';
 import { ObjectNotFoundError } from '../tier/object-store';
-import { AppendGate, checkKeys } from './key-check';
+import { AppendGate, asLogError, checkRecords } from './record-check';
 import { CompactOptions, CompactionResult, CompactionTarget, compactLog, notCleaned } from './compaction';
 import type { StagedSegment } from './compactor';
 import { commitSwap } from './compaction-files';
 import { Serial } from './serial';
 import { fsyncDirectory } from './fs-util';
 import {
-  RecordBatchError,
+  Compression,
+  RecordCheckOptions,
   ValidatedBatches,
+  decompressionLimit,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
@@ -298,10 +300,12 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   /**
    * Appends the batches of a produce payload. Everything before the first await runs at call time: validation,
    * offset assignment and header rewrites, so offsets follow call order. Resolves once the bytes are written.
-   * (On a compacted topic the key check comes first; the gate keeps call order around it.)
+   * (The records of compressed client batches are checked asynchronously first; the gate keeps call order.)
    */
   async append(records: Buffer, opts: AppendOptions): Promise<AppendResult> {
-    const turn = this.keyGate.admit(this.keyCheck(records, opts));
+    const fromClient = opts.fromClient ?? false;
+    const validated = this.validate(records, opts);
+    const turn = this.keyGate.admit(this.recordCheck(records, validated, opts));
     if (turn) {
       try {
         await turn;
@@ -310,8 +314,6 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       }
     }
     this.ensureWritable();
-    const fromClient = opts.fromClient ?? false;
-    const validated = this.validate(records, fromClient);
     // Producer checks come before offsets exist, so a refused or retried payload writes nothing.
     const producerAppend = this.producers.check(validated.batches, fromClient);
     if (producerAppend?.kind === 'duplicate') return this.duplicateAppend(producerAppend, opts.durable ?? false);
@@ -364,16 +366,15 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     return { baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime, logStartOffset: this.logStartOffset, recordCount: 0, bytes: 0, duplicate: true };
   }
 
-  private validate(records: Buffer, fromClient: boolean): ValidatedBatches {
+  private validate(records: Buffer, opts: AppendOptions): ValidatedBatches {
     let validated: ValidatedBatches;
     try {
-      validated = validateBatches(records, this.cfg.maxMessageBytes);
+      validated = validateBatches(records, this.cfg.maxMessageBytes, this.recordCheckOptions(opts) ?? undefined);
     } catch (err) {
-      if (err instanceof RecordBatchError) throw new LogError(err.code, err.message);
-      throw err;
+      throw asLogError(err);
     }
     if (validated.batches.length === 0) throw new LogError(ErrorCode.INVALID_RECORD, 'the payload holds no record batch');
-    if (fromClient && validated.batches.some((b) => b.header.isControl)) {
+    if (opts.fromClient && validated.batches.some((b) => b.header.isControl)) {
       throw new LogError(ErrorCode.INVALID_RECORD, 'clients may not write control batches');
     }
     if (validated.bytes > this.cfg.segmentBytes) {
@@ -1010,10 +1011,21 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     return this.compaction;
   }
 
-  /** On a compacted topic with requireKeys (default: client appends), the check that every record has a key. */
-  private keyCheck(records: Buffer, opts: AppendOptions): (() => Promise<void>) | null {
-    const required = opts.requireKeys ?? opts.fromClient ?? false;
-    return required && this.cfg.cleanupPolicy.compact ? () => checkKeys(records) : null;
+  /**
+   * How far an append's records are checked (null: headers only). Client data is walked record by record;
+   * on a compacted topic with requireKeys (default: client appends) every record must have a key.
+   */
+  private recordCheckOptions(opts: AppendOptions): RecordCheckOptions | null {
+    const requireKeys = (opts.requireKeys ?? opts.fromClient ?? false) && this.cfg.cleanupPolicy.compact;
+    return opts.fromClient || requireKeys ? { requireKeys } : null;
+  }
+
+  /** The asynchronous part of the record check: the compressed batches (validate walked the others). */
+  private recordCheck(records: Buffer, validated: ValidatedBatches, opts: AppendOptions): (() => Promise<void>) | null {
+    const check = this.recordCheckOptions(opts);
+    if (!check || validated.batches.every((b) => b.header.compression === Compression.NONE)) return null;
+    const maxDecompressedBytes = decompressionLimit(this.cfg.maxMessageBytes);
+    return () => checkRecords(records, validated.batches, { ...check, maxDecompressedBytes });
   }
 
   private compactionTarget(): CompactionTarget {

@@ -1,8 +1,11 @@
-// RecordBatch v2 (magic 2). The broker treats batches as opaque except for the 61-byte header:
-// it validates length and CRC32C, reads counts/timestamps/producer fields, and rewrites
-// baseOffset and partitionLeaderEpoch in place (both lie outside the CRC). Records themselves are
-// decoded only off the produce/fetch path: compaction, exact timestamp lookups, keys of compacted
-// topics, internal topics, tests and benches.
+// RecordBatch v2 (magic 2). The broker stores batches exactly as received except for the 61-byte header:
+// it validates length and CRC32C, reads counts/timestamps/producer fields, and rewrites baseOffset and
+// partitionLeaderEpoch in place (both lie outside the CRC). On produce from a client it also walks the
+// records' framing (a compressed batch is decompressed once for that, never recompressed), as Kafka's
+// LogValidator does, so that no client can store a batch its consumers cannot read. Records are otherwise
+// decoded only off the fetch path: compaction, exact timestamp lookups, internal topics, tests and benches.
+// Every decompression has an output limit (decompressionLimit): a small batch must not inflate to gigabytes.
+import { constants as bufferConstants } from 'buffer';
 import { crc32c } from '@node-rs/crc32';
 import { ErrorCode, KafkaError } from './errors';
 
@@ -198,14 +201,30 @@ function validateBatch(buf: Buffer, pos: number, end: number, maxBatchBytes: num
   return { position: pos, size, header };
 }
 
-/** Validates every batch of a produce payload; the batches must exactly fill the buffer. Throws RecordBatchError. */
-export function validateBatches(records: Buffer, maxBatchBytes = Infinity): ValidatedBatches {
+/** Checks on the records inside client batches (RecordWalk; checkCompressedRecords for compressed batches). */
+export interface RecordCheckOptions {
+  /** Refuse data records without a key (compacted topics), INVALID_RECORD as Kafka. */
+  requireKeys: boolean;
+}
+
+/**
+ * Validates every batch of a produce payload; the batches must exactly fill the buffer. With `recordCheck`,
+ * the records of uncompressed batches are walked too (synchronously: they are at most maxBatchBytes); those
+ * of compressed batches are left to checkCompressedRecords, which decompresses off the event loop.
+ * Throws RecordBatchError.
+ */
+export function validateBatches(records: Buffer, maxBatchBytes = Infinity, recordCheck?: RecordCheckOptions): ValidatedBatches {
   const batches: ValidatedBatch[] = [];
   let recordCount = 0;
   let maxTimestamp = -1;
   let pos = 0;
   while (pos < records.length) {
     const batch = validateBatch(records, pos, records.length, maxBatchBytes);
+    if (recordCheck && batch.header.compression === Compression.NONE) {
+      const walk = new RecordWalk(records.subarray(pos + RECORD_BATCH_HEADER_SIZE, pos + batch.size), batch.header, pos);
+      walk.step(Infinity);
+      walk.checkKeys(recordCheck);
+    }
     batches.push(batch);
     recordCount += batch.header.recordCount;
     if (batch.header.maxTimestamp > maxTimestamp) maxTimestamp = batch.header.maxTimestamp;
@@ -239,8 +258,38 @@ export function setLogAppendTime(buf: Buffer, pos: number, timestamp: number): v
 
 export interface CompressionCodec {
   compress(data: Buffer): Promise<Buffer>;
-  decompress(data: Buffer): Promise<Buffer>;
+  /**
+   * Decompresses without ever producing (or allocating for) more than `maxBytes`; throws
+   * DecompressionLimitError when the output would be larger.
+   */
+  decompress(data: Buffer, maxBytes: number): Promise<Buffer>;
 }
+
+/** A batch whose records would inflate beyond the decompression limit: a compression bomb (or a limit set too low). */
+export class DecompressionLimitError extends RecordBatchError {
+  override name = 'DecompressionLimitError';
+
+  constructor(message: string) {
+    super(ErrorCode.CORRUPT_MESSAGE, message);
+  }
+}
+
+/**
+ * The output limit for decompressing one batch of a log whose batches are at most `maxMessageBytes`
+ * (max.message.bytes) compressed. Kafka itself has no such limit (it streams records out of the decompressor);
+ * we decompress a batch whole, so we bound it: 64 MiB, or 16 times max.message.bytes when that is raised
+ * above 4 MiB (text compresses about 5-10x; a batch inflating 16x beyond the largest batch the topic allows is
+ * refused), and never more than a Buffer can hold. The default 1 MiB max.message.bytes gives 64 MiB.
+ */
+export function decompressionLimit(maxMessageBytes: number): number {
+  return Math.min(MAX_BUFFER_LENGTH, Math.max(MIN_DECOMPRESSION_LIMIT, maxMessageBytes * DECOMPRESSION_RATIO_LIMIT));
+}
+
+const MIN_DECOMPRESSION_LIMIT = 64 * 1024 * 1024;
+const DECOMPRESSION_RATIO_LIMIT = 16;
+const MAX_BUFFER_LENGTH = bufferConstants.MAX_LENGTH;
+/** For decoders with no log config at hand (timestamp lookups, internal topics): the limit of Kafka's default max.message.bytes. */
+export const DEFAULT_DECOMPRESSION_LIMIT = MIN_DECOMPRESSION_LIMIT;
 
 const codecs = new Map<number, CompressionCodec>();
 
@@ -248,21 +297,30 @@ export function registerCompressionCodec(type: CompressionType, codec: Compressi
   codecs.set(type, codec);
 }
 
-function codecFor(type: number): CompressionCodec {
+export function codecFor(type: number): CompressionCodec {
   const codec = codecs.get(type);
   if (!codec) throw new RecordBatchError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `no codec registered for compression type ${type}`);
   return codec;
 }
 
-/** The records section of a batch, decompressed. Codec failures are corrupt data. */
-async function decompressBody(header: BatchHeader, raw: Buffer): Promise<Buffer> {
+/**
+ * The records section of a batch, decompressed to at most `maxBytes` (the one place the broker decompresses).
+ * Codec failures are corrupt data; DecompressionLimitError when the records would be larger.
+ */
+async function decompressBody(header: BatchHeader, raw: Buffer, maxBytes: number): Promise<Buffer> {
   if (header.compression === Compression.NONE) return raw;
   const codec = codecFor(header.compression);
+  const what = `batch at offset ${header.baseOffset} (compression type ${header.compression})`;
+  let body: Buffer;
   try {
-    return await codec.decompress(raw);
+    body = await codec.decompress(raw, maxBytes);
   } catch (err) {
-    throw corrupt(`cannot decompress batch at offset ${header.baseOffset} (type ${header.compression}): ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof DecompressionLimitError) throw new DecompressionLimitError(`${what}: ${err.message}`);
+    throw corrupt(`cannot decompress ${what}: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // Codecs bound their output beforehand; this guards against a codec that does not.
+  if (body.length > maxBytes) throw new DecompressionLimitError(`${what} inflates to ${body.length} bytes, over the limit of ${maxBytes}`);
+  return body;
 }
 
 function compressBody(type: number, body: Buffer): Promise<Buffer> {
@@ -303,6 +361,12 @@ class VarintReader {
   ) {}
 
   varint(): number {
+    // One-byte varints (small lengths, deltas, counts) are most of them: the record walk is on the produce path.
+    const first = this.buf[this.pos];
+    if (first < 0x80) {
+      this.pos++;
+      return first & 1 ? -(first + 1) / 2 : first / 2;
+    }
     let raw = 0;
     let scale = 1;
     for (;;) {
@@ -314,6 +378,16 @@ class VarintReader {
       if (scale > 2 ** 63) throw corrupt('varint is too long');
     }
     return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+  }
+
+  /** Skips a bytes field; its length, -1 for null. */
+  skipBytes(): number {
+    const length = this.varint();
+    if (length > 0) {
+      if (this.pos + length > this.buf.length) throw corrupt('record field runs past the end of the records');
+      this.pos += length;
+    }
+    return length;
   }
 
   bytes(): Buffer | null {
@@ -456,13 +530,14 @@ export interface DecodedBatch {
 
 /**
  * Decodes every batch in `buf` (a batch, or a fetch's records field of whole batches), decompressing with
- * the registered codecs. Keys and values are views into the (decompressed) bytes.
+ * the registered codecs, each batch to at most `maxDecompressedBytes`. Keys and values are views into the
+ * (decompressed) bytes.
  */
-export async function decodeBatches(buf: Buffer): Promise<DecodedBatch[]> {
+export async function decodeBatches(buf: Buffer, maxDecompressedBytes = DEFAULT_DECOMPRESSION_LIMIT): Promise<DecodedBatch[]> {
   const out: DecodedBatch[] = [];
   let pos = 0;
   while (pos < buf.length) {
-    const { header, size, body } = await openBatch(buf, pos);
+    const { header, size, body } = await openBatch(buf, pos, maxDecompressedBytes);
     const reader = new VarintReader(body, 0);
     const records: DecodedRecord[] = [];
     for (let i = 0; i < header.recordCount; i++) records.push(decodeRecord(reader, header));
@@ -473,16 +548,16 @@ export async function decodeBatches(buf: Buffer): Promise<DecodedBatch[]> {
 }
 
 /** The records of every batch in `buf`, in offset order (see decodeBatches). */
-export async function decodeRecords(buf: Buffer): Promise<DecodedRecord[]> {
-  return (await decodeBatches(buf)).flatMap((b) => b.records);
+export async function decodeRecords(buf: Buffer, maxDecompressedBytes = DEFAULT_DECOMPRESSION_LIMIT): Promise<DecodedRecord[]> {
+  return (await decodeBatches(buf, maxDecompressedBytes)).flatMap((b) => b.records);
 }
 
-async function openBatch(buf: Buffer, pos: number): Promise<{ header: BatchHeader; size: number; body: Buffer }> {
+async function openBatch(buf: Buffer, pos: number, maxDecompressedBytes: number): Promise<{ header: BatchHeader; size: number; body: Buffer }> {
   if (buf.length - pos < RECORD_BATCH_HEADER_SIZE) throw corrupt(`batch at position ${pos} is truncated`);
   const header = readBatchHeader(buf, pos);
   const size = header.batchLength + LOG_OVERHEAD;
   if (size < RECORD_BATCH_HEADER_SIZE || pos + size > buf.length) throw corrupt(`batch at position ${pos} is truncated`);
-  const body = await decompressBody(header, buf.subarray(pos + RECORD_BATCH_HEADER_SIZE, pos + size));
+  const body = await decompressBody(header, buf.subarray(pos + RECORD_BATCH_HEADER_SIZE, pos + size), maxDecompressedBytes);
   return { header, size, body };
 }
 
@@ -492,8 +567,12 @@ async function openBatch(buf: Buffer, pos: number): Promise<{ header: BatchHeade
  * batch keeps its offset range (lastOffsetDelta), producer fields, attributes and codec. Returns the input
  * itself when every record is kept, null when none is.
  */
-export async function retainRecords(batch: Buffer, keep: (record: DecodedRecord) => boolean): Promise<Buffer | null> {
-  const { header, size, body } = await openBatch(batch, 0);
+export async function retainRecords(
+  batch: Buffer,
+  keep: (record: DecodedRecord) => boolean,
+  maxDecompressedBytes = DEFAULT_DECOMPRESSION_LIMIT,
+): Promise<Buffer | null> {
+  const { header, size, body } = await openBatch(batch, 0, maxDecompressedBytes);
   if (size !== batch.length) throw new RangeError('retainRecords takes exactly one batch');
   const reader = new VarintReader(body, 0);
   const kept: Buffer[] = [];
@@ -540,4 +619,93 @@ function decodeRecord(reader: VarintReader, header: BatchHeader): DecodedRecord 
     value,
     headers,
   };
+}
+
+// ---- Checking the records of client batches, as Kafka's LogValidator reads them before appending.
+
+/** Records walked between turns of the event loop when checking a decompressed batch. */
+const WALK_SLICE_RECORDS = 20_000;
+
+/**
+ * Walks the records section of one batch without decoding it: exactly recordCount records, each one's varint
+ * length matching its fields, offset deltas 0, 1, 2, ..., non-null header keys, and no bytes left over.
+ * Resumable (step), so that a long walk can give the event loop turns. Throws RecordBatchError: framing errors
+ * are CORRUPT_MESSAGE; offset deltas that do not count up are INVALID_RECORD, like a header whose
+ * lastOffsetDelta disagrees with its record count (we never reassign inner offsets as Kafka may by recompressing).
+ */
+class RecordWalk {
+  private readonly reader: VarintReader;
+  private index = 0;
+  /** A record without a key was seen. */
+  missingKey = false;
+
+  constructor(
+    private readonly body: Buffer,
+    private readonly header: BatchHeader,
+    /** Byte position of the batch in the payload, for messages. */
+    private readonly position: number,
+  ) {
+    this.reader = new VarintReader(body, 0);
+  }
+
+  /** Walks up to `max` more records; true once every record is walked and nothing follows them. */
+  step(max: number): boolean {
+    const count = this.header.recordCount;
+    const until = Math.min(count, this.index + max);
+    for (; this.index < until; this.index++) this.walkRecord();
+    if (this.index < count) return false;
+    const extra = this.body.length - this.reader.pos;
+    if (extra !== 0) throw corrupt(`${extra} bytes follow the ${count} records of the batch at position ${this.position}`);
+    return true;
+  }
+
+  /** Throws INVALID_RECORD, as Kafka does, if keys are required and a data record has none. */
+  checkKeys(opts: RecordCheckOptions): void {
+    if (opts.requireKeys && this.missingKey && !this.header.isControl) {
+      throw new RecordBatchError(ErrorCode.INVALID_RECORD, 'Compacted topic cannot accept message without key');
+    }
+  }
+
+  private walkRecord(): void {
+    const r = this.reader;
+    const where = `record ${this.index} of the batch at position ${this.position}`;
+    const length = r.varint();
+    const end = r.pos + length;
+    if (length < 1 || end > this.body.length) throw corrupt(`${where} declares ${length} bytes, ${this.body.length - r.pos} are left`);
+    r.pos++; // attributes
+    r.varint(); // timestamp delta
+    const offsetDelta = r.varint();
+    if (offsetDelta !== this.index) throw new RecordBatchError(ErrorCode.INVALID_RECORD, `${where} has offset delta ${offsetDelta}`);
+    if (r.skipBytes() < 0) this.missingKey = true;
+    r.skipBytes(); // value
+    const headerCount = r.varint();
+    // Each header takes at least two bytes: a count beyond that is corrupt whatever follows.
+    if (headerCount < 0 || headerCount * 2 > end - r.pos) throw corrupt(`${where} declares ${headerCount} headers`);
+    for (let h = 0; h < headerCount; h++) {
+      if (r.skipBytes() < 0) throw corrupt(`${where} has a header with a null key`);
+      r.skipBytes(); // header value
+    }
+    if (r.pos !== end) throw corrupt(`${where}: length ${length} does not match its fields`);
+  }
+}
+
+export interface CompressedRecordCheckOptions extends RecordCheckOptions {
+  /** Output limit for each batch's decompression (decompressionLimit of the log's max.message.bytes). */
+  maxDecompressedBytes: number;
+}
+
+/**
+ * Checks the records of the compressed batches of a validated payload: each is decompressed once (off the
+ * event loop, within the limit) and walked as validateBatches walks uncompressed ones; the stored bytes stay
+ * those received. One batch at a time, so a payload holds at most one decompressed batch. Throws
+ * RecordBatchError (DecompressionLimitError for a bomb).
+ */
+export async function checkCompressedRecords(records: Buffer, batches: ValidatedBatch[], opts: CompressedRecordCheckOptions): Promise<void> {
+  for (const b of batches) {
+    if (b.header.compression === Compression.NONE) continue;
+    const raw = records.subarray(b.position + RECORD_BATCH_HEADER_SIZE, b.position + b.size);
+    const walk = new RecordWalk(await decompressBody(b.header, raw, opts.maxDecompressedBytes), b.header, b.position);
+    while (!walk.step(WALK_SLICE_RECORDS)) await new Promise<void>((resolve) => setImmediate(resolve));
+    walk.checkKeys(opts);
+  }
 }

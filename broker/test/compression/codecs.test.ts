@@ -2,13 +2,16 @@ import { strict as assert } from 'assert';
 import * as crypto from 'crypto';
 import * as snappy from 'snappy';
 import { XERIAL_MAGIC, gzipCodec, isXerialFramed, lz4Codec, snappyCodec, zstdCodec } from '../../src/protocol/compression';
-import { Compression, CompressionCodec, buildRecordBatchAsync, decodeRecords, readBatchHeader, validateBatches } from '../../src/protocol/records';
+import { Compression, CompressionCodec, DEFAULT_DECOMPRESSION_LIMIT, checkCompressedRecords, buildRecordBatchAsync, decodeRecords, readBatchHeader, validateBatches } from '../../src/protocol/records';
 
 // KafkaJS's own record batch encoder (with its built-in gzip codec): no typings, so typed here as used.
 type KafkaJsEncoder = { buffer: Buffer };
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (opts: Record<string, unknown>) => Promise<KafkaJsEncoder> };
 const KafkaJsRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (opts: Record<string, unknown>) => KafkaJsEncoder;
 const Long = require('kafkajs/src/utils/long') as { fromInt(n: number): unknown; fromValue(n: number): unknown };
+
+/** Output limit for the round trips (the default limit of records.ts). */
+const LIMIT = DEFAULT_DECOMPRESSION_LIMIT;
 
 const CODECS: Array<[string, CompressionCodec]> = [
   ['gzip', gzipCodec],
@@ -53,14 +56,15 @@ describe('compression codecs', () => {
     it(`${name}: round-trips small, one-byte and multi-block inputs`, async () => {
       for (const input of [small, Buffer.from([7]), large]) {
         const compressed = await codec.compress(input);
-        assert.ok((await codec.decompress(compressed)).equals(input));
+        assert.ok((await codec.decompress(compressed, LIMIT)).equals(input));
       }
       assert.ok((await codec.compress(large)).length < large.length);
     });
 
-    it(`${name}: decodes a batch written by the Java client`, async () => {
+    it(`${name}: decodes a batch written by the Java client, which passes the produce record check`, async () => {
       const batch = Buffer.from(JAVA_BATCHES[name], 'hex');
-      validateBatches(batch);
+      const { batches } = validateBatches(batch, Infinity, { requireKeys: true });
+      await checkCompressedRecords(batch, batches, { requireKeys: true, maxDecompressedBytes: LIMIT });
       const records = await decodeRecords(batch);
       assert.deepEqual(
         records.map((r) => [r.offset, r.timestamp, r.key?.toString(), r.value?.toString()]),
@@ -87,7 +91,8 @@ describe('compression codecs', () => {
     });
     const theirs = kafkajs.buffer;
     assert.equal(readBatchHeader(theirs, 0).compression, Compression.GZIP);
-    validateBatches(theirs);
+    const { batches } = validateBatches(theirs, Infinity, { requireKeys: true });
+    await checkCompressedRecords(theirs, batches, { requireKeys: true, maxDecompressedBytes: LIMIT });
 
     const decoded = await decodeRecords(theirs);
     assert.deepEqual(
@@ -116,15 +121,15 @@ describe('compression codecs', () => {
     }
     const stream = Buffer.concat(framed);
     assert.ok(isXerialFramed(stream));
-    assert.ok((await snappyCodec.decompress(stream)).equals(Buffer.concat(parts)));
+    assert.ok((await snappyCodec.decompress(stream, LIMIT)).equals(Buffer.concat(parts)));
     // Header only: an empty stream.
-    assert.equal((await snappyCodec.decompress(xerialHeader())).length, 0);
+    assert.equal((await snappyCodec.decompress(xerialHeader(), LIMIT)).length, 0);
   });
 
   it('snappy: reads raw (unframed) snappy as librdkafka writes it, and writes xerial', async () => {
     const raw = await snappy.compress(small);
     assert.ok(!isXerialFramed(raw));
-    assert.ok((await snappyCodec.decompress(raw)).equals(small));
+    assert.ok((await snappyCodec.decompress(raw, LIMIT)).equals(small));
     const ours = await snappyCodec.compress(large);
     assert.ok(isXerialFramed(ours));
     assert.equal(ours.readInt32BE(8), 1);
@@ -133,7 +138,7 @@ describe('compression codecs', () => {
 
   it('snappy: rejects a xerial block that overruns the stream', async () => {
     const stream = Buffer.concat([xerialHeader(), int32(100), Buffer.alloc(10)]);
-    await assert.rejects(snappyCodec.decompress(stream), /overruns/);
+    await assert.rejects(snappyCodec.decompress(stream, LIMIT), /overruns/);
   });
 
   it('lz4: writes a frame with independent blocks and the frame magic', async () => {
@@ -148,6 +153,6 @@ describe('compression codecs', () => {
     const body = Buffer.from(JAVA_BATCHES.zstd, 'hex').subarray(61);
     assert.equal(body.readUInt32LE(0), 0xfd2fb528);
     assert.equal(body[4] & 0xc0, 0, 'no frame content size field');
-    assert.ok((await zstdCodec.decompress(body)).length > 0);
+    assert.ok((await zstdCodec.decompress(body, LIMIT)).length > 0);
   });
 });
