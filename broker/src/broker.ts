@@ -51,7 +51,7 @@ export class Broker {
     const clusterId = await resolveClusterId(store, config.clusterId);
     const metadataLog = new MetadataLog(store, `${clusterId}/`);
     const image = await metadataLog.load();
-    const controller = new Controller(image, metadataLog, config.nodeId);
+    const controller = new Controller(image, metadataLog, config.nodeId, { maxTopics: config.maxTopics, maxPartitions: config.maxPartitions });
     const advertisedPort = config.advertisedPort || config.port;
     await controller.bootstrap(clusterId, config.advertisedHost, advertisedPort);
 
