@@ -226,7 +226,7 @@ async function startGroupCoordinator(
   }
   const partitions = image.topicsByName.get(OFFSETS_TOPIC)!.partitions.length;
   const groups = new GroupCoordinator(
-    new GroupStore(replicas, partitions),
+    new GroupStore(replicas, partitions, { logger, onUndecodable: () => metrics.offsetsRecordSkipped() }),
     {
       initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
       minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
