@@ -104,6 +104,8 @@ describe('broker config', () => {
         defaultReplicationFactor: 1,
         socketRequestMaxBytes: 104857600,
         maxInflightRequestsPerConnection: 32,
+        maxTopics: 10000,
+        maxPartitions: 10000,
         logSegmentBytes: 1073741824,
         logSegmentMs: 604800000,
         logRetentionMs: 604800000,
