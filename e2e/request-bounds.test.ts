@@ -3,6 +3,8 @@
 // the payload must be invalid UTF-8); each answer must be the error Kafka returns, promptly, and afterwards the
 // broker is the same process and a second client (KafkaJS producer, kcat consumer) still produces and consumes.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Producer } from 'kafkajs';
 import { KafkaClient } from '../broker/src/protocol/client';
 import { ApiKey } from '../broker/src/protocol/apis';
@@ -10,6 +12,7 @@ import { ZERO_UUID } from '../broker/src/protocol/codec';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import { decodeResponse } from '../broker/src/protocol/headers';
 import { buildRecordBatch } from '../broker/src/protocol/records';
+import { javaStringHash } from '../broker/src/coordinator/group-store';
 import type {
   AlterConfigsResponse,
   CreatePartitionsResponse,
@@ -18,6 +21,8 @@ import type {
   DeleteTopicsResponse,
   IncrementalAlterConfigsResponse,
   MetadataResponse,
+  OffsetCommitResponse,
+  OffsetFetchResponse,
   ProduceResponse,
 } from '../broker/src/protocol/schema/types';
 import { createKafka } from './helpers/kafkajs';
@@ -38,7 +43,7 @@ describe('request bounds, name validation and internal topics', function () {
   const ref = useBroker({ name: 'request-bounds', autoCreateTopics: false, extraArgs: ['--max-partitions', String(MAX_PARTITIONS)] });
   const probeTopic = uniqueName('bounds-probe');
   const target = uniqueName('bounds-target');
-  let client: KafkaClient;
+  let client: KafkaClient | undefined;
   let producer: Producer;
   let pid: number | undefined;
   let probes = 0;
@@ -72,13 +77,19 @@ describe('request bounds, name validation and internal topics', function () {
     assert.deepEqual(got, [value], `side-channel consume after: ${after}`);
   }
 
+  /** The protocol client of the hostile requests (one connection, opened in before()). */
+  function c(): KafkaClient {
+    assert.ok(client, 'client not connected');
+    return client;
+  }
+
   function answered<T>(p: Promise<T>, what: string): Promise<T> {
     return withTimeout(p, ANSWER_MS, what);
   }
 
   function createTopics(topics: Array<{ name: string; numPartitions: number }>, version = 7): Promise<CreateTopicsResponse> {
     return answered(
-      client.request<CreateTopicsResponse>(ApiKey.CreateTopics, version, {
+      c().request<CreateTopicsResponse>(ApiKey.CreateTopics, version, {
         topics: topics.map((t) => ({ ...t, replicationFactor: 1, assignments: [], configs: [] })),
         timeoutMs: 30_000,
         validateOnly: false,
@@ -89,14 +100,14 @@ describe('request bounds, name validation and internal topics', function () {
 
   function createPartitions(name: string, count: number): Promise<CreatePartitionsResponse> {
     return answered(
-      client.request<CreatePartitionsResponse>(ApiKey.CreatePartitions, 3, { topics: [{ name, count, assignments: null }], timeoutMs: 30_000, validateOnly: false }),
+      c().request<CreatePartitionsResponse>(ApiKey.CreatePartitions, 3, { topics: [{ name, count, assignments: null }], timeoutMs: 30_000, validateOnly: false }),
       'CreatePartitions',
     );
   }
 
   async function metadata(names: string[], version = 12): Promise<MetadataResponse> {
     return answered(
-      client.request<MetadataResponse>(ApiKey.Metadata, version, { topics: names.map((name) => ({ name, topicId: ZERO_UUID })), allowAutoTopicCreation: false }),
+      c().request<MetadataResponse>(ApiKey.Metadata, version, { topics: names.map((name) => ({ name, topicId: ZERO_UUID })), allowAutoTopicCreation: false }),
       `Metadata v${version}`,
     );
   }
@@ -212,7 +223,7 @@ describe('request bounds, name validation and internal topics', function () {
         ['retention.ms', '9'.repeat(32_767)],
       ]) {
         const r = await answered(
-          client.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, 1, {
+          c().request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, 1, {
             resources: [{ resourceType: TOPIC_RESOURCE, resourceName: target, configs: [{ name, configOperation: 0, value }] }],
             validateOnly: false,
           }),
@@ -229,7 +240,7 @@ describe('request bounds, name validation and internal topics', function () {
     it('Produce: INVALID_TOPIC_EXCEPTION, nothing appended', async () => {
       const batch = buildRecordBatch({ records: [{ key: Buffer.from('k'), value: Buffer.from('forged offset commit') }] });
       const r = await answered(
-        client.request<ProduceResponse>(ApiKey.Produce, 9, {
+        c().request<ProduceResponse>(ApiKey.Produce, 9, {
           transactionalId: null,
           acks: -1,
           timeoutMs: 10_000,
@@ -244,7 +255,7 @@ describe('request bounds, name validation and internal topics', function () {
     });
 
     it('DeleteTopics: TOPIC_AUTHORIZATION_FAILED, the topic stays', async () => {
-      const r = await answered(client.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, 4, { topicNames: [OFFSETS], timeoutMs: 10_000 }), 'DeleteTopics');
+      const r = await answered(c().request<DeleteTopicsResponse>(ApiKey.DeleteTopics, 4, { topicNames: [OFFSETS], timeoutMs: 10_000 }), 'DeleteTopics');
       assert.equal(r.responses[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       assert.equal(await partitionCount(OFFSETS), 50);
       await assertHealthy('DeleteTopics __consumer_offsets');
@@ -260,12 +271,12 @@ describe('request bounds, name validation and internal topics', function () {
     it('AlterConfigs and IncrementalAlterConfigs: TOPIC_AUTHORIZATION_FAILED', async () => {
       const resource = { resourceType: TOPIC_RESOURCE, resourceName: OFFSETS };
       const legacy = await answered(
-        client.request<AlterConfigsResponse>(ApiKey.AlterConfigs, 1, { resources: [{ ...resource, configs: [{ name: 'retention.ms', value: '1' }] }], validateOnly: false }),
+        c().request<AlterConfigsResponse>(ApiKey.AlterConfigs, 1, { resources: [{ ...resource, configs: [{ name: 'retention.ms', value: '1' }] }], validateOnly: false }),
         'AlterConfigs',
       );
       assert.equal(legacy.responses[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       const incremental = await answered(
-        client.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, 1, {
+        c().request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, 1, {
           resources: [{ ...resource, configs: [{ name: 'cleanup.policy', configOperation: 0, value: 'delete' }] }],
           validateOnly: false,
         }),
@@ -277,11 +288,51 @@ describe('request bounds, name validation and internal topics', function () {
 
     it('DeleteRecords: INVALID_TOPIC_EXCEPTION', async () => {
       const r = await answered(
-        client.request<DeleteRecordsResponse>(ApiKey.DeleteRecords, 2, { topics: [{ name: OFFSETS, partitions: [{ partitionIndex: 0, offset: -1 }] }], timeoutMs: 10_000 }),
+        c().request<DeleteRecordsResponse>(ApiKey.DeleteRecords, 2, { topics: [{ name: OFFSETS, partitions: [{ partitionIndex: 0, offset: -1 }] }], timeoutMs: 10_000 }),
         'DeleteRecords',
       );
       assert.equal(r.topics[0].partitions[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
       await assertHealthy('DeleteRecords __consumer_offsets');
+    });
+  });
+
+  describe('start-up', () => {
+    it(`an undecodable record in ${OFFSETS} is skipped and counted; the broker starts and keeps the groups`, async () => {
+      const group = uniqueName('bounds-group');
+      const commit = await answered(
+        c().request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
+          groupId: group,
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          groupInstanceId: null,
+          topics: [{ name: target, partitions: [{ partitionIndex: 0, committedOffset: 3, committedLeaderEpoch: -1, committedMetadata: null }] }],
+        }),
+        'OffsetCommit',
+      );
+      assert.equal(commit.topics[0].partitions[0].errorCode, 0);
+      await client!.close();
+      client = undefined;
+
+      // A crash, then a well-framed batch (valid CRC) whose record key is garbage at the end of a partition the
+      // group does not use: the log's recovery keeps it, the group loader must skip it.
+      await ref.broker.kill9();
+      const h = javaStringHash(group);
+      const partition = (((h === -2147483648 ? 0 : Math.abs(h)) % 50) + 1) % 50;
+      const garbage = buildRecordBatch({ records: [{ key: Buffer.from([0x00, 0x01, 0x7f, 0xff]), value: Buffer.from('garbage') }] });
+      fs.appendFileSync(path.join(ref.broker.dataDir, `${OFFSETS}-${partition}`, '00000000000000000000.log'), garbage);
+      await ref.broker.restart();
+      pid = ref.broker.pid;
+
+      const metrics = await (await fetch(`http://${ref.broker.host}:${ref.broker.metricsPort}/metrics`)).text();
+      assert.match(metrics, /^strata_offsets_load_skipped_total 1$/m);
+      client = await KafkaClient.connect({ host: ref.broker.host, port: ref.broker.port, clientId: 'after-restart' });
+      const fetched = await answered(
+        c().request<OffsetFetchResponse>(ApiKey.OffsetFetch, 7, { groupId: group, topics: [{ name: target, partitionIndexes: [0] }], requireStable: false }),
+        'OffsetFetch',
+      );
+      assert.equal(fetched.errorCode, 0);
+      assert.equal(fetched.topics[0].partitions[0].committedOffset, 3, 'the committed offset was loaded');
+      await assertHealthy('restart with a garbage offsets record');
     });
   });
 });
