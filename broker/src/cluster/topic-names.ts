@@ -3,6 +3,7 @@
 // passed through echoName/quoteName before it goes into a response, so a response can never carry a string the
 // encoder refuses. (The codec decodes strings leniently: invalid UTF-8 becomes U+FFFD, three bytes each, so a
 // 32,767-byte request string can come back almost three times longer.)
+import { ErrorCode, KafkaError } from '../protocol/errors';
 
 /** Kafka's internal topics: written only by the broker itself, never by clients. */
 export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state']);
@@ -20,6 +21,19 @@ const LEGAL = /^[a-zA-Z0-9._-]+$/;
 
 export function isInternalTopic(name: string | null | undefined): boolean {
   return name !== null && name !== undefined && INTERNAL_TOPICS.has(name);
+}
+
+/**
+ * A client's admin operation (create, delete, add partitions, alter configs) on an internal topic. Kafka leaves
+ * this to ACLs that reserve these topics to the brokers; without an authorizer we answer as such an ACL would.
+ */
+export function internalTopicAdminError(name: string, action: string): KafkaError {
+  return new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `${name} is an internal topic: clients may not ${action} it.`);
+}
+
+/** A client's write to an internal topic: Kafka's ReplicaManager refuses it with INVALID_TOPIC_EXCEPTION. */
+export function internalTopicWriteError(name: string, action: 'append to' | 'delete records of'): KafkaError {
+  return new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot ${action} internal topic ${name}`);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { TopicImage } from '../cluster/metadata-image';
 import type { BrokerServices } from '../services';
 import { ResourceType } from './config-entries';
 import { errorCodeOf, errorMessageOf } from './error-code';
-import { echoName, isInternalTopic, quoteName } from '../cluster/topic-names';
+import { echoName, internalTopicAdminError, isInternalTopic, quoteName } from '../cluster/topic-names';
 
 export interface ResourceResult {
   errorCode: number;
@@ -36,9 +36,7 @@ export async function alterResources<R extends { resourceType: number; resourceN
       if (r.resourceName === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
       const topic = s.image.topicsByName.get(r.resourceName);
       if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${quoteName(r.resourceName)} does not exist.`);
-      if (isInternalTopic(topic.name)) {
-        throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `${topic.name} is an internal topic: its configs are set by the broker.`);
-      }
+      if (isInternalTopic(topic.name)) throw internalTopicAdminError(topic.name, 'alter the configs of');
       await s.controller.alterTopicConfigs(topic.name, changesFor(r, topic), validateOnly);
       out.push(base);
     } catch (err) {

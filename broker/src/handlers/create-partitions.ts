@@ -6,7 +6,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { CreatePartitionsRequest, CreatePartitionsResponse } from '../protocol/schema/types';
 import type { MetadataImage } from '../cluster/metadata-image';
 import { tooManyPartitionsPerRequest } from '../cluster/partition-limits';
-import { echoName, isInternalTopic } from '../cluster/topic-names';
+import { echoName, internalTopicAdminError, isInternalTopic } from '../cluster/topic-names';
 import { defineHandler } from './handler';
 import { errorCodeOf, errorMessageOf } from './error-code';
 
@@ -28,10 +28,9 @@ export default defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>(
         results.push(result(ErrorCode.POLICY_VIOLATION, tooMany));
       } else if (counts.get(t.name)! > 1) {
         results.push(result(ErrorCode.INVALID_REQUEST, 'Duplicate topic in request.'));
-      } else if (isInternalTopic(t.name)) {
-        results.push(result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `${t.name} is an internal topic: its partitions are set by the broker.`));
       } else {
         try {
+          if (isInternalTopic(t.name)) throw internalTopicAdminError(t.name, 'add partitions to');
           await controller.createPartitions(t.name, t.count, t.assignments ? t.assignments.map((a) => a.brokerIds) : null, req.validateOnly);
           results.push(result(ErrorCode.NONE, null));
         } catch (err) {

@@ -11,7 +11,7 @@ import { defineHandler } from './handler';
 import { errorCodeOf, errorMessageOf } from './error-code';
 import { topicConfigEntries } from './config-entries';
 import { tooManyPartitionsPerRequest } from '../cluster/partition-limits';
-import { echoName, isInternalTopic, quoteName } from '../cluster/topic-names';
+import { echoName, internalTopicAdminError, isInternalTopic, quoteName } from '../cluster/topic-names';
 
 type Result = CreateTopicsResponse['topics'][number];
 
@@ -44,10 +44,6 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
         topics.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains multiple entries for topic ${quoteName(t.name)}.` });
         continue;
       }
-      if (isInternalTopic(t.name) && !ctx.services.image.topicsByName.has(t.name)) {
-        topics.push({ ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `${t.name} is an internal topic: only the broker creates it.` });
-        continue;
-      }
       const assignmentError = checkAssignmentIndexes(t.assignments);
       if (assignmentError) {
         topics.push({ ...base, errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: assignmentError });
@@ -56,6 +52,7 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
       const configs: Record<string, string> = {};
       for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
       try {
+        if (isInternalTopic(t.name) && !ctx.services.image.topicsByName.has(t.name)) throw internalTopicAdminError(t.name, 'create');
         const created = await controller.createTopic(
           {
             name: t.name,

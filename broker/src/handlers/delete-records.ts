@@ -6,7 +6,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors';
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 import { perPartition } from './per-partition';
-import { echoName, isInternalTopic } from '../cluster/topic-names';
+import { echoName, internalTopicWriteError, isInternalTopic } from '../cluster/topic-names';
 
 export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
   apiKey: ApiKey.DeleteRecords,
@@ -18,7 +18,7 @@ export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
       req.topics,
       (t) => t.partitions,
       async (t, p) => {
-        if (isInternalTopic(t.name)) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot delete records of internal topic ${t.name}`);
+        if (isInternalTopic(t.name)) throw internalTopicWriteError(t.name, 'delete records of');
         const log = replicas.get(t.name, p.partitionIndex).log;
         const target = p.offset === -1 ? log.highWatermark : p.offset;
         if (target < 0 || target > log.highWatermark) {

@@ -6,7 +6,7 @@ import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../protocol/sche
 import { ZERO_UUID } from '../protocol/codec';
 import { defineHandler } from './handler';
 import { errorCodeOf, errorMessageOf } from './error-code';
-import { echoName, isInternalTopic } from '../cluster/topic-names';
+import { echoName, internalTopicAdminError, isInternalTopic } from '../cluster/topic-names';
 
 type Result = DeleteTopicsResponse['responses'][number];
 
@@ -30,15 +30,12 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
         });
         continue;
       }
-      if (isInternalTopic(topic.name)) {
-        responses.push({ ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `${topic.name} is an internal topic and cannot be deleted.` });
-        continue;
-      }
       if (!config.deleteTopicEnable) {
         responses.push({ ...base, errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' });
         continue;
       }
       try {
+        if (isInternalTopic(topic.name)) throw internalTopicAdminError(topic.name, 'delete');
         await controller.deleteTopic(topic.topicId);
         metrics.removeTopic(topic.name);
         responses.push({ ...base, name: topic.name, topicId: topic.topicId });

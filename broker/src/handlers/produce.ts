@@ -12,7 +12,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { ProduceRequest, ProduceResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 import { errorCodeOf, errorMessageOf } from './error-code';
-import { echoName, isInternalTopic } from '../cluster/topic-names';
+import { echoName, internalTopicWriteError, isInternalTopic } from '../cluster/topic-names';
 
 const FIRST_V2_FORMAT_VERSION = 3;
 
@@ -33,7 +33,7 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
             return failed(p.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported; use v3 or later');
           }
           if (!validAcks) return failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, not ${req.acks}`);
-          if (isInternalTopic(topic.name)) return failed(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic.name}`);
+          if (isInternalTopic(topic.name)) throw internalTopicWriteError(topic.name, 'append to');
           if (!p.records || (p.records as Buffer).length === 0) return failed(p.index, ErrorCode.CORRUPT_MESSAGE, 'empty records');
           const r = await replicas.appendRecords(topic.name, p.index, p.records as Buffer, req.acks);
           return {
