@@ -20,6 +20,7 @@ import type {
   DeleteRecordsResponse,
   DeleteTopicsResponse,
   IncrementalAlterConfigsResponse,
+  ListOffsetsResponse,
   MetadataResponse,
   OffsetCommitResponse,
   OffsetFetchResponse,
@@ -207,6 +208,27 @@ describe('request bounds, name validation and internal topics', function () {
         conn.destroy();
       }
       await assertHealthy('Metadata invalid UTF-8');
+    });
+
+    it('Produce and ListOffsets naming 32,767 bytes of invalid UTF-8: UNKNOWN_TOPIC_OR_PARTITION with a bounded echo', async () => {
+      const name = Buffer.alloc(32_767, 0xfe);
+      const conn = await RawConnection.open(ref.broker.host, ref.broker.port);
+      try {
+        const batch = buildRecordBatch({ records: [{ key: null, value: Buffer.from('v') }] });
+        // Produce v3: transactional id, acks, timeout, [topic name, [partition, records]].
+        const produce = new Writer().string(null).int16(-1).int32(10_000).int32(1).int16(name.length).raw(name).int32(1).int32(0).bytes(batch).build();
+        const p = decodeResponse<ProduceResponse>(ApiKey.Produce, 3, await conn.request(requestFrame(ApiKey.Produce, 3, 8, produce))).body;
+        assert.equal(p.responses[0].partitionResponses[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        assert.ok(Buffer.byteLength(p.responses[0].name) <= 32_767);
+        // ListOffsets v1: replica id, [topic name, [partition, timestamp]].
+        const list = new Writer().int32(-1).int32(1).int16(name.length).raw(name).int32(1).int32(0).int64(-1n).build();
+        const l = decodeResponse<ListOffsetsResponse>(ApiKey.ListOffsets, 1, await conn.request(requestFrame(ApiKey.ListOffsets, 1, 9, list))).body;
+        assert.equal(l.topics[0].partitions[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        assert.ok(Buffer.byteLength(l.topics[0].name) <= 32_767);
+      } finally {
+        conn.destroy();
+      }
+      await assertHealthy('Produce/ListOffsets invalid UTF-8');
     });
 
     it('CreateTopics with illegal names: INVALID_TOPIC_EXCEPTION with messages of bounded size', async () => {
