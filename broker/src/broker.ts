@@ -51,7 +51,10 @@ export class Broker {
     const clusterId = await resolveClusterId(store, config.clusterId);
     const metadataLog = new MetadataLog(store, `${clusterId}/`);
     const image = await metadataLog.load();
-    const controller = new Controller(image, metadataLog, config.nodeId, logger.child('controller'));
+    const controller = new Controller(image, metadataLog, config.nodeId, {
+      logger: logger.child('controller'),
+      limits: { maxTopics: config.maxTopics, maxPartitions: config.maxPartitions },
+    });
     const advertisedPort = config.advertisedPort || config.port;
     await controller.bootstrap(clusterId, config.advertisedHost, advertisedPort);
 
@@ -233,7 +236,7 @@ async function startGroupCoordinator(
   }
   const partitions = image.topicsByName.get(OFFSETS_TOPIC)!.partitions.length;
   const groups = new GroupCoordinator(
-    new GroupStore(replicas, partitions),
+    new GroupStore(replicas, partitions, { logger, onUndecodable: () => metrics.offsetsRecordSkipped() }),
     {
       initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
       minSessionTimeoutMs: config.groupMinSessionTimeoutMs,

@@ -171,6 +171,12 @@ export const CONFIG_KEYS = {
   autoCreateTopicsEnable: key(booleanKind, true, 'Create unknown topics when clients ask for their metadata.', 'auto.create.topics.enable'),
   numPartitions: key(integerKind(1, INT32_MAX), 1, 'Partition count of auto-created topics.', 'num.partitions'),
   defaultReplicationFactor: key(integerKind(1, 32767), 1, 'Replication factor of auto-created topics.', 'default.replication.factor'),
+  maxTopics: key(integerKind(1, INT32_MAX), 10000, 'Most topics the broker holds, internal ones included; CreateTopics and auto-creation beyond it fail with POLICY_VIOLATION.'),
+  maxPartitions: key(
+    integerKind(1, INT32_MAX),
+    10000,
+    'Most partitions the broker holds, internal ones included; creating more fails with POLICY_VIOLATION. Each costs about 13 KB of memory, 550 bytes of /metrics and an open file while written or read (10,000: about 210 MB RSS, a 5.5 MB /metrics page).',
+  ),
   socketRequestMaxBytes: key(integerKind(1, INT32_MAX), 104857600, 'Largest request frame; larger ones close the connection.', 'socket.request.max.bytes'),
   maxInflightRequestsPerConnection: key(integerKind(1, INT32_MAX), 32, 'Requests read ahead on one connection before reading pauses.'),
   maxInflightBytesPerConnection: key(integerKind(1, INT32_MAX), 16777216, 'Bytes of requests read ahead on one connection before reading pauses (one larger request is still read whole).'),

@@ -5,19 +5,20 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import { validateTopicConfig } from '../log/topic-config';
 import { createLogger, type Logger } from '../logger';
-import type { MetadataImage } from './metadata-image';
+import type { MetadataImage, TopicImage } from './metadata-image';
 import type { MetadataLog } from './metadata-log';
 import type { MetadataRecord } from './metadata-records';
+import { checkCeilings, checkPartitionsPerRequest, UNLIMITED, type TopicLimits } from './partition-limits';
+import { quoteName, topicNameError } from './topic-names';
 
-export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
-const MAX_TOPIC_NAME = 249;
+/** No topic config name is longer; a longer one is refused without quoting it whole. */
+const MAX_CONFIG_NAME_LENGTH = 255;
+/** Longest topic config value accepted (Kafka's values are numbers, enums and short lists). */
+const MAX_CONFIG_VALUE_LENGTH = 4096;
 
-export function validateTopicName(name: string): string | null {
-  if (name.length === 0) return 'topic name is empty';
-  if (name === '.' || name === '..') return `topic name cannot be "${name}"`;
-  if (name.length > MAX_TOPIC_NAME) return `topic name is longer than ${MAX_TOPIC_NAME} characters`;
-  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return `topic name "${name}" contains characters other than ASCII alphanumerics, '.', '_' and '-'`;
-  return null;
+export interface ControllerOptions {
+  logger?: Logger;
+  limits?: TopicLimits;
 }
 
 export interface CreateTopicSpec {
@@ -32,6 +33,9 @@ export interface CreateTopicSpec {
 export class Controller {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly epoch = 1;
+  private readonly logger: Logger;
+  /** Ceilings on topics and partitions held (max.topics, max.partitions). */
+  private readonly limits: TopicLimits;
   /**
    * Run after each committed write, before the operation returns (e.g. open logs of new partitions). Their
    * failures are logged, never reported: the operation is committed, whatever a local step did afterwards.
@@ -42,8 +46,11 @@ export class Controller {
     private readonly image: MetadataImage,
     private readonly log: MetadataLog,
     private readonly nodeId: number,
-    private readonly logger: Logger = createLogger('controller'),
-  ) {}
+    opts: ControllerOptions = {},
+  ) {
+    this.logger = opts.logger ?? createLogger('controller');
+    this.limits = opts.limits ?? UNLIMITED;
+  }
 
   /** Runs controller operations one at a time so each validates against the image the previous one produced. */
   private serialize<T>(op: () => Promise<T>): Promise<T> {
@@ -90,7 +97,7 @@ export class Controller {
   /** Creates a topic (or only validates it); returns its id (null when only validated) and final shape. */
   createTopic(spec: CreateTopicSpec, validateOnly: boolean): Promise<{ topicId: string | null; numPartitions: number; replicationFactor: number }> {
     return this.serialize(async () => {
-      const nameError = validateTopicName(spec.name);
+      const nameError = topicNameError(spec.name);
       if (nameError) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
       if (this.image.topicsByName.has(spec.name)) {
         throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
@@ -100,6 +107,7 @@ export class Controller {
       if (!Number.isInteger(numPartitions) || numPartitions < 1) {
         throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
       }
+      checkPartitionsPerRequest(numPartitions);
       const brokers = [...this.image.brokers.keys()];
       const rf = assignments ? assignments[0].length : spec.replicationFactor;
       if (!Number.isInteger(rf) || rf < 1) {
@@ -111,17 +119,9 @@ export class Controller {
           `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers.length} broker(s) are registered.`,
         );
       }
-      if (assignments) {
-        for (const replicas of assignments) {
-          const unknown = replicas.find((r) => !this.image.brokers.has(r));
-          if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${unknown} in replica assignment.`);
-          if (new Set(replicas).size !== replicas.length) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Duplicate brokers in replica assignment.');
-        }
-      }
-      for (const [k, v] of Object.entries(spec.configs)) {
-        const err = validateTopicConfig(k, v);
-        if (err) throw new KafkaError(ErrorCode.INVALID_CONFIG, err);
-      }
+      if (assignments) for (const replicas of assignments) this.checkAssignment(replicas, rf);
+      this.checkConfigs(spec.configs);
+      checkCeilings(this.image, this.limits, 1, numPartitions);
       if (validateOnly) return { topicId: null, numPartitions, replicationFactor: rf };
       const topicId = randomUUID();
       const records: MetadataRecord[] = [{ type: 'topic', name: spec.name, topicId }];
@@ -135,10 +135,40 @@ export class Controller {
     });
   }
 
+  /** One partition's explicit replica list: `rf` distinct registered brokers (Kafka's checks). */
+  private checkAssignment(replicas: number[], rf: number): void {
+    if (replicas.length !== rf) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `Inconsistent replication factor between partitions: a partition has ${replicas.length} replica(s), the others ${rf}.`,
+      );
+    }
+    const unknown = replicas.find((r) => !this.image.brokers.has(r));
+    if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${unknown} in replica assignment.`);
+    if (new Set(replicas).size !== replicas.length) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Duplicate brokers in replica assignment.');
+  }
+
+  /** Config overrides as a client sent them; over-long names and values are refused before being quoted. */
+  private checkConfigs(configs: Record<string, string | null>): void {
+    for (const [k, v] of Object.entries(configs)) {
+      let err: string | null;
+      if (k.length > MAX_CONFIG_NAME_LENGTH) err = `unknown topic config ${quoteName(k)}`;
+      else if (v !== null && v.length > MAX_CONFIG_VALUE_LENGTH) err = `value of ${k} is longer than ${MAX_CONFIG_VALUE_LENGTH} characters`;
+      else err = validateTopicConfig(k, v);
+      if (err) throw new KafkaError(ErrorCode.INVALID_CONFIG, err);
+    }
+  }
+
   /** Round-robin placement starting at a different broker per partition, so leaders spread out. */
   private assignReplicas(brokers: number[], partition: number, rf: number): number[] {
     const sorted = [...brokers].sort((a, b) => a - b);
     return Array.from({ length: rf }, (_, i) => sorted[(partition + i) % sorted.length]);
+  }
+
+  private existingTopic(name: string): TopicImage {
+    const topic = this.image.topicsByName.get(name);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${quoteName(name)} does not exist.`);
+    return topic;
   }
 
   deleteTopic(topicId: string): Promise<void> {
@@ -151,23 +181,24 @@ export class Controller {
 
   createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<void> {
     return this.serialize(async () => {
-      const topic = this.image.topicsByName.get(name);
-      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+      const topic = this.existingTopic(name);
       const current = topic.partitions.length;
-      if (count < current) {
+      if (!Number.isInteger(count) || count < current) {
         throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${count}.`);
       }
       if (count === current) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
-      if (assignments && assignments.length !== count - current) {
-        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`);
+      const added = count - current;
+      checkPartitionsPerRequest(added);
+      if (assignments && assignments.length !== added) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${added} but ${assignments.length} assignments provided.`);
       }
       const rf = topic.partitions[0]?.replicas.length ?? 1;
       const brokers = [...this.image.brokers.keys()];
+      if (assignments) for (const replicas of assignments) this.checkAssignment(replicas, rf);
+      checkCeilings(this.image, this.limits, 0, added);
       const records: MetadataRecord[] = [];
       for (let p = current; p < count; p++) {
         const replicas = assignments ? assignments[p - current] : this.assignReplicas(brokers, p, rf);
-        const unknown = replicas.find((r) => !this.image.brokers.has(r));
-        if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${unknown} in replica assignment.`);
         records.push({ type: 'partition', topicId: topic.topicId, partition: p, leader: replicas[0], leaderEpoch: 0, replicas, isr: [...replicas] });
       }
       if (!validateOnly) await this.write(records);
@@ -177,12 +208,8 @@ export class Controller {
   /** Applies config overrides: a string sets a key, null removes it (back to the default). */
   alterTopicConfigs(name: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<void> {
     return this.serialize(async () => {
-      const topic = this.image.topicsByName.get(name);
-      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
-      for (const [k, v] of Object.entries(changes)) {
-        const err = validateTopicConfig(k, v);
-        if (err) throw new KafkaError(ErrorCode.INVALID_CONFIG, err);
-      }
+      const topic = this.existingTopic(name);
+      this.checkConfigs(changes);
       if (!validateOnly && Object.keys(changes).length > 0) {
         await this.write([{ type: 'topic-config', topicId: topic.topicId, configs: changes }]);
       }

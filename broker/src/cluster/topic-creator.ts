@@ -2,7 +2,7 @@
 // topic when auto.create.topics.enable is on. Uses the broker defaults (num.partitions, default.replication.factor).
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import type { Controller } from './controller';
-import { INTERNAL_TOPICS, validateTopicName } from './controller';
+import { isInternalTopic, quoteName, topicNameError } from './topic-names';
 import type { MetadataImage, TopicImage } from './metadata-image';
 
 export class TopicCreator {
@@ -18,9 +18,9 @@ export class TopicCreator {
 
   /** Creates the topic if allowed; returns it (also when another request created it meanwhile). */
   async autoCreate(name: string): Promise<TopicImage> {
-    if (INTERNAL_TOPICS.has(name) || validateTopicName(name) !== null) {
-      throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name "${name}" is not valid for auto-creation.`);
-    }
+    const invalid = topicNameError(name);
+    if (invalid) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+    if (isInternalTopic(name)) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Internal topic ${quoteName(name)} is not created on request.`);
     try {
       await this.controller.createTopic(
         { name, numPartitions: this.defaults.numPartitions, replicationFactor: this.defaults.replicationFactor, configs: {} },
@@ -30,7 +30,7 @@ export class TopicCreator {
       if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
     }
     const topic = this.image.topicsByName.get(name);
-    if (!topic) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `Topic ${name} is being created.`);
+    if (!topic) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `Topic ${quoteName(name)} is being created.`);
     return topic;
   }
 }

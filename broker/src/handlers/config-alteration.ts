@@ -1,11 +1,13 @@
 // The shared part of AlterConfigs and IncrementalAlterConfigs: per resource, turn the request into a set of
 // topic config changes (string = set, null = back to default) and commit them through the controller.
 // Changes are applied to live logs as soon as they are committed (ReplicaManager.sync → updateConfig).
+// Internal topics keep the configs the broker gave them; resource names are echoed bounded.
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import type { TopicImage } from '../cluster/metadata-image';
 import type { BrokerServices } from '../services';
 import { ResourceType } from './config-entries';
 import { errorCodeOf, errorMessageOf } from './error-code';
+import { echoName, internalTopicAdminError, isInternalTopic, quoteName } from '../cluster/topic-names';
 
 export interface ResourceResult {
   errorCode: number;
@@ -22,7 +24,7 @@ export async function alterResources<R extends { resourceType: number; resourceN
 ): Promise<ResourceResult[]> {
   const out: ResourceResult[] = [];
   for (const r of resources) {
-    const base = { errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName };
+    const base = { errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: echoName(r.resourceName) };
     try {
       if (r.resourceType === ResourceType.BROKER || r.resourceType === ResourceType.BROKER_LOGGER) {
         throw new KafkaError(
@@ -31,8 +33,10 @@ export async function alterResources<R extends { resourceType: number; resourceN
         );
       }
       if (r.resourceType !== ResourceType.TOPIC) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`);
+      if (r.resourceName === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
       const topic = s.image.topicsByName.get(r.resourceName);
-      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${r.resourceName}' does not exist.`);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${quoteName(r.resourceName)} does not exist.`);
+      if (isInternalTopic(topic.name)) throw internalTopicAdminError(topic.name, 'alter the configs of');
       await s.controller.alterTopicConfigs(topic.name, changesFor(r, topic), validateOnly);
       out.push(base);
     } catch (err) {

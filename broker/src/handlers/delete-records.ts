@@ -1,10 +1,12 @@
 // DeleteRecords (key 21), v0–2. Moves the log start offset forward (offset -1 = the high watermark) and
-// deletes whole segments below it; reads below the new start get OFFSET_OUT_OF_RANGE.
+// deletes whole segments below it; reads below the new start get OFFSET_OUT_OF_RANGE. Internal topics are
+// refused as Kafka refuses them (INVALID_TOPIC_EXCEPTION).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 import { perPartition } from './per-partition';
+import { echoName, internalTopicWriteError, isInternalTopic } from '../cluster/topic-names';
 
 export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
   apiKey: ApiKey.DeleteRecords,
@@ -16,6 +18,7 @@ export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
       req.topics,
       (t) => t.partitions,
       async (t, p) => {
+        if (isInternalTopic(t.name)) throw internalTopicWriteError(t.name, 'delete records of');
         const log = replicas.get(t.name, p.partitionIndex).log;
         const target = p.offset === -1 ? log.highWatermark : p.offset;
         if (target < 0 || target > log.highWatermark) {
@@ -27,6 +30,6 @@ export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
       (p, errorCode) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode }),
       logger,
     );
-    return { throttleTimeMs: 0, topics: topics.map(({ topic, results }) => ({ name: topic.name, partitions: results })) };
+    return { throttleTimeMs: 0, topics: topics.map(({ topic, results }) => ({ name: echoName(topic.name), partitions: results })) };
   },
 });

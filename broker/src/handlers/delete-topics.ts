@@ -1,11 +1,12 @@
 // DeleteTopics (key 20), v0–6. By name (all versions) or by topic id (v6+). Data is removed from disk
-// once the removal is committed to the metadata log (ReplicaManager.sync).
+// once the removal is committed to the metadata log (ReplicaManager.sync). Internal topics cannot be deleted.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../protocol/schema/types';
 import { ZERO_UUID } from '../protocol/codec';
 import { defineHandler } from './handler';
 import { errorCodeOf, errorMessageOf } from './error-code';
+import { echoName, internalTopicAdminError, isInternalTopic } from '../cluster/topic-names';
 
 type Result = DeleteTopicsResponse['responses'][number];
 
@@ -19,7 +20,7 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
     const responses: Result[] = [];
     for (const w of wanted) {
       const topic = w.name !== null && w.name !== '' ? image.topicsByName.get(w.name) : image.topicsById.get(w.topicId);
-      const base: Result = { name: w.name, topicId: w.topicId, errorCode: 0, errorMessage: null };
+      const base: Result = { name: echoName(w.name), topicId: w.topicId, errorCode: 0, errorMessage: null };
       if (!topic) {
         const byName = w.name !== null && w.name !== '';
         responses.push({
@@ -34,6 +35,7 @@ export default defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
         continue;
       }
       try {
+        if (isInternalTopic(topic.name)) throw internalTopicAdminError(topic.name, 'delete');
         await controller.deleteTopic(topic.topicId);
         metrics.removeTopic(topic.name);
         responses.push({ ...base, name: topic.name, topicId: topic.topicId });

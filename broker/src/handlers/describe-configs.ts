@@ -5,7 +5,7 @@ import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
-import { clientMessage } from './error-code';
+import { echoName, quoteName } from '../cluster/topic-names';
 import { brokerConfigEntries, ResourceType, topicConfigEntries, type ConfigEntry } from './config-entries';
 
 type Result = DescribeConfigsResponse['results'][number];
@@ -17,15 +17,15 @@ export default defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
   handle(req, ctx) {
     const { image, config, nodeId } = ctx.services;
     const results: Result[] = req.resources.map((r) => {
-      const base: Result = { errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] };
+      const base: Result = { errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: echoName(r.resourceName), configs: [] };
       let entries: ConfigEntry[];
       if (r.resourceType === ResourceType.TOPIC) {
         const topic = image.topicsByName.get(r.resourceName);
-        if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: clientMessage(`Topic '${r.resourceName}' does not exist.`) };
+        if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${quoteName(r.resourceName)} does not exist.` };
         entries = topicConfigEntries(topic.configs, config);
       } else if (r.resourceType === ResourceType.BROKER) {
         if (r.resourceName !== '' && r.resourceName !== String(nodeId)) {
-          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: clientMessage(`Unexpected broker id, expected ${nodeId} but received ${r.resourceName}`) };
+          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${nodeId} but received ${quoteName(r.resourceName)}` };
         }
         entries = brokerConfigEntries(config);
       } else if (r.resourceType === ResourceType.BROKER_LOGGER) {

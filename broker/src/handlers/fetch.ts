@@ -14,6 +14,7 @@ import type { Partition } from '../cluster/partition';
 import type { BrokerServices } from '../services';
 import { defineHandler } from './handler';
 import { errorCodeOf } from './error-code';
+import { echoName } from '../cluster/topic-names';
 
 const EMPTY = Buffer.alloc(0);
 /**
@@ -76,7 +77,7 @@ function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] 
     const topic = byId ? s.image.topicsById.get(t.topicId) : s.image.topicsByName.get(t.topic);
     for (const p of t.partitions) {
       const w: Wanted = {
-        topic: topic?.name ?? t.topic,
+        topic: topic?.name ?? echoName(t.topic),
         topicId: topic?.topicId ?? t.topicId,
         partition: null,
         errorCode: ErrorCode.NONE,

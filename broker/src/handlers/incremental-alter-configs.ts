@@ -6,6 +6,7 @@ import type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } 
 import { defineHandler } from './handler';
 import { alterResources } from './config-alteration';
 import { topicConfigEntries } from './config-entries';
+import { quoteName } from '../cluster/topic-names';
 
 const SET = 0;
 const DELETE = 1;
@@ -29,7 +30,7 @@ export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterCon
           const next = c.configOperation === APPEND ? [...current, ...items.filter((i) => !current.includes(i))] : current.filter((v) => !items.includes(v));
           changes[c.name] = next.join(',');
         } else {
-          throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${c.configOperation} for ${c.name}`);
+          throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${c.configOperation} for ${quoteName(c.name)}`);
         }
       }
       return changes;

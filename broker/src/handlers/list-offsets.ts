@@ -7,6 +7,7 @@ import type { ListOffsetsRequest, ListOffsetsResponse } from '../protocol/schema
 import type { Partition } from '../cluster/partition';
 import { defineHandler } from './handler';
 import { perPartition } from './per-partition';
+import { echoName } from '../cluster/topic-names';
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -45,7 +46,7 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
       (p, errorCode) => ({ partitionIndex: p.partitionIndex, errorCode, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }),
       logger,
     );
-    return { throttleTimeMs: 0, topics: topics.map(({ topic, results }) => ({ name: topic.name, partitions: results })) };
+    return { throttleTimeMs: 0, topics: topics.map(({ topic, results }) => ({ name: echoName(topic.name), partitions: results })) };
   },
 });
 

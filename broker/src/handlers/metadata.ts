@@ -1,13 +1,14 @@
 // Metadata (key 3), v0–12. Brokers, cluster id, controller id, and topics with ids, partitions, leaders and
 // leader epochs. Topics asked for by name that do not exist are created when auto.create.topics.enable is on
 // and the client allows it (v4+ flag; always allowed before v4), and returned ready in the same response.
-// v10+ may ask by topic id. A null topic list (v1+) or an empty one in v0 means all topics.
+// v10+ may ask by topic id. A null topic list (v1+) or an empty one in v0 means all topics. An illegal name
+// (empty, too long, invalid characters or UTF-8) gets INVALID_TOPIC_EXCEPTION, as in Kafka, and is echoed bounded.
 // A partition whose log is offline here is shown as Kafka shows a partition whose only replica sits in a
 // failed log directory: no leader (-1), LEADER_NOT_AVAILABLE, and this broker in offline_replicas.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { MetadataRequest, MetadataResponse } from '../protocol/schema/types';
-import { INTERNAL_TOPICS } from '../cluster/controller';
+import { echoName, isInternalTopic, isValidTopicName } from '../cluster/topic-names';
 import type { TopicImage } from '../cluster/metadata-image';
 import { ZERO_UUID } from '../protocol/codec';
 import { defineHandler } from './handler';
@@ -32,14 +33,17 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
     } else {
       const allowCreate = creator.enabled && (ctx.apiVersion < 4 || req.allowAutoTopicCreation);
       for (const wanted of req.topics!) {
-        if (wanted.name === null || wanted.name === '') {
+        if (wanted.name === null || (wanted.name === '' && wanted.topicId !== ZERO_UUID)) {
           const t = image.topicsById.get(wanted.topicId);
-          topics.push(t ? describeTopic(t) : missingTopic(null, wanted.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+          // Responses before v12 cannot carry a null name.
+          topics.push(t ? describeTopic(t) : missingTopic(ctx.apiVersion >= 12 ? null : '', wanted.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
           continue;
         }
         const existing = image.topicsByName.get(wanted.name);
         if (existing) {
           topics.push(describeTopic(existing));
+        } else if (!isValidTopicName(wanted.name)) {
+          topics.push(missingTopic(echoName(wanted.name), ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
         } else if (!allowCreate) {
           topics.push(missingTopic(wanted.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
         } else {
@@ -67,7 +71,7 @@ function describe(t: TopicImage, isOffline: (partition: number) => boolean): Top
     errorCode: 0,
     name: t.name,
     topicId: t.topicId,
-    isInternal: INTERNAL_TOPICS.has(t.name),
+    isInternal: isInternalTopic(t.name),
     partitions: t.partitions.map((p) => {
       const offline = isOffline(p.partition);
       return {

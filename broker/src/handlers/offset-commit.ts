@@ -4,6 +4,7 @@
 import { ApiKey } from '../protocol/apis';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { echoName } from '../cluster/topic-names';
 
 export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
   apiKey: ApiKey.OffsetCommit,
@@ -17,7 +18,7 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
     let i = 0;
     return {
       throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] })) })),
+      topics: req.topics.map((t) => ({ name: echoName(t.name), partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] })) })),
     };
   },
 });

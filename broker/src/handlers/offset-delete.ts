@@ -3,6 +3,7 @@
 import { ApiKey } from '../protocol/apis';
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { echoName } from '../cluster/topic-names';
 
 export default defineHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
   apiKey: ApiKey.OffsetDelete,
@@ -15,7 +16,7 @@ export default defineHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
     return {
       errorCode: r.errorCode,
       throttleTimeMs: 0,
-      topics: r.errorCode !== 0 ? [] : req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: r.partitions[i++] })) })),
+      topics: r.errorCode !== 0 ? [] : req.topics.map((t) => ({ name: echoName(t.name), partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: r.partitions[i++] })) })),
     };
   },
 });

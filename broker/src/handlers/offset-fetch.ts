@@ -5,6 +5,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/schema/types';
 import type { GroupCoordinator } from '../coordinator/group-coordinator';
 import { defineHandler } from './handler';
+import { echoName } from '../cluster/topic-names';
 
 interface PartitionOut {
   partitionIndex: number;
@@ -29,7 +30,7 @@ function fetchGroup(groups: GroupCoordinator, groupId: string, topics: Array<{ n
       errorCode: 0,
     });
   }
-  return { errorCode: ErrorCode.NONE, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
+  return { errorCode: ErrorCode.NONE, topics: [...byTopic].map(([name, partitions]) => ({ name: echoName(name), partitions })) };
 }
 
 export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
@@ -43,7 +44,7 @@ export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
         throttleTimeMs: 0,
         topics: [],
         errorCode: 0,
-        groups: req.groups.map((g) => ({ groupId: g.groupId, ...fetchGroup(groups, g.groupId, g.topics) })),
+        groups: req.groups.map((g) => ({ groupId: echoName(g.groupId), ...fetchGroup(groups, g.groupId, g.topics) })),
       };
     }
     const r = fetchGroup(groups, req.groupId, req.topics);

@@ -4,6 +4,7 @@ import { ApiKey } from '../protocol/apis';
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 import { perPartition } from './per-partition';
+import { echoName } from '../cluster/topic-names';
 
 export default defineHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>({
   apiKey: ApiKey.OffsetForLeaderEpoch,
@@ -23,6 +24,6 @@ export default defineHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochRe
       (p, errorCode) => ({ errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1 }),
       logger,
     );
-    return { throttleTimeMs: 0, topics: topics.map(({ topic, results }) => ({ topic: topic.topic, partitions: results })) };
+    return { throttleTimeMs: 0, topics: topics.map(({ topic, results }) => ({ topic: echoName(topic.topic), partitions: results })) };
   },
 });

@@ -7,11 +7,13 @@
 // min.insync.replicas is still enforced. A full disk or an offline log answers KAFKA_STORAGE_ERROR.
 // Batches are validated (length, magic, CRC32C) and stored as they came, compressed or not.
 // All partitions are appended before the first await, so pipelined requests keep their order.
+// Internal topics are written by the broker only: a client gets INVALID_TOPIC_EXCEPTION, as from Kafka.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { ProduceRequest, ProduceResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 import { errorCodeOf, errorMessageOf } from './error-code';
+import { echoName, internalTopicWriteError, isInternalTopic } from '../cluster/topic-names';
 
 const FIRST_V2_FORMAT_VERSION = 3;
 
@@ -25,13 +27,14 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
     const { replicas, logger } = ctx.services;
     const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const topics = req.topicData.map((topic) => ({
-      name: topic.name,
+      name: echoName(topic.name),
       partitions: topic.partitionData.map(async (p): Promise<PartitionResponse> => {
         try {
           if (ctx.apiVersion < FIRST_V2_FORMAT_VERSION) {
             return failed(p.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported; use v3 or later');
           }
           if (!validAcks) return failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, not ${req.acks}`);
+          if (isInternalTopic(topic.name)) throw internalTopicWriteError(topic.name, 'append to');
           if (!p.records || (p.records as Buffer).length === 0) return failed(p.index, ErrorCode.CORRUPT_MESSAGE, 'empty records');
           const r = await replicas.appendRecords(topic.name, p.index, p.records as Buffer, req.acks);
           return {

@@ -105,6 +105,11 @@ export class BrokerMetrics {
   private readonly objectStoreErrors = this.counter('strata_object_store_request_errors_total', 'Failed object store requests, by operation and cause.', ['operation', 'cause']);
   private readonly rebalances = this.counter('strata_group_rebalances_total', 'Rebalances started, by consumer group.', ['group']);
   private readonly offsetCommits = this.counter('strata_group_offset_commits_total', 'Offsets committed, by consumer group.', ['group']);
+  private readonly offsetsLoadSkipped = this.counter(
+    'strata_offsets_load_skipped_total',
+    'Batches or records of __consumer_offsets skipped while loading groups because they could not be decoded.',
+    [],
+  );
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     // Process and Node.js runtime metrics keep their standard names (process_*, nodejs_*) that dashboards expect.
@@ -213,6 +218,10 @@ export class BrokerMetrics {
 
   offsetsCommitted(group: string, count: number): void {
     this.offsetCommits.labels(group).inc(count);
+  }
+
+  offsetsRecordSkipped(): void {
+    this.offsetsLoadSkipped.inc();
   }
 
   private registerGroupGauges(): void {

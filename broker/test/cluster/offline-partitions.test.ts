@@ -32,7 +32,7 @@ describe('cluster: offline partitions', () => {
   async function start() {
     const metadataLog = new MetadataLog(new LocalObjectStore(path.join(root, 'bucket')), 'c/');
     const image = await metadataLog.load();
-    const controller = new Controller(image, metadataLog, 1, logger);
+    const controller = new Controller(image, metadataLog, 1, { logger });
     await controller.bootstrap('c', '127.0.0.1', 9092);
     replicas = new ReplicaManager(path.join(root, 'data'), 1, image, DEFAULT_LOG_CONFIG, 1, logger);
     await replicas.sync();

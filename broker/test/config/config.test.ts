@@ -109,6 +109,8 @@ describe('broker config', () => {
         maxConnections: 10000,
         connectionsMaxIdleMs: 600000,
         fetchMaxBytes: 57671680,
+        maxTopics: 10000,
+        maxPartitions: 10000,
         logSegmentBytes: 1073741824,
         logSegmentMs: 604800000,
         logRetentionMs: 604800000,

@@ -26,7 +26,7 @@ describe('tiered storage: leader epoch fencing across broker restarts', () => {
   async function startBroker(dataDir: string, storage: RemoteStorage) {
     const metadataLog = new MetadataLog(env().store, `${CLUSTER}/`);
     const image = await metadataLog.load();
-    const controller = new Controller(image, metadataLog, 1, logger);
+    const controller = new Controller(image, metadataLog, 1, { logger });
     await controller.bootstrap(CLUSTER, '127.0.0.1', 9092);
     const replicas = new ReplicaManager(dataDir, 1, image, LOG_DEFAULTS, 1, logger, storage);
     managers.push(replicas);
