@@ -60,6 +60,7 @@ export class Broker {
       clusterId,
       uploadBytesPerSec: config.remoteUploadBytesPerSec,
       maxConcurrentUploads: config.remoteMaxConcurrentUploads,
+      maxConcurrentFetches: config.remoteFetchMaxConcurrency,
       fetchChunkBytes: config.remoteFetchChunkBytes,
       cacheMemoryBytes: config.remoteCacheMemoryBytes,
       cacheDiskBytes: config.remoteCacheDiskBytes,
