@@ -1,0 +1,63 @@
+// A Clock for unit tests: time stands still until the test advances it, and timers fire in due order as it
+// does, so a test states "300 ms later" exactly instead of sleeping and hoping the machine kept up.
+import type { Clock, TimerHandle } from '../src/clock';
+
+interface ManualTimer extends TimerHandle {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+export class ManualClock implements Clock {
+  private time: number;
+  private seq = 0;
+  private readonly timers = new Set<ManualTimer>();
+
+  constructor(start = 1_700_000_000_000) {
+    this.time = start;
+  }
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const timer: ManualTimer = { at: this.time + Math.max(0, ms), seq: this.seq++, fn, unref: () => timer };
+    this.timers.add(timer);
+    return timer;
+  }
+
+  clearTimeout(timer: TimerHandle): void {
+    this.timers.delete(timer as ManualTimer);
+  }
+
+  /** Timers not yet fired or cleared. */
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  /**
+   * Moves time forward by `ms`, firing every timer that falls due on the way, earliest first, each at its
+   * own time. Promise jobs and I/O callbacks are let run before each timer and at the end, so what a timer
+   * starts (and what the test awaits) has settled when this resolves.
+   */
+  async advance(ms: number): Promise<void> {
+    const target = this.time + ms;
+    for (;;) {
+      await settle();
+      let next: ManualTimer | undefined;
+      for (const t of this.timers) if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+      if (!next) break;
+      this.timers.delete(next);
+      this.time = next.at;
+      next.fn();
+    }
+    this.time = target;
+    await settle();
+  }
+}
+
+/** Lets queued promise jobs and immediates run (a few rounds, for chains of awaits). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
