@@ -195,6 +195,8 @@ export const CONFIG_KEYS = {
   logCleanerBackoffMs: key(integerKind(1, INT32_MAX), 15000, 'How often compacted logs are checked for cleaning.', 'log.cleaner.backoff.ms'),
   offsetsTopicNumPartitions: key(integerKind(1, 1000), 50, 'Partitions of __consumer_offsets; a group is coordinated by partition hash(group) % this.', 'offsets.topic.num.partitions'),
   offsetsTopicSegmentBytes: key(integerKind(14, INT32_MAX), 104857600, 'Segment size of __consumer_offsets.', 'offsets.topic.segment.bytes'),
+  offsetsRetentionMinutes: key(integerKind(1, INT32_MAX), 10080, 'Offsets of a group that has been empty this long (or, for groups that only commit, offsets this old) are deleted; the emptied group goes with them.', 'offsets.retention.minutes'),
+  offsetsRetentionCheckIntervalMs: key(integerKind(1, INT32_MAX), 600000, 'How often expired offsets and empty groups are looked for.', 'offsets.retention.check.interval.ms'),
   offsetMetadataMaxBytes: key(integerKind(0, INT32_MAX), 4096, 'Largest metadata string of one committed offset.', 'offset.metadata.max.bytes'),
   groupInitialRebalanceDelayMs: key(integerKind(0, INT32_MAX), 3000, 'How long the first rebalance of an empty group waits for more members.', 'group.initial.rebalance.delay.ms'),
   groupMinSessionTimeoutMs: key(integerKind(1, INT32_MAX), 6000, 'Smallest session timeout a group member may ask for.', 'group.min.session.timeout.ms'),

@@ -55,6 +55,19 @@ export class ManualClock implements Clock {
     this.time = target;
     await settle();
   }
+
+  /** Advances `stepMs` at a time until `p` settles; fails if it has not within `maxMs` of clock time. */
+  async runUntil<T>(p: Promise<T>, stepMs = 10, maxMs = 60_000): Promise<T> {
+    let settled = false;
+    const watched = p.finally(() => (settled = true));
+    watched.catch(() => undefined);
+    await settle();
+    for (let waited = 0; !settled; waited += stepMs) {
+      if (waited >= maxMs) throw new Error(`did not settle within ${maxMs} ms of clock time`);
+      await this.advance(stepMs);
+    }
+    return p;
+  }
 }
 
 /** Lets queued promise jobs and immediates run (a few rounds, for chains of awaits). */

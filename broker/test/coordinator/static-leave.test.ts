@@ -3,6 +3,7 @@ import { encode, Writer } from '../../src/protocol/codec';
 import { ConsumerProtocolSubscriptionSpec } from '../../src/protocol/schema/messages';
 import { strict as assert } from 'assert';
 import { ErrorCode } from '../../src/protocol/errors';
+import { ManualClock } from '../manual-clock';
 import { isPending, joinNew, joinReq, memberIdFor, newCoordinator, protocols, sleep, stableGroup, subscription, syncReq, useCoordinators, within } from './helpers';
 
 describe('group coordinator: static membership and LeaveGroup', () => {
@@ -111,22 +112,22 @@ describe('group coordinator: static membership and LeaveGroup', () => {
     });
 
     it('a restart while the old incarnation waits in JoinGroup fences that request and takes its place', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [dyn, stat] = await stableGroup(coord, [
         { clientId: 'dyn', rebalanceTimeoutMs: 3000 },
         { clientId: 'stat', groupInstanceId: 's1', rebalanceTimeoutMs: 3000 },
-      ]);
+      ], 'g', clock);
       const oldJoin = coord.join(joinReq({ clientId: 'stat', groupInstanceId: 's1', memberId: stat.memberId, protocols: protocols('range', 'roundrobin'), rebalanceTimeoutMs: 3000 }));
       await sleep(5);
       assert.equal(coord.describe('g').groupState, 'PreparingRebalance');
       const newJoin = coord.join(joinReq({ clientId: 'stat', groupInstanceId: 's1', rebalanceTimeoutMs: 3000 }));
       const fenced = await within(oldJoin, 200);
       assert.equal(fenced.errorCode, ErrorCode.FENCED_INSTANCE_ID);
-      // Once the dynamic member rejoins too, the join phase completes at once (it does not wait for a timeout).
-      const started = Date.now();
+      // Once the dynamic member rejoins too, the join phase completes at once: the clock does not move, so
+      // waiting for any timer would never end.
       const d = await within(coord.join(joinReq({ clientId: 'dyn', memberId: dyn.memberId, rebalanceTimeoutMs: 3000 })), 1000);
-      const n = await within(newJoin, 100);
-      assert.ok(Date.now() - started < 500);
+      const n = await within(newJoin, 1000);
       assert.equal(d.generationId, 2);
       assert.equal(n.errorCode, ErrorCode.NONE);
       assert.equal(n.generationId, 2);
@@ -206,19 +207,20 @@ describe('group coordinator: static membership and LeaveGroup', () => {
     });
 
     it('a static restart during a rebalance does not push back the rebalance timeout', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [a, , s] = await stableGroup(coord, [
         { clientId: 'a', rebalanceTimeoutMs: 300 },
         { clientId: 'b', rebalanceTimeoutMs: 300 },
         { clientId: 's', groupInstanceId: 's1', rebalanceTimeoutMs: 300 },
-      ]);
-      const started = Date.now();
+      ], 'g', clock);
       const ja = coord.join(joinReq({ clientId: 'a', memberId: a.memberId, rebalanceTimeoutMs: 300 })); // the leader: rebalance
-      await sleep(200);
+      await clock.advance(200);
       const js = coord.join(joinReq({ clientId: 's', groupInstanceId: 's1', rebalanceTimeoutMs: 300 })); // s restarts; b never rejoins
-      const [ra, rs] = await within(Promise.all([ja, js]), 2000);
-      const elapsed = Date.now() - started;
-      assert.ok(elapsed < 450, `completed at the original deadline (${elapsed} ms)`);
+      await clock.advance(99);
+      assert.equal(await isPending(ja), true, 'still joining 1 ms before the original deadline');
+      await clock.advance(1);
+      const [ra, rs] = await within(Promise.all([ja, js]), 1000, 'join phase at the original deadline (300 ms)');
       assert.equal(ra.generationId, 2);
       assert.equal(rs.errorCode, ErrorCode.NONE);
       assert.notEqual(rs.memberId, s.memberId);
