@@ -56,6 +56,28 @@ export class ManualClock implements Clock {
     await settle();
   }
 
+  /**
+   * Until `p` settles: whenever a timer is pending, moves the clock straight to it and fires it; otherwise lets
+   * real I/O run. For code whose only timers are waits it would otherwise sit out (a rate limiter), so clock
+   * time measures exactly the waiting. Fails after `realTimeoutMs` of real time.
+   */
+  async skipWaitsUntil<T>(p: Promise<T>, realTimeoutMs = 30_000): Promise<T> {
+    let settled = false;
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    const deadline = Date.now() + realTimeoutMs;
+    while (!settled) {
+      if (Date.now() > deadline) throw new Error(`did not settle within ${realTimeoutMs} ms`);
+      let due = Infinity;
+      for (const t of this.timers) due = Math.min(due, t.at);
+      if (due === Infinity) await new Promise((resolve) => setTimeout(resolve, 1));
+      else await this.advance(due - this.time);
+    }
+    return p;
+  }
+
   /** Advances `stepMs` at a time until `p` settles; fails if it has not within `maxMs` of clock time. */
   async runUntil<T>(p: Promise<T>, stepMs = 10, maxMs = 60_000): Promise<T> {
     let settled = false;

@@ -2,6 +2,7 @@
 // caches, and the garbage collector. Opens a RemoteLog per hosted partition and deletes partitions' remote
 // data. Knows topics only by id and partition number.
 import * as path from 'node:path';
+import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { createLogger } from '../logger';
 import type { ObjectStore } from './object-store';
@@ -28,6 +29,8 @@ export interface RemoteStorageOptions {
   maxConcurrentFetches?: number;
   /** remoteUploadBytesPerSec; 0 = unlimited. */
   uploadBytesPerSec: number;
+  /** Clock of the upload rate limiter (tests); monotonic system time when omitted. */
+  clock?: Clock;
   /** remoteFetchChunkBytes */
   fetchChunkBytes: number;
   /** remoteCacheMemoryBytes */
@@ -82,7 +85,7 @@ export class RemoteStorage {
     this.logger = opts.logger ?? createLogger('tier');
     this.cache = new ChunkCache({ chunkBytes: opts.fetchChunkBytes, memoryBytes: opts.cacheMemoryBytes, diskBytes: opts.cacheDiskBytes, diskDir: opts.cacheDir });
     this.indexes = new IndexCache(opts.indexCacheBytes ?? 32 * 1024 * 1024);
-    this.limiter = new RateLimiter(opts.uploadBytesPerSec);
+    this.limiter = new RateLimiter(opts.uploadBytesPerSec, undefined, opts.clock);
     this.uploadSlots = new Semaphore(opts.maxConcurrentUploads ?? DEFAULT_CONCURRENT_UPLOADS);
     this.fetchSlots = new Semaphore(opts.maxConcurrentFetches ?? DEFAULT_CONCURRENT_FETCHES);
     this.retryBaseMs = opts.retryBaseMs ?? 200;

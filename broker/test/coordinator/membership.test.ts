@@ -361,19 +361,19 @@ describe('group coordinator: membership', () => {
     });
 
     it('session expiry removes a member and rebalances the rest', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [a, b] = await stableGroup(coord, [
         { clientId: 'a', sessionTimeoutMs: 150 },
         { clientId: 'b', sessionTimeoutMs: 150 },
-      ]);
-      // a keeps heartbeating, b goes silent.
-      let code: ErrorCode = ErrorCode.NONE;
-      const deadline = Date.now() + 1500;
-      while (code === ErrorCode.NONE && Date.now() < deadline) {
-        await sleep(30);
-        code = coord.heartbeat('g', a.memberId, null, 1);
+      ], 'g', clock);
+      // a heartbeats every 30 ms, b goes silent: b's session ends 150 ms after its last contact.
+      for (let t = 30; t < 150; t += 30) {
+        await clock.advance(30);
+        assert.equal(coord.heartbeat('g', a.memberId, null, 1), ErrorCode.NONE, `still stable at ${t} ms`);
       }
-      assert.equal(code, ErrorCode.REBALANCE_IN_PROGRESS);
+      await clock.advance(30);
+      assert.equal(coord.heartbeat('g', a.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
       assert.deepEqual(coord.describe('g').members.map((m) => m.memberId), [a.memberId]);
       assert.equal(coord.heartbeat('g', b.memberId, null, 1), ErrorCode.UNKNOWN_MEMBER_ID);
       const r = await within(coord.join(joinReq({ clientId: 'a', memberId: a.memberId, sessionTimeoutMs: 150 })), 500);
@@ -383,10 +383,13 @@ describe('group coordinator: membership', () => {
     });
 
     it('the last member expiring leaves the group Empty with a new generation', async () => {
-      const { coord, store } = await newCoordinator();
+      const clock = new ManualClock();
+      const { coord, store } = await newCoordinator({ clock });
       const a = await joinNew(coord, { sessionTimeoutMs: 60 });
       await coord.sync(syncReq(a));
-      await sleep(200);
+      await clock.advance(59);
+      assert.equal(coord.describe('g').groupState, 'Stable');
+      await clock.advance(1);
       const d = coord.describe('g');
       assert.equal(d.groupState, 'Empty');
       assert.equal(d.members.length, 0);
@@ -397,15 +400,16 @@ describe('group coordinator: membership', () => {
     });
 
     it('a member waiting in JoinGroup is not expired by its session timeout', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [a, b] = await stableGroup(coord, [
         { clientId: 'a', sessionTimeoutMs: 80, rebalanceTimeoutMs: 1000 },
         { clientId: 'b', sessionTimeoutMs: 5000, rebalanceTimeoutMs: 1000 },
-      ]);
+      ], 'g', clock);
       // a rejoins with new metadata (a rebalance whoever leads) and then waits, without heartbeats, well past
       // its 80 ms session timeout until b rejoins.
       const first = coord.join(joinReq({ clientId: 'a', memberId: a.memberId, sessionTimeoutMs: 80, rebalanceTimeoutMs: 1000, protocols: protocols('range', 'roundrobin') }));
-      await sleep(250);
+      await clock.advance(250);
       assert.equal(coord.describe('g').members.length, 2);
       const second = coord.join(joinReq({ clientId: 'b', memberId: b.memberId, sessionTimeoutMs: 5000, rebalanceTimeoutMs: 1000 }));
       const [r1, r2] = await within(Promise.all([first, second]), 1000);
