@@ -694,6 +694,8 @@ export class GroupCoordinator {
 
   private removeGroup(group: Group): void {
     group.transition('Dead');
+    // Only this incarnation: a group of the same id created while a tombstone was being written stays.
+    if (this.groups.get(group.groupId) !== group) return;
     this.groups.delete(group.groupId);
     this.events.onGroupRemoved?.(group.groupId);
   }
