@@ -6,6 +6,9 @@
 // validation, and the instrumented decorator.
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ConfigError, loadConfig } from '../broker/src/config';
 import { InstrumentedObjectStore } from '../broker/src/tier/instrumented-object-store';
 import { createObjectStore } from '../broker/src/tier/object-store-factory';
@@ -69,6 +72,54 @@ describe('S3ObjectStore on moto (real S3-compatible server over HTTP)', function
       assert.deepEqual(await store.get(key, r), body.subarray(r.start, r.end + 1));
       assert.deepEqual(await store.get(key, { start: body.length - 5, end: body.length + 100 }), body.subarray(body.length - 5));
       assert.deepEqual(await moto.openMultipartUploads(BUCKET), [], 'no multipart upload left open');
+    });
+
+    it('putFile sends a large file as a multipart upload with one part read and in flight at a time', async () => {
+      const partSize = 5 * MiB;
+      const store = makeS3({ partSizeBytes: partSize });
+      // Every command the store sends, with the size of its body and how many were in flight at once.
+      const sent: Array<{ command: string; bodyBytes: number }> = [];
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const send = store.client.send.bind(store.client) as (c: unknown) => Promise<unknown>;
+      Object.assign(store.client, {
+        send: async (command: { constructor: { name: string }; input: { Body?: unknown } }) => {
+          const body = command.input.Body;
+          sent.push({ command: command.constructor.name, bodyBytes: Buffer.isBuffer(body) || body instanceof Uint8Array ? body.length : 0 });
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          try {
+            return await send(command);
+          } finally {
+            inFlight--;
+          }
+        },
+      });
+      const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'strata-s3-putfile-'));
+      try {
+        const body = randomBytes(3 * partSize + 4321);
+        const file = path.join(dir, 'segment.log');
+        await fsp.writeFile(file, Buffer.concat([body, randomBytes(1000)])); // bytes past `length` stay local
+        const fh = await fsp.open(file, 'r');
+        const key = `${ns()}seg.log`;
+        const { etag } = await store.putFile(key, fh, body.length).finally(() => fh.close());
+        assert.match(etag, /-4$/, `a 4-part upload, got etag ${etag}`);
+        assert.deepEqual(
+          sent.map((x) => x.command),
+          ['CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand'],
+        );
+        assert.ok(sent.every((x) => x.bodyBytes <= partSize), `no request body above one part: ${sent.map((x) => x.bodyBytes).join(',')}`);
+        assert.equal(maxInFlight, 1, 'parts are sent one at a time');
+        assert.ok((await store.get(key)).equals(body));
+        // Up to one part: a single PutObject.
+        sent.length = 0;
+        await fsp.writeFile(file, body.subarray(0, partSize));
+        const small = await fsp.open(file, 'r');
+        await store.putFile(`${key}.small`, small, partSize).finally(() => small.close());
+        assert.deepEqual(sent.map((x) => x.command), ['PutObjectCommand']);
+        assert.deepEqual(await moto.openMultipartUploads(BUCKET), [], 'no multipart upload left open');
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('applies putIfAbsent to multipart uploads (aborting the loser) and putIfMatch to large bodies', async () => {

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
 import { brokerMainPath } from './helpers/broker-process';
+import type { FaultProxy } from './helpers/fault-proxy';
 import { createKafka } from './helpers/kafkajs';
 import { kcatConsume, kcatStartOffset, requireKcat } from './helpers/kcat';
 import { sleep, uniqueName, waitFor } from './helpers/util';
@@ -58,6 +59,12 @@ function gcArgs(): string[] {
   const interval = gcFlags.find((f) => /interval|period/.test(f));
   if (interval) out.push(interval, '1000');
   return out;
+}
+
+/** True once every rule with `times` is used up; otherwise throws with what was injected so far (for waitFor). */
+function allFaultsInjected(proxy: FaultProxy): true {
+  if (proxy.faultsLeft === 0) return true;
+  throw new Error(`injected so far: ${JSON.stringify(proxy.injected)}, ${proxy.faultsLeft} to go`);
 }
 
 describe('tiered storage on S3 (moto server + fault proxy + broker process)', function () {
@@ -202,11 +209,14 @@ describe('tiered storage on S3 (moto server + fault proxy + broker process)', fu
     });
     const proxy = s().proxy;
     proxy.resetCounts();
+    // Count-based, interleaved with successful requests: every fault makes the uploader retry, and ~8 segments
+    // of 4 PUTs each give far more requests than the ~20 these rules need to be used up.
+    const uploadFaults = { stall: 2, 'drop-request': 2, status: 3, slowdown: 3 };
     proxy.setFaults(
-      { kind: 'stall', methods: ['PUT'], path: TIER_PATH, times: 2 },
-      { kind: 'drop-request', methods: ['PUT'], path: TIER_PATH, afterBytes: 8 * 1024, probability: 0.15 },
-      { kind: 'status', status: 500, methods: ['PUT', 'GET', 'HEAD'], path: TIER_PATH, probability: 0.2 },
-      { kind: 'slowdown', methods: ['PUT', 'GET', 'HEAD'], path: TIER_PATH, probability: 0.2 },
+      { kind: 'stall', methods: ['PUT'], path: TIER_PATH, times: uploadFaults.stall },
+      { kind: 'drop-request', methods: ['PUT'], path: TIER_PATH, afterBytes: 8 * 1024, every: 3, times: uploadFaults['drop-request'] },
+      { kind: 'status', status: 500, methods: ['PUT', 'GET', 'HEAD'], path: TIER_PATH, every: 2, times: uploadFaults.status },
+      { kind: 'slowdown', methods: ['PUT', 'GET', 'HEAD'], path: TIER_PATH, every: 2, times: uploadFaults.slowdown },
     );
 
     // Sample the invariant while uploads fail and succeed: what the disk no longer has, the manifest has.
@@ -233,12 +243,13 @@ describe('tiered storage on S3 (moto server + fault proxy + broker process)', fu
     topicId = topicIdOf(s().broker, topic);
     try {
       await produceAll(kafka(), topic, recs, new Map([[0, 0]]));
-      await sleep(4000); // uploads keep failing and retrying for a while
-      assert.ok(proxy.totalInjected >= 5, `faults were injected (${JSON.stringify(proxy.injected)})`);
+      await waitFor(() => allFaultsInjected(proxy), { timeoutMs: 90_000, what: 'every upload fault injected' });
+      assert.deepEqual(proxy.injected, uploadFaults);
       proxy.clearFaults();
       const t = await waitAllClosedTiered(topic, topicId, 0, 90_000);
       assertManifestConsistent(t, 'after faults');
       await waitFor(() => localSegments(s().broker, topic, 0).length === 1, { timeoutMs: 20_000, what: 'tiered local segments deleted' });
+      await waitFor(() => samples > 5, { timeoutMs: 20_000, what: 'the invariant sampled more than 5 times' });
     } finally {
       sampling = false;
       await sampler;
@@ -254,7 +265,8 @@ describe('tiered storage on S3 (moto server + fault proxy + broker process)', fu
       { kind: 'status', status: 500, methods: ['GET'], path: TIER_PATH, times: 1 },
     );
     await verifyWithKafkaJS(kafka(), topic, new Map([[0, recs]]), 90_000);
-    assert.ok(proxy.totalInjected >= 1, `GET faults were injected (${JSON.stringify(proxy.injected)})`);
+    // Reading ~8 remote segments takes more than the 4 GETs these rules fail.
+    assert.deepEqual(proxy.injected, { 'drop-response': 2, slowdown: 1, status: 1 });
     proxy.clearFaults();
     await verifyWithKcat(s().broker.bootstrap, topic, 0, recs);
   });

@@ -63,6 +63,7 @@ export class Broker {
       clusterId,
       uploadBytesPerSec: config.remoteUploadBytesPerSec,
       maxConcurrentUploads: config.remoteMaxConcurrentUploads,
+      maxConcurrentFetches: config.remoteFetchMaxConcurrency,
       fetchChunkBytes: config.remoteFetchChunkBytes,
       cacheMemoryBytes: config.remoteCacheMemoryBytes,
       cacheDiskBytes: config.remoteCacheDiskBytes,
@@ -242,11 +243,13 @@ async function startGroupCoordinator(
       minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
       maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
       offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
+      offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+      offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
       partitionExists: (topic, p) => (image.topicsByName.get(topic)?.partitions.length ?? 0) > p && p >= 0,
       decodeSubscription: subscribedTopics,
     },
     logger,
-    { onRebalance: (g) => metrics.groupRebalanced(g), onCommit: (g, n) => metrics.offsetsCommitted(g, n) },
+    { onRebalance: (g) => metrics.groupRebalanced(g), onCommit: (g, n) => metrics.offsetsCommitted(g, n), onGroupRemoved: (g) => metrics.groupRemoved(g) },
   );
   await groups.load();
   metrics.setGroupSource(function* () {

@@ -6,8 +6,9 @@
 //   - 'stall'         read the request and never answer (the client's timeout must fire);
 //   - 'drop-request'  read `afterBytes` of the request body, then reset the connection (nothing reaches the server);
 //   - 'drop-response' forward, send the response headers and `afterBytes` of the body, then reset the connection.
-// Each fault can be limited to methods, a path pattern, a number of times and a probability. The proxy counts
-// requests by method, and forwarded response bytes by method, for benchmarks and assertions.
+// Each fault can be limited to methods, a path pattern, every n-th matching request and a number of times;
+// nothing is random, so a test knows exactly which requests fail and can wait until all of them have. The
+// proxy counts requests by method, and forwarded response bytes by method, for benchmarks and assertions.
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -26,8 +27,8 @@ export interface FaultRule {
   afterBytes?: number;
   /** Applies to this many matching requests, then switches itself off. Unlimited when omitted. */
   times?: number;
-  /** Chance that a matching request gets the fault (default 1). */
-  probability?: number;
+  /** Only every n-th matching request gets the fault (the n-th, 2n-th, ...); default 1 = each one. */
+  every?: number;
 }
 
 export interface ProxyRequestLog {
@@ -50,7 +51,7 @@ export class FaultProxy {
   readonly bytesIn: Record<string, number> = {};
   /** The last 10000 requests. */
   readonly log: ProxyRequestLog[] = [];
-  private rules: Array<FaultRule & { left: number }> = [];
+  private rules: Array<FaultRule & { left: number; seen: number }> = [];
   private readonly sockets = new Set<Socket>();
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -87,12 +88,12 @@ export class FaultProxy {
 
   /** Replaces every fault rule (none = pass everything through). */
   setFaults(...rules: FaultRule[]): void {
-    this.rules = rules.map((r) => ({ ...r, left: r.times ?? Infinity }));
+    this.rules = rules.map((r) => ({ ...r, left: r.times ?? Infinity, seen: 0 }));
   }
 
   /** Adds one rule after the existing ones. */
   addFault(rule: FaultRule): void {
-    this.rules.push({ ...rule, left: rule.times ?? Infinity });
+    this.rules.push({ ...rule, left: rule.times ?? Infinity, seen: 0 });
   }
 
   /** Passes everything through again and releases stalled requests (their connections are reset). */
@@ -100,6 +101,11 @@ export class FaultProxy {
     this.rules = [];
     for (const s of this.stalled) s.destroy();
     this.stalled.clear();
+  }
+
+  /** Faults still to be applied by rules with `times` (Infinity if a rule has no limit). */
+  get faultsLeft(): number {
+    return this.rules.reduce((n, r) => n + r.left, 0);
   }
 
   /** Faults applied since the last resetCounts, all kinds together. */
@@ -127,7 +133,7 @@ export class FaultProxy {
       if (r.left <= 0) continue;
       if (r.methods && !r.methods.includes(method)) continue;
       if (r.path && !r.path.test(req.url ?? '')) continue;
-      if (r.probability !== undefined && Math.random() >= r.probability) continue;
+      if (++r.seen % (r.every ?? 1) !== 0) continue;
       r.left--;
       return r;
     }

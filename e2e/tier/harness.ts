@@ -117,19 +117,34 @@ export interface PartitionTier {
   objects: Array<{ key: string; size: number }>;
 }
 
-/** What the bucket holds for one partition, read from moto directly. */
+/**
+ * What the bucket holds for one partition, read from moto directly: a listing taken between two reads of the
+ * same manifest, so it is consistent with it (an upload the manifest references finished before the listing,
+ * and objects it references are deleted only after a newer manifest drops them). Retried while the broker
+ * changes the manifest under the reader.
+ */
 export async function partitionTier(moto: MotoServer, bucket: string, topicId: string, partition: number): Promise<PartitionTier> {
-  const all = await moto.listObjects(bucket, `${S3_PREFIX}/`);
   const marker = `/topics/${topicId}/${partition}/`;
-  const hit = all.find((o) => o.key.includes(marker));
+  const hit = (await moto.listObjects(bucket, `${S3_PREFIX}/`)).find((o) => o.key.includes(marker));
   if (!hit) return { prefix: undefined, manifest: null, objects: [] };
   const prefix = hit.key.slice(0, hit.key.indexOf(marker) + marker.length);
-  const objects = all.filter((o) => o.key.startsWith(prefix));
-  let manifest: PartitionTier['manifest'] = null;
-  if (objects.some((o) => o.key === `${prefix}manifest.json`)) {
-    manifest = JSON.parse((await moto.getObject(bucket, `${prefix}manifest.json`)).toString('utf8')) as PartitionTier['manifest'];
+  const readManifest = async () => {
+    try {
+      return (await moto.getObject(bucket, `${prefix}manifest.json`)).toString('utf8');
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null; // no manifest yet
+      throw err;
+    }
+  };
+  for (let attempt = 1; ; attempt++) {
+    const before = await readManifest();
+    const objects = (await moto.listObjects(bucket, prefix)).filter((o) => o.key.startsWith(prefix));
+    const after = await readManifest();
+    if (before === after || attempt === 20) {
+      const manifest = after === null ? null : (JSON.parse(after) as PartitionTier['manifest']);
+      return { prefix, manifest, objects };
+    }
   }
-  return { prefix, manifest, objects };
 }
 
 /** One past the last offset in the bucket according to the manifest (0 when nothing is tiered). */

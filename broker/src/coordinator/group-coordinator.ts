@@ -2,14 +2,17 @@
 // state machine: Empty → PreparingRebalance → CompletingRebalance → Stable, with member ids required on
 // first join (KIP-394), static membership (KIP-345), rebalance and session timeouts, and an initial
 // rebalance delay for empty groups. Groups and offsets are persisted in __consumer_offsets (GroupStore) and
-// reloaded before the coordinator answers anything.
+// reloaded before the coordinator answers anything. Every offsets.retention.check.interval.ms, expired offsets
+// (offset-expiry.ts) get tombstones and groups left Empty without offsets are removed, as Kafka does.
 import { randomUUID } from 'node:crypto';
 import { boundUtf8, fitsKafkaString, MEMBER_ID_PREFIX_MAX_BYTES } from '../protocol/bounded-string';
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../logger';
+import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { Group, Member, offsetKey, splitOffsetKey, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './group';
 import type { GroupPersistence } from './group-store';
 import type { GroupMetadataValue, OffsetsRecord } from './offsets-records';
+import { expiredOffsets } from './offset-expiry';
 
 export interface GroupCoordinatorOptions {
   initialRebalanceDelayMs: number;
@@ -20,6 +23,12 @@ export interface GroupCoordinatorOptions {
   partitionExists: (topic: string, partition: number) => boolean;
   /** Topics a consumer-protocol member subscribes to, from its JoinGroup metadata (null if undecodable). */
   decodeSubscription: (metadata: Buffer) => string[] | null;
+  /** offsets.retention.minutes in ms: how long offsets outlive an empty group or their last commit. */
+  offsetsRetentionMs: number;
+  /** offsets.retention.check.interval.ms */
+  offsetsRetentionCheckIntervalMs: number;
+  /** Time and timers (sessions, rebalances, expiry); systemClock when omitted. */
+  clock?: Clock;
 }
 
 export interface JoinRequest {
@@ -62,6 +71,13 @@ export interface OffsetCommit {
 export interface GroupEvents {
   onRebalance?: (groupId: string) => void;
   onCommit?: (groupId: string, count: number) => void;
+  /** The group is gone (deleted, or expired empty): per-group state elsewhere (metric series) can go too. */
+  onGroupRemoved?: (groupId: string) => void;
+}
+
+export interface ExpiryResult {
+  offsets: number;
+  groups: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -94,13 +110,17 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private loaded = false;
   private closed = false;
+  private readonly clock: Clock;
+  private expiryTimer: TimerHandle | null = null;
 
   constructor(
     private readonly store: GroupPersistence,
     private readonly opts: GroupCoordinatorOptions,
     private readonly logger: Logger,
     private readonly events: GroupEvents = {},
-  ) {}
+  ) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   get isLoaded(): boolean {
     return this.loaded;
@@ -135,6 +155,7 @@ export class GroupCoordinator {
     for (const [id, g] of this.groups) if (g.members.size === 0 && g.offsets.size === 0 && !metadata.get(id)) this.groups.delete(id);
     this.loaded = true;
     this.logger.info('groups loaded', { groups: this.groups.size });
+    this.scheduleExpiry();
   }
 
   private restore(g: Group, v: GroupMetadataValue): void {
@@ -152,12 +173,14 @@ export class GroupCoordinator {
       this.scheduleSession(g, member);
     }
     g.transition(g.members.size > 0 ? 'Stable' : 'Empty');
+    // Retention of an empty group counts from when it became empty, across restarts.
+    if (v.currentStateTimestamp >= 0) g.stateTimestamp = v.currentStateTimestamp;
   }
 
   private getOrCreate(groupId: string): Group {
     let g = this.groups.get(groupId);
     if (!g) {
-      g = new Group(groupId);
+      g = new Group(groupId, this.clock);
       this.groups.set(groupId, g);
     }
     return g;
@@ -187,7 +210,7 @@ export class GroupCoordinator {
       if (req.requireKnownMemberId) {
         group.pendingMembers.add(memberId);
         // A member that never comes back with its id must not hold up rebalances forever.
-        setTimeout(() => {
+        this.clock.setTimeout(() => {
           if (group!.pendingMembers.delete(memberId)) this.tryCompleteJoin(group!);
         }, req.sessionTimeoutMs).unref();
         return Promise.resolve(joinError(ErrorCode.MEMBER_ID_REQUIRED, memberId));
@@ -316,13 +339,13 @@ export class GroupCoordinator {
         m.awaitingSync = null;
       }
     }
-    if (group.rebalanceTimer) clearTimeout(group.rebalanceTimer);
+    if (group.rebalanceTimer) this.clock.clearTimeout(group.rebalanceTimer);
     const initial = group.state === 'Empty';
     group.transition('PreparingRebalance');
     this.events.onRebalance?.(group.groupId);
     this.logger.info('preparing rebalance', { group: group.groupId, generation: group.generationId, reason });
     if (initial && this.opts.initialRebalanceDelayMs > 0) {
-      group.initialDelayUntil = Date.now() + this.opts.initialRebalanceDelayMs;
+      group.initialDelayUntil = this.clock.now() + this.opts.initialRebalanceDelayMs;
       this.armRebalanceTimer(group, this.opts.initialRebalanceDelayMs, () => {
         group.initialDelayUntil = 0;
         if (group.notYetRejoined().length === 0 && group.pendingMembers.size === 0) this.completeJoin(group);
@@ -339,7 +362,7 @@ export class GroupCoordinator {
   private extendInitialDelay(group: Group): void {
     if (group.initialDelayUntil === 0) return;
     const delay = this.opts.initialRebalanceDelayMs;
-    const until = Date.now() + delay;
+    const until = this.clock.now() + delay;
     if (until - group.stateTimestamp > group.maxRebalanceTimeoutMs()) return;
     group.initialDelayUntil = until;
     this.armRebalanceTimer(group, delay, () => {
@@ -349,8 +372,8 @@ export class GroupCoordinator {
   }
 
   private armRebalanceTimer(group: Group, ms: number, fire: () => void): void {
-    if (group.rebalanceTimer) clearTimeout(group.rebalanceTimer);
-    group.rebalanceTimer = setTimeout(() => {
+    if (group.rebalanceTimer) this.clock.clearTimeout(group.rebalanceTimer);
+    group.rebalanceTimer = this.clock.setTimeout(() => {
       group.rebalanceTimer = null;
       if (!this.closed && group.state === 'PreparingRebalance') fire();
     }, ms);
@@ -363,7 +386,7 @@ export class GroupCoordinator {
 
   /** Ends the join phase: drops members that did not rejoin, bumps the generation, answers every JoinGroup. */
   private completeJoin(group: Group): void {
-    if (group.rebalanceTimer) clearTimeout(group.rebalanceTimer);
+    if (group.rebalanceTimer) this.clock.clearTimeout(group.rebalanceTimer);
     group.rebalanceTimer = null;
     // Dynamic members that did not rejoin are dropped; static ones keep their place until their session
     // times out (KIP-345), so a restarting static member does not cost a second rebalance.
@@ -405,7 +428,7 @@ export class GroupCoordinator {
    */
   private armSyncTimer(group: Group): void {
     const generation = group.generationId;
-    group.rebalanceTimer = setTimeout(() => {
+    group.rebalanceTimer = this.clock.setTimeout(() => {
       group.rebalanceTimer = null;
       if (this.closed || group.state !== 'CompletingRebalance' || group.generationId !== generation) return;
       for (const m of [...group.members.values()]) if (!m.awaitingSync) this.removeMember(group, m, 'did not send SyncGroup in time');
@@ -464,7 +487,7 @@ export class GroupCoordinator {
       return;
     }
     if (group.generationId !== generation || group.state !== 'CompletingRebalance') return;
-    if (group.rebalanceTimer) clearTimeout(group.rebalanceTimer);
+    if (group.rebalanceTimer) this.clock.clearTimeout(group.rebalanceTimer);
     group.rebalanceTimer = null;
     group.transition('Stable');
     for (const m of group.members.values()) {
@@ -547,7 +570,7 @@ export class GroupCoordinator {
   }
 
   private removeMember(group: Group, member: Member, reason: string): void {
-    if (member.sessionTimer) clearTimeout(member.sessionTimer);
+    if (member.sessionTimer) this.clock.clearTimeout(member.sessionTimer);
     member.awaitingJoin?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
     member.awaitingSync?.(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     member.awaitingJoin = member.awaitingSync = null;
@@ -563,8 +586,8 @@ export class GroupCoordinator {
 
   /** (Re)starts a member's session timeout; expiry removes it and rebalances. Members mid-join are kept alive. */
   private scheduleSession(group: Group, member: Member): void {
-    if (member.sessionTimer) clearTimeout(member.sessionTimer);
-    member.sessionTimer = setTimeout(() => {
+    if (member.sessionTimer) this.clock.clearTimeout(member.sessionTimer);
+    member.sessionTimer = this.clock.setTimeout(() => {
       member.sessionTimer = null;
       if (this.closed || group.members.get(member.memberId) !== member) return;
       if (member.awaitingJoin || member.awaitingSync) return this.scheduleSession(group, member);
@@ -599,7 +622,7 @@ export class GroupCoordinator {
       if (group.state === 'CompletingRebalance') return all(ErrorCode.REBALANCE_IN_PROGRESS);
       this.scheduleSession(group, check.member);
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const codes = commits.map((c) => {
       if ((c.metadata?.length ?? 0) > this.opts.offsetMetadataMaxBytes) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
       if (!this.opts.partitionExists(c.topic, c.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -684,9 +707,71 @@ export class GroupCoordinator {
     });
     tombstones.push({ kind: 'group', group: groupId, value: null });
     await this.store.append(groupId, tombstones);
-    group.transition('Dead');
-    this.groups.delete(groupId);
+    this.removeGroup(group);
     return ErrorCode.NONE;
+  }
+
+  private removeGroup(group: Group): void {
+    group.transition('Dead');
+    // Only this incarnation: a group of the same id created while a tombstone was being written stays.
+    if (this.groups.get(group.groupId) !== group) return;
+    this.groups.delete(group.groupId);
+    this.events.onGroupRemoved?.(group.groupId);
+  }
+
+  // ---- expiry ---------------------------------------------------------------------------------------------
+
+  private scheduleExpiry(): void {
+    if (this.closed) return;
+    this.expiryTimer = this.clock.setTimeout(() => {
+      this.expiryTimer = null;
+      this.expireOffsets()
+        .catch((err) => this.logger.warn('offset expiry failed', { err }))
+        .finally(() => this.scheduleExpiry());
+    }, this.opts.offsetsRetentionCheckIntervalMs);
+    this.expiryTimer.unref();
+  }
+
+  /**
+   * One expiry pass (Kafka's cleanupGroupMetadata): tombstones for expired offsets, and for each group then
+   * Empty without offsets a group tombstone, so the expiry survives a restart. A group whose write fails is
+   * left as it is for the next pass.
+   */
+  async expireOffsets(): Promise<ExpiryResult> {
+    const result: ExpiryResult = { offsets: 0, groups: 0 };
+    if (!this.loaded) return result;
+    const now = this.clock.now();
+    for (const group of [...this.groups.values()]) {
+      const keys = expiredOffsets(group, now, this.opts.offsetsRetentionMs, this.opts.decodeSubscription);
+      const expired = keys.map((k) => [k, group.offsets.get(k)!] as const);
+      const idle = () => group.state === 'Empty' && group.members.size === 0 && group.pendingMembers.size === 0;
+      const removeGroup = idle() && expired.length === group.offsets.size;
+      if (expired.length === 0 && !removeGroup) continue;
+      const records: OffsetsRecord[] = expired.map(([k]) => {
+        const [topic, partition] = splitOffsetKey(k);
+        return { kind: 'offset', group: group.groupId, topic, partition, value: null };
+      });
+      if (removeGroup) records.push({ kind: 'group', group: group.groupId, value: null });
+      try {
+        await this.store.append(group.groupId, records);
+      } catch (err) {
+        this.logger.warn('could not write tombstones of expired offsets', { group: group.groupId, err });
+        continue;
+      }
+      // A commit that landed meanwhile is newer than the tombstone in the log: keep it.
+      for (const [k, value] of expired) {
+        if (group.offsets.get(k) === value) {
+          group.offsets.delete(k);
+          result.offsets++;
+        }
+      }
+      if (removeGroup && idle() && group.offsets.size === 0 && this.groups.get(group.groupId) === group) {
+        this.removeGroup(group);
+        result.groups++;
+      }
+    }
+    if (result.offsets > 0 || result.groups > 0) this.logger.info('expired offsets and empty groups removed', { ...result });
+    return result;
   }
 
   private persistGroup(group: Group): Promise<void> {
@@ -712,9 +797,10 @@ export class GroupCoordinator {
 
   close(): void {
     this.closed = true;
+    if (this.expiryTimer) this.clock.clearTimeout(this.expiryTimer);
     for (const g of this.groups.values()) {
-      if (g.rebalanceTimer) clearTimeout(g.rebalanceTimer);
-      for (const m of g.members.values()) if (m.sessionTimer) clearTimeout(m.sessionTimer);
+      if (g.rebalanceTimer) this.clock.clearTimeout(g.rebalanceTimer);
+      for (const m of g.members.values()) if (m.sessionTimer) this.clock.clearTimeout(m.sessionTimer);
     }
   }
 }

@@ -1,5 +1,6 @@
 // One consumer group of the classic protocol: members, generation, chosen protocol, committed offsets.
 // Pure state and the decisions derived from it; timers and persistence live in GroupCoordinator.
+import { systemClock, type Clock, type TimerHandle } from '../clock';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -31,7 +32,7 @@ export class Member {
   awaitingJoin: ((r: JoinResult) => void) | null = null;
   /** Pending SyncGroup response while the leader's assignment is awaited. */
   awaitingSync: ((r: SyncResult) => void) | null = null;
-  sessionTimer: NodeJS.Timeout | null = null;
+  sessionTimer: TimerHandle | null = null;
 
   constructor(
     public memberId: string,
@@ -76,16 +77,22 @@ export class Group {
   readonly pendingMembers = new Set<string>();
   /** `${topic}\u0000${partition}` → committed offset. */
   readonly offsets = new Map<string, CommittedOffset>();
-  rebalanceTimer: NodeJS.Timeout | null = null;
+  rebalanceTimer: TimerHandle | null = null;
   /** Set while the first join of an empty group waits group.initial.rebalance.delay.ms for more members. */
   initialDelayUntil = 0;
-  stateTimestamp = Date.now();
+  /** When the group entered its current state (Kafka's currentStateTimestamp). */
+  stateTimestamp: number;
 
-  constructor(readonly groupId: string) {}
+  constructor(
+    readonly groupId: string,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.stateTimestamp = clock.now();
+  }
 
   transition(state: GroupState): void {
     this.state = state;
-    this.stateTimestamp = Date.now();
+    this.stateTimestamp = this.clock.now();
   }
 
   /** True when every member supports at least one common protocol with this type. */

@@ -224,6 +224,12 @@ export class BrokerMetrics {
     this.offsetsLoadSkipped.inc();
   }
 
+  /** Drops the series of a deleted or expired group (the gauges follow the group source by themselves). */
+  groupRemoved(group: string): void {
+    this.rebalances.remove(group);
+    this.offsetCommits.remove(group);
+  }
+
   private registerGroupGauges(): void {
     const groups = () => this.groupSource();
     new Gauge({

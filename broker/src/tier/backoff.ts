@@ -2,6 +2,7 @@
 // [0, min(cap, base * 2^attempt)]), as AWS recommends. Every error is retried (the S3 store surfaces 5xx,
 // 503 SlowDown, resets and timeouts as thrown errors) unless `retryable` says otherwise; a stopped retry
 // rejects with RetryStoppedError at once, even in the middle of a sleep.
+import { systemClock, type Clock } from '../clock';
 
 export interface BackoffOptions {
   /** First delay cap in ms (default 100). */
@@ -53,15 +54,15 @@ export class StopSignal {
     return () => this.waiters.delete(fn);
   }
 
-  /** Resolves after `ms`, or rejects with RetryStoppedError as soon as the signal is raised. */
-  sleep(ms: number): Promise<void> {
+  /** Resolves after `ms` (on `clock`), or rejects with RetryStoppedError as soon as the signal is raised. */
+  sleep(ms: number, clock: Clock = systemClock): Promise<void> {
     if (this.stoppedFlag) return Promise.reject(new RetryStoppedError());
     return new Promise<void>((resolve, reject) => {
       const onStop = () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         reject(new RetryStoppedError());
       };
-      const timer = setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         this.waiters.delete(onStop);
         resolve();
       }, ms);

@@ -2,10 +2,11 @@
 // callback (the broker feeds its object-store latency histogram and error counters from it). Outcomes that
 // are answers rather than failures are not errors: head → null, a lost conditional write → null. A get of a
 // missing key is reported with cause 'NotFound'.
+import type { FileHandle } from 'node:fs/promises';
 import { objectStoreErrorCause } from './s3-object-store';
 import type { ByteRange, ObjectStore } from './object-store';
 
-/** op is the ObjectStore method name: put, get, head, list, delete, putIfAbsent, putIfMatch. */
+/** op is the ObjectStore method name: put, get, head, list, delete, putIfAbsent, putIfMatch (putFile counts as put). */
 export type ObjectStoreObserver = (op: string, seconds: number, errorCause?: string) => void;
 
 export class InstrumentedObjectStore implements ObjectStore {
@@ -16,6 +17,10 @@ export class InstrumentedObjectStore implements ObjectStore {
 
   put(key: string, body: Buffer): Promise<{ etag: string }> {
     return this.timed('put', () => this.inner.put(key, body));
+  }
+
+  putFile(key: string, file: FileHandle, length: number): Promise<{ etag: string }> {
+    return this.timed('put', () => this.inner.putFile(key, file, length));
   }
 
   get(key: string, range?: ByteRange): Promise<Buffer> {

@@ -1,7 +1,7 @@
 // An ObjectStore in a local directory: the embedded default for single-broker mode and for tests.
 // Key "a/b/c" is the file <root>/a/b/c. Writes go to a temp file under <root>/.tmp, are fsynced and then
 // moved into place, so a reader or a crash never sees half an object. Etags are the MD5 of the content
-// (hex), as S3 gives for single-part uploads.
+// (hex), as S3 gives for single-part uploads. putFile copies the file in 1 MiB pieces, hashing as it goes.
 //
 // Limits, compared with S3: a key cannot also be a "directory" of other keys ("a" and "a/b" cannot both
 // exist), and putIfMatch is atomic only among writers in one process.
@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs, type Dirent } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ObjectNotFoundError, checkRange, type ByteRange, type ObjectStore } from './object-store';
+import { ObjectNotFoundError, checkRange, readFileRange, type ByteRange, type ObjectStore } from './object-store';
 
 /** Top-level directory of in-progress writes; no key may start with it. */
 const TMP_DIR = '.tmp';
@@ -29,14 +29,31 @@ export class LocalObjectStore implements ObjectStore {
   async put(key: string, body: Buffer): Promise<{ etag: string }> {
     const file = this.file(key);
     return withLock(file, async () => {
-      await this.commit(file, await this.stage(body), 'replace');
+      await this.commit(file, await this.stage((out) => out.writeFile(body)), 'replace');
       return { etag: md5(body) };
+    });
+  }
+
+  async putFile(key: string, source: FileHandle, length: number): Promise<{ etag: string }> {
+    const file = this.file(key);
+    const hash = createHash('md5');
+    // Staged outside the lock: a long copy must not hold up other writers of the key.
+    const tmp = await this.stage(async (out) => {
+      for (let pos = 0; pos < length; pos += READ_CHUNK) {
+        const chunk = await readFileRange(source, pos, Math.min(READ_CHUNK, length - pos));
+        hash.update(chunk);
+        await out.writeFile(chunk); // on a handle: writes all of it at the current position (appends)
+      }
+    });
+    return withLock(file, async () => {
+      await this.commit(file, tmp, 'replace');
+      return { etag: hash.digest('hex') };
     });
   }
 
   async putIfAbsent(key: string, body: Buffer): Promise<{ etag: string } | null> {
     const file = this.file(key);
-    return withLock(file, async () => ((await this.commit(file, await this.stage(body), 'create')) ? { etag: md5(body) } : null));
+    return withLock(file, async () => ((await this.commit(file, await this.stage((out) => out.writeFile(body)), 'create')) ? { etag: md5(body) } : null));
   }
 
   async putIfMatch(key: string, body: Buffer, etag: string): Promise<{ etag: string } | null> {
@@ -45,7 +62,7 @@ export class LocalObjectStore implements ObjectStore {
     return withLock(file, async () => {
       const current = await this.head(key);
       if (current?.etag !== etag) return null;
-      await this.commit(file, await this.stage(body), 'replace');
+      await this.commit(file, await this.stage((out) => out.writeFile(body)), 'replace');
       return { etag: md5(body) };
     });
   }
@@ -131,14 +148,14 @@ export class LocalObjectStore implements ObjectStore {
     return path.join(this.root, ...segments);
   }
 
-  /** Writes the body to a new fsynced temp file and returns its path. */
-  private async stage(body: Buffer): Promise<string> {
+  /** Writes a new temp file with `write`, fsyncs it and returns its path. */
+  private async stage(write: (out: FileHandle) => Promise<unknown>): Promise<string> {
     await fs.mkdir(this.tmpDir, { recursive: true });
     const tmp = path.join(this.tmpDir, randomUUID());
     try {
       const fh = await fs.open(tmp, 'wx');
       try {
-        await fh.writeFile(body);
+        await write(fh);
         await fh.sync();
       } finally {
         await fh.close();

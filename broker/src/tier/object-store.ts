@@ -1,6 +1,7 @@
 // The object store the broker builds on (ARCHITECTURE §4, §5): tiered segments, manifests and the
 // metadata log. Conditional writes (putIfAbsent, putIfMatch) are the cluster's only consensus primitive,
 // so every implementation must make them atomic. test/tier/object-store-conformance.ts pins the contract.
+import type { FileHandle } from 'node:fs/promises';
 
 export interface ByteRange {
   start: number;
@@ -11,6 +12,11 @@ export interface ByteRange {
 export interface ObjectStore {
   /** Creates or replaces the object. Readers see the old or the new body, never a mix. */
   put(key: string, body: Buffer): Promise<{ etag: string }>;
+  /**
+   * put of the first `length` bytes of an open file, read in bounded pieces so a large segment is never held
+   * in memory whole (S3: one part at a time). Throws RangeError when the file holds fewer bytes.
+   */
+  putFile(key: string, file: FileHandle, length: number): Promise<{ etag: string }>;
   /**
    * The whole object, or the bytes of `range` that exist (empty when `range.start` is at or past the end).
    * Throws ObjectNotFoundError when the key does not exist, RangeError for a range that fails checkRange.
@@ -40,4 +46,16 @@ export class ObjectNotFoundError extends Error {
   constructor(readonly key: string) {
     super(`object ${JSON.stringify(key)} does not exist`);
   }
+}
+
+/** Exactly `length` bytes of an open file from `position`; RangeError when the file ends first. */
+export async function readFileRange(file: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await file.read(buf, filled, length - filled, position + filled);
+    if (bytesRead === 0) throw new RangeError(`file ends at ${position + filled}, before ${position + length}`);
+    filled += bytesRead;
+  }
+  return buf;
 }

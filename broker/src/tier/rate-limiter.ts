@@ -1,7 +1,10 @@
 // A token bucket shared by every uploader of a broker (remoteUploadBytesPerSec). take(n) waits until n
 // tokens are available; a request larger than the bucket is served in bucket-sized parts, so a 1 GiB
 // segment under a 10 MB/s limit takes ~100 s whatever the burst. Waiters are served in call order.
-import { RetryStoppedError, type StopSignal } from './backoff';
+import { monotonicClock, type Clock } from '../clock';
+import { RetryStoppedError, StopSignal } from './backoff';
+
+const NEVER_STOPPED = new StopSignal();
 
 export class RateLimiter {
   private tokens: number;
@@ -13,11 +16,11 @@ export class RateLimiter {
   constructor(
     readonly bytesPerSec: number,
     burstBytes?: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Clock = monotonicClock,
   ) {
     this.capacity = Math.max(1, burstBytes ?? bytesPerSec);
     this.tokens = this.capacity;
-    this.last = this.now();
+    this.last = clock.now();
   }
 
   get unlimited(): boolean {
@@ -44,13 +47,12 @@ export class RateLimiter {
         continue;
       }
       const waitMs = Math.ceil(((part - this.tokens) / this.bytesPerSec) * 1000);
-      if (signal) await signal.sleep(waitMs);
-      else await new Promise((r) => setTimeout(r, waitMs));
+      await (signal ?? NEVER_STOPPED).sleep(waitMs, this.clock);
     }
   }
 
   private refill(): void {
-    const now = this.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.bytesPerSec);
     this.last = now;
   }

@@ -7,6 +7,7 @@ import type { ChunkCache } from './chunk-cache';
 import { IndexCache, lookupPosition, lookupTimestamp, type RemoteIndexes } from './remote-index';
 import type { RemoteSegment } from './remote-manifest';
 import { retry } from './backoff';
+import type { Semaphore } from './semaphore';
 import {
   LOG_OVERHEAD,
   RECORD_BATCH_HEADER_SIZE,
@@ -43,6 +44,8 @@ export interface RemoteReaderOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   prefetch: boolean;
+  /** Broker-wide bound on GETs in flight (remoteFetchMaxConcurrency), shared by every reader. */
+  fetchSlots: Semaphore;
 }
 
 /** A remote object is corrupt or does not match its manifest entry. */
@@ -171,6 +174,8 @@ export class RemoteReader {
   private getObject(key: string, start?: number, end?: number): Promise<Buffer> {
     return retry(
       async () => {
+        // A slot per attempt, not across the backoff between attempts.
+        const release = await this.opts.fetchSlots.acquire();
         try {
           const buf = start === undefined ? await this.store.get(key) : await this.store.get(key, { start, end: end! });
           this.hooks.onDownloaded(buf.length);
@@ -178,6 +183,8 @@ export class RemoteReader {
         } catch (err) {
           this.hooks.onGetError(err);
           throw err;
+        } finally {
+          release();
         }
       },
       {

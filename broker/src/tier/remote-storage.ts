@@ -2,6 +2,7 @@
 // caches, and the garbage collector. Opens a RemoteLog per hosted partition and deletes partitions' remote
 // data. Knows topics only by id and partition number.
 import * as path from 'node:path';
+import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { createLogger } from '../logger';
 import type { ObjectStore } from './object-store';
@@ -16,14 +17,20 @@ import { GarbageCollector, DEFAULT_GC_GRACE_MS, type GarbageCollectionResult } f
 import { partitionPrefix, topicPrefix } from './remote-keys';
 
 const DEFAULT_CONCURRENT_UPLOADS = 2;
+/** As Kafka's remote.log.reader.threads. */
+const DEFAULT_CONCURRENT_FETCHES = 10;
 
 export interface RemoteStorageOptions {
   store: ObjectStore;
   clusterId: string;
-  /** remoteMaxConcurrentUploads: segments uploaded at once across partitions (each is held in memory). */
+  /** remoteMaxConcurrentUploads: segments uploaded at once across partitions. */
   maxConcurrentUploads?: number;
+  /** remoteFetchMaxConcurrency: remote GETs in flight at once across partitions (default 10). */
+  maxConcurrentFetches?: number;
   /** remoteUploadBytesPerSec; 0 = unlimited. */
   uploadBytesPerSec: number;
+  /** Clock of the upload rate limiter (tests); monotonic system time when omitted. */
+  clock?: Clock;
   /** remoteFetchChunkBytes */
   fetchChunkBytes: number;
   /** remoteCacheMemoryBytes */
@@ -50,6 +57,8 @@ export interface RemoteStorageStats {
   cache: ChunkCacheStats;
   indexCacheBytes: number;
   uploadsInFlight: number;
+  /** Remote GETs running now (at most remoteFetchMaxConcurrency). */
+  fetchesInFlight: number;
 }
 
 export function remoteCacheDir(dataDir: string): string {
@@ -64,6 +73,7 @@ export class RemoteStorage {
   private readonly limiter: RateLimiter;
   private readonly inFlight = new Set<string>();
   private readonly uploadSlots: Semaphore;
+  private readonly fetchSlots: Semaphore;
   private readonly signal = new StopSignal();
   private readonly logger: Logger;
   private readonly retryBaseMs: number;
@@ -75,8 +85,9 @@ export class RemoteStorage {
     this.logger = opts.logger ?? createLogger('tier');
     this.cache = new ChunkCache({ chunkBytes: opts.fetchChunkBytes, memoryBytes: opts.cacheMemoryBytes, diskBytes: opts.cacheDiskBytes, diskDir: opts.cacheDir });
     this.indexes = new IndexCache(opts.indexCacheBytes ?? 32 * 1024 * 1024);
-    this.limiter = new RateLimiter(opts.uploadBytesPerSec);
+    this.limiter = new RateLimiter(opts.uploadBytesPerSec, undefined, opts.clock);
     this.uploadSlots = new Semaphore(opts.maxConcurrentUploads ?? DEFAULT_CONCURRENT_UPLOADS);
+    this.fetchSlots = new Semaphore(opts.maxConcurrentFetches ?? DEFAULT_CONCURRENT_FETCHES);
     this.retryBaseMs = opts.retryBaseMs ?? 200;
     this.retryMaxMs = opts.retryMaxMs ?? 30_000;
   }
@@ -95,7 +106,13 @@ export class RemoteStorage {
           this.store,
           this.cache,
           this.indexes,
-          { getAttempts: this.opts.getAttempts ?? 4, retryBaseMs: 50, retryMaxMs: 1000, prefetch: this.opts.prefetch ?? true },
+          {
+            getAttempts: this.opts.getAttempts ?? 4,
+            retryBaseMs: 50,
+            retryMaxMs: 1000,
+            prefetch: this.opts.prefetch ?? true,
+            fetchSlots: this.fetchSlots,
+          },
           hooks,
         ),
       inFlight: this.inFlight,
@@ -139,7 +156,7 @@ export class RemoteStorage {
   }
 
   stats(): RemoteStorageStats {
-    return { cache: this.cache.stats(), indexCacheBytes: this.indexes.sizeBytes, uploadsInFlight: this.inFlight.size };
+    return { cache: this.cache.stats(), indexCacheBytes: this.indexes.sizeBytes, uploadsInFlight: this.inFlight.size, fetchesInFlight: this.fetchSlots.inUse };
   }
 
   /** Stops every retry loop (shutdown) and waits for the disk cache's writes. Close the partition logs first. */

@@ -9,6 +9,8 @@
 // `multipartThresholdBytes` go up as a multipart upload (If-None-Match then rides on CompleteMultipartUpload),
 // aborted on any failure so no parts are left behind. putIfMatch is always one PutObject (up to 5 GiB): moto
 // does not check If-Match on CompleteMultipartUpload, and checking it separately would not be atomic.
+// putFile (segment uploads) never holds more than one part of the file: up to one part it is a single
+// PutObject of that part, above it a multipart upload whose parts are read from the file one at a time.
 //
 // Retries: by default the SDK does not retry (maxAttempts 1); every failure is thrown as an ObjectStoreError
 // whose `cause` label ('500', '503', 'SlowDown', 'timeout', 'reset', ...) lets the caller decide to retry with
@@ -28,7 +30,8 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { ObjectNotFoundError, checkRange, type ByteRange, type ObjectStore } from './object-store';
+import type { FileHandle } from 'node:fs/promises';
+import { ObjectNotFoundError, checkRange, readFileRange, type ByteRange, type ObjectStore } from './object-store';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -143,6 +146,15 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, body: Buffer): Promise<{ etag: string }> {
     const res = await this.write('put', key, body, {});
+    if (!res) throw new Error(`S3 put of ${JSON.stringify(key)} reported a precondition failure without a precondition`);
+    return res;
+  }
+
+  async putFile(key: string, file: FileHandle, length: number): Promise<{ etag: string }> {
+    const res =
+      length <= this.partSize
+        ? await this.write('put', key, await readFileRange(file, 0, length), {})
+        : await this.multipart('put', key, length, (start, end) => readFileRange(file, start, end - start), 1, {});
     if (!res) throw new Error(`S3 put of ${JSON.stringify(key)} reported a precondition failure without a precondition`);
     return res;
   }
@@ -264,7 +276,9 @@ export class S3ObjectStore implements ObjectStore {
     const conditional = cond.IfNoneMatch !== undefined || cond.IfMatch !== undefined;
     // putIfMatch stays a single PutObject (S3 takes up to 5 GiB in one): moto ignores If-Match on
     // CompleteMultipartUpload (it honours If-None-Match there), and a HEAD before completing would not be atomic.
-    if (body.length > this.multipartThresholdBytes && cond.IfMatch === undefined) return this.multipart(op, key, Key, body, cond);
+    if (body.length > this.multipartThresholdBytes && cond.IfMatch === undefined) {
+      return this.multipart(op, key, body.length, async (start, end) => body.subarray(start, end), this.partConcurrency, cond);
+    }
     if (body.length > MAX_SINGLE_PUT) throw new RangeError(`S3 ${op} of ${body.length} bytes: conditional replace is limited to 5 GiB`);
     try {
       const res = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ...cond }));
@@ -275,37 +289,44 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * A multipart upload of `size` bytes; `readPart(start, endExclusive)` gives each part's bytes when it is sent,
+   * so at most `concurrency` parts are in memory at once.
+   */
   private async multipart(
     op: string,
     key: string,
-    Key: string,
-    body: Buffer,
+    size: number,
+    readPart: (start: number, end: number) => Promise<Buffer>,
+    concurrency: number,
     cond: { IfNoneMatch?: string; IfMatch?: string },
   ): Promise<{ etag: string } | null> {
+    const Key = this.fullKey(key);
     let uploadId: string | undefined;
     try {
       const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }));
       uploadId = created.UploadId;
       if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
-      const count = Math.ceil(body.length / this.partSize);
+      const count = Math.ceil(size / this.partSize);
       const parts: CompletedPart[] = new Array(count);
       let next = 0;
       const worker = async () => {
         for (let i = next++; i < count; i = next++) {
-          const chunk = body.subarray(i * this.partSize, Math.min(body.length, (i + 1) * this.partSize));
+          const chunk = await readPart(i * this.partSize, Math.min(size, (i + 1) * this.partSize));
           const res = await this.client.send(
             new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber: i + 1, Body: chunk }),
           );
           parts[i] = { PartNumber: i + 1, ETag: res.ETag };
         }
       };
-      await Promise.all(Array.from({ length: Math.min(this.partConcurrency, count) }, worker));
+      await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
       const done = await this.client.send(
         new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts }, ...cond }),
       );
       uploadId = undefined; // completed: nothing to abort
       return { etag: unquote(done.ETag ?? '') };
     } catch (err) {
+      if (err instanceof RangeError) throw err; // the source file is shorter than announced: not a store failure
       const conditional = cond.IfNoneMatch !== undefined || cond.IfMatch !== undefined;
       if (conditional && lostRace(err, cond)) return null;
       throw wrap(op, key, err);

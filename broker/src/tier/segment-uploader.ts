@@ -1,9 +1,12 @@
 // Copies one closed local segment (.log, .index, .timeindex) to the object store under a fresh uuid key.
-// The files of a rolled segment are immutable, so they are read once (async I/O) and put as they are; each
-// put is rate-limited and retried with backoff until it succeeds or the uploader is stopped. The objects are
+// The files of a rolled segment are immutable, so each is opened once and streamed to the store (putFile
+// reads it in bounded pieces: a 1 GiB segment never sits in memory); the open handles keep the data readable
+// even if retention removes the files meanwhile. Each put is rate-limited and retried with backoff until it
+// succeeds or the uploader is stopped. The objects are
 // invisible until the caller adds the returned entry to the manifest; an upload cut short leaves objects
 // nobody references, which the garbage collector removes once they are older than its grace period.
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { ObjectStore } from './object-store';
 import type { RateLimiter } from './rate-limiter';
 import { retry, type StopSignal } from './backoff';
@@ -40,7 +43,7 @@ export interface UploadContext {
   onUploaded(bytes: number): void;
   /** Marks keys as being written so the garbage collector leaves them alone. */
   inFlight: Set<string>;
-  /** Broker-wide bound on uploads running at once (each holds its segment in memory). */
+  /** Broker-wide bound on uploads running at once (each holds up to one multipart part in memory). */
   slots: Semaphore;
 }
 
@@ -58,14 +61,20 @@ export async function uploadSegmentObjects(ctx: UploadContext, partitionPrefix: 
   const key = segmentObjectPrefix(partitionPrefix, c.baseOffset, leaderEpoch, id);
   ctx.inFlight.add(key);
   const release = await ctx.slots.acquire();
+  const files: FileHandle[] = [];
   try {
-    const [log, index, timeIndex] = await Promise.all([readFile(c.logFile, true), readFile(c.indexFile, false), readFile(c.timeIndexFile, false)]);
-    if (log.length < c.sizeBytes) throw new SegmentGoneError(`${c.logFile} has ${log.length} bytes, expected ${c.sizeBytes}`);
-    const body = log.length === c.sizeBytes ? log : log.subarray(0, c.sizeBytes);
+    const open = async (file: string, required: boolean) => {
+      const fh = await openFile(file, required);
+      if (fh) files.push(fh);
+      return fh;
+    };
+    const [log, index, timeIndex] = await Promise.all([open(c.logFile, true), open(c.indexFile, false), open(c.timeIndexFile, false)]);
+    const logSize = (await log!.stat()).size;
+    if (logSize < c.sizeBytes) throw new SegmentGoneError(`${c.logFile} has ${logSize} bytes, expected ${c.sizeBytes}`);
     // Indexes first: the .log is the big one, and nothing is visible before the manifest anyway.
-    await put(ctx, key + INDEX_OBJECT_SUFFIX, index);
-    await put(ctx, key + TIME_INDEX_OBJECT_SUFFIX, timeIndex);
-    await put(ctx, key + LOG_OBJECT_SUFFIX, body);
+    await putFile(ctx, key + INDEX_OBJECT_SUFFIX, index);
+    await putFile(ctx, key + TIME_INDEX_OBJECT_SUFFIX, timeIndex);
+    await putFile(ctx, key + LOG_OBJECT_SUFFIX, log, c.sizeBytes);
     return {
       id,
       baseOffset: c.baseOffset,
@@ -82,31 +91,36 @@ export async function uploadSegmentObjects(ctx: UploadContext, partitionPrefix: 
     throw err;
   } finally {
     release();
+    await Promise.all(files.map((fh) => fh.close().catch(() => undefined)));
   }
 }
 
-async function put(ctx: UploadContext, key: string, body: Buffer): Promise<void> {
+/** Uploads `length` bytes of the file (default all of it); a missing optional file becomes an empty object. */
+async function putFile(ctx: UploadContext, key: string, file: FileHandle | null, length?: number): Promise<void> {
+  const size = file === null ? 0 : length ?? (await file.stat()).size;
   await retry(
     async () => {
-      await ctx.limiter.take(body.length, ctx.signal);
+      await ctx.limiter.take(size, ctx.signal);
       try {
-        await ctx.store.put(key, body);
+        if (file === null) await ctx.store.put(key, Buffer.alloc(0));
+        else await ctx.store.putFile(key, file, size);
       } catch (err) {
         ctx.onError(err, key);
         throw err;
       }
-      ctx.onUploaded(body.length);
+      ctx.onUploaded(size);
     },
     { baseMs: ctx.retryBaseMs, maxMs: ctx.retryMaxMs, signal: ctx.signal },
   );
 }
 
-async function readFile(file: string, required: boolean): Promise<Buffer> {
+/** Opens a segment file for reading; null for a missing optional one (a missing index only costs a longer scan). */
+async function openFile(file: string, required: boolean): Promise<FileHandle | null> {
   try {
-    return await fsp.readFile(file);
+    return await fsp.open(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     if (required) throw new SegmentGoneError(`${file} is gone`);
-    return Buffer.alloc(0); // a missing index only costs a longer scan from the segment start
+    return null;
   }
 }

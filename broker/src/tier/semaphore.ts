@@ -1,5 +1,5 @@
-// A counting semaphore: bounds how many segment uploads run at once across all partitions, since each one
-// holds its whole segment in memory while it is sent.
+// A counting semaphore. The broker bounds with it how many segment uploads run at once across partitions and
+// how many remote GETs are in flight at once (each holds a chunk of memory and a connection to the store).
 export class Semaphore {
   private used = 0;
   private readonly waiters: Array<() => void> = [];

@@ -11,6 +11,7 @@ import type { Logger } from '../../src/logger';
 import { encode, Writer } from '../../src/protocol/codec';
 import { ErrorCode } from '../../src/protocol/errors';
 import { ConsumerProtocolSubscriptionSpec } from '../../src/protocol/schema/messages';
+import type { ManualClock } from '../manual-clock';
 
 export const silentLogger: Logger = {
   debug: () => undefined,
@@ -76,6 +77,8 @@ export function options(overrides: Partial<GroupCoordinatorOptions> = {}): Group
     minSessionTimeoutMs: 10,
     maxSessionTimeoutMs: 60_000,
     offsetMetadataMaxBytes: 16,
+    offsetsRetentionMs: 10080 * 60_000,
+    offsetsRetentionCheckIntervalMs: 600_000,
     partitionExists: (topic, partition) => TOPICS.has(topic) && partition >= 0 && partition < 4,
     decodeSubscription: subscribedTopics,
     ...overrides,
@@ -192,17 +195,20 @@ export async function isPending(p: Promise<unknown>): Promise<boolean> {
 /**
  * Brings a group to Stable with the given members (each a JoinRequest override), all joined in one
  * generation: dynamic members get their KIP-394 ids first, then every member joins in the given order, so
- * the first one leads. Needs a coordinator with an initial rebalance delay > 0 (it gathers the joins).
+ * the first one leads. Needs a coordinator with an initial rebalance delay > 0 (it gathers the joins); pass
+ * the coordinator's ManualClock when it has one.
  * The leader assigns member i the buffer `assignment-<i>`.
  */
 export async function stableGroup(
   coord: GroupCoordinator,
   members: Array<Partial<JoinRequest>>,
   groupId = 'g',
+  clock?: ManualClock,
 ): Promise<JoinResult[]> {
   const ids = await Promise.all(members.map((m) => (m.groupInstanceId ? Promise.resolve('') : memberIdFor(coord, { groupId, ...m }))));
   const joins = members.map((m, i) => coord.join(joinReq({ groupId, ...m, memberId: ids[i] })));
-  const results = await within(Promise.all(joins), 5_000, 'join phase');
+  // On a manual clock, the initial rebalance delay passes only as the clock is moved on.
+  const results = await (clock ? clock.runUntil(Promise.all(joins)) : within(Promise.all(joins), 5_000, 'join phase'));
   for (const r of results) assert.equal(r.errorCode, ErrorCode.NONE);
   const leader = results.find((r) => r.leader === r.memberId)!;
   assert.ok(leader, 'one member is the leader');

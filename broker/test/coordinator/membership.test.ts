@@ -2,6 +2,7 @@
 // protocol selection and the initial rebalance delay, against Kafka's GroupCoordinator behaviour.
 import { strict as assert } from 'assert';
 import { ErrorCode } from '../../src/protocol/errors';
+import { ManualClock } from '../manual-clock';
 import {
   FakeGroupStore,
   isPending,
@@ -87,16 +88,17 @@ describe('group coordinator: membership', () => {
     });
 
     it('a pending member (id handed out, never joined) stops holding up the rebalance after its session timeout', async () => {
-      const { coord } = await newCoordinator();
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ clock });
       const a = await joinNew(coord, { clientId: 'a' });
       await coord.sync(syncReq(a));
       // b asks for an id but never comes back.
       await memberIdFor(coord, { clientId: 'b', sessionTimeoutMs: 150 });
-      const started = Date.now();
       const rejoin = coord.join(joinReq({ memberId: a.memberId, clientId: 'a' })); // leader rejoin → rebalance
+      await clock.advance(149);
       assert.equal(await isPending(rejoin), true, 'waits for the pending member');
-      const r = await within(rejoin, 2000);
-      assert.ok(Date.now() - started >= 100, 'completed only once the pending member expired');
+      await clock.advance(1);
+      const r = await within(rejoin, 1000, 'join phase once the pending member expired');
       assert.equal(r.errorCode, ErrorCode.NONE);
       assert.equal(r.generationId, 2);
       assert.deepEqual(r.members.map((m) => m.memberId), [a.memberId]);
@@ -320,21 +322,21 @@ describe('group coordinator: membership', () => {
 
   describe('timeouts', () => {
     it('members that do not rejoin within the rebalance timeout are dropped from the next generation', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [a, b] = await stableGroup(coord, [
         { clientId: 'a', rebalanceTimeoutMs: 200 },
         { clientId: 'b', rebalanceTimeoutMs: 200 },
-      ]);
-      const started = Date.now();
+      ], 'g', clock);
       const c = joinNew(coord, { clientId: 'c', rebalanceTimeoutMs: 200 });
-      await sleep(10);
+      await clock.advance(10);
       // a rejoins, b keeps heartbeating but never rejoins.
       const ra = coord.join(joinReq({ clientId: 'a', memberId: a.memberId, rebalanceTimeoutMs: 200 }));
       assert.equal(coord.heartbeat('g', b.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
-      assert.equal(await isPending(ra), true);
-      const [ja, jc] = await within(Promise.all([ra, c]), 2000);
-      const elapsed = Date.now() - started;
-      assert.ok(elapsed >= 180, `waited for the rebalance timeout (${elapsed} ms)`);
+      await clock.advance(189);
+      assert.equal(await isPending(ra), true, 'waits for b until the rebalance timeout');
+      await clock.advance(1);
+      const [ja, jc] = await within(Promise.all([ra, c]), 1000, 'join phase at the rebalance timeout (200 ms)');
       assert.equal(ja.generationId, 2);
       assert.equal(jc.generationId, 2);
       const leader = [ja, jc].find((j) => j.memberId === j.leader)!;
@@ -359,19 +361,19 @@ describe('group coordinator: membership', () => {
     });
 
     it('session expiry removes a member and rebalances the rest', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [a, b] = await stableGroup(coord, [
         { clientId: 'a', sessionTimeoutMs: 150 },
         { clientId: 'b', sessionTimeoutMs: 150 },
-      ]);
-      // a keeps heartbeating, b goes silent.
-      let code: ErrorCode = ErrorCode.NONE;
-      const deadline = Date.now() + 1500;
-      while (code === ErrorCode.NONE && Date.now() < deadline) {
-        await sleep(30);
-        code = coord.heartbeat('g', a.memberId, null, 1);
+      ], 'g', clock);
+      // a heartbeats every 30 ms, b goes silent: b's session ends 150 ms after its last contact.
+      for (let t = 30; t < 150; t += 30) {
+        await clock.advance(30);
+        assert.equal(coord.heartbeat('g', a.memberId, null, 1), ErrorCode.NONE, `still stable at ${t} ms`);
       }
-      assert.equal(code, ErrorCode.REBALANCE_IN_PROGRESS);
+      await clock.advance(30);
+      assert.equal(coord.heartbeat('g', a.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
       assert.deepEqual(coord.describe('g').members.map((m) => m.memberId), [a.memberId]);
       assert.equal(coord.heartbeat('g', b.memberId, null, 1), ErrorCode.UNKNOWN_MEMBER_ID);
       const r = await within(coord.join(joinReq({ clientId: 'a', memberId: a.memberId, sessionTimeoutMs: 150 })), 500);
@@ -381,10 +383,13 @@ describe('group coordinator: membership', () => {
     });
 
     it('the last member expiring leaves the group Empty with a new generation', async () => {
-      const { coord, store } = await newCoordinator();
+      const clock = new ManualClock();
+      const { coord, store } = await newCoordinator({ clock });
       const a = await joinNew(coord, { sessionTimeoutMs: 60 });
       await coord.sync(syncReq(a));
-      await sleep(200);
+      await clock.advance(59);
+      assert.equal(coord.describe('g').groupState, 'Stable');
+      await clock.advance(1);
       const d = coord.describe('g');
       assert.equal(d.groupState, 'Empty');
       assert.equal(d.members.length, 0);
@@ -395,15 +400,16 @@ describe('group coordinator: membership', () => {
     });
 
     it('a member waiting in JoinGroup is not expired by its session timeout', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [a, b] = await stableGroup(coord, [
         { clientId: 'a', sessionTimeoutMs: 80, rebalanceTimeoutMs: 1000 },
         { clientId: 'b', sessionTimeoutMs: 5000, rebalanceTimeoutMs: 1000 },
-      ]);
+      ], 'g', clock);
       // a rejoins with new metadata (a rebalance whoever leads) and then waits, without heartbeats, well past
       // its 80 ms session timeout until b rejoins.
       const first = coord.join(joinReq({ clientId: 'a', memberId: a.memberId, sessionTimeoutMs: 80, rebalanceTimeoutMs: 1000, protocols: protocols('range', 'roundrobin') }));
-      await sleep(250);
+      await clock.advance(250);
       assert.equal(coord.describe('g').members.length, 2);
       const second = coord.join(joinReq({ clientId: 'b', memberId: b.memberId, sessionTimeoutMs: 5000, rebalanceTimeoutMs: 1000 }));
       const [r1, r2] = await within(Promise.all([first, second]), 1000);
@@ -416,17 +422,20 @@ describe('group coordinator: membership', () => {
 
   describe('initial rebalance delay', () => {
     it('gathers members that join an empty group within the delay into one generation', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 150 });
-      const started = Date.now();
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 150, clock });
       const a = joinNew(coord, { clientId: 'a' });
-      await sleep(60);
+      await clock.advance(60);
       assert.equal(coord.describe('g').groupState, 'PreparingRebalance');
       assert.equal(await isPending(a), true);
       const b = joinNew(coord, { clientId: 'b' });
-      await sleep(60);
+      await clock.advance(60);
       const c = joinNew(coord, { clientId: 'c' });
-      const results = await within(Promise.all([a, b, c]), 3000);
-      assert.ok(Date.now() - started >= 150);
+      // Each join pushed the delay back: it ends 150 ms after c's, at 270 ms.
+      await clock.advance(149);
+      assert.equal(await isPending(a), true, 'still gathering 1 ms before the delay ends');
+      await clock.advance(1);
+      const results = await within(Promise.all([a, b, c]), 1000, 'join phase at the end of the delay');
       for (const r of results) {
         assert.equal(r.errorCode, ErrorCode.NONE);
         assert.equal(r.generationId, 1);
@@ -436,18 +445,23 @@ describe('group coordinator: membership', () => {
     });
 
     it('later joins push the delay back, but never beyond the rebalance timeout', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 100 });
-      const started = Date.now();
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 100, clock });
       const joins = [joinNew(coord, { clientId: 'm0', rebalanceTimeoutMs: 300 })];
-      // A new member every 60 ms keeps extending the delay, up to the 300 ms rebalance timeout.
-      const ticker = setInterval(() => joins.push(joinNew(coord, { clientId: `m${joins.length}`, rebalanceTimeoutMs: 300 })), 60);
-      const first = await within(joins[0], 3000).finally(() => clearInterval(ticker));
-      const elapsed = Date.now() - started;
-      assert.ok(elapsed >= 150, `delay extended (${elapsed} ms)`);
-      assert.ok(elapsed < 900, `but bounded (${elapsed} ms)`);
+      // A new member every 60 ms extends the delay (to 160, 220, 280 ms) while the end stays within the 300 ms
+      // rebalance timeout; the join at 240 ms would push it to 340 ms, so it does not.
+      for (let t = 60; t <= 240; t += 60) {
+        await clock.advance(60);
+        assert.equal(await isPending(joins[0]), true, `still gathering at ${t} ms`);
+        joins.push(joinNew(coord, { clientId: `m${joins.length}`, rebalanceTimeoutMs: 300 }));
+      }
+      await clock.advance(39);
+      assert.equal(await isPending(joins[0]), true, 'still gathering at 279 ms');
+      await clock.advance(1);
+      const first = await within(joins[0], 1000, 'join phase at 280 ms');
       assert.equal(first.generationId, 1);
       assert.equal(first.leader, first.memberId, 'the first member leads');
-      assert.ok(first.members.length >= 3, `${first.members.length} members gathered`);
+      assert.equal(first.members.length, 5, 'every member that joined during the delay, the last one included');
     });
   });
 });

@@ -3,6 +3,7 @@
 import { strict as assert } from 'assert';
 import type { OffsetCommit } from '../../src/coordinator/group-coordinator';
 import { ErrorCode } from '../../src/protocol/errors';
+import { ManualClock } from '../manual-clock';
 import { FakeGroupStore, isPending, joinNew, joinReq, newCoordinator, sleep, stableGroup, subscription, syncReq, useCoordinators, within } from './helpers';
 
 const commit = (topic: string, partition: number, offset: number, metadata: string | null = null, leaderEpoch = -1): OffsetCommit => ({ topic, partition, offset, leaderEpoch, metadata });
@@ -17,7 +18,8 @@ describe('group coordinator: offsets and admin', () => {
   describe('OffsetCommit', () => {
     it('a simple (generation -1, no member) commit to an unknown group creates it Empty and stores the offsets', async () => {
       const commits: Array<[string, number]> = [];
-      const { coord, store } = await newCoordinator({}, new FakeGroupStore(), { onCommit: (g, n) => commits.push([g, n]) });
+      const clock = new ManualClock();
+      const { coord, store } = await newCoordinator({ clock }, new FakeGroupStore(), { onCommit: (g, n) => commits.push([g, n]) });
       const codes = await coord.commitOffsets('simple', -1, '', null, [commit('a', 0, 10, 'meta', 3), commit('a', 1, 20)]);
       assert.deepEqual(codes, [ErrorCode.NONE, ErrorCode.NONE]);
       assert.deepEqual(commits, [['simple', 2]]);
@@ -32,7 +34,7 @@ describe('group coordinator: offsets and admin', () => {
           ['a', 1, 20, -1, ''],
         ],
       );
-      assert.ok(Math.abs(fetched[0].committed!.commitTimestamp - Date.now()) < 5000);
+      assert.equal(fetched[0].committed!.commitTimestamp, clock.now(), 'stamped with the commit time');
       // Written to the store as offset records of this group.
       assert.deepEqual(
         store.records().map((r) => [r.kind, r.group, r.kind === 'offset' ? `${r.topic}-${r.partition}:${r.value?.offset}` : '']),
@@ -108,11 +110,12 @@ describe('group coordinator: offsets and admin', () => {
     });
 
     it('a member commit keeps its session alive', async () => {
-      const { coord } = await newCoordinator();
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ clock });
       const a = await joinNew(coord, { sessionTimeoutMs: 120 });
       await coord.sync(syncReq(a));
       for (let i = 0; i < 6; i++) {
-        await sleep(50);
+        await clock.advance(100); // 600 ms in all, well past the 120 ms session without the commits
         assert.deepEqual(await coord.commitOffsets('g', 1, a.memberId, null, [commit('a', 0, i)]), [ErrorCode.NONE]);
       }
       assert.equal(coord.describe('g').groupState, 'Stable');
@@ -320,13 +323,16 @@ describe('group coordinator: offsets and admin', () => {
 
     it('restored members that never heartbeat again expire after their session timeout', async () => {
       const store = new FakeGroupStore();
-      const { coord: c1 } = await newCoordinator({}, store);
+      const clock = new ManualClock();
+      const { coord: c1 } = await newCoordinator({ clock }, store);
       const a = await joinNew(c1, { sessionTimeoutMs: 100 });
       await c1.sync(syncReq(a));
       c1.close();
-      const { coord } = await newCoordinator({}, store);
+      const { coord } = await newCoordinator({ clock }, store);
       assert.equal(coord.describe('g').groupState, 'Stable');
-      await sleep(250);
+      await clock.advance(99);
+      assert.equal(coord.describe('g').groupState, 'Stable');
+      await clock.advance(1);
       assert.equal(coord.describe('g').groupState, 'Empty');
     });
 

@@ -3,6 +3,7 @@ import { encode, Writer } from '../../src/protocol/codec';
 import { ConsumerProtocolSubscriptionSpec } from '../../src/protocol/schema/messages';
 import { strict as assert } from 'assert';
 import { ErrorCode } from '../../src/protocol/errors';
+import { ManualClock } from '../manual-clock';
 import { isPending, joinNew, joinReq, memberIdFor, newCoordinator, protocols, sleep, stableGroup, subscription, syncReq, useCoordinators, within } from './helpers';
 
 describe('group coordinator: static membership and LeaveGroup', () => {
@@ -111,22 +112,22 @@ describe('group coordinator: static membership and LeaveGroup', () => {
     });
 
     it('a restart while the old incarnation waits in JoinGroup fences that request and takes its place', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [dyn, stat] = await stableGroup(coord, [
         { clientId: 'dyn', rebalanceTimeoutMs: 3000 },
         { clientId: 'stat', groupInstanceId: 's1', rebalanceTimeoutMs: 3000 },
-      ]);
+      ], 'g', clock);
       const oldJoin = coord.join(joinReq({ clientId: 'stat', groupInstanceId: 's1', memberId: stat.memberId, protocols: protocols('range', 'roundrobin'), rebalanceTimeoutMs: 3000 }));
       await sleep(5);
       assert.equal(coord.describe('g').groupState, 'PreparingRebalance');
       const newJoin = coord.join(joinReq({ clientId: 'stat', groupInstanceId: 's1', rebalanceTimeoutMs: 3000 }));
       const fenced = await within(oldJoin, 200);
       assert.equal(fenced.errorCode, ErrorCode.FENCED_INSTANCE_ID);
-      // Once the dynamic member rejoins too, the join phase completes at once (it does not wait for a timeout).
-      const started = Date.now();
+      // Once the dynamic member rejoins too, the join phase completes at once: the clock does not move, so
+      // waiting for any timer would never end.
       const d = await within(coord.join(joinReq({ clientId: 'dyn', memberId: dyn.memberId, rebalanceTimeoutMs: 3000 })), 1000);
-      const n = await within(newJoin, 100);
-      assert.ok(Date.now() - started < 500);
+      const n = await within(newJoin, 1000);
       assert.equal(d.generationId, 2);
       assert.equal(n.errorCode, ErrorCode.NONE);
       assert.equal(n.generationId, 2);
@@ -167,38 +168,41 @@ describe('group coordinator: static membership and LeaveGroup', () => {
     });
 
     it('an absent static member is removed once its session expires', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [dyn, stat] = await stableGroup(coord, [
         { clientId: 'dyn', rebalanceTimeoutMs: 100, sessionTimeoutMs: 5000 },
         { clientId: 'stat', groupInstanceId: 's1', rebalanceTimeoutMs: 100, sessionTimeoutMs: 250 },
-      ]);
+      ], 'g', clock);
       // dyn keeps heartbeating; the static member is gone for good.
-      let code: ErrorCode = ErrorCode.NONE;
-      const deadline = Date.now() + 2000;
-      while (code === ErrorCode.NONE && Date.now() < deadline) {
-        await sleep(30);
-        code = coord.heartbeat('g', dyn.memberId, null, 1);
-      }
-      assert.equal(code, ErrorCode.REBALANCE_IN_PROGRESS);
+      await clock.advance(249);
+      assert.equal(coord.heartbeat('g', dyn.memberId, null, 1), ErrorCode.NONE);
+      await clock.advance(1);
+      assert.equal(coord.heartbeat('g', dyn.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
       assert.equal(coord.heartbeat('g', stat.memberId, 's1', 1), ErrorCode.UNKNOWN_MEMBER_ID);
-      const r = await within(coord.join(joinReq({ clientId: 'dyn', memberId: dyn.memberId, rebalanceTimeoutMs: 100, sessionTimeoutMs: 5000 })), 500);
+      const r = await within(coord.join(joinReq({ clientId: 'dyn', memberId: dyn.memberId, rebalanceTimeoutMs: 100, sessionTimeoutMs: 5000 })), 1000);
       assert.deepEqual(r.members.map((m) => m.memberId), [dyn.memberId]);
     });
 
     it('when no member rejoins (only absent static members), the join phase is postponed, not completed empty', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [s1, s2, d] = await stableGroup(coord, [
         { clientId: 's1', groupInstanceId: 'i1', rebalanceTimeoutMs: 100, sessionTimeoutMs: 5000 },
         { clientId: 's2', groupInstanceId: 'i2', rebalanceTimeoutMs: 100, sessionTimeoutMs: 5000 },
         { clientId: 'd', rebalanceTimeoutMs: 100, sessionTimeoutMs: 5000 },
-      ]);
+      ], 'g', clock);
       coord.leave('g', [{ memberId: d.memberId, groupInstanceId: null }]);
-      await sleep(180); // past the rebalance timeout: nobody rejoined
+      await clock.advance(150); // past the rebalance timeout (100 ms): nobody rejoined
       const desc = coord.describe('g');
       assert.equal(desc.groupState, 'PreparingRebalance');
       assert.deepEqual(new Set(desc.members.map((m) => m.memberId)), new Set([s1.memberId, s2.memberId]));
-      // s1 rejoins: the next timeout completes the phase with s1 leading and s2's slot kept.
-      const r = await within(coord.join(joinReq({ clientId: 's1', groupInstanceId: 'i1', memberId: s1.memberId, rebalanceTimeoutMs: 100, sessionTimeoutMs: 5000 })), 1000);
+      // s1 rejoins: the next timeout (at 200 ms) completes the phase with s1 leading and s2's slot kept.
+      const join = coord.join(joinReq({ clientId: 's1', groupInstanceId: 'i1', memberId: s1.memberId, rebalanceTimeoutMs: 100, sessionTimeoutMs: 5000 }));
+      await clock.advance(49);
+      assert.equal(await isPending(join), true, 'waits for the postponed deadline');
+      await clock.advance(1);
+      const r = await within(join, 1000, 'join phase at the postponed deadline');
       assert.equal(r.errorCode, ErrorCode.NONE);
       assert.equal(r.generationId, 2);
       assert.equal(r.leader, s1.memberId);
@@ -206,19 +210,20 @@ describe('group coordinator: static membership and LeaveGroup', () => {
     });
 
     it('a static restart during a rebalance does not push back the rebalance timeout', async () => {
-      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30 });
+      const clock = new ManualClock();
+      const { coord } = await newCoordinator({ initialRebalanceDelayMs: 30, clock });
       const [a, , s] = await stableGroup(coord, [
         { clientId: 'a', rebalanceTimeoutMs: 300 },
         { clientId: 'b', rebalanceTimeoutMs: 300 },
         { clientId: 's', groupInstanceId: 's1', rebalanceTimeoutMs: 300 },
-      ]);
-      const started = Date.now();
+      ], 'g', clock);
       const ja = coord.join(joinReq({ clientId: 'a', memberId: a.memberId, rebalanceTimeoutMs: 300 })); // the leader: rebalance
-      await sleep(200);
+      await clock.advance(200);
       const js = coord.join(joinReq({ clientId: 's', groupInstanceId: 's1', rebalanceTimeoutMs: 300 })); // s restarts; b never rejoins
-      const [ra, rs] = await within(Promise.all([ja, js]), 2000);
-      const elapsed = Date.now() - started;
-      assert.ok(elapsed < 450, `completed at the original deadline (${elapsed} ms)`);
+      await clock.advance(99);
+      assert.equal(await isPending(ja), true, 'still joining 1 ms before the original deadline');
+      await clock.advance(1);
+      const [ra, rs] = await within(Promise.all([ja, js]), 1000, 'join phase at the original deadline (300 ms)');
       assert.equal(ra.generationId, 2);
       assert.equal(rs.errorCode, ErrorCode.NONE);
       assert.notEqual(rs.memberId, s.memberId);

@@ -1,13 +1,24 @@
 // The ObjectStore contract, run against every implementation (local directory now, S3 later). Each test
 // works under its own random prefix, so the suite can share a bucket with other data.
 import { strict as assert } from 'node:assert';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ObjectNotFoundError, type ObjectStore } from '../../src/tier/object-store';
+
+const MiB = 1024 * 1024;
+
+export interface ConformanceOptions {
+  /** Size of the file streamed by putFile; must exceed one part (S3) / one copy chunk (local). Default 11 MiB. */
+  largeFileBytes?: number;
+}
 
 export function runObjectStoreConformance(
   name: string,
   makeStore: () => Promise<ObjectStore>,
   cleanup: (store: ObjectStore) => Promise<void>,
+  opts: ConformanceOptions = {},
 ): void {
   describe(`ObjectStore conformance: ${name}`, () => {
     let store: ObjectStore;
@@ -60,6 +71,62 @@ export function runObjectStoreConformance(
         const key = k('topics/t-1=x/0/00000000000000000042-3-abc.timeindex');
         await store.put(key, buf('x'));
         assert.equal((await store.get(key)).toString(), 'x');
+      });
+    });
+
+    describe('putFile (streamed from an open file)', () => {
+      let dir: string;
+      beforeEach(async () => {
+        dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'strata-putfile-'));
+      });
+      afterEach(() => fsp.rm(dir, { recursive: true, force: true }));
+
+      /** Writes `body` to a file and runs `fn` with it open. */
+      async function withFile<T>(body: Buffer, fn: (fh: fsp.FileHandle) => Promise<T>): Promise<T> {
+        const file = path.join(dir, randomUUID());
+        await fsp.writeFile(file, body);
+        const fh = await fsp.open(file, 'r');
+        try {
+          return await fn(fh);
+        } finally {
+          await fh.close();
+        }
+      }
+
+      it('stores a file larger than one part, readable whole and by ranges across parts', async () => {
+        const size = opts.largeFileBytes ?? 11 * MiB + 12345;
+        const body = randomBytes(size);
+        const { etag } = await withFile(body, (fh) => store.putFile(k('big.log'), fh, size));
+        assert.ok(typeof etag === 'string' && etag.length > 0);
+        assert.deepEqual(await store.head(k('big.log')), { size, etag });
+        assert.ok((await store.get(k('big.log'))).equals(body), 'the whole object equals the file');
+        const across = { start: 5 * MiB - 100, end: 8 * MiB + 100 };
+        assert.ok((await store.get(k('big.log'), across)).equals(body.subarray(across.start, across.end + 1)));
+      });
+
+      it('stores only the first `length` bytes of a longer file, and an empty prefix', async () => {
+        const body = randomBytes(4096);
+        await withFile(body, async (fh) => {
+          await store.putFile(k('prefix'), fh, 1000);
+          await store.putFile(k('none'), fh, 0);
+        });
+        assert.ok((await store.get(k('prefix'))).equals(body.subarray(0, 1000)));
+        assert.equal((await store.head(k('none')))?.size, 0);
+      });
+
+      it('refuses a file shorter than the length with RangeError and stores nothing', async () => {
+        await assert.rejects(
+          withFile(randomBytes(100), (fh) => store.putFile(k('short'), fh, 101)),
+          RangeError,
+        );
+        assert.equal(await store.head(k('short')), null);
+      });
+
+      it('replaces an existing object', async () => {
+        await store.put(k('obj'), buf('old'));
+        const { etag } = await withFile(buf('new content'), (fh) => store.putFile(k('obj'), fh, 11));
+        assert.equal((await store.get(k('obj'))).toString(), 'new content');
+        assert.equal((await store.head(k('obj')))?.etag, etag);
       });
     });
 

@@ -1,6 +1,7 @@
 // Fixtures for the tiered-storage tests: a LocalObjectStore in a temp dir, a store wrapper that injects
 // failures and stalls, and tiered partition logs over them.
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../src/log/log-config';
@@ -43,6 +44,11 @@ export class FaultyStore implements ObjectStore {
   async put(key: string, body: Buffer) {
     await this.before('put', key);
     return this.inner.put(key, body);
+  }
+  /** A streamed put is a put to the fault and gate hooks. */
+  async putFile(key: string, file: FileHandle, length: number) {
+    await this.before('put', key);
+    return this.inner.putFile(key, file, length);
   }
   async get(key: string, range?: ByteRange) {
     await this.before('get', key);

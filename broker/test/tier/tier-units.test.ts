@@ -11,6 +11,7 @@ import { ManifestStore } from '../../src/tier/remote-manifest';
 import { LocalObjectStore } from '../../src/tier/local-object-store';
 import { StaleWriterError, errorCause } from '../../src/tier/store-errors';
 import { slowDown } from './tier-helpers';
+import { ManualClock } from '../manual-clock';
 
 describe('tiered storage: building blocks', () => {
   let root: string;
@@ -55,17 +56,18 @@ describe('tiered storage: building blocks', () => {
   });
 
   it('rate limiter: a token bucket that holds uploads to the configured bytes/s', async () => {
-    const limiter = new RateLimiter(20_000); // bucket of 20 kB, 20 kB/s
-    const t0 = performance.now();
-    await limiter.take(20_000); // the initial burst
-    await limiter.take(10_000); // needs 0.5 s of refill
-    await limiter.take(10_000); // and 0.5 s more
-    const elapsed = performance.now() - t0;
-    assert.ok(elapsed >= 900 && elapsed < 2000, `took ${elapsed} ms`);
-    const unlimited = new RateLimiter(0);
-    const t1 = performance.now();
-    await unlimited.take(1e12);
-    assert.ok(performance.now() - t1 < 50);
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(20_000, undefined, clock); // bucket of 20 kB, 20 kB/s
+    await limiter.take(20_000); // the initial burst: at once
+    let done = false;
+    const rest = limiter.take(10_000).then(() => limiter.take(10_000)).then(() => (done = true)); // 0.5 s + 0.5 s of refill
+    await clock.advance(999);
+    assert.equal(done, false, 'still waiting after 999 ms');
+    await clock.advance(1);
+    await rest;
+    assert.equal(done, true, 'done at 1000 ms');
+    const unlimited = new RateLimiter(0, undefined, clock);
+    await unlimited.take(1e12); // no timer involved: resolves without the clock moving
   });
 
   it('keys: v7 uuids carry their creation time; keys parse back', () => {

@@ -4,22 +4,25 @@ import { MetadataImage, type TopicImage } from '../../src/cluster/metadata-image
 import { ReplicaManager } from '../../src/cluster/replica-manager';
 import { DEFAULT_LOG_CONFIG } from '../../src/log/log-config';
 import { resolveLogConfig } from '../../src/log/topic-config';
+import { ManualClock } from '../manual-clock';
 import { CLUSTER, TOPIC_ID, appendMany, bucketKeys, logger, readBytes, useTierEnv } from './tier-helpers';
 
 describe('tiered storage: wiring', () => {
   describe('rate limit', () => {
-    const env = useTierEnv({ uploadBytesPerSec: 4000 });
+    const clock = new ManualClock();
+    const env = useTierEnv({ uploadBytesPerSec: 4000, clock });
 
     it('holds uploads to remoteUploadBytesPerSec', async () => {
       const log = await env().open();
+      const t0 = clock.now();
       await appendMany(log, 22); // 7 closed segments, ~6.5 kB with indexes
-      const t0 = Date.now();
-      await log.waitForUploads();
-      const elapsed = Date.now() - t0;
+      await clock.skipWaitsUntil(log.waitForUploads()); // the clock moves only while the limiter waits
+      const elapsed = clock.now() - t0;
       const bytes = log.tieringStats()!.bytesUploaded;
       assert.ok(bytes > 6000, `${bytes} bytes`);
-      // The first 4000 bytes are the burst; the rest goes at 4000 B/s.
-      assert.ok(elapsed >= ((bytes - 4000) / 4000) * 1000 - 100, `${bytes} bytes in ${elapsed} ms`);
+      // The first 4000 bytes are the burst; the rest goes at 4000 B/s (each wait rounded up to a whole ms).
+      const expected = ((bytes - 4000) / 4000) * 1000;
+      assert.ok(elapsed >= expected && elapsed < expected + 100, `${bytes} bytes in ${elapsed} ms of waiting, expected ${expected}`);
     });
   });
 

@@ -8,6 +8,13 @@ import { CLUSTER, TOPIC_ID, appendMany, bucketKeys, localSegments, readBytes, re
 
 const MANIFEST = manifestKey(partitionPrefix(CLUSTER, TOPIC_ID, 0));
 
+/** Polls `cond` every 5 ms until it holds; fails after 10 s. */
+async function waitUntil(cond: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !cond(); await new Promise((r) => setTimeout(r, 5))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+  }
+}
+
 describe('tiered storage: partition log', () => {
   const env = useTierEnv();
 
@@ -141,6 +148,33 @@ describe('tiered storage: partition log', () => {
     const second = await log.read(first.nextOffset, 700, { minOneMessage: true });
     assert.ok(second.records.equals(Buffer.concat(appended.slice(1, 3))));
     assert.ok(storage.stats().cache.misses - misses <= 1);
+  });
+
+  it('bounds remote GETs in flight broker-wide (remoteFetchMaxConcurrency), then serves every read', async () => {
+    const storage = env().restartStorage({ maxConcurrentFetches: 2, prefetch: false });
+    const log = await env().open({ localRetentionBytes: 0 }, { storage });
+    const appended = await appendMany(log, 20); // 6 remote segments
+    await log.waitForUploads();
+    await log.enforceRetention();
+    // Hold every GET until released, counting how many the store sees at once.
+    let held = 0;
+    let maxHeld = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    env().store.gate = (op) => {
+      if (op !== 'get') return null;
+      maxHeld = Math.max(maxHeld, ++held);
+      return gate.finally(() => held--);
+    };
+    const reads = [0, 3, 6, 9, 12, 15].map((offset) => log.read(offset, 300, { minOneMessage: true }));
+    await waitUntil(() => held === 2 && storage.stats().fetchesInFlight === 2, 'two GETs held');
+    await new Promise((r) => setImmediate(r)); // give any unbounded GET a chance to show up
+    assert.equal(held, 2, 'no third GET while two are in flight');
+    release();
+    const results = await Promise.all(reads);
+    results.forEach((r, i) => assert.ok(r.records.equals(appended[i * 3]), `read ${i}`));
+    assert.equal(maxHeld, 2);
+    assert.equal(storage.stats().fetchesInFlight, 0);
   });
 
   it('answers timestamp lookups from remote segments', async () => {
