@@ -66,7 +66,7 @@ describe('loading __consumer_offsets with undecodable records', () => {
     const warnings: string[] = [];
     const logger = { ...silentLogger, warn: (msg: string) => void warnings.push(msg) };
     let skipped = 0;
-    const replicas = { get: (topic: string, p: number) => (topic === OFFSETS_TOPIC && p === 0 ? { log } : assert.fail(`unexpected ${topic}-${p}`)) };
+    const replicas = { topicIdOf: () => undefined, get: (topic: string, p: number) => (topic === OFFSETS_TOPIC && p === 0 ? { log } : assert.fail(`unexpected ${topic}-${p}`)) };
     const store = new GroupStore(replicas as unknown as ReplicaManager, 1, { logger, onUndecodable: () => skipped++ });
 
     const { coord } = await newCoordinator({ partitionExists: () => true }, store as never);
@@ -85,7 +85,7 @@ describe('loading __consumer_offsets with undecodable records', () => {
     await log.append(batchOf(Array.from({ length: 50 }, () => ({ key: Buffer.from([0x01]), value: null }))), { leaderEpoch: 0 });
     const warnings: string[] = [];
     let skipped = 0;
-    const replicas = { get: () => ({ log }) };
+    const replicas = { topicIdOf: () => undefined, get: () => ({ log }) };
     const store = new GroupStore(replicas as unknown as ReplicaManager, 1, { logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) }, onUndecodable: () => skipped++ });
     for await (const r of store.load()) assert.fail(`nothing decodable, got ${JSON.stringify(r)}`);
     assert.equal(skipped, 50);
