@@ -224,9 +224,8 @@ describe('metrics', () => {
   it('closes promptly while a scraper holds a keep-alive connection', async () => {
     const extra = await startMetricsServer('127.0.0.1', 0, metrics, readiness);
     await (await fetch(`http://127.0.0.1:${extra.port}/healthz`)).text();
-    const started = Date.now();
+    // A hang here (close waiting for the keep-alive connection) fails by the suite's timeout, not a stopwatch.
     await extra.close();
-    assert.ok(Date.now() - started < 1000);
     await assert.rejects(fetch(`http://127.0.0.1:${extra.port}/healthz`));
   });
 });
