@@ -14,6 +14,7 @@ import { resolveLogConfig } from '../log/topic-config';
 import type { Logger } from '../logger';
 import type { RemoteStorage } from '../tier/remote-storage';
 import type { RemoteLog } from '../tier/remote-log';
+import { Semaphore } from '../tier/semaphore';
 import type { MetadataImage, TopicImage } from './metadata-image';
 import { Partition } from './partition';
 
@@ -26,6 +27,9 @@ export interface OfflinePartition {
   index: number;
   reason: string;
 }
+
+/** Logs closed (checkpointed) at once on shutdown. */
+const CLOSE_CONCURRENCY = 64;
 
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>(); // key: `${topicId}:${index}`
@@ -286,7 +290,19 @@ export class ReplicaManager {
 
   async close(): Promise<void> {
     await this.syncing;
-    await Promise.all([...this.partitions.values()].map((p) => p.log.close()));
+    // A checkpoint opens and fsyncs each log's files: a bounded number at once, or thousands of partitions
+    // would run the process out of file descriptors (EMFILE) on the way down.
+    const slots = new Semaphore(CLOSE_CONCURRENCY);
+    await Promise.all(
+      [...this.partitions.values()].map(async (p) => {
+        const release = await slots.acquire();
+        try {
+          await p.log.close();
+        } finally {
+          release();
+        }
+      }),
+    );
     this.partitions.clear();
   }
 }
