@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       if (!result.death) break;
       restarts++;
       const log = broker.logTail(80);
-      const signature = crashSignature(log);
+      const signature = crashSignature(log, result.death);
       const dir = saveDeath(result.death, log, result.death.kind);
       const known = signatures.get(signature);
       console.log(`BROKER ${result.death.kind.toUpperCase()} after ${totals.sent} frames: ${result.death.detail}\n  signature: ${signature}\n  saved to ${dir}`);

@@ -49,8 +49,15 @@ export function saveDeath(death: Death, brokerLog: string, label: string): strin
   return dir;
 }
 
-/** The first line of the broker log tail that names an error, with numbers masked, to tell crashes apart. */
-export function crashSignature(brokerLog: string): string {
+/**
+ * What tells crashes apart: for an exit, the first line of the broker log tail that names an error, with numbers
+ * masked; for a hang, the requests it was busy with.
+ */
+export function crashSignature(brokerLog: string, death?: Death): string {
+  if (death && death.kind !== 'exit') {
+    const bases = [...new Set(death.suspects.map((s) => s.base.split(' ').slice(0, 2).join(' ')))].sort();
+    return `${death.kind} with in flight: ${bases.join(', ') || 'nothing'}`;
+  }
   const lines = brokerLog.split('\n');
   const line =
     lines.find((l) => /heap out of memory|Allocation failed/i.test(l)) ??

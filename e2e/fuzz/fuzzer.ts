@@ -6,7 +6,7 @@
 import { RawConnection } from '../helpers/wire';
 import { caseFrame } from './frames';
 import { apiCases, caseName, servedApis, type FuzzContext } from './generator';
-import { probe } from './health';
+import { exitSeen, probe } from './health';
 import { mutate } from './mutate';
 import { expectationOf, responseProblem } from './responses';
 import { Rng } from './rng';
@@ -75,7 +75,7 @@ export interface FuzzStats {
 export interface Death {
   kind: 'exit' | 'hang' | 'replaced';
   detail: string;
-  /** Frames sent but not yet answered when the death was seen: the likeliest culprits, newest first. */
+  /** Frames sent but not answered when the death was seen, and the last ones abandoned unanswered: the likeliest culprits, newest first. */
   suspects: SentFrame[];
   history: SentFrame[];
 }
@@ -117,11 +117,14 @@ export async function runFuzz(target: FuzzTarget, corpus: Array<{ name: string; 
   const slow = new Map<string, number>();
   const history: SentFrame[] = [];
   const inFlight = new Map<number, SentFrame>();
+  /** Frames abandoned after responseTimeoutMs: the broker may still be working on them (a hang's likely cause). */
+  const timedOut: SentFrame[] = [];
   let death: Death | undefined;
   let next = 0;
 
   const dead = (kind: Death['kind'], detail: string): void => {
-    death ??= { kind, detail, suspects: [...inFlight.values()].sort((a, b) => b.index - a.index), history: history.slice().reverse() };
+    const suspects = [...inFlight.values(), ...timedOut].sort((a, b) => b.index - a.index);
+    death ??= { kind, detail, suspects, history: history.slice().reverse() };
   };
   const outOfTime = (): boolean => o.maxMs > 0 && Date.now() - started >= o.maxMs;
 
@@ -146,7 +149,7 @@ export async function runFuzz(target: FuzzTarget, corpus: Array<{ name: string; 
             conn = await RawConnection.open(target.host, target.port, o.probeTimeoutMs);
           } catch (err) {
             // A refused connection usually means the process is exiting; give the exit event a moment to arrive.
-            const gone = await exitSeen(target, 5000);
+            const gone = await exitSeen(() => target.isAlive(), 5000);
             dead(gone ? 'exit' : 'hang', `cannot connect: ${(err as Error).message}`);
             return;
           }
@@ -181,6 +184,8 @@ export async function runFuzz(target: FuzzTarget, corpus: Array<{ name: string; 
         } else {
           stats.timeouts++;
           slow.set(sent.base, (slow.get(sent.base) ?? 0) + 1);
+          timedOut.push(sent);
+          if (timedOut.length > 16) timedOut.shift();
           conn.destroy();
           conn = undefined;
         }
@@ -199,19 +204,13 @@ export async function runFuzz(target: FuzzTarget, corpus: Array<{ name: string; 
     else if (target.pid() !== pid) dead('replaced', `pid ${pid} became ${target.pid()}`);
     else {
       const problem = await probe(target.host, target.port, o.probeTimeoutMs);
-      if (problem) dead(target.isAlive() ? 'hang' : 'exit', `liveness probe after ${stats.sent} frames: ${problem}`);
+      if (problem) dead((await exitSeen(() => target.isAlive(), 5000)) ? 'exit' : 'hang', `liveness probe after ${stats.sent} frames: ${problem}`);
     }
     stats.elapsedMs = Date.now() - started;
     o.onBatch?.({ ...stats });
   }
   stats.elapsedMs = Date.now() - started;
   return { stats, death, malformed, slow };
-}
-
-async function exitSeen(target: FuzzTarget, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (target.isAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return !target.isAlive();
 }
 
 /** Exported for the CLI's triage: the api key of a frame as the broker reads it, if its header parses. */

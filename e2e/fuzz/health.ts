@@ -33,6 +33,13 @@ export async function probe(host: string, port: number, timeoutMs: number): Prom
   }
 }
 
+/** True once the process is seen gone; waits up to timeoutMs, since a refused connection often comes first. */
+export async function exitSeen(isAlive: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return !isAlive();
+}
+
 /** A KafkaJS producer and a group-less KafkaJS reader on connections of their own. */
 export class SideChannel {
   private probes = 0;
