@@ -119,7 +119,8 @@ async function main(): Promise<void> {
       }
       const entry: { count: number; dir: string; culprit?: string } = { count: 1, dir };
       signatures.set(signature, entry);
-      if (o.triage) {
+      // A hang's culprit would need long waits per suspect to show; its suspects are listed in the saved directory.
+      if (o.triage && result.death.kind === 'exit') {
         const found = await triage(result.death);
         if (found) {
           const api = frameApi(found.culprit.frame);
