@@ -135,6 +135,7 @@ export class Broker {
         host: config.host,
         port: config.port,
         maxFrameBytes: config.socketRequestMaxBytes,
+        maxRequestElements: maxRequestElements(config.maxPartitions),
         maxInflight: config.maxInflightRequestsPerConnection,
         maxInflightBytes: config.maxInflightBytesPerConnection,
         maxUnsentBytes: config.maxUnsentBytesPerConnection,
@@ -274,4 +275,13 @@ async function startGroupCoordinator(
     }
   });
   return groups;
+}
+
+/**
+ * Array elements one request may decode to: room for several per partition the broker may hold (a Fetch, ListOffsets
+ * or CreateTopics naming every partition with its replicas), far below what a 100 MiB frame of one-byte
+ * elements would allocate.
+ */
+export function maxRequestElements(maxPartitions: number): number {
+  return Math.max(200_000, 8 * maxPartitions);
 }

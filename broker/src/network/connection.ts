@@ -9,7 +9,7 @@
 // Anything that goes wrong with one request — malformed input, a failing handler, a response the encoder
 // refuses — closes this connection only, with a logged reason; it never reaches the process.
 import type { Socket } from 'node:net';
-import { decode, Reader, ProtocolError } from '../protocol/codec';
+import { decode, Reader, ProtocolError, elementBudget } from '../protocol/codec';
 import { API_SPECS, ApiKey } from '../protocol/apis';
 import { decodeRequestHeader, encodeResponseFrame } from '../protocol/headers';
 import { ErrorCode } from '../protocol/errors';
@@ -20,6 +20,8 @@ import { FrameError, FrameReader } from '../protocol/frame-reader';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
+  /** Array elements one request may decode to (memory per element is far above its wire size); undefined: no bound. */
+  maxRequestElements?: number;
   /** Frames read ahead before reading pauses. */
   maxInflight: number;
   /** Bytes of frames read ahead before reading pauses. */
@@ -180,7 +182,7 @@ export class Connection {
     }
     let request: unknown;
     try {
-      request = decode(spec.request, apiVersion, new Reader(frame, header.bodyOffset));
+      request = decode(spec.request, apiVersion, new Reader(frame, header.bodyOffset, frame.length, elementBudget(this.opts.maxRequestElements ?? Number.POSITIVE_INFINITY)));
     } catch (err) {
       const reason = err instanceof ProtocolError ? err.message : String(err);
       this.close(`malformed ${apiName} v${apiVersion} request: ${reason}`);

@@ -17,6 +17,20 @@ export const MAX_STRING_BYTES = 0x7fff; // Kafka rejects longer strings, compact
 const EMPTY = Buffer.alloc(0);
 
 /** Bounds-checked big-endian reader over a buffer region; slices it returns share the input's memory. */
+/**
+ * How many array elements one decode may produce, shared by the readers of one message (tagged fields read
+ * through sub-readers). An element can take one byte on the wire but a hundred in memory: without a budget a
+ * 40 MB frame of empty strings decodes to gigabytes.
+ */
+export interface ElementBudget {
+  readonly limit: number;
+  left: number;
+}
+
+export function elementBudget(limit: number): ElementBudget {
+  return { limit, left: limit };
+}
+
 export class Reader {
   offset: number;
   readonly end: number;
@@ -25,9 +39,16 @@ export class Reader {
     readonly buf: Buffer,
     offset = 0,
     end = buf.length,
+    readonly budget: ElementBudget = elementBudget(Number.POSITIVE_INFINITY),
   ) {
     this.offset = offset;
     this.end = end;
+  }
+
+  /** Charges n decoded elements to this message's budget. */
+  chargeElements(n: number): void {
+    this.budget.left -= n;
+    if (this.budget.left < 0) throw new ProtocolError(`more than ${this.budget.limit} array elements in one message`);
   }
 
   remaining(): number {
@@ -520,6 +541,7 @@ function arrayCodec(element: Codec, compact: boolean, nullable: boolean): Codec 
       }
       // Every element takes at least one byte: refuse lengths the frame cannot hold before allocating.
       if (n > r.remaining()) throw new ProtocolError(`array length ${n} exceeds the ${r.remaining()} bytes left`);
+      r.chargeElements(n);
       const out = new Array<unknown>(n);
       for (let i = 0; i < n; i++) out[i] = element.read(r);
       return out;
@@ -625,7 +647,7 @@ function readTaggedFields(r: Reader, o: Obj, byTag: Map<number, FieldPlan>): voi
     if (size > r.remaining()) throw new ProtocolError(`tagged field ${tag} of ${size} bytes exceeds the ${r.remaining()} bytes left`);
     const end = r.offset + size;
     const field = byTag.get(tag);
-    if (field) o[field.name] = field.read(new Reader(r.buf, r.offset, end));
+    if (field) o[field.name] = field.read(new Reader(r.buf, r.offset, end, r.budget));
     r.offset = end; // unknown tags are skipped
   }
 }

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { ProtocolError, Reader, Writer, ZERO_UUID, decode, encode } from '../../src/protocol/codec';
+import { ProtocolError, Reader, Writer, ZERO_UUID, decode, elementBudget, encode } from '../../src/protocol/codec';
 import {
   ApiVersionsResponseSpec,
   ConsumerGroupHeartbeatResponseSpec,
@@ -143,6 +143,14 @@ describe('malformed input', () => {
   it('huge array lengths are refused before allocating', () => {
     assert.throws(() => decode(MetadataRequestSpec, 1, new Reader(hex('7fffffff 0000'))), /array length 2147483647/);
     assert.throws(() => decode(MetadataRequestSpec, 9, new Reader(hex('ffffffff0f 00'))), ProtocolError);
+  });
+
+  it('an element budget bounds what one message decodes to, counted per message', () => {
+    // Metadata v1 naming 1,000 empty topics: 2 bytes each on the wire.
+    const body = Buffer.alloc(4 + 2 * 1000);
+    body.writeInt32BE(1000, 0);
+    assert.equal(decode<MetadataRequest>(MetadataRequestSpec, 1, new Reader(body, 0, body.length, elementBudget(1000))).topics!.length, 1000);
+    assert.throws(() => decode(MetadataRequestSpec, 1, new Reader(body, 0, body.length, elementBudget(999))), /more than 999 array elements/);
   });
 
   it('huge string lengths are refused', () => {
