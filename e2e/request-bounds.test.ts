@@ -256,6 +256,17 @@ describe('request bounds, name validation and internal topics', function () {
       }
       await assertHealthy('long config name/value');
     });
+
+    it('AlterConfigs naming one topic 10,000 times: every copy gets INVALID_REQUEST, nothing is written', async () => {
+      const resource = { resourceType: TOPIC_RESOURCE, resourceName: target, configs: [{ name: 'retention.ms', value: '12345' }] };
+      const r = await answered(
+        c().request<AlterConfigsResponse>(ApiKey.AlterConfigs, 1, { resources: Array.from({ length: 10_000 }, () => resource), validateOnly: false }),
+        'AlterConfigs',
+      );
+      assert.equal(r.responses.length, 10_000);
+      assert.ok(r.responses.every((x) => x.errorCode === ErrorCode.INVALID_REQUEST && /Duplicate resource/.test(x.errorMessage ?? '')));
+      await assertHealthy('duplicate resources');
+    });
   });
 
   describe(`internal topics (${OFFSETS})`, () => {

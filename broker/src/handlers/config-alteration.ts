@@ -23,9 +23,14 @@ export async function alterResources<R extends { resourceType: number; resourceN
   changesFor: (resource: R, topic: TopicImage) => Record<string, string | null>,
 ): Promise<ResourceResult[]> {
   const out: ResourceResult[] = [];
+  // As Kafka: a resource named twice in one request is refused (each copy), so one request cannot queue
+  // thousands of metadata writes for the same topic.
+  const seen = new Map<string, number>();
+  for (const r of resources) seen.set(`${r.resourceType}:${r.resourceName}`, (seen.get(`${r.resourceType}:${r.resourceName}`) ?? 0) + 1);
   for (const r of resources) {
     const base = { errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: echoName(r.resourceName) };
     try {
+      if (seen.get(`${r.resourceType}:${r.resourceName}`)! > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Duplicate resource in request.');
       if (r.resourceType === ResourceType.BROKER || r.resourceType === ResourceType.BROKER_LOGGER) {
         throw new KafkaError(
           ErrorCode.INVALID_CONFIG,
