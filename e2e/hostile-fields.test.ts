@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { ApiKey } from '../broker/src/protocol/apis';
 import { useBroker } from './helpers/suite';
 import { CaseRunner, type CaseResult } from './fuzz/case-runner';
-import { fuzzBrokerOptions, prepareContext } from './fuzz/context';
+import { fuzzBrokerOptions, prepareContext, refreshPartitionCount } from './fuzz/context';
 import { apiCases, caseName, servedApis, validCase, withPath, INVALID_UTF8_BYTES, type FuzzContext, type Path, type RequestCase } from './fuzz/generator';
 import { exitSeen, probe, SideChannel } from './fuzz/health';
 import { errorCodes } from './fuzz/responses';
@@ -185,6 +185,7 @@ describe('hostile field values for every API the broker serves', function () {
   });
 
   it('partition indexes out of range get UNKNOWN_TOPIC_OR_PARTITION (or another error), never a crash', async () => {
+    await refreshPartitionCount(ctx, ref.broker.host, ref.broker.port);
     const targets: Array<[number, number[], Path]> = [
       [ApiKey.Produce, [3, 9, 11], ['topicData', 0, 'partitionData', 0, 'index']],
       [ApiKey.Fetch, [4, 12, 17], ['topics', 0, 'partitions', 0, 'partition']],

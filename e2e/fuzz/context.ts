@@ -37,10 +37,19 @@ export async function prepareContext(host: string, port: number, prefix = 'fuzz'
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   }
-  return { topic: { name: topic, id: await topicId(host, port, topic), partitions: DATA_PARTITIONS }, groupId: uniqueName(`${prefix}-group`), scratchPrefix: uniqueName(`${prefix}-scratch`) };
+  const { id, partitions } = await describeTopic(host, port, topic);
+  return { topic: { name: topic, id, partitions }, groupId: uniqueName(`${prefix}-group`), scratchPrefix: uniqueName(`${prefix}-scratch`) };
 }
 
-async function topicId(host: string, port: number, topic: string): Promise<string> {
+/**
+ * Re-reads the data topic's partition count: hostile CreatePartitions cases may have grown it, and a test of
+ * out-of-range indexes must use the count as it is now.
+ */
+export async function refreshPartitionCount(ctx: FuzzContext, host: string, port: number): Promise<void> {
+  ctx.topic.partitions = (await describeTopic(host, port, ctx.topic.name)).partitions;
+}
+
+async function describeTopic(host: string, port: number, topic: string): Promise<{ id: string; partitions: number }> {
   const client = await KafkaClient.connect({ host, port, clientId: 'strata-fuzz-setup', timeoutMs: 15_000 });
   try {
     await client.apiVersions();
@@ -48,7 +57,7 @@ async function topicId(host: string, port: number, topic: string): Promise<strin
     const res = await client.request<MetadataResponse>(ApiKey.Metadata, version, { topics: [{ name: topic }], allowAutoTopicCreation: false });
     const t = res.topics.find((x) => x.name === topic);
     if (!t || t.errorCode !== 0) throw new Error(`metadata for ${topic}: ${t ? `error ${t.errorCode}` : 'missing'}`);
-    return t.topicId;
+    return { id: t.topicId, partitions: t.partitions.length };
   } finally {
     await client.close();
   }

@@ -193,6 +193,8 @@ export class GroupCoordinator {
     if (!isValidGroupId(req.groupId)) return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID));
     // Echoed to every member and by DescribeGroups: one that cannot be encoded would break the whole group.
     if (req.groupInstanceId !== null && !fitsKafkaString(req.groupInstanceId)) return Promise.resolve(joinError(ErrorCode.INVALID_REQUEST));
+    // The protocol type and the chosen protocol's name are echoed too (JoinGroup, ListGroups, DescribeGroups).
+    if (!fitsKafkaString(req.protocolType) || req.protocols.some((p) => !fitsKafkaString(p.name))) return Promise.resolve(joinError(ErrorCode.INVALID_REQUEST));
     if (req.sessionTimeoutMs < this.opts.minSessionTimeoutMs || req.sessionTimeoutMs > this.opts.maxSessionTimeoutMs) {
       return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT));
     }
@@ -674,7 +676,7 @@ export class GroupCoordinator {
 
   describe(groupId: string) {
     const group = this.groups.get(groupId);
-    if (!group) return { groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+    if (!group) return { groupId: boundUtf8(groupId), groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
     const stable = group.state === 'Stable';
     return {
       groupId,

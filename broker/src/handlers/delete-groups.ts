@@ -3,6 +3,7 @@
 import { ApiKey } from '../protocol/apis';
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { boundUtf8 } from '../protocol/bounded-string';
 
 export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
   apiKey: ApiKey.DeleteGroups,
@@ -10,7 +11,7 @@ export default defineHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
   maxVersion: 2,
   async handle(req, ctx) {
     const results = [];
-    for (const groupId of req.groupsNames) results.push({ groupId, errorCode: await ctx.services.groups.deleteGroup(groupId) });
+    for (const groupId of req.groupsNames) results.push({ groupId: boundUtf8(groupId), errorCode: await ctx.services.groups.deleteGroup(groupId) });
     return { throttleTimeMs: 0, results };
   },
 });

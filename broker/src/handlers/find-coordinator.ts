@@ -5,6 +5,7 @@ import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { boundUtf8, fitsKafkaString } from '../protocol/bounded-string';
 
 const GROUP = 0;
 const TRANSACTION = 1;
@@ -16,7 +17,11 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   handle(req, ctx) {
     const { image, nodeId, groups } = ctx.services;
     const self = image.brokers.get(nodeId)!;
-    const find = (key: string) => {
+    const find = (requested: string) => {
+      const key = boundUtf8(requested);
+      if (!fitsKafkaString(requested)) {
+        return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The coordinator key is longer than a Kafka string.' };
+      }
       if (req.keyType !== GROUP && req.keyType !== TRANSACTION) {
         return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown coordinator type ${req.keyType}` };
       }

@@ -4,6 +4,7 @@ import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { LeaveGroupRequest, LeaveGroupResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { boundUtf8 } from '../protocol/bounded-string';
 
 export default defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
   apiKey: ApiKey.LeaveGroup,
@@ -17,7 +18,7 @@ export default defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
     return {
       throttleTimeMs: 0,
       errorCode: batch ? 0 : results[0].errorCode,
-      members: batch ? results.map((r) => ({ memberId: r.memberId, groupInstanceId: r.groupInstanceId, errorCode: r.errorCode })) : [],
+      members: batch ? results.map((r) => ({ memberId: boundUtf8(r.memberId), groupInstanceId: r.groupInstanceId === null ? null : boundUtf8(r.groupInstanceId), errorCode: r.errorCode })) : [],
     };
   },
 });
