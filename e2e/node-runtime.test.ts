@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BROKER_NODE_FLAGS } from '../broker/src/runtime-flags';
 import { useBroker } from './helpers/suite';
 import { makeTempDir, removeTempDir, repoRoot } from './helpers/util';
 
@@ -137,6 +138,11 @@ describe('Node.js runtime: Node >= 24 everywhere', function () {
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /^Usage: strata-broker/);
       assert.ok(fs.existsSync(box.marker), 'the launcher ran the cached node');
+    });
+
+    it('broker/bin/strata passes the broker V8 flags of broker/src/runtime-flags.ts', () => {
+      const launcher = fs.readFileSync(path.join(ROOT, 'broker', 'bin', 'strata'), 'utf8');
+      assert.match(launcher, new RegExp(`^exec "\\$node_bin/node" ${BROKER_NODE_FLAGS.join(' ')} "`, 'm'));
     });
   });
 });

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { chartCrdFiles } from '../../src/api';
 import { repoRoot } from '../../scripts/gen-crds';
 import { validate } from './json-schema';
+import { BROKER_NODE_FLAGS } from '../../../broker/src/runtime-flags';
 
 const root = repoRoot(__dirname);
 const chart = path.join(root, 'charts', 'strata-operator');
@@ -95,7 +96,7 @@ describe('Helm chart charts/strata-operator', () => {
 
 describe('Dockerfiles', () => {
   for (const [name, entry] of [
-    ['broker', '["node", "--initial-old-space-size=64", "dist/broker/src/main.js"]'],
+    ['broker', JSON.stringify(['node', ...BROKER_NODE_FLAGS, 'dist/broker/src/main.js']).replaceAll(',', ', ')],
     ['operator', '["node", "dist/operator/src/main.js"]'],
   ] as const) {
     it(`${name}/Dockerfile: two stages on BASE_IMAGE (default node:24-bookworm-slim), prod deps, non-root, entry point`, () => {
