@@ -2,6 +2,15 @@
 SHELL := /bin/bash
 ARGS ?=
 
+# Every recipe (npm, npx, tsc, mocha, the broker, benchmarks) runs on Node >= 24: scripts/node.sh prints the
+# directory of the `node` on PATH when it is already 24+, otherwise installs the pinned Node 24 into ~/.cache
+# once. npm and npx themselves are the system's, started by that node through PATH.
+ifneq ($(MAKECMDGOALS),clean)
+NODE_BIN := $(shell bash scripts/node.sh)
+$(if $(NODE_BIN),,$(error scripts/node.sh could not provide Node >= 24 (see the message above)))
+export PATH := $(NODE_BIN):$(PATH)
+endif
+
 .PHONY: setup build gen test test-deps unit e2e run start bench bench-tier clean
 
 node_modules/.package-lock.json: package.json package-lock.json

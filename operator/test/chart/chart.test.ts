@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { chartCrdFiles } from '../../src/api';
 import { repoRoot } from '../../scripts/gen-crds';
 import { validate } from './json-schema';
+import { BROKER_NODE_FLAGS } from '../../../broker/src/runtime-flags';
 
 const root = repoRoot(__dirname);
 const chart = path.join(root, 'charts', 'strata-operator');
@@ -95,14 +96,16 @@ describe('Helm chart charts/strata-operator', () => {
 
 describe('Dockerfiles', () => {
   for (const [name, entry] of [
-    ['broker', '["node", "--initial-old-space-size=64", "dist/broker/src/main.js"]'],
+    ['broker', JSON.stringify(['node', ...BROKER_NODE_FLAGS, 'dist/broker/src/main.js']).replaceAll(',', ', ')],
     ['operator', '["node", "dist/operator/src/main.js"]'],
   ] as const) {
-    it(`${name}/Dockerfile: two node:20-bookworm-slim stages, prod deps, non-root, entry point`, () => {
+    it(`${name}/Dockerfile: two stages on BASE_IMAGE (default node:24-bookworm-slim), prod deps, non-root, entry point`, () => {
       const text = fs.readFileSync(path.join(root, name, 'Dockerfile'), 'utf8');
       const lines = text.split('\n').filter((l) => !l.startsWith('#'));
       const froms = lines.filter((l) => l.startsWith('FROM '));
-      assert.deepStrictEqual(froms, ['FROM node:20-bookworm-slim AS build', 'FROM node:20-bookworm-slim AS runtime']);
+      assert.deepStrictEqual(lines.filter((l) => l.startsWith('ARG BASE_IMAGE')), ['ARG BASE_IMAGE=node:24-bookworm-slim']);
+      assert.ok(lines.findIndex((l) => l.startsWith('ARG BASE_IMAGE')) < lines.indexOf(froms[0]), 'ARG before the first FROM');
+      assert.deepStrictEqual(froms, ['FROM ${BASE_IMAGE} AS build', 'FROM ${BASE_IMAGE} AS runtime']);
       const runtime = lines.slice(lines.indexOf(froms[1]));
       assert.ok(runtime.some((l) => l.startsWith('RUN npm ci --omit=dev')));
       const user = runtime.filter((l) => l.startsWith('USER '));
