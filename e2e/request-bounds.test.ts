@@ -5,7 +5,6 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Producer } from 'kafkajs';
 import { KafkaClient } from '../broker/src/protocol/client';
 import { ApiKey } from '../broker/src/protocol/apis';
 import { ZERO_UUID } from '../broker/src/protocol/codec';
@@ -26,8 +25,8 @@ import type {
   OffsetFetchResponse,
   ProduceResponse,
 } from '../broker/src/protocol/schema/types';
-import { createKafka } from './helpers/kafkajs';
-import { kcatConsume, requireKcat } from './helpers/kcat';
+import { SideChannel } from './helpers/side-channel';
+import { requireKcat } from './helpers/kcat';
 import { useBroker } from './helpers/suite';
 import { uniqueName, withTimeout } from './helpers/util';
 import { RawConnection, requestFrame, Writer } from './helpers/wire';
@@ -45,37 +44,26 @@ describe('request bounds, name validation and internal topics', function () {
   const probeTopic = uniqueName('bounds-probe');
   const target = uniqueName('bounds-target');
   let client: KafkaClient | undefined;
-  let producer: Producer;
-  let pid: number | undefined;
-  let probes = 0;
+  let side: SideChannel;
 
   before(async function () {
     requireKcat();
     client = await KafkaClient.connect({ host: ref.broker.host, port: ref.broker.port, clientId: 'hostile' });
     const created = await createTopics([
-      { name: probeTopic, numPartitions: 1 },
       { name: target, numPartitions: 2 },
     ]);
-    assert.deepEqual(created.topics.map((t) => t.errorCode), [0, 0]);
-    producer = createKafka(ref.broker.bootstrap, 'bounds-side-channel').producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    pid = ref.broker.pid;
+    assert.deepEqual(created.topics.map((t) => t.errorCode), [0]);
+    side = await SideChannel.open(ref.broker, probeTopic);
   });
 
   after(async function () {
     await client?.close().catch(() => undefined);
-    await withTimeout(producer?.disconnect() ?? Promise.resolve(), 5000, 'producer disconnect').catch(() => undefined);
+    await side?.close();
   });
 
   /** Same process, and another client on its own connections produces and consumes. */
-  async function assertHealthy(after: string): Promise<void> {
-    assert.ok(ref.broker.isAlive(), `broker process died after: ${after}`);
-    assert.equal(ref.broker.pid, pid, 'broker process was replaced');
-    const value = `probe-${++probes}-${after}`;
-    const [res] = await producer.send({ topic: probeTopic, acks: -1, messages: [{ partition: 0, value }] });
-    assert.equal(res.errorCode, 0, `side-channel produce failed after: ${after}`);
-    const got = await kcatConsume(ref.broker.bootstrap, probeTopic, { partition: 0, offset: Number(res.baseOffset), count: 1, format: '%s\n' });
-    assert.deepEqual(got, [value], `side-channel consume after: ${after}`);
+  function assertHealthy(after: string): Promise<void> {
+    return side.assertHealthy(after);
   }
 
   /** The protocol client of the hostile requests (one connection, opened in before()). */
@@ -354,7 +342,7 @@ describe('request bounds, name validation and internal topics', function () {
       const garbage = buildRecordBatch({ records: [{ key: Buffer.from([0x00, 0x01, 0x7f, 0xff]), value: Buffer.from('garbage') }] });
       fs.appendFileSync(path.join(ref.broker.dataDir, `${OFFSETS}-${partition}`, '00000000000000000000.log'), garbage);
       await ref.broker.restart();
-      pid = ref.broker.pid;
+      side.brokerRestarted();
 
       const metrics = await (await fetch(`http://${ref.broker.host}:${ref.broker.metricsPort}/metrics`)).text();
       assert.match(metrics, /^strata_offsets_load_skipped_total 1$/m);

@@ -15,7 +15,7 @@ export class SideChannel {
     private readonly broker: BrokerProcess,
     private readonly topic: string,
     private readonly producer: Producer,
-    private readonly pid: number | undefined,
+    private pid: number | undefined,
   ) {}
 
   /** Creates `topic` (one partition) and connects the producer; remembers the broker's current PID. */
@@ -48,6 +48,11 @@ export class SideChannel {
     assert.equal(res.errorCode, 0, `side-channel produce failed after: ${after}`);
     const got = await kcatConsume(this.broker.bootstrap, this.topic, { partition: 0, offset: Number(res.baseOffset), count: 1, format: '%s\n' });
     assert.deepEqual(got, [value], `side-channel consume after: ${after}`);
+  }
+
+  /** The suite restarted the broker on purpose: the new process is the one to check from now on. */
+  brokerRestarted(): void {
+    this.pid = this.broker.pid;
   }
 
   async close(): Promise<void> {

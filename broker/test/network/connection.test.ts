@@ -251,17 +251,7 @@ describe('network connection', () => {
     });
 
     it('bounds read-ahead in bytes as well as in frames', async () => {
-      let release!: () => void;
-      const blocked = new Promise<void>((resolve) => (release = resolve));
-      const slow = defineHandler({
-        apiKey: ApiKey.ApiVersions,
-        minVersion: 0,
-        maxVersion: 0,
-        async handle() {
-          await blocked;
-          return { errorCode: 0, apiKeys: [], throttleTimeMs: 0 };
-        },
-      });
+      const { handler: slow, release } = blockedApiVersions();
       const payload = apiVersionsRequest(1).length - 4; // queued frames are counted without their size prefix
       // Room for a hundred queued frames by count, two by bytes.
       const h = open([slow], { maxInflight: 100, maxInflightBytes: payload * 2 });
@@ -281,17 +271,7 @@ describe('network connection', () => {
 
   describe('idle timeout', () => {
     it('closes a connection whose socket reports idleness, but not while a request is being handled', async () => {
-      let release!: () => void;
-      const blocked = new Promise<void>((resolve) => (release = resolve));
-      const longPoll = defineHandler({
-        apiKey: ApiKey.ApiVersions,
-        minVersion: 0,
-        maxVersion: 0,
-        async handle() {
-          await blocked;
-          return { errorCode: 0, apiKeys: [], throttleTimeMs: 0 };
-        },
-      });
+      const { handler: longPoll, release } = blockedApiVersions();
       const h = open([longPoll], { idleTimeoutMs: 5000 });
       assert.equal(h.socket.timeoutMs, 5000, 'the socket timer is armed with connections.max.idle.ms');
       h.socket.emit('data', apiVersionsRequest(1));
@@ -313,3 +293,19 @@ describe('network connection', () => {
     });
   });
 });
+
+/** An ApiVersions handler that answers only once `release` is called (a request still being worked on). */
+function blockedApiVersions() {
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => (release = resolve));
+  const handler = defineHandler({
+    apiKey: ApiKey.ApiVersions,
+    minVersion: 0,
+    maxVersion: 0,
+    async handle() {
+      await blocked;
+      return { errorCode: 0, apiKeys: [], throttleTimeMs: 0 };
+    },
+  });
+  return { handler, release };
+}
