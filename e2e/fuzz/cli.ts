@@ -17,7 +17,15 @@ import { replayFrame } from './replay';
 interface CliOptions extends FuzzOptions {
   maxRestarts: number;
   triage: boolean;
+  help: boolean;
 }
+
+const USAGE = `npm run fuzz -- [--frames N] [--seed N] [--connections N] [--batch N] [--max-seconds N]
+                 [--response-timeout-ms N] [--exclude-api Api1,Api2] [--max-restarts N] [--no-triage]
+Sends N mutated frames (default 1,000,000) built from valid requests of every API and version the broker serves
+to a broker process; a crash or hang saves its frames under .tmp/fuzz-crashes/ and replays them to find the culprit.
+Environment: STRATA_FUZZ_FRAMES, STRATA_FUZZ_SEED, STRATA_FUZZ_CONNECTIONS, STRATA_FUZZ_MAX_SECONDS.
+`;
 
 function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   const o: CliOptions = {
@@ -29,6 +37,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     batch: 10_000,
     maxRestarts: 100,
     triage: true,
+    help: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -47,7 +56,8 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
       case '--exclude-api': o.excludeApis = value().split(',').filter(Boolean); break;
       case '--max-restarts': o.maxRestarts = Number(value()); break;
       case '--no-triage': o.triage = false; break;
-      default: throw new Error(`unknown flag ${flag} (see the top of e2e/fuzz/cli.ts)`);
+      case '--help': o.help = true; break;
+      default: throw new Error(`unknown flag ${flag}\n${USAGE}`);
     }
   }
   for (const k of ['frames', 'seed', 'connections', 'batch', 'maxMs', 'maxRestarts'] as const) {
@@ -76,6 +86,10 @@ async function triage(death: Death): Promise<{ culprit: SentFrame; log: string }
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2), process.env);
+  if (o.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   console.log(`fuzz: ${o.frames} frames, seed ${o.seed}, ${o.connections} connections${o.excludeApis.length ? `, excluding ${o.excludeApis.join(',')}` : ''}`);
   const started = Date.now();
   const totals = { sent: 0, answered: 0, closed: 0, unanswered: 0, timeouts: 0 };
