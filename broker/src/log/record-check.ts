@@ -7,13 +7,31 @@
 import '../protocol/compression'; // the codecs of compressed batches
 import { CompressedRecordCheckOptions, RecordBatchError, ValidatedBatch, checkCompressedRecords } from '../protocol/records';
 import { LogError } from './log-error';
+import { Semaphore } from '../tier/semaphore';
+
+/**
+ * Compressed payloads checked at once, across every partition and connection. Each holds up to one decompressed
+ * batch (at most the decompression limit, 64 MiB by default), so without this bound a few hundred connections
+ * sending batches that inflate to just under the limit would hold gigabytes. Process-wide, like the libuv thread
+ * pool the decompressions run on (4 threads by default).
+ */
+const CONCURRENT_CHECKS = 4;
+const checks = new Semaphore(CONCURRENT_CHECKS);
+
+/** Compressed payloads being checked right now (for tests and metrics). */
+export function compressedChecksInFlight(): number {
+  return checks.inUse;
+}
 
 /** Rejects with the Kafka error for the payload when a compressed batch's records do not pass (see records.ts). */
 export async function checkRecords(records: Buffer, batches: ValidatedBatch[], opts: CompressedRecordCheckOptions): Promise<void> {
+  const release = await checks.acquire();
   try {
     await checkCompressedRecords(records, batches, opts);
   } catch (err) {
     throw asLogError(err);
+  } finally {
+    release();
   }
 }
 

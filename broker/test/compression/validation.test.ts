@@ -19,6 +19,7 @@ import {
   validateBatches,
 } from '../../src/protocol/records';
 import { LogError } from '../../src/log/log-error';
+import { checkRecords, compressedChecksInFlight } from '../../src/log/record-check';
 import { gzipBomb, gzipClaiming, lz4Bomb, snappyClaiming, withBody, zstdBomb, zstdClaiming } from './bombs';
 import { open, useTempDir } from '../log/helpers';
 
@@ -161,6 +162,24 @@ describe('record checks of client batches', () => {
     it('the limit follows max.message.bytes: 64 MiB at Kafka default, 16 times it when raised', () => {
       assert.equal(decompressionLimit(1048588), 64 * MiB);
       assert.equal(decompressionLimit(10 * MiB), 160 * MiB);
+    });
+  });
+
+  describe('broker-wide bound', () => {
+    it('checks at most 4 compressed payloads at once, whatever the number of appends waiting', async () => {
+      const batch = await buildRecordBatchAsync({ compression: Compression.ZSTD, records: records(2000) });
+      const { batches } = validateBatches(batch, Infinity, { requireKeys: false });
+      let peak = 0;
+      let running = true;
+      const sample = (): void => {
+        peak = Math.max(peak, compressedChecksInFlight());
+        if (running) setImmediate(sample);
+      };
+      sample();
+      await Promise.all(Array.from({ length: 16 }, () => checkRecords(batch, batches, { requireKeys: false, maxDecompressedBytes: DEFAULT_DECOMPRESSION_LIMIT })));
+      running = false;
+      assert.equal(peak, 4);
+      assert.equal(compressedChecksInFlight(), 0);
     });
   });
 
