@@ -7,6 +7,8 @@
 // Waiters are granted strictly in arrival order, so a large frame is not starved by a stream of small ones.
 // No deadlock: a reservation is only taken for a frame whose bytes are being read, so it ends when that
 // request is handled or its connection closes (connections.max.idle.ms closes a client that stalls).
+// A waiting connection reads nothing, so a client that gives up while waiting is noticed when its turn comes:
+// it is granted, reads the close and releases at once, and the next waiter follows.
 
 /** One connection's pending reservation; `granted` runs once the bytes are reserved for it. */
 export interface PoolWaiter {
