@@ -306,6 +306,108 @@ describe('resource bounds (network)', function () {
       }
     });
   });
+
+  // queued.max.request.bytes: request bytes across all connections are bounded by the broker's pool, whatever
+  // frame sizes clients announce. Stalled clients each announce a 4 MiB frame (the largest allowed) and send all
+  // of it but the last byte; the pool holds two such frames, so the others wait with their bytes unread.
+  describe('queued.max.request.bytes', function () {
+    const POOL = 8 * MiB;
+    const FRAME = 4 * MiB;
+    const ref = useBroker({
+      name: 'request-pool',
+      autoCreateTopics: false,
+      extraArgs: ['--queued-max-request-bytes', String(POOL), '--socket-request-max-bytes', String(FRAME)],
+    });
+    const used = () => metricValue(ref.broker, 'strata_request_pool_bytes_used');
+    const waiting = () => metricValue(ref.broker, 'strata_request_pool_waiting_connections');
+    const until = (what: string, check: () => Promise<boolean>) => waitFor(async () => (await check()) || undefined, { timeoutMs: 30_000, intervalMs: 50, what });
+    let side: SideChannel;
+    const open: net.Socket[] = [];
+
+    before(async function () {
+      requireKcat();
+      side = await SideChannel.open(ref.broker, uniqueName('side'));
+    });
+    afterEach(() => {
+      for (const s of open.splice(0)) s.destroy();
+    });
+    after(async () => side?.close());
+
+    /** A client that announces a FRAME-byte request, sends all of it but the last byte, and stalls. */
+    async function stall(): Promise<net.Socket> {
+      const s = net.connect({ host: ref.broker.host, port: ref.broker.port });
+      s.on('error', () => undefined);
+      open.push(s);
+      await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
+      const bytes = Buffer.alloc(4 + FRAME - 1);
+      bytes.writeInt32BE(FRAME, 0);
+      s.write(bytes);
+      return s;
+    }
+
+    /** Stalls `count` clients holding the whole pool (two frames) and `count - 2` waiting for it. */
+    async function exhaustPool(count: number): Promise<{ holding: net.Socket[]; waitingOnes: net.Socket[] }> {
+      // One at a time until the pool is full, so which clients hold it is known.
+      const holding: net.Socket[] = [];
+      for (const n of [1, 2]) {
+        holding.push(await stall());
+        await until(`${n} frame(s) reserved`, async () => (await used()) === n * FRAME);
+      }
+      const waitingOnes: net.Socket[] = [];
+      for (let i = 2; i < count; i++) waitingOnes.push(await stall());
+      await until(`${count - 2} connections waiting for the pool`, async () => (await waiting()) === count - 2);
+      assert.equal(await used(), POOL, 'nothing reserved beyond the pool');
+      return { holding, waitingOnes };
+    }
+
+    const STALLED = 12;
+    // Without the pool all 12 x 4 MiB (48 MiB) would be read and buffered. With it: two frames (8 MiB) plus at
+    // most one read chunk (64 KiB) per waiting connection. Measured: see the log line.
+    const RSS_BOUND_MIB = 24;
+
+    it(`${STALLED} clients stalling mid-frame hold at most the pool (${POOL / MiB} MiB); a new client is served as soon as space exists`, async () => {
+      const pid = ref.broker.pid!;
+      const baseline = memoryOf(pid).rss;
+      const { holding, waitingOnes } = await exhaustPool(STALLED);
+      // Every byte the holders sent has been read by the broker (nothing left in either kernel queue), so the
+      // peak below includes them.
+      await until('the broker to have read what the holders sent', async () => holding.every((s) => s.writableLength === 0 && bytesQueuedTo(ref.broker.port, s.localPort!) === 0));
+      const peak = memoryOf(pid).hwm;
+      const grewMiB = (peak - baseline) / MiB;
+      console.log(`      request pool: ${STALLED} clients each sent ${FRAME / MiB} MiB - 1 byte; pool ${POOL / MiB} MiB; baseline RSS ${(baseline / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB (+${grewMiB.toFixed(1)} MiB)`);
+      assert.ok(grewMiB < RSS_BOUND_MIB, `broker peak RSS grew by ${grewMiB.toFixed(1)} MiB (bound ${RSS_BOUND_MIB} MiB)`);
+
+      // A new client's small request waits in line too (arrival order). The waiters ahead of it go away (the
+      // broker notices each as its turn comes: a waiting connection reads nothing), then one holder: the new
+      // client is served as soon as that frees space, while the other holder still stalls.
+      const fresh = await RawConnection.open(ref.broker.host, ref.broker.port);
+      try {
+        fresh.write(apiVersionsV0Frame(7));
+        await until('the new client to wait for the pool', async () => (await waiting()) === STALLED - 1);
+        for (const s of waitingOnes) s.destroy();
+        holding[0].destroy();
+        const o = await fresh.next(20_000);
+        assert.equal(o.kind, 'frame', 'the new client is answered');
+        assert.equal(parseApiVersionsV0((o as { frame: Buffer }).frame).errorCode, 0);
+        await until('the remaining holder to keep its frame', async () => (await used()) === FRAME && (await waiting()) === 0);
+      } finally {
+        fresh.destroy();
+      }
+      holding[1].destroy();
+      await until('the pool to be empty', async () => (await used()) === 0);
+      await side.assertHealthy('request pool exhausted');
+    });
+
+    it('a normal client waiting for an exhausted pool is served once the stalled clients are gone', async () => {
+      await exhaustPool(4);
+      const probe = side.assertHealthy('waiting for the pool'); // its Produce waits in line behind the stalled ones
+      probe.catch(() => undefined); // awaited below
+      await until('the side channel to wait for the pool', async () => (await waiting()) === 3);
+      for (const s of open.splice(0)) s.destroy();
+      await probe;
+      await until('the pool to be empty', async () => (await used()) === 0 && (await waiting()) === 0);
+    });
+  });
 });
 
 /** `frame` with its request header's client.id replaced by raw bytes (which may be invalid UTF-8). */
@@ -316,6 +418,28 @@ function withRawClientId(frame: Buffer, clientId: Buffer | string): Buffer {
   const body = frame.subarray(14 + oldLen);
   const payload = new Writer().raw(header).int16(id.length).raw(id).raw(body).build();
   return new Writer().int32(payload.length).raw(payload).build();
+}
+
+/**
+ * Bytes on their way from a client to the broker still in kernel queues: the client socket's unacknowledged
+ * send queue plus the broker socket's unread receive queue (Linux /proc/net/tcp; -1 if either is not found).
+ */
+function bytesQueuedTo(brokerPort: number, clientPort: number): number {
+  let tx = -1;
+  let rx = -1;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!fs.existsSync(file)) continue;
+    for (const line of fs.readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5) continue;
+      const local = parseInt(f[1].split(':')[1], 16);
+      const remote = parseInt(f[2].split(':')[1], 16);
+      const [txq, rxq] = f[4].split(':').map((h) => parseInt(h, 16));
+      if (local === clientPort && remote === brokerPort) tx = txq;
+      if (local === brokerPort && remote === clientPort) rx = rxq;
+    }
+  }
+  return tx < 0 || rx < 0 ? -1 : tx + rx;
 }
 
 /** Resumes a paused socket and collects `count` response frames. */

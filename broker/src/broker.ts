@@ -23,6 +23,7 @@ import type { MetadataImage } from './cluster/metadata-image';
 import { BrokerMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/http';
 import { BrokerServer } from './network/server';
+import { RequestMemoryPool } from './network/request-pool';
 import { handlerTable } from './handlers';
 import type { BrokerServices } from './services';
 
@@ -130,6 +131,8 @@ export class Broker {
     if (config.metricsPort > 0) {
       this.metricsServer = await startMetricsServer(config.metricsHost, config.metricsPort, metrics, this.readiness);
     }
+    const requestPool = new RequestMemoryPool(config.queuedMaxRequestBytes);
+    metrics.setRequestPoolSource(() => requestPool);
     this.server = await BrokerServer.listen(
       {
         host: config.host,
@@ -139,6 +142,7 @@ export class Broker {
         maxInflight: config.maxInflightRequestsPerConnection,
         maxInflightBytes: config.maxInflightBytesPerConnection,
         maxUnsentBytes: config.maxUnsentBytesPerConnection,
+        pool: requestPool,
         idleTimeoutMs: config.connectionsMaxIdleMs,
         maxConnections: config.maxConnections,
         handlers: services.handlers,

@@ -181,6 +181,12 @@ export const CONFIG_KEYS = {
   socketRequestMaxBytes: key(integerKind(1, INT32_MAX), 104857600, 'Largest request frame; larger ones close the connection.', 'socket.request.max.bytes'),
   maxInflightRequestsPerConnection: key(integerKind(1, INT32_MAX), 32, 'Requests read ahead on one connection before reading pauses.'),
   maxInflightBytesPerConnection: key(integerKind(1, INT32_MAX), 16777216, 'Bytes of requests read ahead on one connection before reading pauses (one larger request is still read whole).'),
+  queuedMaxRequestBytes: key(
+    integerKind(1, INT32_MAX),
+    536870912,
+    'Request bytes held at once across all connections (frames being read, queued and handled); a connection whose next frame does not fit stops reading until space is freed, in arrival order. At least socket.request.max.bytes; the default holds five largest requests. (Kafka leaves this unbounded by default.)',
+    'queued.max.request.bytes',
+  ),
   maxUnsentBytesPerConnection: key(
     integerKind(1, INT32_MAX),
     1048576,
@@ -279,7 +285,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfig
     if (value === undefined) throw new ConfigError(invalidValueMessage(raw, label, s.kind));
     out[k] = value;
   }
+  checkRelations(out as BrokerConfig);
   return out as BrokerConfig;
+}
+
+/** Constraints between keys. */
+function checkRelations(cfg: BrokerConfig): void {
+  if (cfg.queuedMaxRequestBytes < cfg.socketRequestMaxBytes) {
+    throw new ConfigError(
+      `queuedMaxRequestBytes (${cfg.queuedMaxRequestBytes}) must be at least socketRequestMaxBytes (${cfg.socketRequestMaxBytes}): a request of the largest allowed size must fit in the pool`,
+    );
+  }
 }
 
 // An empty variable counts as unset, so templates can leave values blank.

@@ -23,6 +23,12 @@ export interface GroupStats {
 
 export type GroupSource = () => Iterable<GroupStats>;
 
+/** The broker-wide request pool as the metrics see it. */
+export interface RequestPoolStats {
+  readonly used: number;
+  readonly waiting: number;
+}
+
 /** Tiering figures of one partition (cumulative counters and current gauges, read at scrape time). */
 export interface PartitionTierStats {
   topic: string;
@@ -94,6 +100,7 @@ export class BrokerMetrics {
   private offlinePartitionSource: () => number = () => 0;
   private groupSource: GroupSource = () => [];
   private tierCacheSource: () => TierCacheStats | null = () => null;
+  private requestPoolSource: () => RequestPoolStats | null = () => null;
   private tierPartitionSource: () => Iterable<PartitionTierStats> = () => [];
   private readonly objectStoreDuration = new Histogram({
     name: 'strata_object_store_request_duration_seconds',
@@ -116,6 +123,7 @@ export class BrokerMetrics {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.registerGroupGauges();
     this.registerTierMetrics();
+    this.registerRequestPoolGauges();
     const source = () => this.partitionSource();
     this.partitionSeries('gauge', 'strata_log_size_bytes', 'Bytes of the local log, by partition.', source, (p) => p.sizeBytes);
     this.partitionSeries('gauge', 'strata_log_start_offset', 'First offset of the log, by partition.', source, (p) => p.logStartOffset);
@@ -137,6 +145,31 @@ export class BrokerMetrics {
       registers: [this.registry],
       collect() {
         this.set(offline());
+      },
+    });
+  }
+
+  /** Where the broker-wide request pool (queued.max.request.bytes) is read at scrape time. */
+  setRequestPoolSource(source: () => RequestPoolStats | null): void {
+    this.requestPoolSource = source;
+  }
+
+  private registerRequestPoolGauges(): void {
+    const pool = () => this.requestPoolSource();
+    new Gauge({
+      name: 'strata_request_pool_bytes_used',
+      help: 'Request bytes reserved in the broker-wide pool (queued.max.request.bytes): frames being read, queued and handled.',
+      registers: [this.registry],
+      collect() {
+        this.set(pool()?.used ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'strata_request_pool_waiting_connections',
+      help: 'Connections that stopped reading until the request pool has room for their next frame.',
+      registers: [this.registry],
+      collect() {
+        this.set(pool()?.waiting ?? 0);
       },
     });
   }

@@ -6,6 +6,10 @@
 //   responses sit unsent, neither reading nor processing continues until the socket drains (Kafka mutes such
 //   a channel), so at most that budget plus one response is ever buffered;
 // - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms).
+// Across connections, request bytes are bounded by the shared `pool` (queued.max.request.bytes): each frame's
+// size is reserved when its size prefix is read, before its body; while the pool cannot grant it the socket
+// is paused. The reservation lasts while the frame is read, queued and handled, until its response is queued
+// or the connection closes (whatever the reason).
 // Anything that goes wrong with one request — malformed input, a failing handler, a response the encoder
 // refuses — closes this connection only, with a logged reason; it never reaches the process.
 import type { Socket } from 'node:net';
@@ -17,6 +21,7 @@ import type { ApiHandler, RequestContext } from '../handlers/handler';
 import type { BrokerServices } from '../services';
 import type { Logger } from '../logger';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
+import type { PoolWaiter, RequestMemoryPool } from './request-pool';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
@@ -28,6 +33,8 @@ export interface ConnectionOptions {
   maxInflightBytes: number;
   /** Unsent response bytes past which the connection stops reading and processing until the socket drains. */
   maxUnsentBytes: number;
+  /** Broker-wide budget of request bytes (queued.max.request.bytes); undefined: no shared bound. */
+  pool?: RequestMemoryPool;
   /** Closes the connection after this long without traffic (connections.max.idle.ms); <= 0 never. */
   idleTimeoutMs: number;
   handlers: ReadonlyMap<number, ApiHandler>;
@@ -53,12 +60,16 @@ export class Connection {
   private drained: (() => void) | null = null;
   private readonly aborter = new AbortController();
   private readonly remote: string;
+  /** Bytes this connection holds in the pool: frames being read, queued and handled. */
+  private reserved = 0;
+  /** The frame waiting for pool space, if any (reading is paused meanwhile). */
+  private poolWaiter: PoolWaiter | null = null;
 
   constructor(
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
   ) {
-    this.frames = new FrameReader(opts.maxFrameBytes);
+    this.frames = new FrameReader(opts.maxFrameBytes, opts.pool ? (size) => this.admitFrame(opts.pool!, size) : undefined);
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.on('data', (data) => this.onData(data));
@@ -73,20 +84,53 @@ export class Connection {
   }
 
   private onData(data: Buffer): void {
+    this.takeFrames(() => this.frames.push(data));
+  }
+
+  /** Queues the frames `read` completes (closing the connection on a framing error) and starts processing. */
+  private takeFrames(read: () => Buffer[]): void {
     let frames: Buffer[];
     try {
-      frames = this.frames.push(data);
+      frames = read();
     } catch (err) {
       this.close(err instanceof FrameError ? err.message : String(err));
       return;
     }
-    if (frames.length === 0) return;
     for (const f of frames) {
       this.queue.push(f);
       this.queuedBytes += f.length;
     }
     this.updateReading();
-    if (!this.processing) void this.process();
+    if (frames.length > 0 && !this.processing) void this.process();
+  }
+
+  /** The frame reader's admission check: reserves the frame's size in the pool, or waits for it (false). */
+  private admitFrame(pool: RequestMemoryPool, size: number): boolean {
+    if (pool.tooLarge(size)) throw new FrameError(`frame size ${size} exceeds queued.max.request.bytes (${pool.capacity})`);
+    const waiter: PoolWaiter = {
+      bytes: size,
+      granted: () => {
+        // Runs inside another connection's release: count the bytes now, read on once that call has returned.
+        this.poolWaiter = null;
+        this.reserved += size;
+        queueMicrotask(() => {
+          if (!this.closed) this.takeFrames(() => this.frames.admitted());
+        });
+      },
+    };
+    if (pool.reserve(waiter)) {
+      this.reserved += size;
+      return true;
+    }
+    this.poolWaiter = waiter;
+    return false;
+  }
+
+  /** A request is done with (its response queued, or none): its bytes go back to the pool. */
+  private releaseFrame(bytes: number): void {
+    if (!this.opts.pool || this.closed) return; // close() released everything already
+    this.reserved -= bytes;
+    this.opts.pool.release(bytes);
   }
 
   private onDrain(): void {
@@ -98,8 +142,9 @@ export class Connection {
 
   private onIdle(): void {
     if (this.closed) return;
-    if (this.handling) {
-      // A request is being worked on (e.g. a long poll): not idle; look again after another period.
+    if (this.handling || this.poolWaiter) {
+      // A request is being worked on (e.g. a long poll), or the broker makes us wait for pool space: not the
+      // client's idleness; look again after another period.
       this.socket.setTimeout(this.opts.idleTimeoutMs);
       return;
     }
@@ -119,7 +164,8 @@ export class Connection {
     if (this.closed) return;
     const muted = this.muted;
     if (muted !== this.wasMuted) this.setMuted(muted);
-    const pause = this.queue.length >= this.opts.maxInflight || this.queuedBytes >= this.opts.maxInflightBytes || muted;
+    const pause =
+      this.queue.length >= this.opts.maxInflight || this.queuedBytes >= this.opts.maxInflightBytes || muted || this.frames.holding;
     if (pause === this.readingPaused) return;
     this.readingPaused = pause;
     if (pause) this.socket.pause();
@@ -142,7 +188,11 @@ export class Connection {
         const frame = this.queue.shift()!;
         this.queuedBytes -= frame.length;
         this.updateReading();
-        await this.handle(frame);
+        try {
+          await this.handle(frame);
+        } finally {
+          this.releaseFrame(frame.length);
+        }
       }
     } catch (err) {
       // handle() contains every failure of a request; reaching here is a bug in this class, still only this connection's.
@@ -235,6 +285,17 @@ export class Connection {
     this.updateReading();
   }
 
+  /** Gives back every byte this connection holds or waits for (called once, on close). */
+  private releasePool(): void {
+    const pool = this.opts.pool;
+    if (!pool) return;
+    if (this.poolWaiter) pool.cancel(this.poolWaiter);
+    this.poolWaiter = null;
+    const bytes = this.reserved;
+    this.reserved = 0;
+    pool.release(bytes);
+  }
+
   close(reason: string | null): void {
     if (this.closed) return;
     this.closed = true;
@@ -242,6 +303,7 @@ export class Connection {
     else if (this.frames.pendingBytes > 0) this.opts.logger.info('connection closed mid-frame', { remote: this.remote, bytes: this.frames.pendingBytes });
     this.queue.length = 0;
     this.queuedBytes = 0;
+    this.releasePool();
     this.socket.destroy();
     this.aborter.abort();
     if (this.wasMuted) this.setMuted(false);

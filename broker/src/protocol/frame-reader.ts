@@ -1,22 +1,47 @@
 // Splits a TCP byte stream into Kafka frames (int32 size prefix + payload), for the broker's connections and protocol/client.ts.
 // A frame that sits inside one received chunk is returned as a slice (no copy);
 // only frames spanning chunks are assembled, once, into a buffer of exactly their size.
+// An optional admission check sees each frame's size as soon as its prefix is read; a frame it does not admit
+// yet is held (no further frames are parsed) until admitted() is called, so the caller can pause its socket
+// and wait, e.g. for space in the broker's request pool (network/request-pool.ts).
 
 export class FrameError extends Error {}
+
+/** True to read the frame of this payload size now; false to hold it until admitted(). May throw FrameError. */
+export type FrameAdmission = (size: number) => boolean;
 
 export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private expected = -1; // payload size of the frame being read, or -1 while reading the prefix
+  private held = false; // the frame of `expected` bytes is not admitted yet
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly admit?: FrameAdmission,
+  ) {}
 
   /** Feeds received bytes; returns the complete frames now available (payload only, without the size prefix). */
   push(data: Buffer): Buffer[] {
     this.chunks.push(data);
     this.buffered += data.length;
+    return this.parse();
+  }
+
+  /** The held frame is admitted: returns the frames the bytes already received complete. */
+  admitted(): Buffer[] {
+    this.held = false;
+    return this.parse();
+  }
+
+  /** True while a frame's size is known but the admission check has not let it in yet. */
+  get holding(): boolean {
+    return this.held;
+  }
+
+  private parse(): Buffer[] {
     const frames: Buffer[] = [];
-    for (;;) {
+    while (!this.held) {
       if (this.expected < 0) {
         if (this.buffered < 4) break;
         const size = this.peekInt32();
@@ -26,6 +51,10 @@ export class FrameReader {
         }
         this.consume(4);
         this.expected = size;
+        if (this.admit && !this.admit(size)) {
+          this.held = true;
+          break;
+        }
       }
       if (this.buffered < this.expected) break;
       frames.push(this.consume(this.expected));

@@ -106,6 +106,7 @@ describe('broker config', () => {
         socketRequestMaxBytes: 104857600,
         maxInflightRequestsPerConnection: 32,
         maxInflightBytesPerConnection: 16777216,
+        queuedMaxRequestBytes: 536870912,
         maxUnsentBytesPerConnection: 1048576,
         maxConnections: 10000,
         connectionsMaxIdleMs: 600000,
@@ -315,6 +316,14 @@ describe('broker config', () => {
       throwsConfigError(() => loadConfig(['--config', dup], {}), new RegExp(`^cannot parse config file ${dup}: Map keys must be unique`));
       const seq = await writeYaml('- port\n', 'seq.yaml');
       throwsConfigError(() => loadConfig(['--config', seq], {}), `config file ${seq} must be a mapping of keys to values`);
+    });
+
+    it('a request pool smaller than the largest request', () => {
+      throwsConfigError(
+        () => loadConfig(['--queued-max-request-bytes', '1048576'], { STRATA_SOCKET_REQUEST_MAX_BYTES: '2097152' }),
+        /^queuedMaxRequestBytes \(1048576\) must be at least socketRequestMaxBytes \(2097152\)/,
+      );
+      assert.equal(loadConfig(['--queued-max-request-bytes', '2097152', '--socket-request-max-bytes', '2097152'], {}).queuedMaxRequestBytes, 2097152);
     });
   });
 
