@@ -78,11 +78,23 @@ export function dashboardQueries(file: string, values: Record<string, string>): 
   return out;
 }
 
-/** Names of the metrics an expression reads (identifiers followed by a selector, a range or an operator). */
-export function metricNames(expr: string): string[] {
-  const names = new Set<string>();
-  for (const m of expr.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?=\{|\[|\)|$|\s|[-+*/<>=!,])/g)) {
-    if (/^(strata_|process_|nodejs_)/.test(m[1]) || m[1] === 'up') names.add(m[1]);
+export interface DashboardVariable {
+  file: string;
+  name: string;
+  metric: string;
+  label: string;
+}
+
+/** The query variables of a dashboard written as Grafana's `label_values(metric, label)`. */
+export function dashboardVariables(file: string): DashboardVariable[] {
+  const d = JSON.parse(fs.readFileSync(file, 'utf8')) as { templating?: { list?: Array<{ name: string; type?: string; query?: unknown }> } };
+  const out: DashboardVariable[] = [];
+  for (const v of d.templating?.list ?? []) {
+    if (v.type !== 'query') continue;
+    const text = typeof v.query === 'string' ? v.query : (v.query as { query?: string } | undefined)?.query ?? '';
+    const m = /^\s*label_values\(\s*(.+?)\s*,\s*(\w+)\s*\)\s*$/.exec(text);
+    if (!m) throw new Error(`${path.basename(file)}: variable ${v.name} has a query this test cannot run: ${text}`);
+    out.push({ file: path.basename(file), name: v.name, metric: m[1], label: m[2] });
   }
-  return [...names];
+  return out;
 }
