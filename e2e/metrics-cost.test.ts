@@ -5,6 +5,7 @@
 // (the issue asks for the cost of a sample workload).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { createKafka } from './helpers/kafkajs';
 import { fetchWithoutGroup } from './helpers/kafkajs-fetch';
 import { useBroker } from './helpers/suite';
@@ -97,6 +98,29 @@ describe('per-topic cost metrics and structured logs (broker process, local obje
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const e of entries) for (const k of ['time', 'level', 'component', 'msg']) assert.ok(k in e, `${k} missing in ${JSON.stringify(e)}`);
     assert.ok(entries.some((e) => e.msg === 'broker started' && e.component === 'broker'));
+    // A request of a version the broker does not serve closes its connection: the line names the peer and the request.
+    const clientId = 'cost-e2e-client';
+    const header = Buffer.alloc(10 + clientId.length);
+    header.writeInt16BE(0, 0); // Produce
+    header.writeInt16BE(99, 2);
+    header.writeInt32BE(4242, 4);
+    header.writeInt16BE(clientId.length, 8);
+    header.write(clientId, 10);
+    const frame = Buffer.concat([Buffer.alloc(4), header, Buffer.alloc(1)]);
+    frame.writeInt32BE(frame.length - 4, 0);
+    const socket = net.connect(ref.broker.port, ref.broker.host);
+    socket.on('error', () => undefined);
+    socket.write(frame);
+    const closed = await waitFor(
+      () =>
+        fs.readFileSync(ref.broker.logPath, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+          .find((e) => e.msg === 'closing connection' && e.correlationId === 4242),
+      { timeoutMs: 10_000, what: 'the closing connection log line' },
+    );
+    socket.destroy();
+    assert.equal(closed.component, 'broker/network');
+    assert.match(String(closed.remote), /^127\.0\.0\.1:\d+$/);
+    assert.deepEqual([closed.api, closed.apiVersion, closed.clientId], ['Produce', 99, clientId]);
     // (The test helper's own first line quotes the command line, flags and all; only the broker's lines count.)
     assert.ok(!lines.some((l) => l.includes('NotReallyASecretButLongEnough')), 'the secret key was logged');
   });
