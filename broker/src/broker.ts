@@ -3,8 +3,8 @@
 // loaded and every local log is recovered, and /readyz turns green last.
 import { promises as fs } from 'node:fs';
 import type { BrokerConfig } from './config';
-import { brokerLogDefaults } from './config';
-import { createLogger, setLogLevel, type Logger } from './logger';
+import { brokerLogDefaults, costPrices } from './config';
+import { addSecret, createLogger, setLogFormat, setLogLevel, type Logger } from './logger';
 import { createObjectStore } from './tier/object-store-factory';
 import { InstrumentedObjectStore } from './tier/instrumented-object-store';
 import { RemoteStorage, remoteCacheDir } from './tier/remote-storage';
@@ -22,6 +22,7 @@ import { splitOffsetKey } from './coordinator/group';
 import type { MetadataImage } from './cluster/metadata-image';
 import { BrokerMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/http';
+import { objectKeyTopic } from './metrics/object-key-topic';
 import { BrokerServer } from './network/server';
 import { RequestMemoryPool } from './network/request-pool';
 import { handlerTable } from './handlers';
@@ -45,13 +46,19 @@ export class Broker {
 
   static async start(config: BrokerConfig): Promise<Broker> {
     setLogLevel(config.logLevel);
+    setLogFormat(config.logFormat);
+    addSecret(config.s3SecretAccessKey);
     const logger = createLogger('broker');
     await fs.mkdir(config.dataDir, { recursive: true });
-    const metrics = new BrokerMetrics();
-    const store: ObjectStore = new InstrumentedObjectStore(createObjectStore(config), (op, seconds, cause) => metrics.observeObjectStore(op, seconds, cause));
+    const metrics = new BrokerMetrics({ prices: costPrices(config) });
+    metrics.setLogDir(config.dataDir);
+    const store: ObjectStore = new InstrumentedObjectStore(createObjectStore(config), (op, seconds, cause, request) =>
+      metrics.observeObjectStore(op, seconds, cause, request),
+    );
     const clusterId = await resolveClusterId(store, config.clusterId);
     const metadataLog = new MetadataLog(store, `${clusterId}/`);
     const image = await metadataLog.load();
+    metrics.setObjectKeyTopic((key) => objectKeyTopic(clusterId, key, (id) => image.topicsById.get(id)?.name));
     const controller = new Controller(image, metadataLog, config.nodeId, {
       logger: logger.child('controller'),
       limits: { maxTopics: config.maxTopics, maxPartitions: config.maxPartitions },

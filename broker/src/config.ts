@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log/log-config';
+import { DEFAULT_PRICES, type PriceTable } from './metrics/cost-model';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -135,6 +136,7 @@ function key<T>(kind: ValueKind<T>, dflt: NoInfer<T>, doc: string, kafka?: strin
 const nonEmpty = stringKind('a non-empty string', (s) => s.trim() !== '');
 const port = (min: number) => integerKind(min, 65535);
 const long = (min: number) => integerKind(min, Number.MAX_SAFE_INTEGER);
+const price = numberKind(0, 1e6);
 
 export const CONFIG_KEYS = {
   nodeId: key(integerKind(0, INT32_MAX), 1, 'Id of this broker, unique in the cluster.', 'node.id'),
@@ -169,6 +171,15 @@ export const CONFIG_KEYS = {
   metricsHost: key(nonEmpty, '0.0.0.0', 'Address the metrics/health HTTP server binds to.'),
   metricsPort: key(port(0), 9644, 'Port of the metrics/health HTTP server; 0 disables it.'),
   logLevel: key(enumKind(['debug', 'info', 'warn', 'error']), 'info', 'Least severe level of log lines written to stderr.'),
+  logFormat: key(
+    enumKind(['auto', 'json', 'text']),
+    'auto',
+    'Log lines as JSON objects (time, level, component, msg, fields) or human-readable text; auto = text when stderr is a terminal, else JSON (containers, files, log collectors).',
+  ),
+  costStorageGbMonth: key(price, DEFAULT_PRICES.storagePerGbMonth, 'USD per GB-month stored in the object store, for the cost estimate metrics. Default: AWS S3 Standard, us-east-1 list price.'),
+  costPutPerThousand: key(price, DEFAULT_PRICES.putPerThousand, 'USD per 1,000 PUT, COPY, POST or LIST requests. Default: AWS S3 Standard, us-east-1 list price.'),
+  costGetPerThousand: key(price, DEFAULT_PRICES.getPerThousand, 'USD per 1,000 GET, HEAD and other requests. Default: AWS S3 Standard, us-east-1 list price.'),
+  costEgressGb: key(price, DEFAULT_PRICES.egressPerGb, 'USD per GB read from the object store (internet egress; set 0 when the broker runs in the bucket\'s region). Default: AWS data transfer out, first 10 TB/month.'),
   autoCreateTopicsEnable: key(booleanKind, true, 'Create unknown topics when clients ask for their metadata.', 'auto.create.topics.enable'),
   numPartitions: key(integerKind(1, INT32_MAX), 1, 'Partition count of auto-created topics.', 'num.partitions'),
   defaultReplicationFactor: key(integerKind(1, 32767), 1, 'Replication factor of auto-created topics.', 'default.replication.factor'),
@@ -378,6 +389,16 @@ export function helpText(): string {
     lines.push(`      ${s.doc} Default: ${dflt}. Env: ${envName(k)}, YAML: ${k}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The price table of the cost estimate metrics (metrics/cost-model.ts). */
+export function costPrices(cfg: BrokerConfig): PriceTable {
+  return {
+    storagePerGbMonth: cfg.costStorageGbMonth,
+    putPerThousand: cfg.costPutPerThousand,
+    getPerThousand: cfg.costGetPerThousand,
+    egressPerGb: cfg.costEgressGb,
+  };
 }
 
 /** Broker-wide defaults of every partition log; topic overrides are resolved over these (log/topic-config.ts). */

@@ -1,7 +1,11 @@
 // The broker's Prometheus metrics, on a registry of its own so several brokers can live in one process
 // (tests). Hot-path counters are reached through cached labelled children; per-partition gauges are read
 // from a callback at scrape time instead of being updated on every append.
+import { promises as fs } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { systemClock, type Clock } from '../clock';
+import { CostMeter, DEFAULT_PRICES, type PriceTable } from './cost-model';
+import { objectKeyTopic } from './object-key-topic';
 
 export interface PartitionStats {
   topic: string;
@@ -65,6 +69,9 @@ interface ApiMetrics {
 // 0.1 ms to 10 s: a local produce takes well under a millisecond, a long-polling fetch up to seconds.
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** The operation labels InstrumentedObjectStore reports. */
+const OBJECT_STORE_OPERATIONS = ['put', 'get', 'head', 'list', 'delete', 'putIfAbsent', 'putIfMatch'];
+
 /** Kafka's name for an error without a more specific code. */
 const UNSPECIFIED_ERROR = 'UNKNOWN_SERVER_ERROR';
 
@@ -110,6 +117,15 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
   private readonly objectStoreErrors = this.counter('strata_object_store_request_errors_total', 'Failed object store requests, by operation and cause.', ['operation', 'cause']);
+  private readonly objectStoreRequests = this.counter(
+    'strata_object_store_requests_total',
+    'Object store requests (failed ones too), by operation and topic name; _metadata, _deleted and _other for keys outside a known topic.',
+    ['operation', 'topic'],
+  );
+  // Until the cluster id is known only cluster.json is read, which this maps to _metadata.
+  private objectKeyTopic: (key: string) => string = (key) => objectKeyTopic('', key, () => undefined);
+  private logDir: string | null = null;
+  private readonly cost: CostMeter;
   private readonly rebalances = this.counter('strata_group_rebalances_total', 'Rebalances started, by consumer group.', ['group']);
   private readonly offsetCommits = this.counter('strata_group_offset_commits_total', 'Offsets committed, by consumer group.', ['group']);
   private readonly offsetsLoadSkipped = this.counter(
@@ -118,9 +134,13 @@ export class BrokerMetrics {
     [],
   );
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
+  /** `prices` and `clock` feed the cost estimate (metrics/cost-model.ts). */
+  constructor(opts: { defaultMetrics?: boolean; prices?: PriceTable; clock?: Clock } = {}) {
     // Process and Node.js runtime metrics keep their standard names (process_*, nodejs_*) that dashboards expect.
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.cost = new CostMeter(opts.prices ?? DEFAULT_PRICES, opts.clock ?? systemClock);
+    this.registerTopicStorageAndCost();
+    this.registerLogDirGauges();
     this.registerGroupGauges();
     this.registerTierMetrics();
     this.registerRequestPoolGauges();
@@ -179,9 +199,107 @@ export class BrokerMetrics {
     this.offlinePartitionSource = count;
   }
 
-  observeObjectStore(operation: string, seconds: number, errorCause?: string): void {
+  /** `request` names the key touched and the bytes a get returned: counted per topic for the cost estimate. */
+  observeObjectStore(operation: string, seconds: number, errorCause?: string, request?: { key: string; bytesRead: number }): void {
     this.objectStoreDuration.labels(operation).observe(seconds);
     if (errorCause) this.objectStoreErrors.labels(operation, errorCause).inc();
+    if (request) {
+      const topic = this.objectKeyTopic(request.key);
+      this.objectStoreRequests.labels(operation, topic).inc();
+      this.cost.record(topic, operation, request.bytesRead);
+    }
+  }
+
+  /** How an object key maps to a topic label (metrics/object-key-topic.ts), set once the cluster id and metadata are known. */
+  setObjectKeyTopic(topicOf: (key: string) => string): void {
+    this.objectKeyTopic = topicOf;
+  }
+
+  /** The directory whose filesystem the log-dir gauges report (statfs at scrape time). */
+  setLogDir(dir: string): void {
+    this.logDir = dir;
+  }
+
+  private registerLogDirGauges(): void {
+    // One statfs per scrape, shared by both gauges; asynchronous, so a slow disk never blocks the event loop.
+    let pending: Promise<{ free: number; size: number }> | null = null;
+    const read = () => {
+      const dir = this.logDir;
+      if (dir === null) return Promise.resolve({ free: NaN, size: NaN });
+      pending ??= fs
+        .statfs(dir)
+        .then((s) => ({ free: s.bavail * s.bsize, size: s.blocks * s.bsize }))
+        // NaN rather than 0: an unreadable filesystem must not look full (or empty) to an alert.
+        .catch(() => ({ free: NaN, size: NaN }))
+        .finally(() => (pending = null));
+      return pending;
+    };
+    new Gauge({
+      name: 'strata_log_dir_free_bytes',
+      help: 'Bytes available to the broker on the filesystem of its data directory (log.dirs).',
+      registers: [this.registry],
+      async collect() {
+        this.set((await read()).free);
+      },
+    });
+    new Gauge({
+      name: 'strata_log_dir_size_bytes',
+      help: 'Size of the filesystem holding the data directory (log.dirs).',
+      registers: [this.registry],
+      async collect() {
+        this.set((await read()).size);
+      },
+    });
+  }
+
+  /** Per-topic sums of the partition and tier sources, and the cost estimate built on them. */
+  private registerTopicStorageAndCost(): void {
+    const sumByTopic = <T extends { topic: string }>(rows: Iterable<T>, value: (r: T) => number) => {
+      const sums = new Map<string, number>();
+      for (const r of rows) sums.set(r.topic, (sums.get(r.topic) ?? 0) + value(r));
+      return sums;
+    };
+    const remoteBytes = () => sumByTopic(this.tierPartitionSource(), (p) => p.stats.remoteBytes);
+    const localBytes = () => sumByTopic(this.partitionSource(), (p) => p.sizeBytes);
+    const cost = this.cost;
+    const perTopic = (name: string, help: string, sums: () => Map<string, number>) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [topic, n] of sums()) this.labels(topic).set(n);
+        },
+      });
+    perTopic('strata_topic_remote_bytes', 'Bytes of the topic in the object store (sum over its partitions).', remoteBytes);
+    perTopic('strata_topic_local_bytes', 'Bytes of the topic in local logs (sum over its partitions; segments already tiered included until deleted locally).', localBytes);
+    const estimates = () => cost.estimates(remoteBytes());
+    const COMPONENTS = ['storage', 'requests', 'egress'] as const;
+    new Gauge({
+      name: 'strata_topic_estimated_monthly_cost_dollars',
+      help:
+        'Estimated object-store cost of the topic per 30-day month in USD, by component: storage (remote bytes now), ' +
+        'requests and egress (rate over the last 1-2 hours extrapolated to a month). Prices from the cost.* settings; ' +
+        'defaults are AWS S3 Standard us-east-1 list prices. _metadata, _deleted and _other hold keys outside a known topic.',
+      labelNames: ['topic', 'component'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [topic, e] of estimates()) for (const c of COMPONENTS) this.labels(topic, c).set(e[c]);
+      },
+    });
+    new Gauge({
+      name: 'strata_estimated_monthly_cost_dollars',
+      help: 'Estimated object-store cost of the whole broker per 30-day month in USD: strata_topic_estimated_monthly_cost_dollars summed over topics and components.',
+      registers: [this.registry],
+      collect() {
+        let total = 0;
+        for (const e of estimates().values()) for (const c of COMPONENTS) total += e[c];
+        this.set(total);
+      },
+    });
   }
 
   /** Where tiered-storage figures are read from at scrape time: the chunk cache, and every tiered partition. */
@@ -318,6 +436,8 @@ export class BrokerMetrics {
   removeTopic(name: string): void {
     this.topics.delete(name);
     for (const c of [this.bytesIn, this.bytesOut, this.messagesIn, this.messagesOut]) c.remove(name);
+    for (const op of OBJECT_STORE_OPERATIONS) this.objectStoreRequests.remove(op, name);
+    this.cost.remove(name);
   }
 
   /** Where per-partition gauges are read from at scrape time. */

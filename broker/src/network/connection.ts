@@ -60,6 +60,8 @@ export class Connection {
   private drained: (() => void) | null = null;
   private readonly aborter = new AbortController();
   private readonly remote: string;
+  /** The latest request read, for the context of log lines (a close reason is often about it). */
+  private lastRequest: { api: string; apiVersion: number; correlationId: number; clientId?: string } | null = null;
   /** Bytes this connection holds in the pool: frames being read, queued and handled. */
   private reserved = 0;
   /** The frame waiting for pool space, if any (reading is paused meanwhile). */
@@ -196,7 +198,7 @@ export class Connection {
       }
     } catch (err) {
       // handle() contains every failure of a request; reaching here is a bug in this class, still only this connection's.
-      this.opts.logger.error('connection failed', { remote: this.remote, err: (err as Error)?.stack ?? err });
+      this.opts.logger.error('connection failed', { ...this.logContext(), err: (err as Error)?.stack ?? err });
       this.close(`internal error: ${(err as Error)?.message ?? err}`);
     } finally {
       this.processing = false;
@@ -206,6 +208,7 @@ export class Connection {
   private async handle(frame: Buffer): Promise<void> {
     const started = process.hrtime.bigint();
     let header;
+    this.lastRequest = null;
     try {
       header = decodeRequestHeader(frame);
     } catch (err) {
@@ -216,6 +219,7 @@ export class Connection {
     const spec = API_SPECS.get(apiKey);
     const handler = this.opts.handlers.get(apiKey);
     const apiName = spec?.name ?? `unknown(${apiKey})`;
+    this.lastRequest = { api: apiName, apiVersion, correlationId, clientId: boundedClientId(header.clientId) };
     if (!handler || !spec) {
       this.close(`unknown api key ${apiKey}`);
       return;
@@ -252,7 +256,7 @@ export class Connection {
     try {
       response = await handler.handle(request, ctx);
     } catch (err) {
-      this.opts.logger.error('request handler failed', { api: apiName, version: apiVersion, err: (err as Error)?.stack ?? err });
+      this.opts.logger.error('request handler failed', { ...this.logContext(), err: (err as Error)?.stack ?? err });
       this.opts.onRequest?.(apiName, seconds(started), true);
       this.close(`internal error handling ${apiName}: ${(err as Error)?.message ?? err}`);
       return;
@@ -269,7 +273,7 @@ export class Connection {
     try {
       chunks = encodeResponseFrame(apiKey, apiVersion, correlationId, body);
     } catch (err) {
-      this.opts.logger.error('response encoding failed', { api: apiName, version: apiVersion, remote: this.remote, err: (err as Error)?.stack ?? err });
+      this.opts.logger.error('response encoding failed', { ...this.logContext(), err: (err as Error)?.stack ?? err });
       this.close(`response encoding failed for ${apiName} v${apiVersion}: ${(err as Error)?.message ?? err}`);
       return false;
     }
@@ -296,11 +300,16 @@ export class Connection {
     pool.release(bytes);
   }
 
+  /** Fields every log line of this connection carries: the peer and the request last read, if any. */
+  private logContext(): Record<string, unknown> {
+    return this.lastRequest ? { remote: this.remote, ...this.lastRequest } : { remote: this.remote };
+  }
+
   close(reason: string | null): void {
     if (this.closed) return;
     this.closed = true;
-    if (reason) this.opts.logger.warn('closing connection', { remote: this.remote, reason });
-    else if (this.frames.pendingBytes > 0) this.opts.logger.info('connection closed mid-frame', { remote: this.remote, bytes: this.frames.pendingBytes });
+    if (reason) this.opts.logger.warn('closing connection', { ...this.logContext(), reason });
+    else if (this.frames.pendingBytes > 0) this.opts.logger.info('connection closed mid-frame', { ...this.logContext(), bytes: this.frames.pendingBytes });
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.releasePool();
@@ -325,4 +334,11 @@ export function apiVersionsError(handlers: ReadonlyMap<number, ApiHandler>) {
     apiKeys: [...handlers.values()].map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })),
     throttleTimeMs: 0,
   };
+}
+
+/** client.id is whatever the client sent (up to 32 KB): logs keep its first 64 characters. */
+const MAX_LOGGED_CLIENT_ID = 64;
+function boundedClientId(clientId: string | null | undefined): string | undefined {
+  if (!clientId) return undefined;
+  return clientId.length > MAX_LOGGED_CLIENT_ID ? `${clientId.slice(0, MAX_LOGGED_CLIENT_ID)}…` : clientId;
 }

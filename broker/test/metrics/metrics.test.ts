@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ManualClock } from '../manual-clock';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/http';
 import { BrokerMetrics, type PartitionStats } from '../../src/metrics/registry';
 
@@ -48,6 +51,13 @@ describe('metrics', () => {
       ['strata_log_start_offset', 'gauge'],
       ['strata_log_end_offset', 'gauge'],
       ['strata_partitions', 'gauge'],
+      ['strata_object_store_requests_total', 'counter'],
+      ['strata_topic_remote_bytes', 'gauge'],
+      ['strata_topic_local_bytes', 'gauge'],
+      ['strata_topic_estimated_monthly_cost_dollars', 'gauge'],
+      ['strata_estimated_monthly_cost_dollars', 'gauge'],
+      ['strata_log_dir_free_bytes', 'gauge'],
+      ['strata_log_dir_size_bytes', 'gauge'],
       ['process_cpu_seconds_total', 'counter'],
       ['nodejs_heap_size_used_bytes', 'gauge'],
     ]) {
@@ -60,6 +70,8 @@ describe('metrics', () => {
     metrics.topic('orders').bytesIn.inc(1);
     metrics.observeRequest('Produce', 0.001, 'NOT_LEADER_OR_FOLLOWER');
     metrics.connectionClosed('socket error: x');
+    metrics.observeObjectStore('get', 0.01, undefined, { key: 'cluster.json', bytesRead: 10 });
+    metrics.setLogDir('.');
     partitions = [{ topic: 'orders', partition: 0, sizeBytes: 1, logStartOffset: 0, logEndOffset: 1 }];
     // Only our own series: prom-client's nodejs_active_*_total gauges fail this lint upstream.
     const ours = (await scrape()).split('\n').filter((l) => l.includes('strata_')).join('\n');
@@ -181,6 +193,48 @@ describe('metrics', () => {
     assert.equal(sample(text, 'strata_tier_cache_bytes{level="disk"}'), 200);
     assert.equal(sample(text, 'strata_object_store_request_duration_seconds_count{operation="get"}'), 1);
     assert.equal(sample(text, 'strata_object_store_request_errors_total{operation="put",cause="SlowDown"}'), 1);
+  });
+
+  it('sums storage per topic, counts object-store requests by topic and estimates the monthly cost', async () => {
+    const clock = new ManualClock();
+    const prices = { storagePerGbMonth: 0.02, putPerThousand: 5, getPerThousand: 0.5, egressPerGb: 0.1 };
+    const m = new BrokerMetrics({ defaultMetrics: false, prices, clock });
+    const tier = (partition: number, remoteBytes: number) => ({
+      topic: 't',
+      partition,
+      stats: { uploadLagBytes: 0, uploadLagSegments: 0, remoteSegments: 1, remoteBytes, bytesUploaded: 0, bytesDownloaded: 0, uploadErrors: {}, getErrors: {} },
+    });
+    m.setTierSource(() => null, () => [tier(0, 2 ** 30), tier(1, 2 ** 30)]);
+    m.setPartitionSource(() => [
+      { topic: 't', partition: 0, sizeBytes: 100, logStartOffset: 0, logEndOffset: 1 },
+      { topic: 't', partition: 1, sizeBytes: 50, logStartOffset: 0, logEndOffset: 1 },
+    ]);
+    m.setObjectKeyTopic((key) => (key.startsWith('c/topics/id1/') ? 't' : '_other'));
+    for (let i = 0; i < 3600; i++) m.observeObjectStore('put', 0.01, undefined, { key: 'c/topics/id1/0/x.log', bytesRead: 0 });
+    m.observeObjectStore('get', 0.01, 'NotFound', { key: 'elsewhere', bytesRead: 0 });
+    await clock.advance(3_600_000);
+    const text = await m.scrape();
+    assert.equal(sample(text, 'strata_object_store_requests_total{operation="put",topic="t"}'), 3600);
+    assert.equal(sample(text, 'strata_object_store_requests_total{operation="get",topic="_other"}'), 1);
+    assert.equal(sample(text, 'strata_object_store_request_duration_seconds_count{operation="put"}'), 3600, 'the latency histogram keeps its labels');
+    assert.equal(sample(text, 'strata_topic_remote_bytes{topic="t"}'), 2 ** 31);
+    assert.equal(sample(text, 'strata_topic_local_bytes{topic="t"}'), 150);
+    assert.equal(sample(text, 'strata_topic_estimated_monthly_cost_dollars{topic="t",component="storage"}'), 0.04);
+    // 1 PUT/s for 30 days at $5 per 1,000.
+    assert.equal(sample(text, 'strata_topic_estimated_monthly_cost_dollars{topic="t",component="requests"}'), 12960);
+    assert.equal(sample(text, 'strata_topic_estimated_monthly_cost_dollars{topic="t",component="egress"}'), 0);
+    const other = sample(text, 'strata_topic_estimated_monthly_cost_dollars{topic="_other",component="requests"}')!;
+    assert.ok(Math.abs(sample(text, 'strata_estimated_monthly_cost_dollars')! - (12960.04 + other)) < 1e-6);
+  });
+
+  it('reports the free and total bytes of the data directory\'s filesystem, NaN when it cannot be read', async () => {
+    metrics.setLogDir(os.tmpdir());
+    const text = await scrape();
+    const free = sample(text, 'strata_log_dir_free_bytes')!;
+    const size = sample(text, 'strata_log_dir_size_bytes')!;
+    assert.ok(free > 0 && size >= free, `${free} of ${size}`);
+    metrics.setLogDir(path.join(os.tmpdir(), 'strata-no-such-dir-' + process.pid));
+    assert.ok(Number.isNaN(sample(await scrape(), 'strata_log_dir_free_bytes')));
   });
 
   it('keeps the registries of several brokers in one process apart', async () => {

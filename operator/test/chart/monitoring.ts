@@ -37,14 +37,6 @@ export async function renderChart(...args: string[]): Promise<any[]> {
   return parseAllDocuments(r.stdout).map((d) => d.toJS()).filter((d) => d && typeof d === 'object');
 }
 
-/**
- * Per-topic cost and log-dir series that the obs-cost branch (issue 14, point 4) adds to the broker.
- * Remove a name from here once it appears in broker/src.
- */
-const PENDING_BROKER_METRICS = [
-  'strata_topic_estimated_monthly_cost_dollars', 'strata_topic_remote_bytes', 'strata_topic_local_bytes',
-  'strata_object_store_requests_total', 'strata_log_dir_free_bytes', 'strata_log_dir_size_bytes',
-];
 /** prom-client default metrics the panels read (unprefixed on the broker, strata_operator_-prefixed on the operator). */
 const DEFAULT_METRICS = ['process_resident_memory_bytes'];
 
@@ -61,7 +53,6 @@ export function isKnownMetric(name: string): boolean {
   known ??= new Set([
     ...[sourceText(path.join(ROOT, 'broker', 'src')), sourceText(path.join(ROOT, 'operator', 'src'))]
       .flatMap((t) => [...t.matchAll(/['"]((?:strata|process|nodejs)_[a-z0-9_]+)['"]/g)].map((m) => m[1])),
-    ...PENDING_BROKER_METRICS,
     ...DEFAULT_METRICS,
     ...DEFAULT_METRICS.map((m) => `strata_operator_${m}`),
   ]);
