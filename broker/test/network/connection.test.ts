@@ -43,6 +43,20 @@ describe('network connection', () => {
       assert.equal(decodeResponse(ApiKey.ApiVersions, 0, res).correlationId, 3);
     });
 
+    it('its log lines carry the peer and the request: api, version, correlation id, client id', async () => {
+      const h = open([unencodableJoinHandler, apiVersionsHandler()]);
+      h.socket.emit('data', joinRequest(7));
+      await settle();
+      const line = h.logs.find((l) => l.startsWith('closing connection'));
+      assert.ok(line, h.logs.join('\n'));
+      const fields = JSON.parse(line.slice('closing connection '.length)) as Record<string, unknown>;
+      assert.equal(typeof fields.remote, 'string');
+      assert.deepEqual(
+        { api: fields.api, apiVersion: fields.apiVersion, correlationId: fields.correlationId, clientId: fields.clientId },
+        { api: 'JoinGroup', apiVersion: 5, correlationId: 7, clientId: 'unit' },
+      );
+    });
+
     it('a handler that throws closes the connection with the reason', async () => {
       const h = open([
         defineHandler({
