@@ -6,19 +6,17 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CHART, checkExpressions, DASHBOARDS_DIR, helm, isKnownMetric, metricNames, renderChart } from './monitoring';
+import { dashboardQueries } from '../../../e2e/helpers/dashboards';
 
 const DATASOURCE = '${datasource}';
 const EXPECTED = ['strata-consumer-groups.json', 'strata-operator.json', 'strata-overview.json', 'strata-tiered-storage.json', 'strata-topics.json'];
-
-/** Dashboard variables in a query, replaced by the value Grafana's "All" option sends. */
-const withVariables = (expr: string) => expr.replace(/\$\{?(topic|group)\}?/g, '.*');
 
 describe('Grafana dashboards (charts/strata-operator/files/dashboards)', function () {
   this.timeout(60_000);
   const files = fs.readdirSync(DASHBOARDS_DIR).filter((f) => f.endsWith('.json')).sort();
   const dashboards = new Map(files.map((f) => [f, JSON.parse(fs.readFileSync(path.join(DASHBOARDS_DIR, f), 'utf8'))]));
-  const targets = [...dashboards].flatMap(([file, d]) =>
-    d.panels.flatMap((p: any) => p.targets.map((t: any) => ({ file, panel: p.title, expr: t.expr as string }))));
+  // Every panel query, as written (raw) and with each variable replaced by what Grafana's "All" option sends (expr).
+  const targets = files.flatMap((f) => dashboardQueries(path.join(DASHBOARDS_DIR, f), {}));
 
   it('cluster overview, topics, consumer groups, tiered storage, operator', () => {
     assert.deepStrictEqual(files, EXPECTED);
@@ -47,14 +45,14 @@ describe('Grafana dashboards (charts/strata-operator/files/dashboards)', functio
   it('templated topic/group variables are used by the panels of the dashboards that define them', () => {
     for (const [file, d] of dashboards) {
       for (const v of d.templating.list.filter((x: any) => x.type === 'query')) {
-        assert.ok(targets.some((t) => t.file === file && t.expr.includes(`$${v.name}`)), `${file}: $${v.name} unused`);
+        assert.ok(targets.some((t) => t.file === file && t.raw.includes(`$${v.name}`)), `${file}: $${v.name} unused`);
         assert.strictEqual(v.allValue, '.*', `${file} ${v.name}`);
       }
     }
   });
 
   it('every panel query (and variable query metric) parses as PromQL', async () => {
-    const exprs = targets.map((t) => withVariables(t.expr));
+    const exprs = targets.map((t) => t.expr);
     for (const d of dashboards.values()) {
       for (const v of d.templating.list.filter((x: any) => x.type === 'query')) exprs.push(/^label_values\((\w+), \w+\)$/.exec(v.query.query)![1]);
     }
@@ -65,7 +63,7 @@ describe('Grafana dashboards (charts/strata-operator/files/dashboards)', functio
   it('queries read only series the broker or the operator export, over short windows', () => {
     for (const t of targets) {
       for (const m of metricNames(t.expr)) assert.ok(isKnownMetric(m), `${t.file} "${t.panel}" reads ${m}, which nothing exports`);
-      for (const w of t.expr.matchAll(/\[(\w+)\]/g)) assert.match(w[1], /^[15]m$/, `${t.file} "${t.panel}": window ${w[1]}`);
+      for (const w of t.raw.matchAll(/\[(\w+)\]/g)) assert.match(w[1], /^[15]m$/, `${t.file} "${t.panel}": window ${w[1]}`);
     }
   });
 
