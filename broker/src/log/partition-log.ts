@@ -778,10 +778,15 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   }
 
   /** ListOffsets by timestamp: the first offset whose record timestamp is >= `timestamp`. */
+  /** Output limit for decompressing a stored batch (follows the topic's max.message.bytes). */
+  private get decompressionLimit(): number {
+    return decompressionLimit(this.cfg.maxMessageBytes);
+  }
+
   async offsetForTimestamp(timestamp: number): Promise<TimestampAndOffset | null> {
     if (this.remoteCovers()) {
       try {
-        const match = await this.remote!.findTimestamp(timestamp, this.remote!.logStartOffset, this.startOffset);
+        const match = await this.remote!.findTimestamp(timestamp, this.remote!.logStartOffset, this.startOffset, this.decompressionLimit);
         if (match) return match;
       } catch (err) {
         throw this.remoteError('remote timestamp lookup', err);
@@ -791,7 +796,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     for (const seg of this.segments) {
       if (seg.largestTimestamp < timestamp) continue;
       try {
-        const match = await seg.findTimestamp(timestamp, startOffset);
+        const match = await seg.findTimestamp(timestamp, startOffset, this.decompressionLimit);
         if (match) return match;
       } catch (err) {
         if (seg.isReplaced) return this.offsetForTimestamp(timestamp); // compacted meanwhile: search again
@@ -811,7 +816,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       // The bucket holds the newest timestamp (on a tie, the earlier offset wins).
       try {
         const batchLevel = { offset: remoteBest.offsetOfMaxTimestamp, timestamp: remoteBest.maxTimestamp, leaderEpoch: this.epochs.epochForOffset(remoteBest.offsetOfMaxTimestamp) };
-        return (await this.remote!.maxTimestampRecord(remoteBest)) ?? batchLevel;
+        return (await this.remote!.maxTimestampRecord(remoteBest, this.decompressionLimit)) ?? batchLevel;
       } catch (err) {
         throw this.remoteError('remote max-timestamp lookup', err);
       }
@@ -824,7 +829,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       if (!best) return null;
       const batchLevel = { offset: best.offsetOfLargestTimestamp, timestamp: best.largestTimestamp, leaderEpoch: this.epochs.epochForOffset(best.offsetOfLargestTimestamp) };
       try {
-        return (await best.maxTimestampRecord()) ?? batchLevel;
+        return (await best.maxTimestampRecord(this.decompressionLimit)) ?? batchLevel;
       } catch (err) {
         // Deleted by retention or replaced by compaction meanwhile: look again in the current segments.
         if (!best.isDeleted || attempt >= 2) throw this.readError(best, err);
@@ -1024,7 +1029,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   private recordCheck(records: Buffer, validated: ValidatedBatches, opts: AppendOptions): (() => Promise<void>) | null {
     const check = this.recordCheckOptions(opts);
     if (!check || validated.batches.every((b) => b.header.compression === Compression.NONE)) return null;
-    const maxDecompressedBytes = decompressionLimit(this.cfg.maxMessageBytes);
+    const maxDecompressedBytes = this.decompressionLimit;
     return () => checkRecords(records, validated.batches, { ...check, maxDecompressedBytes });
   }
 

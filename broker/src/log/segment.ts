@@ -269,7 +269,7 @@ export class Segment {
   }
 
   /** First record at or after `minOffset` with timestamp >= `timestamp`, or null if this segment has none. */
-  async findTimestamp(timestamp: number, minOffset: number): Promise<TimestampMatch | null> {
+  async findTimestamp(timestamp: number, minOffset: number, maxDecompressedBytes?: number): Promise<TimestampMatch | null> {
     const fromOffset = Math.max(this.timeIndex.lookup(timestamp).offset, minOffset);
     const fh = await this.fileHandle();
     for await (const b of scanBatchHeaders(fh, this.offsetIndex.lookup(fromOffset).position, this.size, LOCATE_CHUNK_BYTES)) {
@@ -277,7 +277,7 @@ export class Segment {
       if (h.maxTimestamp < timestamp || h.baseOffset + h.lastOffsetDelta < minOffset) continue;
       try {
         const batch = await readAt(fh, b.position, b.size);
-        const match = (await decodeRecords(batch)).find((r) => r.timestamp >= timestamp && r.offset >= minOffset);
+        const match = (await decodeRecords(batch, maxDecompressedBytes)).find((r) => r.timestamp >= timestamp && r.offset >= minOffset);
         if (match) return { offset: match.offset, timestamp: match.timestamp, leaderEpoch: h.partitionLeaderEpoch };
       } catch (err) {
         // Compressed and no codec to open it: answer at batch granularity.
@@ -293,7 +293,7 @@ export class Segment {
    * in the first batch whose maxTimestamp is the largest, the first record with that timestamp (the batch's first
    * record under LogAppendTime). Only that batch is read and decoded. Null for a segment without timestamps.
    */
-  async maxTimestampRecord(): Promise<TimestampMatch | null> {
+  async maxTimestampRecord(maxDecompressedBytes?: number): Promise<TimestampMatch | null> {
     const timestamp = this.largestTimestamp;
     const batchLastOffset = this.offsetOfLargestTimestamp;
     if (timestamp < 0) return null;
@@ -303,7 +303,7 @@ export class Segment {
       if (h.maxTimestamp !== timestamp) continue;
       const fallback = { offset: h.baseOffset + h.lastOffsetDelta, timestamp, leaderEpoch: h.partitionLeaderEpoch };
       try {
-        const record = (await decodeRecords(await readAt(fh, b.position, b.size))).find((r) => r.timestamp === timestamp);
+        const record = (await decodeRecords(await readAt(fh, b.position, b.size), maxDecompressedBytes)).find((r) => r.timestamp === timestamp);
         return record ? { ...fallback, offset: record.offset } : fallback;
       } catch (err) {
         if (err instanceof RecordBatchError && err.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) return fallback;

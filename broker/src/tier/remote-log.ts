@@ -291,12 +291,12 @@ export class RemoteLog {
     return null;
   }
 
-  async findTimestamp(timestamp: number, minOffset: number, belowOffset: number): Promise<RemoteTimestampMatch | null> {
+  async findTimestamp(timestamp: number, minOffset: number, belowOffset: number, maxDecompressedBytes?: number): Promise<RemoteTimestampMatch | null> {
     const from = Math.max(minOffset, this.logStartOffset);
     for (const seg of this.segments) {
       if (seg.lastOffset < from || seg.maxTimestamp < timestamp) continue;
       if (seg.baseOffset >= belowOffset) return null;
-      const match = await this.reader.findTimestamp(seg, timestamp, Math.max(from, seg.baseOffset));
+      const match = await this.reader.findTimestamp(seg, timestamp, Math.max(from, seg.baseOffset), maxDecompressedBytes);
       if (match && match.offset < belowOffset) return match;
       if (match) return null;
     }
@@ -313,8 +313,8 @@ export class RemoteLog {
     return best;
   }
 
-  maxTimestampRecord(seg: RemoteSegment): Promise<RemoteTimestampMatch | null> {
-    return this.reader.maxTimestampRecord(seg);
+  maxTimestampRecord(seg: RemoteSegment, maxDecompressedBytes?: number): Promise<RemoteTimestampMatch | null> {
+    return this.reader.maxTimestampRecord(seg, maxDecompressedBytes);
   }
 
   stats(): RemoteLogStats {

@@ -78,7 +78,7 @@ export class RemoteReader {
   }
 
   /** First record at or after `minOffset` with timestamp >= `timestamp`, or null if the segment has none. */
-  async findTimestamp(seg: RemoteSegment, timestamp: number, minOffset: number): Promise<RemoteTimestampMatch | null> {
+  async findTimestamp(seg: RemoteSegment, timestamp: number, minOffset: number, maxDecompressedBytes?: number): Promise<RemoteTimestampMatch | null> {
     const idx = await this.indexesOf(seg);
     const fromOffset = Math.max(lookupTimestamp(idx.timeIndex, seg.baseOffset, timestamp), minOffset, seg.baseOffset);
     for (let pos = lookupPosition(idx.offsetIndex, seg.baseOffset, fromOffset); pos < seg.sizeBytes; ) {
@@ -86,7 +86,7 @@ export class RemoteReader {
       if (h.maxTimestamp >= timestamp && h.baseOffset + h.lastOffsetDelta >= minOffset) {
         const batch = await this.bytes(seg, pos, size, false);
         try {
-          const match = (await decodeRecords(batch)).find((r) => r.timestamp >= timestamp && r.offset >= minOffset);
+          const match = (await decodeRecords(batch, maxDecompressedBytes)).find((r) => r.timestamp >= timestamp && r.offset >= minOffset);
           if (match) return { offset: match.offset, timestamp: match.timestamp, leaderEpoch: h.partitionLeaderEpoch };
         } catch (err) {
           if (!(err instanceof RecordBatchError && err.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE)) throw err;
@@ -99,7 +99,7 @@ export class RemoteReader {
   }
 
   /** The record carrying the segment's max timestamp (the first such record of the first such batch). */
-  async maxTimestampRecord(seg: RemoteSegment): Promise<RemoteTimestampMatch | null> {
+  async maxTimestampRecord(seg: RemoteSegment, maxDecompressedBytes?: number): Promise<RemoteTimestampMatch | null> {
     const timestamp = seg.maxTimestamp;
     if (timestamp < 0) return null;
     const idx = await this.indexesOf(seg);
@@ -108,7 +108,7 @@ export class RemoteReader {
       if (h.maxTimestamp === timestamp) {
         const fallback = { offset: h.baseOffset + h.lastOffsetDelta, timestamp, leaderEpoch: h.partitionLeaderEpoch };
         try {
-          const record = (await decodeRecords(await this.bytes(seg, pos, size, false))).find((r) => r.timestamp === timestamp);
+          const record = (await decodeRecords(await this.bytes(seg, pos, size, false), maxDecompressedBytes)).find((r) => r.timestamp === timestamp);
           return record ? { ...fallback, offset: record.offset } : fallback;
         } catch (err) {
           if (err instanceof RecordBatchError && err.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) return fallback;

@@ -29,6 +29,25 @@ describe('log: exact timestamp lookups', () => {
     });
   }
 
+  it('decompresses stored batches within the limit of the topic (max.message.bytes above 4 MiB raises it)', async function () {
+    this.timeout(30_000);
+    // A gzip batch of one 70 MiB record (about 70 KB on disk): past the default 64 MiB limit, within the 128 MiB
+    // that max.message.bytes = 8 MiB allows, so the lookups that open the batch must use the topic's limit.
+    const log = await open(dir(), { maxMessageBytes: 8 * 1024 * 1024, segmentBytes: 64 * 1024 * 1024 });
+    const big = await buildRecordBatchAsync({
+      timestamp: 1_000_000,
+      compression: Compression.GZIP,
+      records: [
+        { value: Buffer.from('a'), timestampDelta: 0 },
+        { value: Buffer.alloc(70 * 1024 * 1024), timestampDelta: 7 },
+        { value: Buffer.from('b'), timestampDelta: 3 },
+      ],
+    });
+    await log.append(big, { leaderEpoch: 0, fromClient: true });
+    assert.deepEqual(await log.offsetForTimestamp(1_000_005), { offset: 1, timestamp: 1_000_007, leaderEpoch: 0 });
+    assert.deepEqual(await log.maxTimestampOffset(), { offset: 1, timestamp: 1_000_007, leaderEpoch: 0 });
+  });
+
   it('picks the first of several records sharing the max, in the first batch that has it', async () => {
     const log = await open(dir());
     await log.append(await spiky(10, 1000, 4, 5000, Compression.NONE), { leaderEpoch: 0 });
