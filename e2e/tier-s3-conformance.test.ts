@@ -74,7 +74,7 @@ describe('S3ObjectStore on moto (real S3-compatible server over HTTP)', function
       assert.deepEqual(await moto.openMultipartUploads(BUCKET), [], 'no multipart upload left open');
     });
 
-    it('putFile sends a large file as a multipart upload with one part read and in flight at a time', async () => {
+    it('putFile sends a large file as a multipart upload with at most two parts read and in flight at a time', async () => {
       const partSize = 5 * MiB;
       const store = makeS3({ partSizeBytes: partSize });
       // Every command the store sends, with the size of its body and how many were in flight at once.
@@ -108,7 +108,7 @@ describe('S3ObjectStore on moto (real S3-compatible server over HTTP)', function
           ['CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand'],
         );
         assert.ok(sent.every((x) => x.bodyBytes <= partSize), `no request body above one part: ${sent.map((x) => x.bodyBytes).join(',')}`);
-        assert.equal(maxInFlight, 1, 'parts are sent one at a time');
+        assert.ok(maxInFlight <= 2, `at most two parts in flight (${maxInFlight})`);
         assert.ok((await store.get(key)).equals(body));
         // Up to one part: a single PutObject.
         sent.length = 0;

@@ -9,8 +9,10 @@
 // `multipartThresholdBytes` go up as a multipart upload (If-None-Match then rides on CompleteMultipartUpload),
 // aborted on any failure so no parts are left behind. putIfMatch is always one PutObject (up to 5 GiB): moto
 // does not check If-Match on CompleteMultipartUpload, and checking it separately would not be atomic.
-// putFile (segment uploads) never holds more than one part of the file: up to one part it is a single
-// PutObject of that part, above it a multipart upload whose parts are read from the file one at a time.
+// putFile (segment uploads) never holds more than FILE_PART_CONCURRENCY parts of the file: up to one part it is a
+// single PutObject of that part, above it a multipart upload whose parts are read from the file as they are sent,
+// two at a time (one part at a time made a 256 MiB segment take 11 s instead of 7 s on moto; uploads are also
+// bounded broker-wide by remote.max.concurrent.uploads, so memory stays a few parts per upload).
 //
 // Retries: by default the SDK does not retry (maxAttempts 1); every failure is thrown as an ObjectStoreError
 // whose `cause` label ('500', '503', 'SlowDown', 'timeout', 'reset', ...) lets the caller decide to retry with
@@ -63,6 +65,8 @@ export interface S3ObjectStoreOptions {
 
 const MiB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MiB;
+/** Parts of a file upload (putFile) read and in flight at once. */
+const FILE_PART_CONCURRENCY = 2;
 const MAX_SINGLE_PUT = 5 * 1024 * MiB;
 
 /**
@@ -154,7 +158,7 @@ export class S3ObjectStore implements ObjectStore {
     const res =
       length <= this.partSize
         ? await this.write('put', key, await readFileRange(file, 0, length), {})
-        : await this.multipart('put', key, length, (start, end) => readFileRange(file, start, end - start), 1, {});
+        : await this.multipart('put', key, length, (start, end) => readFileRange(file, start, end - start), FILE_PART_CONCURRENCY, {});
     if (!res) throw new Error(`S3 put of ${JSON.stringify(key)} reported a precondition failure without a precondition`);
     return res;
   }
