@@ -4,15 +4,14 @@
 // encoder refuses. (The codec decodes strings leniently: invalid UTF-8 becomes U+FFFD, three bytes each, so a
 // 32,767-byte request string can come back almost three times longer.)
 import { ErrorCode, KafkaError } from '../protocol/errors';
+import { MAX_STRING_BYTES } from '../protocol/codec';
+import { truncateUtf8 } from '../protocol/bounded-string';
 
 /** Kafka's internal topics: written only by the broker itself, never by clients. */
 export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state']);
 
 /** Kafka's Topic.MAX_NAME_LENGTH: a partition directory `<name>-<partition>` must fit a 255-byte file name. */
 export const MAX_TOPIC_NAME_LENGTH = 249;
-
-/** Kafka's largest string on the wire (int16 length). */
-export const MAX_WIRE_STRING_BYTES = 0x7fff;
 
 /** How much of a client-supplied name an error message quotes. */
 const MAX_QUOTED_CHARS = 300;
@@ -63,9 +62,7 @@ export function isValidTopicName(name: string | null): name is string {
 export function echoName(s: string): string;
 export function echoName(s: string | null): string | null;
 export function echoName(s: string | null): string | null {
-  // Fast path: at most 3 UTF-8 bytes per UTF-16 unit.
-  if (s === null || s.length * 3 <= MAX_WIRE_STRING_BYTES) return s;
-  return truncateUtf8(s, MAX_WIRE_STRING_BYTES);
+  return s === null ? null : truncateUtf8(s, MAX_STRING_BYTES);
 }
 
 /** A client-supplied name for an error message or a log line: quoted, and shortened when long. */
@@ -73,14 +70,4 @@ export function quoteName(s: string | null): string {
   if (s === null) return 'null';
   const shown = s.length > MAX_QUOTED_CHARS ? `${s.slice(0, MAX_QUOTED_CHARS)}... (${s.length} characters)` : s;
   return `'${shown}'`;
-}
-
-/** The longest prefix of `s` whose UTF-8 encoding has at most `maxBytes` bytes, cut between characters. */
-export function truncateUtf8(s: string, maxBytes: number): string {
-  const bytes = Buffer.from(s, 'utf8');
-  if (bytes.length <= maxBytes) return s;
-  let end = maxBytes;
-  // Step back over continuation bytes (10xxxxxx) so no character is split.
-  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
-  return bytes.toString('utf8', 0, end);
 }

@@ -19,11 +19,23 @@ export function boundUtf8(s: string, maxBytes: number = MAX_STRING_BYTES): strin
   const bytes = Buffer.from(s, 'utf8');
   if (bytes.length <= maxBytes) return s;
   const marker = maxBytes >= 3 ? '...' : '';
-  let cut = maxBytes - marker.length;
+  return cutUtf8(bytes, maxBytes - marker.length) + marker;
+}
+
+/** `s` cut to at most `maxBytes` UTF-8 bytes at a character boundary, without a marker (the longest such prefix). */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  if (s.length * 3 <= maxBytes) return s;
+  const bytes = Buffer.from(s, 'utf8');
+  return bytes.length <= maxBytes ? s : cutUtf8(bytes, maxBytes);
+}
+
+/** The characters of the UTF-8 `bytes` that lie wholly within the first `maxBytes`. */
+function cutUtf8(bytes: Buffer, maxBytes: number): string {
+  let cut = maxBytes;
   // Back up to the first byte of a character (continuation bytes are 10xxxxxx); the bytes came from a JS
   // string, so they are valid UTF-8 and the cut decodes to exactly those characters.
   while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--;
-  return bytes.toString('utf8', 0, cut) + marker;
+  return bytes.toString('utf8', 0, cut);
 }
 
 /** Whether `s` can be sent back as a Kafka string as it is (at most 32767 UTF-8 bytes). */

@@ -1,17 +1,9 @@
 // The one validation module for client-supplied topic names: what is legal, what is internal, and that a name
 // echoed back can never exceed the wire's string limit, whatever the codec decoded.
 import { strict as assert } from 'node:assert';
-import { Reader, Writer, encode, decode, type MessageSpec } from '../../src/protocol/codec';
-import {
-  echoName,
-  isInternalTopic,
-  isValidTopicName,
-  MAX_TOPIC_NAME_LENGTH,
-  MAX_WIRE_STRING_BYTES,
-  quoteName,
-  topicNameError,
-  truncateUtf8,
-} from '../../src/cluster/topic-names';
+import { Reader, Writer, encode, decode, MAX_STRING_BYTES as MAX_WIRE_STRING_BYTES, type MessageSpec } from '../../src/protocol/codec';
+import { truncateUtf8 } from '../../src/protocol/bounded-string';
+import { echoName, isInternalTopic, isValidTopicName, MAX_TOPIC_NAME_LENGTH, quoteName, topicNameError } from '../../src/cluster/topic-names';
 
 const ALL = { min: 0, max: 32767 };
 const StringSpec: MessageSpec = { name: 'S', type: 'data', validVersions: ALL, flexibleVersions: { min: 0, max: -1 }, fields: [{ name: 's', type: 'string', versions: ALL }] };
