@@ -148,25 +148,16 @@ export class BrokerMetrics {
     this.partitionSeries('gauge', 'strata_log_size_bytes', 'Bytes of the local log, by partition.', source, (p) => p.sizeBytes);
     this.partitionSeries('gauge', 'strata_log_start_offset', 'First offset of the log, by partition.', source, (p) => p.logStartOffset);
     this.partitionSeries('gauge', 'strata_log_end_offset', 'Offset the next appended record will get, by partition.', source, (p) => p.logEndOffset);
-    new Gauge({
-      name: 'strata_partitions',
-      help: 'Partitions hosted by this broker.',
-      registers: [this.registry],
-      collect() {
-        let n = 0;
-        for (const _ of source()) n++;
-        this.set(n);
-      },
+    this.scrapeGauge('strata_partitions', 'Partitions hosted by this broker.', () => {
+      let n = 0;
+      for (const _ of source()) n++;
+      return n;
     });
-    const offline = () => this.offlinePartitionSource();
-    new Gauge({
-      name: 'strata_offline_partitions',
-      help: 'Partitions this broker leads but cannot serve: their log failed to open or hit an I/O error (Kafka OfflinePartitionsCount).',
-      registers: [this.registry],
-      collect() {
-        this.set(offline());
-      },
-    });
+    this.scrapeGauge(
+      'strata_offline_partitions',
+      'Partitions this broker leads but cannot serve: their log failed to open or hit an I/O error (Kafka OfflinePartitionsCount).',
+      () => this.offlinePartitionSource(),
+    );
   }
 
   /** Where the broker-wide request pool (queued.max.request.bytes) is read at scrape time. */
@@ -176,22 +167,16 @@ export class BrokerMetrics {
 
   private registerRequestPoolGauges(): void {
     const pool = () => this.requestPoolSource();
-    new Gauge({
-      name: 'strata_request_pool_bytes_used',
-      help: 'Request bytes reserved in the broker-wide pool (queued.max.request.bytes): frames being read, queued and handled.',
-      registers: [this.registry],
-      collect() {
-        this.set(pool()?.used ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'strata_request_pool_waiting_connections',
-      help: 'Connections that stopped reading until the request pool has room for their next frame.',
-      registers: [this.registry],
-      collect() {
-        this.set(pool()?.waiting ?? 0);
-      },
-    });
+    this.scrapeGauge(
+      'strata_request_pool_bytes_used',
+      'Request bytes reserved in the broker-wide pool (queued.max.request.bytes): frames being read, queued and handled.',
+      () => pool()?.used ?? 0,
+    );
+    this.scrapeGauge(
+      'strata_request_pool_waiting_connections',
+      'Connections that stopped reading until the request pool has room for their next frame.',
+      () => pool()?.waiting ?? 0,
+    );
   }
 
   /** Where the count of offline partitions (logs that failed to open or hit an I/O error) is read at scrape time. */
@@ -234,22 +219,8 @@ export class BrokerMetrics {
         .finally(() => (pending = null));
       return pending;
     };
-    new Gauge({
-      name: 'strata_log_dir_free_bytes',
-      help: 'Bytes available to the broker on the filesystem of its data directory (log.dirs).',
-      registers: [this.registry],
-      async collect() {
-        this.set((await read()).free);
-      },
-    });
-    new Gauge({
-      name: 'strata_log_dir_size_bytes',
-      help: 'Size of the filesystem holding the data directory (log.dirs).',
-      registers: [this.registry],
-      async collect() {
-        this.set((await read()).size);
-      },
-    });
+    this.scrapeGauge('strata_log_dir_free_bytes', 'Bytes available to the broker on the filesystem of its data directory (log.dirs).', async () => (await read()).free);
+    this.scrapeGauge('strata_log_dir_size_bytes', 'Size of the filesystem holding the data directory (log.dirs).', async () => (await read()).size);
   }
 
   /** Per-topic sums of the partition and tier sources, and the cost estimate built on them. */
@@ -290,16 +261,15 @@ export class BrokerMetrics {
         for (const [topic, e] of estimates()) for (const c of COMPONENTS) this.labels(topic, c).set(e[c]);
       },
     });
-    new Gauge({
-      name: 'strata_estimated_monthly_cost_dollars',
-      help: 'Estimated object-store cost of the whole broker per 30-day month in USD: strata_topic_estimated_monthly_cost_dollars summed over topics and components.',
-      registers: [this.registry],
-      collect() {
+    this.scrapeGauge(
+      'strata_estimated_monthly_cost_dollars',
+      'Estimated object-store cost of the whole broker per 30-day month in USD: strata_topic_estimated_monthly_cost_dollars summed over topics and components.',
+      () => {
         let total = 0;
         for (const e of estimates().values()) for (const c of COMPONENTS) total += e[c];
-        this.set(total);
+        return total;
       },
-    });
+    );
   }
 
   /** Where tiered-storage figures are read from at scrape time: the chunk cache, and every tiered partition. */
@@ -346,15 +316,10 @@ export class BrokerMetrics {
         this.labels('disk').set(c?.diskBytes ?? 0);
       },
     });
-    new Gauge({
-      name: 'strata_tier_cache_hit_ratio',
-      help: 'Share of tiered-read chunk lookups served from the cache since start.',
-      registers: [this.registry],
-      collect() {
-        const c = cache()?.cache;
-        const total = (c?.hits ?? 0) + (c?.misses ?? 0);
-        this.set(total === 0 ? 0 : c!.hits / total);
-      },
+    this.scrapeGauge('strata_tier_cache_hit_ratio', 'Share of tiered-read chunk lookups served from the cache since start.', () => {
+      const c = cache()?.cache;
+      const total = (c?.hits ?? 0) + (c?.misses ?? 0);
+      return total === 0 ? 0 : c!.hits / total;
     });
   }
 
@@ -493,6 +458,18 @@ export class BrokerMetrics {
   /** The exposition text of every metric. */
   scrape(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** An unlabelled gauge whose value is read at scrape time. */
+  private scrapeGauge(name: string, help: string, value: () => number | Promise<number>): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      async collect() {
+        this.set(await value());
+      },
+    });
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
