@@ -293,16 +293,7 @@ export class ReplicaManager {
     // A checkpoint opens and fsyncs each log's files: a bounded number at once, or thousands of partitions
     // would run the process out of file descriptors (EMFILE) on the way down.
     const slots = new Semaphore(CLOSE_CONCURRENCY);
-    await Promise.all(
-      [...this.partitions.values()].map(async (p) => {
-        const release = await slots.acquire();
-        try {
-          await p.log.close();
-        } finally {
-          release();
-        }
-      }),
-    );
+    await Promise.all([...this.partitions.values()].map((p) => slots.run(() => p.log.close())));
     this.partitions.clear();
   }
 }

@@ -25,14 +25,13 @@ export function compressedChecksInFlight(): number {
 
 /** Rejects with the Kafka error for the payload when a compressed batch's records do not pass (see records.ts). */
 export async function checkRecords(records: Buffer, batches: ValidatedBatch[], opts: CompressedRecordCheckOptions): Promise<void> {
-  const release = await checks.acquire();
-  try {
-    await checkCompressedRecords(records, batches, opts);
-  } catch (err) {
-    throw asLogError(err);
-  } finally {
-    release();
-  }
+  await checks.run(async () => {
+    try {
+      await checkCompressedRecords(records, batches, opts);
+    } catch (err) {
+      throw asLogError(err);
+    }
+  });
 }
 
 /** A batch error as the log reports it (other errors unchanged). */

@@ -173,20 +173,18 @@ export class RemoteReader {
 
   private getObject(key: string, start?: number, end?: number): Promise<Buffer> {
     return retry(
-      async () => {
-        // A slot per attempt, not across the backoff between attempts.
-        const release = await this.opts.fetchSlots.acquire();
-        try {
-          const buf = start === undefined ? await this.store.get(key) : await this.store.get(key, { start, end: end! });
-          this.hooks.onDownloaded(buf.length);
-          return buf;
-        } catch (err) {
-          this.hooks.onGetError(err);
-          throw err;
-        } finally {
-          release();
-        }
-      },
+      // A slot per attempt, not across the backoff between attempts.
+      () =>
+        this.opts.fetchSlots.run(async () => {
+          try {
+            const buf = start === undefined ? await this.store.get(key) : await this.store.get(key, { start, end: end! });
+            this.hooks.onDownloaded(buf.length);
+            return buf;
+          } catch (err) {
+            this.hooks.onGetError(err);
+            throw err;
+          }
+        }),
       {
         maxAttempts: this.opts.getAttempts,
         baseMs: this.opts.retryBaseMs,

@@ -22,6 +22,16 @@ export class Semaphore {
     };
   }
 
+  /** Runs `task` in a slot, giving the slot back however it ends. */
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  }
+
   get inUse(): number {
     return this.used;
   }
