@@ -1,6 +1,7 @@
 // The contract of one Kafka API handler. Each file in handlers/ defines one API with the version range it
 // implements; ApiVersions is built from these declarations, so what we advertise is exactly what we serve.
 import type { ApiKey } from '../protocol/apis';
+import type { KafkaPrincipal } from '../security/principal';
 import type { BrokerServices } from '../services';
 
 export interface RequestContext {
@@ -9,6 +10,8 @@ export interface RequestContext {
   clientId: string | null;
   /** Remote address of the connection, for logs and (later) ACL host checks. */
   remoteAddress: string;
+  /** The authenticated principal of the connection (User:ANONYMOUS until authentication replaces it). */
+  principal: KafkaPrincipal;
   services: BrokerServices;
   /** Closes this connection after the current request (logged with the reason). */
   closeConnection(reason: string): void;

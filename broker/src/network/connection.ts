@@ -22,6 +22,7 @@ import type { BrokerServices } from '../services';
 import type { Logger } from '../logger';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import type { PoolWaiter, RequestMemoryPool } from './request-pool';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
@@ -60,6 +61,8 @@ export class Connection {
   private drained: (() => void) | null = null;
   private readonly aborter = new AbortController();
   private readonly remote: string;
+  /** Replaced by authentication (SASL or a TLS client certificate); anonymous until then. */
+  protected principal: KafkaPrincipal = ANONYMOUS;
   /** The latest request read, for the context of log lines (a close reason is often about it). */
   private lastRequest: { api: string; apiVersion: number; correlationId: number; clientId?: string } | null = null;
   /** Bytes this connection holds in the pool: frames being read, queued and handled. */
@@ -247,6 +250,7 @@ export class Connection {
       correlationId,
       clientId: header.clientId,
       remoteAddress: this.remote,
+      principal: this.principal,
       services: this.opts.services,
       closeConnection: (reason) => this.close(reason),
       signal: this.aborter.signal,
