@@ -99,6 +99,11 @@ export class BrokerMetrics {
     help: 'Connections neither read nor processed until their client reads the responses already sent.',
     registers: [this.registry],
   });
+  private readonly authentications = this.counter(
+    'strata_authentication_total',
+    'SASL authentications (re-authentications too), by listener, mechanism and result (success or failure).',
+    ['listener', 'mechanism', 'result'],
+  );
   private readonly processErrors = this.counter('strata_process_errors_total', 'Unhandled promise rejections and uncaught exceptions the process survived, by kind.', ['kind']);
 
   private readonly topics = new Map<string, TopicMetrics>();
@@ -444,6 +449,11 @@ export class BrokerMetrics {
   connectionMuted(muted: boolean): void {
     if (muted) this.mutedConnections.inc();
     else this.mutedConnections.dec();
+  }
+
+  /** One SASL authentication's outcome. `mechanism` is one the broker knows (UNSUPPORTED for any other). */
+  authenticated(listener: string, mechanism: string, result: 'success' | 'failure'): void {
+    this.authentications.labels(listener, mechanism, result).inc();
   }
 
   /** `kind` is 'unhandledRejection' or 'uncaughtException'. */

@@ -1,0 +1,17 @@
+// AlterUserScramCredentials (key 51), v0 (KIP-554): upserts credentials from a client-side salted password
+// (the broker keeps only salt, iterations, StoredKey and ServerKey) and deletes them; one result per user.
+// Kafka's rules (iterations 4096–16384, known mechanism, one change per user and mechanism, deleting only
+// what exists) are in security/scram-credentials.ts; the change is one metadata log entry.
+import { ApiKey } from '../protocol/apis';
+import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from '../protocol/schema/types';
+import { defineHandler } from './handler';
+
+export default defineHandler<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse>({
+  apiKey: ApiKey.AlterUserScramCredentials,
+  minVersion: 0,
+  maxVersion: 0,
+  async handle(req, ctx) {
+    const results = await ctx.services.controller.alterScramCredentials(req.deletions, req.upsertions);
+    return { throttleTimeMs: 0, results };
+  },
+});
