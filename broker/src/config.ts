@@ -138,6 +138,7 @@ const nonEmpty = stringKind('a non-empty string', (s) => s.trim() !== '');
 const port = (min: number) => integerKind(min, 65535);
 const long = (min: number) => integerKind(min, Number.MAX_SAFE_INTEGER);
 const price = numberKind(0, 1e6);
+const filePath = stringKind('a file path without spaces (empty = none)', (s) => !/\s/.test(s));
 
 export const CONFIG_KEYS = {
   nodeId: key(integerKind(0, INT32_MAX), 1, 'Id of this broker, unique in the cluster.', 'node.id'),
@@ -168,9 +169,9 @@ export const CONFIG_KEYS = {
     'Security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) of each listener name.',
     'listener.security.protocol.map',
   ),
-  sslCertificateLocation: key(stringKind('a file path', () => true), '', 'PEM file of the broker certificate (chain) for SSL and SASL_SSL listeners; re-read when it changes on disk (new connections get the new certificate).'),
-  sslKeyLocation: key(stringKind('a file path', () => true), '', 'PEM file of the private key (unencrypted) of sslCertificateLocation; re-read with it.'),
-  sslCaLocation: key(stringKind('a file path', () => true), '', 'PEM file of the CA certificates client certificates are checked against (needed when ssl.client.auth is not none).'),
+  sslCertificateLocation: key(filePath, '', 'PEM file of the broker certificate (chain) for SSL and SASL_SSL listeners; re-read when it changes on disk (new connections get the new certificate).'),
+  sslKeyLocation: key(filePath, '', 'PEM file of the private key (unencrypted) of sslCertificateLocation; re-read with it.'),
+  sslCaLocation: key(filePath, '', 'PEM file of the CA certificates client certificates are checked against (needed when ssl.client.auth is not none).'),
   sslReloadCheckIntervalMs: key(integerKind(100, INT32_MAX), 10000, 'How often the TLS PEM files are checked for changes.'),
   sslClientAuth: key(
     enumKind(['none', 'requested', 'required']),

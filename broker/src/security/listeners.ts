@@ -56,6 +56,7 @@ const WILDCARD = new Set(['', '0.0.0.0', '::']);
 
 /** The listeners this broker opens, in configuration order (the first one is the broker's primary endpoint). */
 export function resolveListeners(cfg: BrokerConfig): ListenerSpec[] {
+  const protocols = parseProtocolMap(cfg.listenerSecurityProtocolMap);
   if (cfg.listeners.trim() === '') {
     return [
       {
@@ -68,7 +69,6 @@ export function resolveListeners(cfg: BrokerConfig): ListenerSpec[] {
       },
     ];
   }
-  const protocols = parseProtocolMap(cfg.listenerSecurityProtocolMap);
   const listeners = parseEndpoints(cfg.listeners, 'listeners');
   if (listeners.length === 0) throw new ConfigError('listeners names no listener');
   const advertised = new Map(parseEndpoints(cfg.advertisedListeners, 'advertised.listeners').map((e) => [e.name, e]));

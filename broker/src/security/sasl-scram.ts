@@ -41,6 +41,8 @@ export class ScramServer implements SaslServer {
   constructor(
     readonly mechanism: ScramMechanism,
     private readonly image: MetadataImage,
+    /** The server's part of the nonce (fixed in tests against the RFC vectors). */
+    private readonly serverNonce: () => string = newNonce,
   ) {}
 
   async evaluate(response: Buffer): Promise<SaslStep> {
@@ -66,7 +68,7 @@ export class ScramServer implements SaslServer {
     this.known = stored !== undefined;
     this.credential = stored ?? this.decoy(cf.username);
     this.clientFirst = cf;
-    this.nonce = cf.nonce + newNonce();
+    this.nonce = cf.nonce + this.serverNonce();
     this.serverFirst = formatServerFirst(this.nonce, this.credential.salt, this.credential.iterations);
     this.state = 'final';
     return { challenge: Buffer.from(this.serverFirst) };

@@ -48,7 +48,7 @@ export function credentialFromSalted(m: ScramMechanism, salted: Buffer, salt: Bu
   return { salt, iterations, storedKey: hash(m, clientKey), serverKey: hmac(m, salted, 'Server Key') };
 }
 
-export async function credentialFromPassword(m: ScramMechanism, password: string, iterations = MIN_ITERATIONS, salt = randomBytes(32)): Promise<ScramCredential> {
+export async function credentialFromPassword(m: ScramMechanism, password: string, iterations = MIN_ITERATIONS, salt: Buffer = randomBytes(32)): Promise<ScramCredential> {
   return credentialFromSalted(m, await saltedPassword(m, password, salt, iterations), salt, iterations);
 }
 
@@ -82,13 +82,15 @@ export function decodeSaslName(text: string): string {
   return text.replace(/=2C/g, ',').replace(/=3D/g, '=');
 }
 
-/** "k=v,k=v" attributes; a repeated or malformed attribute is an error. */
+/** "k=v,k=v" attributes (one-letter keys, and Kafka's named extensions such as tokenauth); a repeated or malformed one is an error. */
 function attributes(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of text.split(',')) {
-    if (part.length < 2 || part[1] !== '=' || !/[a-zA-Z]/.test(part[0])) throw new ScramError(`malformed SCRAM attribute`);
-    if (out.has(part[0])) throw new ScramError(`repeated SCRAM attribute ${part[0]}`);
-    out.set(part[0], part.slice(2));
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq);
+    if (eq < 1 || !/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(key)) throw new ScramError(`malformed SCRAM attribute`);
+    if (out.has(key)) throw new ScramError(`repeated SCRAM attribute ${key}`);
+    out.set(key, part.slice(eq + 1));
   }
   return out;
 }
