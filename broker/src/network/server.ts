@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import { Connection, type ConnectionOptions } from './connection';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal';
 import type { Authenticator } from '../security/authenticator';
-import { peerPrincipalName, tlsServerOptions, type ClientAuth, type TlsContextProvider } from '../security/tls-context';
+import { peerPrincipalName, secureContextOptions, tlsServerOptions, type ClientAuth, type TlsContextProvider } from '../security/tls-context';
 
 export interface ServerOptions extends Omit<ConnectionOptions, 'onClose' | 'authenticator'> {
   host: string;
@@ -37,7 +37,7 @@ export class BrokerServer {
     const t = opts.tls;
     if (t) {
       const server = tls.createServer(tlsServerOptions(t.provider, t.clientAuth), (socket) => this.acceptTls(socket));
-      this.unsubscribe = t.provider.subscribe((ctx) => server.setSecureContext({ secureContext: ctx } as tls.SecureContextOptions));
+      this.unsubscribe = t.provider.subscribe((m) => server.setSecureContext(secureContextOptions(m)));
       server.on('tlsClientError', (err, socket) =>
         logger.info('TLS handshake failed', { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: err.message }),
       );
@@ -70,6 +70,7 @@ export class BrokerServer {
     try {
       const dn = peerPrincipalName(socket);
       if (dn !== null) principal = { type: 'User', name: dn };
+      this.logger.debug('TLS connection', { remote: `${socket.remoteAddress}:${socket.remotePort}`, principal: `${principal.type}:${principal.name}` });
     } catch (err) {
       this.logger.warn('refusing connection', { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: (err as Error).message });
       socket.on('error', () => undefined);

@@ -79,7 +79,9 @@ export class ScramServer implements SaslServer {
     const cf = this.clientFirst!;
     const cred = this.credential!;
     const fin = parseClientFinal(msg);
-    if (fin.nonce !== this.nonce) throw new SaslAuthenticationError('Invalid client nonce in the final client message.');
+    // Kafka accepts a final nonce that ends with the combined nonce (librdkafka up to 2.x sends the client nonce
+    // twice); the server's fresh part must be there either way, and the AuthMessage uses what was sent.
+    if (!fin.nonce.endsWith(this.nonce)) throw new SaslAuthenticationError('Invalid client nonce in the final client message.');
     if (fin.channelBinding !== Buffer.from(cf.gs2Header).toString('base64')) throw new SaslAuthenticationError('Invalid channel binding in the final client message.');
     const m = this.mechanism;
     const auth = authMessage(cf.bare, this.serverFirst, fin.withoutProof);

@@ -1,6 +1,6 @@
 // The TLS material of SSL and SASL_SSL listeners: certificate chain, private key and (for client certificates)
 // CA bundle, read from PEM files. The files are checked every sslReloadCheckIntervalMs; when their content
-// changes (cert-manager rotating a Secret), a new secure context is built and handed to the listeners, so new
+// changes (cert-manager rotating a Secret), the new material is handed to the listeners (setSecureContext), so new
 // connections get the new certificate without a restart while open ones keep theirs. A half-written rotation
 // (a key that does not match the certificate, an unparsable file) keeps the previous context and is logged;
 // the next check tries again.
@@ -18,7 +18,8 @@ export interface TlsFiles {
 
 export type ClientAuth = 'none' | 'requested' | 'required';
 
-interface Material {
+/** The PEM contents: what tls.Server takes (at creation and in setSecureContext). */
+export interface TlsMaterial {
   cert: Buffer;
   key: Buffer;
   ca: Buffer | null;
@@ -26,9 +27,9 @@ interface Material {
 
 export class TlsContextProvider {
   private fingerprint: string;
-  private context: tls.SecureContext;
+  private material: TlsMaterial;
   private timer: NodeJS.Timeout | null = null;
-  private readonly subscribers = new Set<(ctx: tls.SecureContext) => void>();
+  private readonly subscribers = new Set<(m: TlsMaterial) => void>();
   private checking = false;
 
   /** Reads the files once, synchronously (start-up): a missing or invalid file fails the start. */
@@ -36,22 +37,23 @@ export class TlsContextProvider {
     private readonly files: TlsFiles,
     private readonly logger: Logger,
   ) {
-    const m: Material = {
+    const m: TlsMaterial = {
       cert: readFileSync(files.certificate),
       key: readFileSync(files.key),
       ca: files.ca ? readFileSync(files.ca) : null,
     };
-    this.context = buildContext(m);
+    buildContext(m); // throws now if the key does not match the certificate
+    this.material = m;
     this.fingerprint = fingerprintOf(m);
     this.logger.info('TLS certificate loaded', describeCertificate(m.cert));
   }
 
-  get current(): tls.SecureContext {
-    return this.context;
+  get current(): TlsMaterial {
+    return this.material;
   }
 
-  /** Calls `fn` with each new context after a reload (listeners pass it to setSecureContext). */
-  subscribe(fn: (ctx: tls.SecureContext) => void): () => void {
+  /** Calls `fn` with the new material after each reload (listeners pass it to setSecureContext). */
+  subscribe(fn: (m: TlsMaterial) => void): () => void {
     this.subscribers.add(fn);
     return () => this.subscribers.delete(fn);
   }
@@ -71,18 +73,18 @@ export class TlsContextProvider {
     if (this.checking) return false;
     this.checking = true;
     try {
-      const m: Material = {
+      const m: TlsMaterial = {
         cert: await fs.readFile(this.files.certificate),
         key: await fs.readFile(this.files.key),
         ca: this.files.ca ? await fs.readFile(this.files.ca) : null,
       };
       const fp = fingerprintOf(m);
       if (fp === this.fingerprint) return false;
-      const ctx = buildContext(m);
-      this.context = ctx;
+      buildContext(m); // validates: a key that does not match the certificate keeps the previous material
+      this.material = m;
       this.fingerprint = fp;
       this.logger.info('TLS certificate reloaded', describeCertificate(m.cert));
-      for (const fn of this.subscribers) fn(ctx);
+      for (const fn of this.subscribers) fn(m);
       return true;
     } catch (err) {
       this.logger.warn('TLS files changed but cannot be used yet; keeping the previous certificate', { error: (err as Error).message });
@@ -93,11 +95,15 @@ export class TlsContextProvider {
   }
 }
 
-function buildContext(m: Material): tls.SecureContext {
-  return tls.createSecureContext({ cert: m.cert, key: m.key, ca: m.ca ?? undefined, minVersion: 'TLSv1.2' });
+export function secureContextOptions(m: TlsMaterial): tls.SecureContextOptions {
+  return { cert: m.cert, key: m.key, ca: m.ca ?? undefined, minVersion: 'TLSv1.2' };
 }
 
-function fingerprintOf(m: Material): string {
+function buildContext(m: TlsMaterial): tls.SecureContext {
+  return tls.createSecureContext(secureContextOptions(m));
+}
+
+function fingerprintOf(m: TlsMaterial): string {
   const h = createHash('sha256');
   for (const part of [m.cert, m.key, m.ca ?? Buffer.alloc(0)]) h.update(createHash('sha256').update(part).digest());
   return h.digest('hex');
@@ -115,7 +121,7 @@ function describeCertificate(pem: Buffer): Record<string, unknown> {
 /** Server options of a TLS listener for the given client-certificate policy. */
 export function tlsServerOptions(provider: TlsContextProvider, clientAuth: ClientAuth): tls.TlsOptions {
   return {
-    secureContext: provider.current,
+    ...secureContextOptions(provider.current),
     requestCert: clientAuth !== 'none',
     // 'requested': a client without a certificate is let in (anonymous); one whose certificate does not verify
     // is refused after the handshake (see peerPrincipalName), as Java's SSLEngine with wantClientAuth does.
