@@ -523,6 +523,22 @@ function finishBatch(buf: Buffer): Buffer {
   return buf;
 }
 
+/**
+ * Key of the first record of an uncompressed batch at `pos` (control batches: the ControlRecordType), read
+ * without decoding the rest; null for a compressed batch or a null key. Throws RecordBatchError if malformed.
+ */
+export function firstRecordKey(buf: Buffer, pos: number): Buffer | null {
+  const h = readBatchHeader(buf, pos);
+  if (h.compression !== Compression.NONE || h.recordCount < 1) return null;
+  const end = pos + h.batchLength + LOG_OVERHEAD;
+  const reader = new VarintReader(buf.subarray(0, Math.min(end, buf.length)), pos + RECORD_BATCH_HEADER_SIZE);
+  reader.varint(); // record length
+  reader.pos++; // attributes
+  reader.varint(); // timestamp delta
+  reader.varint(); // offset delta
+  return reader.bytes();
+}
+
 export interface DecodedBatch {
   header: BatchHeader;
   records: DecodedRecord[];
