@@ -612,6 +612,17 @@ export async function retainRecords(
   return finishBatch(out);
 }
 
+/**
+ * The header of `batch` with no records, as Kafka's cleaner keeps a producer's last batch whose records all go
+ * (RETAIN_EMPTY): offsets, producer id/epoch/sequence, timestamps and flags stay, compression is none.
+ */
+export function emptyBatchLike(batch: Buffer): Buffer {
+  const out = Buffer.from(batch.subarray(0, RECORD_BATCH_HEADER_SIZE));
+  out.writeInt16BE(out.readInt16BE(ATTRIBUTES) & ~COMPRESSION_MASK, ATTRIBUTES);
+  out.writeInt32BE(0, RECORD_COUNT);
+  return finishBatch(out);
+}
+
 function decodeRecord(reader: VarintReader, header: BatchHeader): DecodedRecord {
   const length = reader.varint();
   const end = reader.pos + length;
