@@ -407,7 +407,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       }
     }
     const segments = this.segments;
-    await collectAbortedTxns(segments.slice(segmentFor(segments, fetchOffset)), fetchOffset, upperBoundOffset, out);
+    await collectAbortedTxns(segments, segmentFor(segments, fetchOffset), fetchOffset, upperBoundOffset, out);
     return out;
   }
 

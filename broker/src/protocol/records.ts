@@ -524,10 +524,11 @@ function finishBatch(buf: Buffer): Buffer {
 }
 
 /**
- * Key of the first record of an uncompressed batch at `pos` (control batches: the ControlRecordType), read
- * without decoding the rest; null for a compressed batch or a null key. Throws RecordBatchError if malformed.
+ * Key and value of the first record of an uncompressed batch at `pos` (control batches: the ControlRecordType
+ * and its value), read without decoding the rest; null for a compressed or empty batch. Throws
+ * RecordBatchError if malformed.
  */
-export function firstRecordKey(buf: Buffer, pos: number): Buffer | null {
+export function firstRecord(buf: Buffer, pos: number): { key: Buffer | null; value: Buffer | null } | null {
   const h = readBatchHeader(buf, pos);
   if (h.compression !== Compression.NONE || h.recordCount < 1) return null;
   const end = pos + h.batchLength + LOG_OVERHEAD;
@@ -536,7 +537,8 @@ export function firstRecordKey(buf: Buffer, pos: number): Buffer | null {
   reader.pos++; // attributes
   reader.varint(); // timestamp delta
   reader.varint(); // offset delta
-  return reader.bytes();
+  const key = reader.bytes();
+  return { key, value: reader.bytes() };
 }
 
 export interface DecodedBatch {
