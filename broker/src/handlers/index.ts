@@ -26,6 +26,7 @@ import describeGroups from './describe-groups';
 import listGroups from './list-groups';
 import deleteGroups from './delete-groups';
 import offsetDelete from './offset-delete';
+import writeTxnMarkers from './write-txn-markers';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -54,6 +55,7 @@ const ALL: ApiHandler[] = [
   createPartitions,
   incrementalAlterConfigs,
   describeCluster,
+  writeTxnMarkers,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {
