@@ -30,6 +30,7 @@ import saslHandshake from './sasl-handshake';
 import saslAuthenticate from './sasl-authenticate';
 import describeUserScramCredentials from './describe-user-scram-credentials';
 import alterUserScramCredentials from './alter-user-scram-credentials';
+import writeTxnMarkers from './write-txn-markers';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -62,6 +63,7 @@ const ALL: ApiHandler[] = [
   saslAuthenticate,
   describeUserScramCredentials,
   alterUserScramCredentials,
+  writeTxnMarkers,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {
