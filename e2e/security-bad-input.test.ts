@@ -12,6 +12,8 @@ import { ApiKey } from '../broker/src/protocol/apis';
 import { ErrorCode, KafkaError } from '../broker/src/protocol/errors';
 import type { SaslAuthenticateResponse, SaslHandshakeResponse } from '../broker/src/protocol/schema/types';
 import { saltedPassword } from '../broker/src/security/scram';
+import { decodeResponse, encodeRequestFrame } from '../broker/src/protocol/headers';
+import { FrameReader } from '../broker/src/protocol/frame-reader';
 
 const ADMIN: SaslCredentials = { mechanism: 'SCRAM-SHA-512', username: 'admin', password: 'admin-secret' };
 const REAUTH_MS = 3000;
@@ -79,6 +81,30 @@ describe('security: bad input before and during authentication', function () {
     const twice = await connect();
     await twice.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
     await assert.rejects(twice.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' }), /closed/);
+  });
+
+  it('SaslHandshake v0 (pre-KIP-152 clients): raw SASL tokens without Kafka headers, then requests as usual', async () => {
+    const socket = net.connect({ host: '127.0.0.1', port: saslPort });
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const reader = new FrameReader(1 << 20);
+    const frames: Buffer[] = [];
+    socket.on('data', (d: Buffer) => frames.push(...reader.push(d)));
+    const nextFrame = () => waitFor(() => frames.shift(), { timeoutMs: 10_000, intervalMs: 10, what: 'a frame from the broker' });
+    const write = (chunks: Buffer[]) => socket.write(Buffer.concat(chunks));
+    try {
+      write(encodeRequestFrame(ApiKey.SaslHandshake, 0, 1, 'raw', { mechanism: 'PLAIN' }));
+      assert.equal(decodeResponse<SaslHandshakeResponse>(ApiKey.SaslHandshake, 0, await nextFrame()).body.errorCode, ErrorCode.NONE);
+      const token = Buffer.from('\u0000admin\u0000admin-secret');
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(token.length);
+      write([size, token]);
+      assert.equal((await nextFrame()).length, 0, 'PLAIN answers an empty token');
+      write(encodeRequestFrame(ApiKey.Metadata, 1, 2, 'raw', { topics: null }));
+      const md = decodeResponse<{ brokers: Array<{ port: number }> }>(ApiKey.Metadata, 1, await nextFrame()).body;
+      assert.deepEqual(md.brokers.map((b) => b.port), [saslPort]);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('a 100 MiB frame announced before authentication closes the connection without being read', async () => {

@@ -120,6 +120,9 @@ describe('security: TLS certificate rotation and required client certificates', 
         timeoutMs: 10_000,
         what: 'the client certificate principal in the log',
       });
+      const metrics = await mtls.broker.metricsText();
+      assert.match(metrics, /^strata_authentication_total\{listener="SSL",mechanism="SSL",result="failure"\} [1-9]/m);
+      assert.match(metrics, /^strata_authentication_total\{listener="SSL",mechanism="SSL",result="success"\} [1-9]/m);
     });
   });
 });

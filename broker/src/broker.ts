@@ -205,6 +205,7 @@ export class Broker {
         port: listener.port,
         tls: usesTls(listener.securityProtocol) ? { provider: this.tls!, clientAuth: config.sslClientAuth } : undefined,
         createAuthenticator: (close, principal) => new Authenticator(authConfig, close, principal),
+        onTlsHandshake: (result) => metrics.authenticated(listener.name, 'SSL', result),
         maxFrameBytes: config.socketRequestMaxBytes,
         maxRequestElements: maxRequestElements(config.maxPartitions),
         maxInflight: config.maxInflightRequestsPerConnection,

@@ -104,7 +104,7 @@ export class BrokerMetrics {
   });
   private readonly authentications = this.counter(
     'strata_authentication_total',
-    'SASL authentications (re-authentications too), by listener, mechanism and result (success or failure).',
+    'Authentications by listener, mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; SSL for TLS handshakes, with client certificate checks) and result (success or failure); SASL re-authentications count too.',
     ['listener', 'mechanism', 'result'],
   );
   private readonly processErrors = this.counter('strata_process_errors_total', 'Unhandled promise rejections and uncaught exceptions the process survived, by kind.', ['kind']);
@@ -456,7 +456,7 @@ export class BrokerMetrics {
     else this.mutedConnections.dec();
   }
 
-  /** One SASL authentication's outcome. `mechanism` is one the broker knows (UNSUPPORTED for any other). */
+  /** One authentication's outcome. `mechanism` is one the broker knows (SSL for a TLS handshake; UNSUPPORTED for an unknown SASL one). */
   authenticated(listener: string, mechanism: string, result: 'success' | 'failure'): void {
     this.authentications.labels(listener, mechanism, result).inc();
   }

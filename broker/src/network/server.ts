@@ -15,6 +15,8 @@ export interface ServerOptions extends Omit<ConnectionOptions, 'onClose' | 'auth
   port: number;
   /** Serve TLS with this certificate source and client-certificate policy. */
   tls?: { provider: TlsContextProvider; clientAuth: ClientAuth };
+  /** Each TLS handshake's outcome (a refused or untrusted client certificate is a failure). */
+  onTlsHandshake?: (result: 'success' | 'failure') => void;
   /** Builds each connection's authenticator; `principal` is the TLS client certificate's (ANONYMOUS without). */
   createAuthenticator?: (close: (reason: string) => void, principal: KafkaPrincipal) => Authenticator;
   /** max.connections: open connections past which new ones are refused. */
@@ -38,9 +40,10 @@ export class BrokerServer {
     if (t) {
       const server = tls.createServer(tlsServerOptions(t.provider, t.clientAuth), (socket) => this.acceptTls(socket));
       this.unsubscribe = t.provider.subscribe((m) => server.setSecureContext(secureContextOptions(m)));
-      server.on('tlsClientError', (err, socket) =>
-        logger.info('TLS handshake failed', { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: err.message }),
-      );
+      server.on('tlsClientError', (err, socket) => {
+        logger.info('TLS handshake failed', { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: err.message });
+        opts.onTlsHandshake?.('failure');
+      });
       this.server = server;
     } else {
       this.server = net.createServer((socket) => this.accept(socket, ANONYMOUS));
@@ -76,8 +79,10 @@ export class BrokerServer {
       socket.on('error', () => undefined);
       socket.destroy();
       this.opts.onConnectionRejected?.('client certificate not trusted');
+      this.opts.onTlsHandshake?.('failure');
       return;
     }
+    this.opts.onTlsHandshake?.('success');
     this.accept(socket, principal);
   }
 

@@ -83,6 +83,7 @@ export class FrameReader {
 
   /** Removes n bytes from the front, as a slice when they lie in one chunk. */
   private consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0); // an empty frame (e.g. a raw SASL token) may end the received bytes
     const first = this.chunks[0];
     if (first.length >= n) {
       const out = first.subarray(0, n);
