@@ -5,6 +5,7 @@
 import { ApiKey } from '../protocol/apis';
 import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { boundUtf8 } from '../protocol/bounded-string';
 
 export default defineHandler<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse>({
   apiKey: ApiKey.AlterUserScramCredentials,
@@ -12,6 +13,7 @@ export default defineHandler<AlterUserScramCredentialsRequest, AlterUserScramCre
   maxVersion: 0,
   async handle(req, ctx) {
     const results = await ctx.services.controller.alterScramCredentials(req.deletions, req.upsertions);
-    return { throttleTimeMs: 0, results };
+    // A user name is echoed bounded (a name of invalid UTF-8 grows when decoded; it never matches a user anyway).
+    return { throttleTimeMs: 0, results: results.map((r) => ({ ...r, user: boundUtf8(r.user) })) };
   },
 });

@@ -6,6 +6,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from '../protocol/schema/types';
 import { MECHANISM_CODES, type ScramMechanism } from '../security/scram';
 import { defineHandler } from './handler';
+import { boundUtf8 } from '../protocol/bounded-string';
 
 type Result = DescribeUserScramCredentialsResponse['results'][number];
 
@@ -33,6 +34,7 @@ export default defineHandler<DescribeUserScramCredentialsRequest, DescribeUserSc
           : describe(user),
       );
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, results };
+    // User names are echoed bounded (a name of invalid UTF-8 grows when decoded).
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, results: results.map((r) => ({ ...r, user: boundUtf8(r.user) })) };
   },
 });
