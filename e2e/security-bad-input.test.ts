@@ -1,7 +1,8 @@
 // Hostile and careless clients against a SASL listener, over TCP to a broker process: garbage SASL tokens,
 // SASL requests out of order, a 100 MiB frame announced before authentication (closed on its size prefix,
 // without the broker's memory growing), 1,000 failed logins (the broker keeps serving; every failure counted),
-// and sessions that expire (connections.max.reauth.ms) unless the client re-authenticates.
+// raw tokens after SaslHandshake v0, sessions that expire (connections.max.reauth.ms) unless the client
+// re-authenticates (ours by hand, the Java client by itself), and credentials that survive a restart.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -252,5 +253,22 @@ describe('security: bad input before and during authentication', function () {
     );
     assert.ok(closedAt - authenticatedAt >= REAUTH_MS - 50, `closed after ${closedAt - authenticatedAt} ms`);
     await waitFor(() => ref.broker.logTail(200).includes('SASL session expired') || undefined, { timeoutMs: 10_000, what: 'the expiry in the log' });
+  });
+
+  it('credentials live in the metadata log: a changed password survives a restart, and bootstrap users never overwrite it', async () => {
+    const admin = await connect(ADMIN);
+    const salt = Buffer.from('rotated-salt');
+    const res = await admin.request<{ results: Array<{ errorCode: number }> }>(ApiKey.AlterUserScramCredentials, 0, {
+      deletions: [],
+      upsertions: [{ name: 'admin', mechanism: 2, iterations: 4096, salt, saltedPassword: await saltedPassword('SCRAM-SHA-512', 'rotated-pw', salt, 4096) }],
+    });
+    assert.deepEqual(res.results.map((r) => r.errorCode), [ErrorCode.NONE]);
+    await admin.close();
+    await ref.broker.restart(); // started again with --sasl-bootstrap-users admin:admin-secret
+    await connect({ mechanism: 'SCRAM-SHA-512', username: 'admin', password: 'rotated-pw' }).then((c) => c.close());
+    await connect({ mechanism: 'PLAIN', username: 'admin', password: 'rotated-pw' }).then((c) => c.close());
+    await assert.rejects(connect(ADMIN), (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.SASL_AUTHENTICATION_FAILED);
+    // SCRAM-SHA-256 was not changed: the bootstrap password still works there.
+    await connect({ mechanism: 'SCRAM-SHA-256', username: 'admin', password: 'admin-secret' }).then((c) => c.close());
   });
 });
