@@ -7,6 +7,7 @@
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../protocol/schema/types';
+import { echoName } from '../cluster/topic-names';
 import { defineHandler } from './handler';
 
 export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
@@ -40,7 +41,7 @@ export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
           producerId: m.producerId,
           topics: await Promise.all(
             m.topics.map(async (t) => ({
-              name: t.name,
+              name: echoName(t.name),
               partitions: await Promise.all(t.partitions.map(async (p) => ({ partitionIndex: p.partitionIndex, errorCode: await errorCodeOf(p.result) }))),
             })),
           ),
