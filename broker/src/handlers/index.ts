@@ -27,6 +27,12 @@ import listGroups from './list-groups';
 import deleteGroups from './delete-groups';
 import offsetDelete from './offset-delete';
 import writeTxnMarkers from './write-txn-markers';
+import addPartitionsToTxn from './add-partitions-to-txn';
+import addOffsetsToTxn from './add-offsets-to-txn';
+import endTxn from './end-txn';
+import txnOffsetCommit from './txn-offset-commit';
+import describeTransactions from './describe-transactions';
+import listTransactions from './list-transactions';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -56,6 +62,12 @@ const ALL: ApiHandler[] = [
   incrementalAlterConfigs,
   describeCluster,
   writeTxnMarkers,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  txnOffsetCommit,
+  describeTransactions,
+  listTransactions,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {

@@ -14,14 +14,14 @@ export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
   minVersion: 0,
   maxVersion: 1,
   async handle(req, ctx) {
-    const replicas = ctx.services.replicas;
+    const markerLog = ctx.services.txnMarkers;
     const markers = req.markers.map((m) => ({
       producerId: m.producerId,
       topics: m.topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => ({
           partitionIndex,
-          result: replicas.appendTxnMarker(t.name, partitionIndex, {
+          result: markerLog.append(t.name, partitionIndex, {
             producerId: m.producerId,
             producerEpoch: m.producerEpoch,
             coordinatorEpoch: m.coordinatorEpoch,
