@@ -25,6 +25,8 @@ export interface BrokerOptions {
   logLevel?: string;
   extraArgs?: string[];
   readyTimeoutMs?: number;
+  /** Extra environment of the broker process (fault injection in tests); see BrokerProcess.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ExitInfo {
@@ -42,6 +44,8 @@ export class BrokerProcess {
   private exited: Promise<ExitInfo> | null = null;
   private lastExit: ExitInfo | null = null;
   private starts = 0;
+  /** Extra environment for the next start or restart (a test may change it between runs). */
+  env: NodeJS.ProcessEnv;
 
   private constructor(
     readonly port: number,
@@ -52,6 +56,7 @@ export class BrokerProcess {
     this.dataDir = path.join(this.baseDir, 'data');
     this.objectStoreDir = path.join(this.baseDir, 'objects');
     this.logPath = path.join(this.baseDir, 'broker.log');
+    this.env = { ...opts.env };
     fs.mkdirSync(this.dataDir);
     fs.mkdirSync(this.objectStoreDir);
   }
@@ -126,7 +131,7 @@ export class BrokerProcess {
       child = spawn(cmd, argv, {
         cwd: repoRoot(),
         stdio: ['ignore', fd, fd],
-        env: { ...process.env },
+        env: { ...process.env, ...this.env },
       });
     } finally {
       fs.closeSync(fd);
@@ -196,6 +201,12 @@ export class BrokerProcess {
     if (!this.child || !this.exited || !this.isAlive()) return;
     this.child.kill('SIGKILL');
     await withTimeout(this.exited, 10_000, 'broker exit after SIGKILL');
+  }
+
+  /** Resolves with how the process ended once it exits by itself (a fault-injected crash); rejects after timeoutMs. */
+  async waitForExit(timeoutMs: number): Promise<ExitInfo> {
+    if (!this.exited) throw new Error('broker was never started');
+    return withTimeout(this.exited, timeoutMs, 'broker exit');
   }
 
   /** Starts the process again with the same ports and directories (stops it first if it still runs). */
