@@ -58,7 +58,7 @@ export class GroupStore implements GroupPersistence {
   async *load(): AsyncGenerator<GroupLogEntry> {
     for (let p = 0; p < this.numPartitions; p++) {
       if (!this.log.isOnline(p)) continue; // its groups answer KAFKA_STORAGE_ERROR
-      for await (const { header, records, marker } of this.log.readPartition(p)) {
+      for await (const { header, records, marker, skipRecord } of this.log.readPartition(p)) {
         if (header.isControl) {
           if (marker) yield { kind: 'txn-marker', producerId: header.producerId, partition: p, commit: marker === 'commit' };
           continue;
@@ -69,7 +69,7 @@ export class GroupStore implements GroupPersistence {
             if (!r.key) throw new Error('record without a key');
             rec = decodeOffsetsRecord(r.key, r.value);
           } catch (err) {
-            this.log.reportUndecodable(p, r.offset, err);
+            skipRecord(r.offset, err);
             continue;
           }
           if (!rec) continue; // a kind this broker does not load (see decodeOffsetsRecord)

@@ -42,6 +42,8 @@ export interface InternalBatch {
   header: BatchHeader;
   records: DecodedRecord[];
   marker: 'commit' | 'abort' | null;
+  /** Reports a record of this batch that the caller could not decode (counted with the partition's other skips). */
+  skipRecord(offset: number, err: unknown): void;
 }
 
 export class InternalTopicLog {
@@ -102,18 +104,13 @@ export class InternalTopicLog {
           continue;
         }
         const type = header.isControl ? controlTypeOf(batch.bytes, 0) : null;
-        yield { header, records: decoded, marker: type === null ? null : type === ControlRecordType.COMMIT ? 'commit' : 'abort' };
+        const skipRecord = (offset: number, err: unknown) => skip(offset, 'record', err);
+        yield { header, records: decoded, marker: type === null ? null : type === ControlRecordType.COMMIT ? 'commit' : 'abort', skipRecord };
       }
       if (nextOffset <= offset) break;
       offset = nextOffset;
     }
     if (skipped > 0) this.opts.logger.warn(`skipped undecodable entries of ${this.topic} while loading`, { partition: p, skipped });
-  }
-
-  /** Reports one record skipped by a caller's decoder. */
-  reportUndecodable(partition: number, offset: number, err: unknown): void {
-    this.opts.logger.warn(`skipping an undecodable record of ${this.topic}`, { partition, offset, err: (err as Error)?.message ?? String(err) });
-    this.opts.onUndecodable?.();
   }
 }
 

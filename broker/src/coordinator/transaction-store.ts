@@ -40,7 +40,7 @@ export class TransactionStore implements TransactionPersistence {
   async *load(): AsyncGenerator<{ transactionalId: string; value: TransactionLogValue | null }> {
     for (let p = 0; p < this.log.numPartitions; p++) {
       if (!this.log.isOnline(p)) continue;
-      for await (const { header, records } of this.log.readPartition(p)) {
+      for await (const { header, records, skipRecord } of this.log.readPartition(p)) {
         if (header.isControl) continue;
         for (const r of records) {
           try {
@@ -48,7 +48,7 @@ export class TransactionStore implements TransactionPersistence {
             const rec = decodeTransactionRecord(r.key, r.value);
             if (rec) yield rec;
           } catch (err) {
-            this.log.reportUndecodable(p, r.offset, err);
+            skipRecord(r.offset, err);
           }
         }
       }
