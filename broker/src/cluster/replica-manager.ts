@@ -167,14 +167,17 @@ export class ReplicaManager {
 
   /**
    * Resolves once at least `bytes` more bytes were appended to any of the partitions, or after `timeoutMs`, or
-   * when `signal` aborts (the requesting connection closed).
+   * when `signal` aborts (the requesting connection closed). For read_committed, appends count only once the
+   * last stable offset of some partition has moved (a marker made data readable).
    * This is the delayed-fetch purgatory: long polls wake on appends instead of polling.
    */
-  waitForAppends(partitions: Partition[], bytes: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  waitForAppends(partitions: Partition[], bytes: number, timeoutMs: number, signal?: AbortSignal, readCommitted = false): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       const initial = partitions.map((p) => p.log.sizeBytes);
+      const initialLso = partitions.map((p) => p.log.lastStableOffset);
       const listener = () => {
+        if (readCommitted && partitions.every((p, i) => p.log.lastStableOffset === initialLso[i])) return;
         let appended = 0;
         partitions.forEach((p, i) => (appended += p.log.sizeBytes - initial[i]));
         if (appended >= bytes) done();

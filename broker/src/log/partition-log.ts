@@ -399,6 +399,13 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   async abortedTransactions(fetchOffset: number, upperBoundOffset: number): Promise<AbortedTxn[]> {
     const out: AbortedTxn[] = [];
     if (upperBoundOffset <= fetchOffset) return out;
+    if (fetchOffset < this.startOffset && this.remoteCovers()) {
+      try {
+        if (await this.remote!.collectAbortedTxns(fetchOffset, upperBoundOffset, this.startOffset, out)) return out;
+      } catch (err) {
+        throw this.remoteError('remote transaction index read', err);
+      }
+    }
     const segments = this.segments;
     await collectAbortedTxns(segments.slice(segmentFor(segments, fetchOffset)), fetchOffset, upperBoundOffset, out);
     return out;
@@ -948,7 +955,8 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       const seg = this.segments[i];
       const upper = this.segments[i + 1].baseOffset;
       if (upper <= tieredEnd || seg.size === 0) continue;
-      if (upper > this.hw || seg.size !== seg.assignedSize || seg.newFile || this.dirty.has(seg) || seg.isDeleted) return null;
+      // Not past the LSO either (as Kafka): a tiered segment's data is decided, so its .txnindex is final.
+      if (upper > this.lastStableOffset || seg.size !== seg.assignedSize || seg.newFile || this.dirty.has(seg) || seg.isDeleted) return null;
       return {
         baseOffset: seg.baseOffset,
         lastOffset: upper - 1,
@@ -959,6 +967,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
         logFile: seg.file,
         indexFile: seg.offsetIndex.file,
         timeIndexFile: seg.timeIndex.file,
+        txnIndex: seg.txnIndex.sizeBytes > 0 ? { file: seg.txnIndex.file, sizeBytes: seg.txnIndex.sizeBytes } : null,
         logStartOffset: this.logStartOffset,
       };
     }
