@@ -1,8 +1,9 @@
 // Transactions and exactly-once with the reference client, kafka-clients 4.1.1, each client its own JVM
 // (StrataClientCheck txn-shell / txn-process / txn-read / txn-describe) against a broker process:
 //  - consume-transform-produce (read `in`, write `out`, sendOffsetsToTransaction, commit) while the processor is
-//    kill -9ed after a number of committed transactions, several rounds; a read_committed consumer of `out` then
-//    sees every input transformed exactly once (checker: none lost, none duplicated, nothing unexplained);
+//    kill -9ed in the middle of a transaction after a number of committed ones, several rounds; a read_committed
+//    consumer of `out` then sees every input transformed exactly once (checker: none lost, none duplicated,
+//    nothing unexplained) while read_uncommitted also sees the aborted output;
 //  - write, abort, write, commit: read_committed sees only the committed record, read_uncommitted both; offsets
 //    sent in the aborted transaction are not visible, those of a committed one are;
 //  - zombie fencing: a second producer with the same transactional.id fences the first and aborts its open
@@ -101,12 +102,14 @@ describe('transactions: Java client (kafka-clients 4.1.1)', function () {
     for (let i = 0; i < inputs.length; i += 100) {
       await producer.send({ topic: input, messages: inputs.slice(i, i + 100).map((v, j) => ({ key: `k${i + j}`, value: v })) });
     }
+    // Each round is killed (-9) in the middle of its 7th transaction, after the records and the input offsets of
+    // that transaction were written: the next round's initTransactions must abort them.
     const ROUNDS = 3;
     const COMMITS_BEFORE_KILL = 6;
     for (let round = 0; round < ROUNDS; round++) {
-      const p = startJava('txn-process', [bootstrap, input, output, group, txnId, 10], { name: `txn-process round ${round}` });
+      const p = startJava('txn-process', [bootstrap, input, output, group, txnId, 10, COMMITS_BEFORE_KILL], { name: `txn-process round ${round}` });
       jvms.push(p);
-      await p.waitForLine((l) => l.event === 'committed' && (l.txns as number) >= COMMITS_BEFORE_KILL, 90_000, `${COMMITS_BEFORE_KILL} committed transactions (round ${round})`);
+      await p.waitForLine((l) => l.event === 'in-transaction', 90_000, `an open transaction after ${COMMITS_BEFORE_KILL} commits (round ${round})`);
       await p.kill9();
     }
     const last = startJava('txn-process', [bootstrap, input, output, group, txnId, 10], { name: 'txn-process final round' });
@@ -120,8 +123,9 @@ describe('transactions: Java client (kafka-clients 4.1.1)', function () {
     console.log(`      exactly-once checker: ${describeReport(report)}; read_uncommitted saw ${uncommitted.length} (aborted writes included)`);
     assert.deepEqual({ lost: report.lost, duplicated: report.duplicated, unexpected: report.unexpected }, { lost: [], duplicated: [], unexpected: [] }, describeReport(report));
     assert.equal(report.seen, inputs.length);
+    assert.ok(uncommitted.length >= inputs.length + ROUNDS, `the killed rounds left aborted output behind (read_uncommitted saw ${uncommitted.length})`);
     const offsets = summary(await runJava('group-offsets', [bootstrap, group]), 'group-offsets');
-    const total = Object.values(offsets.offsets as Record<string, { offset: number }>).reduce((n, o) => n + o.offset, 0);
+    const total = Object.values((offsets.offsets as Record<string, Record<string, number>>)[input] ?? {}).reduce((n, o) => n + o, 0);
     assert.equal(total, inputs.length, `committed input offsets ${JSON.stringify(offsets.offsets)}`);
   });
 
@@ -138,7 +142,7 @@ describe('transactions: Java client (kafka-clients 4.1.1)', function () {
     assert.deepEqual(await readTopic(bootstrap, topic, 'read_committed'), ['committed-1']);
     assert.deepEqual(await readTopic(bootstrap, topic, 'read_uncommitted'), ['aborted-1', 'committed-1']);
     offsets = summary(await runJava('group-offsets', [bootstrap, group]), 'group-offsets');
-    assert.equal((offsets.offsets as Record<string, { offset: number }>)[`${topic}-0`]?.offset, 7, JSON.stringify(offsets.offsets));
+    assert.equal((offsets.offsets as Record<string, Record<string, number>>)[topic]?.['0'], 7, JSON.stringify(offsets.offsets));
   });
 
   it('zombie fencing: a second producer with the same transactional.id fences the first and aborts its transaction', async function () {

@@ -916,14 +916,17 @@ public class StrataClientCheck {
     }
 
     /**
-     * txn-process <in> <out> <group> <txnId> <maxPollRecords>: consume-transform-produce, exactly once. Reads `in`
+     * txn-process <in> <out> <group> <txnId> <maxPollRecords> [pauseAfter]: consume-transform-produce, exactly once. Reads `in`
      * (read_committed, all partitions assigned, positions from the group's committed offsets), writes "T:" + value
      * to `out` with the same key, and commits the input offsets in the same transaction. One transaction per poll;
      * prints {"event": "committed", "txns", "records"} after each and {"event": "caught-up"} when an empty poll
-     * finds nothing left to read. Runs until "stop" on stdin (or a kill -9).
+     * finds nothing left to read. Runs until "stop" on stdin (or a kill -9). With pauseAfter > 0, the transaction
+     * after that many commits is left open once its records and offsets are written ({"event": "in-transaction"}),
+     * for the test to kill the process there.
      */
     static void txnProcess(String bootstrap, List<String> args) throws Exception {
         String in = args.get(0), out = args.get(1), group = args.get(2), txnId = args.get(3);
+        long pauseAfter = args.size() > 5 ? Long.parseLong(args.get(5)) : 0;
         Properties cp = new Properties();
         cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         cp.put(ConsumerConfig.CLIENT_ID_CONFIG, "strata-e2e-java-txn-process");
@@ -971,6 +974,14 @@ public class StrataClientCheck {
                     offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
                 }
                 producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                if (pauseAfter > 0 && txns == pauseAfter) {
+                    // Fault injection by count: leave this transaction open with its records and offsets written,
+                    // say so, and wait to be killed.
+                    producer.flush();
+                    emit(map("event", "in-transaction", "txns", txns, "records", records, "open", recs.count()));
+                    System.out.flush();
+                    while (true) Thread.sleep(1000);
+                }
                 producer.commitTransaction();
                 txns++;
                 records += recs.count();
