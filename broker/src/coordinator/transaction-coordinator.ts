@@ -358,7 +358,7 @@ export class TransactionCoordinator {
     };
   }
 
-  /** ListTransactions: filters by state names, producer ids, and (v1) running longer than durationMs (-1: any). */
+  /** ListTransactions: filters by state names, producer ids, and (v1) running longer than durationMs (-1: any), as Kafka's TransactionStateManager. */
   list(stateFilters: string[], producerIdFilters: number[], durationMs: number) {
     const unknownStateFilters = stateFilters.filter((s) => !STATE_NAMES.includes(s as TxnState));
     const now = this.clock.now();
@@ -366,7 +366,7 @@ export class TransactionCoordinator {
     const pids = new Set(producerIdFilters);
     const transactionStates = [...this.txns.values()]
       .filter((m) => (states.size === 0 || states.has(m.state)) && (pids.size === 0 || pids.has(m.producerId)))
-      .filter((m) => durationMs < 0 || (m.state === 'Ongoing' && now - m.startMs >= durationMs))
+      .filter((m) => durationMs < 0 || now - m.startMs > durationMs) // as Kafka: ids without a transaction (start -1) pass
       .map((m) => ({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: m.state as string }));
     return { errorCode: this.loaded ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, unknownStateFilters, transactionStates: this.loaded ? transactionStates : [] };
   }

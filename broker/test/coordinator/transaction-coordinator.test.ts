@@ -243,8 +243,8 @@ describe('transaction coordinator', () => {
     await clock.advance(5000);
     assert.deepEqual(c.list(['Ongoing'], [], -1).transactionStates.map((t) => t.transactionalId), ['t']);
     assert.deepEqual(c.list([], [p.producerId], -1).transactionStates.map((t) => t.transactionalId), ['t']);
-    assert.deepEqual(c.list([], [], 4000).transactionStates.map((t) => t.transactionalId), ['t']);
-    assert.deepEqual(c.list([], [], 6000).transactionStates, []);
+    assert.deepEqual(c.list(['Ongoing'], [], 4000).transactionStates.map((t) => t.transactionalId), ['t']);
+    assert.deepEqual(c.list(['Ongoing'], [], 6000).transactionStates, []);
     assert.deepEqual(c.list(['Bogus'], [], -1).unknownStateFilters, ['Bogus']);
   });
 });
