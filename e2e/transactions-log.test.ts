@@ -7,7 +7,8 @@
 //  - a read_committed long poll wakes when a marker makes data readable;
 //  - open transactions, the LSO and the aborted index survive kill -9 and a restart;
 //  - kcat (-X isolation.level=read_committed) sees only committed records, read_uncommitted sees all;
-//  - a tiered topic (tiny segments, local object store) serves read_committed from the bucket with the aborted list.
+//  - a tiered topic (tiny segments, local object store) serves read_committed from the bucket with the aborted list;
+//  - the cleaner of a compacted topic removes aborted records and compacts committed transactional ones.
 import { strict as assert } from 'node:assert';
 import { KafkaClient } from '../broker/src/protocol/client';
 import { ErrorCode } from '../broker/src/protocol/errors';
@@ -27,15 +28,21 @@ interface Producer {
   seq: number;
 }
 
+/** A record with `value`, keyed by the part before '=' when there is one (compacted topics). */
+function rec(v: string) {
+  const eq = v.indexOf('=');
+  return { key: eq > 0 ? Buffer.from(v.slice(0, eq)) : null, value: Buffer.from(v) };
+}
+
 /** A transactional batch of `values` from `p`, advancing its sequence. */
 function txnBatch(p: Producer, values: string[]): Buffer {
-  const b = buildRecordBatch({ producerId: p.id, producerEpoch: p.epoch, baseSequence: p.seq, isTransactional: true, records: values.map((v) => ({ value: Buffer.from(v) })) });
+  const b = buildRecordBatch({ producerId: p.id, producerEpoch: p.epoch, baseSequence: p.seq, isTransactional: true, records: values.map(rec) });
   p.seq += values.length;
   return b;
 }
 
 function plainBatch(values: string[]): Buffer {
-  return buildRecordBatch({ records: values.map((v) => ({ value: Buffer.from(v) })) });
+  return buildRecordBatch({ records: values.map(rec) });
 }
 
 function allValues(batches: Array<{ header: { isControl: boolean }; records: Array<{ value: string | null }> }>): string[] {
@@ -44,9 +51,10 @@ function allValues(batches: Array<{ header: { isControl: boolean }; records: Arr
 
 describe('transactions: the log side (broker process, WriteTxnMarkers, read_committed)', function () {
   this.timeout(120_000);
-  const ref = useBroker({ name: 'txn-log', autoCreateTopics: false, extraArgs: ['--log-retention-check-interval-ms', '200'] });
+  const ref = useBroker({ name: 'txn-log', autoCreateTopics: false, extraArgs: ['--log-retention-check-interval-ms', '200', '--log-cleaner-backoff-ms', '200'] });
   const topic = uniqueName('txn');
   const tiered = uniqueName('txn-tiered');
+  const compacted = uniqueName('txn-compacted');
   let w: WireClient;
   let c: KafkaClient;
   const a: Producer = { id: -1, epoch: 0, seq: 0 };
@@ -62,10 +70,13 @@ describe('transactions: the log side (broker process, WriteTxnMarkers, read_comm
     await admin.connect();
     try {
       const tieredConfigs = { 'segment.bytes': '16384', 'remote.storage.enable': 'true', 'local.retention.ms': '200', 'local.retention.bytes': '1' };
+      const compactedConfigs = { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'min.cleanable.dirty.ratio': '0.01' };
+      const entries = (configs: Record<string, string>) => Object.entries(configs).map(([name, value]) => ({ name, value }));
       await admin.createTopics({
         topics: [
           { topic, numPartitions: 1 },
-          { topic: tiered, numPartitions: 1, configEntries: Object.entries(tieredConfigs).map(([name, value]) => ({ name, value })) },
+          { topic: tiered, numPartitions: 1, configEntries: entries(tieredConfigs) },
+          { topic: compacted, numPartitions: 1, configEntries: entries(compactedConfigs) },
         ],
       });
     } finally {
@@ -198,5 +209,35 @@ describe('transactions: the log side (broker process, WriteTxnMarkers, read_comm
     const consumed = await consumeCommitted(c, tiered, 0, 0, 8192);
     assert.deepEqual(consumed.values, expected);
     assert.ok(consumed.aborted.length >= 12, `aborted transactions reported: ${JSON.stringify(consumed.aborted)}`);
+  });
+
+  it('the cleaner of a compacted topic removes aborted records and compacts committed transactional ones', async () => {
+    a.epoch += 1;
+    a.seq = 0;
+    b.epoch += 1;
+    b.seq = 0;
+    const produced = async (batch: Buffer) => assert.equal((await w.produce(compacted, 0, batch)).errorCode, 0);
+    const marker = async (p: Producer, commit: boolean) => assert.equal(await writeTxnMarker(c, compacted, 0, { producerId: p.id, producerEpoch: p.epoch, commit }), ErrorCode.NONE);
+    await produced(txnBatch(a, ['k1=aborted']));
+    await produced(plainBatch(['k1=v1']));
+    await produced(txnBatch(b, ['k2=old', 'k3=committed']));
+    await marker(a, false);
+    await marker(b, true);
+    await produced(plainBatch(['k2=v2']));
+    await produced(txnBatch(a, ['k1=aborted-later'])); // must not shadow k1=v1
+    await marker(a, false);
+    const fillers = Array.from({ length: 12 }, (_, i) => `f${i}=${'y'.repeat(150)}`);
+    for (const f of fillers) await produced(plainBatch([f]));
+    const expectedCommitted = ['k1=v1', 'k2=old', 'k3=committed', 'k2=v2', ...fillers];
+    assert.deepEqual((await consumeCommitted(c, compacted, 0)).values, expectedCommitted, 'before cleaning');
+
+    const stored = async () => (await w.readBatches(compacted, 0)).filter((x) => !x.header.isControl).flatMap((x) => x.records.map((r) => r.value ?? ''));
+    await waitFor(async () => !(await stored()).some((v) => v.startsWith('k1=aborted') || v === 'k2=old'), { timeoutMs: 60_000, what: `the cleaner to clean ${compacted}` });
+    const left = await stored();
+    assert.deepEqual(left, ['k1=v1', 'k3=committed', 'k2=v2', ...fillers], 'aborted and superseded records are gone, k1=v1 was not shadowed');
+    assert.deepEqual((await consumeCommitted(c, compacted, 0)).values, left);
+    requireKcat();
+    const viaKcat = await kcatConsume(ref.broker.bootstrap, compacted, { format: '%s\n', extra: ['-X', 'isolation.level=read_committed'] });
+    assert.deepEqual(viaKcat, left);
   });
 });

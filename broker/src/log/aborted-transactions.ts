@@ -16,17 +16,20 @@ export function abortedEntry(txn: CompletedTxn, firstOngoing: number): AbortedTx
 }
 
 /**
- * Adds to `out` the aborted transactions of `indexes` (segments in offset order, from the one holding
- * `fetchOffset`) that overlap [fetchOffset, upperBoundOffset). Returns true when the search is complete.
+ * Adds to `out` the aborted transactions of `segments[from..]` (in offset order, `from` holding `fetchOffset`)
+ * that overlap [fetchOffset, upperBoundOffset). Returns true when the search is complete. Segments without
+ * aborts (the usual case: every read_committed fetch comes here) cost a size check, no I/O.
  */
 export async function collectAbortedTxns(
-  indexes: Iterable<{ txnIndex: TransactionIndex; isDeleted: boolean }>,
+  segments: ReadonlyArray<{ txnIndex: TransactionIndex; isDeleted: boolean }>,
+  from: number,
   fetchOffset: number,
   upperBoundOffset: number,
   out: AbortedTxn[],
 ): Promise<boolean> {
-  for (const seg of indexes) {
-    if (seg.isDeleted) continue;
+  for (let i = from; i < segments.length; i++) {
+    const seg = segments[i];
+    if (seg.isDeleted || seg.txnIndex.sizeBytes === 0) continue;
     if (await seg.txnIndex.collect(fetchOffset, upperBoundOffset, out)) return true;
   }
   return false;

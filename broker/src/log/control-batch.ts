@@ -3,7 +3,7 @@
 // ControlRecordType {version int16 = 0, type int16: 0 = ABORT, 1 = COMMIT} and whose value is the EndTxnMarker
 // {version int16 = 0, coordinatorEpoch int32}. Consumers skip control batches; the log reads their type to end
 // the producer's transaction and, for ABORT, to index the aborted range.
-import { buildRecordBatch, firstRecordKey } from '../protocol/records';
+import { buildRecordBatch, firstRecord } from '../protocol/records';
 
 export const ControlRecordType = { ABORT: 0, COMMIT: 1 } as const;
 
@@ -39,18 +39,25 @@ export function buildControlBatch(marker: TxnMarker, timestamp: number): Buffer 
 }
 
 /**
- * The ControlRecordType of the control batch at `pos` in `buf` (ABORT or COMMIT); null when the batch holds no
- * readable marker key (an unknown control type is not a transaction marker). Never throws.
+ * The marker in the control batch at `pos` in `buf`: its ControlRecordType (ABORT or COMMIT) and coordinator
+ * epoch (-1 if its value is unreadable); null when the batch holds no marker key (an unknown control type is
+ * not a transaction marker). Never throws.
  */
-export function controlTypeOf(buf: Buffer, pos: number): number | null {
+export function parseMarker(buf: Buffer, pos: number): { type: number; coordinatorEpoch: number } | null {
   try {
-    const key = firstRecordKey(buf, pos);
-    if (!key || key.length < 4) return null;
-    const type = key.readInt16BE(2);
-    return type === ControlRecordType.ABORT || type === ControlRecordType.COMMIT ? type : null;
+    const r = firstRecord(buf, pos);
+    if (!r?.key || r.key.length < 4) return null;
+    const type = r.key.readInt16BE(2);
+    if (type !== ControlRecordType.ABORT && type !== ControlRecordType.COMMIT) return null;
+    return { type, coordinatorEpoch: r.value && r.value.length >= 6 ? r.value.readInt32BE(2) : -1 };
   } catch {
     return null;
   }
+}
+
+/** The ControlRecordType of the marker at `pos` (ABORT or COMMIT), null for anything else. Never throws. */
+export function controlTypeOf(buf: Buffer, pos: number): number | null {
+  return parseMarker(buf, pos)?.type ?? null;
 }
 
 /** Whether the control batch at `pos` is an ABORT marker. Never throws. */

@@ -407,7 +407,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       }
     }
     const segments = this.segments;
-    await collectAbortedTxns(segments.slice(segmentFor(segments, fetchOffset)), fetchOffset, upperBoundOffset, out);
+    await collectAbortedTxns(segments, segmentFor(segments, fetchOffset), fetchOffset, upperBoundOffset, out);
     return out;
   }
 
@@ -1103,16 +1103,17 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       cleanableSegments: () => this.lastWrite.then(() => this.housekeeping.run(async () => this.cleanableSegments())),
       swapIn: (staged: StagedSegment) => this.housekeeping.run(() => this.swapIn(staged)),
       isStopping: () => this.closing || this.failure !== null,
+      abortedTransactions: (from, upper) => this.abortedTransactions(from, upper),
     };
   }
 
-  /** Closed segments whose bytes are all written and flushed, below the high watermark. */
+  /** Closed segments whose bytes are all written and flushed, below the last stable offset (open transactions are not cleaned). */
   private cleanableSegments(): Array<{ segment: Segment; upperBoundOffset: number }> {
     const out = [];
     for (let i = 0; i + 1 < this.segments.length; i++) {
       const segment = this.segments[i];
       const upperBoundOffset = this.segments[i + 1].baseOffset;
-      if (upperBoundOffset > this.hw || segment.size !== segment.assignedSize || segment.newFile || this.dirty.has(segment)) break;
+      if (upperBoundOffset > this.lastStableOffset || segment.size !== segment.assignedSize || segment.newFile || this.dirty.has(segment)) break;
       out.push({ segment, upperBoundOffset });
     }
     return out;
@@ -1126,6 +1127,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     if (!inPlace || this.failure) return false;
     try {
       await commitSwap(this.dir, staged.segment.baseOffset, staged.sources.map((s) => s.baseOffset));
+      await staged.segment.txnIndex.load();
     } catch (err) {
       this.goOffline(err, []); // the directory may be half swapped: the next open completes or discards it
       throw err;

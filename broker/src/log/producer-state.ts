@@ -108,6 +108,10 @@ export interface DuplicateAppend {
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Open transactions: producer id → first offset, in first-offset order (offsets are handed out in order). */
+  private readonly ongoing = new Map<number, number>();
+  /** Decided transactions whose marker is not yet in the file, in marker order. */
+  private unstable: CompletedTxn[] = [];
 
   constructor(readonly expirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS) {}
 
@@ -196,11 +200,6 @@ export class ProducerStateManager {
   }
 
   // ---- Transactions.
-
-  /** Open transactions: producer id → first offset, in first-offset order (offsets are handed out in order). */
-  private readonly ongoing = new Map<number, number>();
-  /** Decided transactions whose marker is not yet in the file, in marker order. */
-  private unstable: CompletedTxn[] = [];
 
   private trackTransaction(entry: ProducerEntry, h: BatchHeader, firstOffset: number, lastOffset: number, markerPending: boolean): CompletedTxn | null {
     if (!h.isTransactional) return null;

@@ -16,7 +16,7 @@ import { recoverSwaps } from './compaction-files';
 import { RECORD_BATCH_HEADER_SIZE, computeBatchCrc, readBatchHeader } from '../protocol/records';
 import { ProducerStateManager } from './producer-state';
 import { deleteSnapshot, listSnapshots, readSnapshot } from './producer-snapshot';
-import { isAbortMarker } from './control-batch';
+import { ControlRecordType, parseMarker } from './control-batch';
 import { abortedEntry } from './aborted-transactions';
 
 /** Read size while re-validating a segment. */
@@ -209,7 +209,8 @@ const REPLAY_CHUNK_BYTES = 1024 * 1024;
  * log end, then the headers of the batches after it. Snapshots past the log end describe batches recovery
  * dropped, and are deleted. Replayed producers count as seen now for expiry. The replay also refills the
  * transaction indexes recovery emptied (it starts at or before the first of them, so it knows where every
- * transaction aborted there began); only marker batches are read beyond their headers.
+ * transaction aborted there began) and the coordinator epochs of markers; only marker batches are read beyond
+ * their headers.
  */
 export async function loadProducerState(dir: string, loaded: LoadedPartition, expirationMs: number, logger: Logger, now = Date.now()): Promise<ProducerStateManager> {
   const producers = new ProducerStateManager(expirationMs);
@@ -240,8 +241,11 @@ export async function loadProducerState(dir: string, loaded: LoadedPartition, ex
         const h = b.header;
         if (h.producerId < 0 || h.baseOffset + h.lastOffsetDelta < from) continue;
         const ended = producers.replay(h, now);
-        if (ended && rebuild && isAbortMarker(await readAt(fh, b.position, b.size), 0)) {
-          await seg.txnIndex.append([abortedEntry(ended, producers.firstOngoingOffset())]);
+        if (h.isControl) {
+          // Markers are small and few: read whole for their type and coordinator epoch.
+          const marker = parseMarker(await readAt(fh, b.position, b.size), 0);
+          if (marker) producers.noteCoordinatorEpoch(h.producerId, marker.coordinatorEpoch);
+          if (ended && rebuild && marker?.type === ControlRecordType.ABORT) await seg.txnIndex.append([abortedEntry(ended, producers.firstOngoingOffset())]);
         }
         replayed++;
       }

@@ -524,10 +524,11 @@ function finishBatch(buf: Buffer): Buffer {
 }
 
 /**
- * Key of the first record of an uncompressed batch at `pos` (control batches: the ControlRecordType), read
- * without decoding the rest; null for a compressed batch or a null key. Throws RecordBatchError if malformed.
+ * Key and value of the first record of an uncompressed batch at `pos` (control batches: the ControlRecordType
+ * and its value), read without decoding the rest; null for a compressed or empty batch. Throws
+ * RecordBatchError if malformed.
  */
-export function firstRecordKey(buf: Buffer, pos: number): Buffer | null {
+export function firstRecord(buf: Buffer, pos: number): { key: Buffer | null; value: Buffer | null } | null {
   const h = readBatchHeader(buf, pos);
   if (h.compression !== Compression.NONE || h.recordCount < 1) return null;
   const end = pos + h.batchLength + LOG_OVERHEAD;
@@ -536,7 +537,8 @@ export function firstRecordKey(buf: Buffer, pos: number): Buffer | null {
   reader.pos++; // attributes
   reader.varint(); // timestamp delta
   reader.varint(); // offset delta
-  return reader.bytes();
+  const key = reader.bytes();
+  return { key, value: reader.bytes() };
 }
 
 export interface DecodedBatch {
@@ -609,6 +611,17 @@ export async function retainRecords(
   if (header.timestampType === 'CreateTime') writeInt64(out, MAX_TIMESTAMP, maxTimestamp);
   out.writeInt32BE(kept.length, RECORD_COUNT);
   compressed.copy(out, RECORD_BATCH_HEADER_SIZE);
+  return finishBatch(out);
+}
+
+/**
+ * The header of `batch` with no records, as Kafka's cleaner keeps a producer's last batch whose records all go
+ * (RETAIN_EMPTY): offsets, producer id/epoch/sequence, timestamps and flags stay, compression is none.
+ */
+export function emptyBatchLike(batch: Buffer): Buffer {
+  const out = Buffer.from(batch.subarray(0, RECORD_BATCH_HEADER_SIZE));
+  out.writeInt16BE(out.readInt16BE(ATTRIBUTES) & ~COMPRESSION_MASK, ATTRIBUTES);
+  out.writeInt32BE(0, RECORD_COUNT);
   return finishBatch(out);
 }
 

@@ -137,6 +137,16 @@ describe('log: transactions (markers, last stable offset, aborted index)', () =>
     assert.deepEqual(await committedOffsets(recovered), expectedCommitted);
   });
 
+  it('remembers the coordinator epoch of markers when producer state is rebuilt from the log', async () => {
+    const log = await open(dir());
+    await log.append(tbatch(1, 0, 0), CLIENT);
+    await log.appendTxnMarker(marker(1, 0, true, 5), LEADER);
+    const recovered = await open(await crashImage(log));
+    await recovered.append(tbatch(1, 0, 1), CLIENT);
+    await assert.rejects(recovered.appendTxnMarker(marker(1, 0, false, 4), LEADER), isLogError(ErrorCode.TRANSACTION_COORDINATOR_FENCED));
+    assert.equal((await recovered.appendTxnMarker(marker(1, 0, false, 5), LEADER)).baseOffset, 3);
+  });
+
   it('finds an abort whose data starts segments before its marker, and deletes the index with its segment', async () => {
     const DAY = 86_400_000;
     const log = await open(dir(), { segmentBytes: 300, retentionMs: DAY });
