@@ -8,6 +8,7 @@ import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { echoName } from '../cluster/topic-names';
 
 export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
   apiKey: ApiKey.WriteTxnMarkers,
@@ -18,7 +19,7 @@ export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
     const markers = req.markers.map((m) => ({
       producerId: m.producerId,
       topics: m.topics.map((t) => ({
-        name: t.name,
+        name: echoName(t.name),
         partitions: t.partitionIndexes.map((partitionIndex) => ({
           partitionIndex,
           result: markerLog.append(t.name, partitionIndex, {
