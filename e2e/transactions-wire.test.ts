@@ -144,6 +144,10 @@ describe('transactions: the coordinator over the wire (broker process)', functio
     const open = await init(uniqueName('offsets-open'));
     await commitOffset(open, 11);
     assert.deepEqual(await fetchOffset(false), { offset: 9, errorCode: ErrorCode.NONE });
+    const metrics = await ref.broker.metricsText();
+    assert.equal(metric(metrics, 'strata_transactions_open'), 1, 'the open transaction is counted');
+    assert.ok(metric(metrics, 'strata_transactions_total{result="commit"}') >= 1);
+    assert.ok(metric(metrics, 'strata_transactions_total{result="abort"}') >= 1);
 
     await w.close();
     await ref.broker.kill9();
@@ -156,3 +160,8 @@ describe('transactions: the coordinator over the wire (broker process)', functio
     assert.deepEqual(await fetchOffset(true), { offset: 9, errorCode: ErrorCode.NONE });
   });
 });
+
+function metric(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : NaN;
+}

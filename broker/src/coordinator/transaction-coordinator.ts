@@ -151,6 +151,8 @@ export class TransactionCoordinator {
         // The previous producer of this id is gone or a zombie: abort its transaction under a bumped epoch, so
         // the markers fence it on every partition it wrote to.
         await this.abortFenced(m, 'a new producer initialised the transactional id');
+        // Markers not all written yet (retried in the background): the producer retries InitProducerId.
+        if (isPreparing(m.state)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
       }
       const next = m.producerEpoch + 1 > MAX_PRODUCER_EPOCH ? { producerId: await this.opts.nextProducerId(), producerEpoch: 0 } : { producerId: m.producerId, producerEpoch: m.producerEpoch + 1 };
       const value = m.next({ ...next, timeoutMs, state: 'Empty', partitions: [], startMs: -1, lastUpdateMs: now });

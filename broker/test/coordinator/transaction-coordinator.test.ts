@@ -235,6 +235,18 @@ describe('transaction coordinator', () => {
     assert.equal(markers.written.length, 3);
   });
 
+  it('a new producer whose fencing abort cannot write its markers yet is told to retry, and then gets its epoch', async () => {
+    const c = await coordinator();
+    const old = await c.initProducerId('t', 30_000, null);
+    await addAll(c, 't', old);
+    markers.failures = 1;
+    assert.equal((await c.initProducerId('t', 30_000, null)).errorCode, ErrorCode.CONCURRENT_TRANSACTIONS);
+    assert.equal(c.describe('t').transactionState, 'PrepareAbort');
+    await clock.advance(500);
+    assert.equal(c.describe('t').transactionState, 'CompleteAbort');
+    assert.deepEqual(await c.initProducerId('t', 30_000, null), { errorCode: ErrorCode.NONE, producerId: old.producerId, producerEpoch: 2 });
+  });
+
   it('ListTransactions filters by state, producer id and duration, and echoes unknown state names', async () => {
     const c = await coordinator();
     const p = await c.initProducerId('t', 30_000, null);
