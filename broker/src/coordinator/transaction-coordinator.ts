@@ -188,12 +188,13 @@ export class TransactionCoordinator {
   /**
    * The check of a transactional Produce (KIP-890 part 1): its batch's producer must hold the id's current
    * epoch and the partition must have been added to the open transaction; else INVALID_PRODUCER_EPOCH (fenced)
-   * or INVALID_TXN_STATE, and nothing is appended. Batches too short to carry a header are left to the log.
+   * or INVALID_TXN_STATE, and nothing is appended. Non-transactional batches are not checked (as Kafka), and
+   * batches too short to carry a header are left to the log to refuse.
    */
   verifyProduce(transactionalId: string, topic: string, partition: number, records: Buffer): ErrorCode {
     if (records.length < RECORD_BATCH_HEADER_SIZE) return ErrorCode.NONE;
     const h = readBatchHeader(records, 0);
-    return this.verify(transactionalId, h, topic, partition);
+    return h.isTransactional ? this.verify(transactionalId, h, topic, partition) : ErrorCode.NONE;
   }
 
   private verify(transactionalId: string, producer: ProducerIdAndEpoch, topic: string, partition: number): ErrorCode {
