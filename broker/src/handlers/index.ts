@@ -26,6 +26,10 @@ import describeGroups from './describe-groups';
 import listGroups from './list-groups';
 import deleteGroups from './delete-groups';
 import offsetDelete from './offset-delete';
+import saslHandshake from './sasl-handshake';
+import saslAuthenticate from './sasl-authenticate';
+import describeUserScramCredentials from './describe-user-scram-credentials';
+import alterUserScramCredentials from './alter-user-scram-credentials';
 import writeTxnMarkers from './write-txn-markers';
 import addPartitionsToTxn from './add-partitions-to-txn';
 import addOffsetsToTxn from './add-offsets-to-txn';
@@ -61,6 +65,10 @@ const ALL: ApiHandler[] = [
   createPartitions,
   incrementalAlterConfigs,
   describeCluster,
+  saslHandshake,
+  saslAuthenticate,
+  describeUserScramCredentials,
+  alterUserScramCredentials,
   writeTxnMarkers,
   addPartitionsToTxn,
   addOffsetsToTxn,
