@@ -30,6 +30,7 @@ test-deps: setup
 	@command -v kcat >/dev/null && command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kcat prometheus; }
 	bash e2e/java/install.sh
 	bash e2e/tier/install.sh >/dev/null
+	bash e2e/franz-go/install.sh >/dev/null
 	GO_BUILD_JOBS=2 bash operator/scripts/kube-tools/build.sh
 
 test: test-deps build
@@ -51,6 +52,7 @@ bench: build
 
 bench-tier: build
 	bash e2e/tier/install.sh >/dev/null
+	bash e2e/franz-go/install.sh >/dev/null
 	node dist/bench/tier.js $(ARGS)
 
 clean:

@@ -17,6 +17,9 @@ import { TopicCreator } from './cluster/topic-creator';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
 import { GroupCoordinator } from './coordinator/group-coordinator';
 import { GroupStore, OFFSETS_TOPIC } from './coordinator/group-store';
+import { TransactionCoordinator } from './coordinator/transaction-coordinator';
+import { TransactionStore, TRANSACTION_STATE_TOPIC } from './coordinator/transaction-store';
+import { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import { subscribedTopics } from './coordinator/consumer-protocol';
 import { splitOffsetKey } from './coordinator/group';
 import type { MetadataImage } from './cluster/metadata-image';
@@ -123,6 +126,9 @@ export class Broker {
     });
 
     const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
+    const producerIds = new ProducerIdManager(controller, config.nodeId);
+    const txnMarkers = new TxnMarkerAppender(replicas, groups);
+    const transactions = await startTransactionCoordinator(config, image, controller, replicas, txnMarkers, producerIds, metrics, logger.child('transactions'));
 
     const services: BrokerServices = {
       config,
@@ -135,8 +141,10 @@ export class Broker {
         numPartitions: config.numPartitions,
         replicationFactor: config.defaultReplicationFactor,
       }),
-      producerIds: new ProducerIdManager(controller, config.nodeId),
+      producerIds,
       groups,
+      transactions,
+      txnMarkers,
       metrics,
       logger: logger.child('handler'),
       handlers: handlerTable(),
@@ -273,6 +281,7 @@ export class Broker {
     await Promise.all(this.servers.map((s) => s.close()));
     this.tls?.stop();
     this.services.groups.close();
+    this.services.transactions.close();
     await this.services.replicas.close();
     await this.tier.close();
     await this.metricsServer?.close();
@@ -292,18 +301,7 @@ async function startGroupCoordinator(
   metrics: BrokerMetrics,
   logger: Logger,
 ): Promise<GroupCoordinator> {
-  if (!image.topicsByName.has(OFFSETS_TOPIC)) {
-    await controller.createTopic(
-      {
-        name: OFFSETS_TOPIC,
-        numPartitions: config.offsetsTopicNumPartitions,
-        replicationFactor: Math.min(3, image.brokers.size),
-        configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(config.offsetsTopicSegmentBytes) },
-      },
-      false,
-    );
-  }
-  const partitions = image.topicsByName.get(OFFSETS_TOPIC)!.partitions.length;
+  const partitions = await ensureInternalTopic(image, controller, OFFSETS_TOPIC, config.offsetsTopicNumPartitions, config.offsetsTopicSegmentBytes);
   const groups = new GroupCoordinator(
     new GroupStore(replicas, partitions, { logger, onUndecodable: () => metrics.offsetsRecordSkipped() }),
     {
@@ -342,6 +340,63 @@ async function startGroupCoordinator(
     }
   });
   return groups;
+}
+
+/** Creates a compacted internal topic on first start; returns its partition count. */
+async function ensureInternalTopic(image: MetadataImage, controller: Controller, name: string, numPartitions: number, segmentBytes: number): Promise<number> {
+  if (!image.topicsByName.has(name)) {
+    await controller.createTopic(
+      { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
+      false,
+    );
+  }
+  return image.topicsByName.get(name)!.partitions.length;
+}
+
+/**
+ * Creates __transaction_state on first start, then loads every transactional id from it (completing transactions
+ * left between EndTxn's decision and its markers). STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes
+ * the process kill itself with SIGKILL right after writing its Nth PrepareCommit, before any marker.
+ */
+async function startTransactionCoordinator(
+  config: BrokerConfig,
+  image: MetadataImage,
+  controller: Controller,
+  replicas: ReplicaManager,
+  txnMarkers: TxnMarkerAppender,
+  producerIds: ProducerIdManager,
+  metrics: BrokerMetrics,
+  logger: Logger,
+): Promise<TransactionCoordinator> {
+  const partitions = await ensureInternalTopic(image, controller, TRANSACTION_STATE_TOPIC, config.transactionStateLogNumPartitions, config.transactionStateLogSegmentBytes);
+  const killAfter = Number(process.env.STRATA_TEST_KILL_AFTER_PREPARE_COMMIT ?? 0);
+  let prepared = 0;
+  const transactions = new TransactionCoordinator(
+    new TransactionStore(replicas, partitions, { logger }),
+    {
+      maxTimeoutMs: config.transactionMaxTimeoutMs,
+      idExpirationMs: config.transactionalIdExpirationMs,
+      abortCheckIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
+      expirationCheckIntervalMs: config.transactionRemoveExpiredTransactionCleanupIntervalMs,
+      partitionExists: (topic, p) => (image.topicsByName.get(topic)?.partitions.length ?? 0) > p && p >= 0,
+      nextProducerId: () => producerIds.nextId(),
+      markers: txnMarkers,
+      afterPrepareCommit:
+        killAfter > 0
+          ? () => {
+              if (++prepared === killAfter) {
+                logger.warn('STRATA_TEST_KILL_AFTER_PREPARE_COMMIT: killing the process after PrepareCommit', { count: prepared });
+                process.kill(process.pid, 'SIGKILL');
+              }
+            }
+          : undefined,
+    },
+    logger,
+    { onCommit: () => metrics.transactionEnded('commit'), onAbort: () => metrics.transactionEnded('abort'), onFenced: () => metrics.producerFenced() },
+  );
+  await transactions.load();
+  metrics.setOpenTransactionSource(() => transactions.openCount());
+  return transactions;
 }
 
 /**

@@ -279,6 +279,22 @@ export const CONFIG_KEYS = {
   offsetsRetentionCheckIntervalMs: key(integerKind(1, INT32_MAX), 600000, 'How often expired offsets and empty groups are looked for.', 'offsets.retention.check.interval.ms'),
   offsetMetadataMaxBytes: key(integerKind(0, INT32_MAX), 4096, 'Largest metadata string of one committed offset.', 'offset.metadata.max.bytes'),
   groupInitialRebalanceDelayMs: key(integerKind(0, INT32_MAX), 3000, 'How long the first rebalance of an empty group waits for more members.', 'group.initial.rebalance.delay.ms'),
+  transactionStateLogNumPartitions: key(integerKind(1, 1000), 50, 'Partitions of __transaction_state; a transactional id is coordinated by partition hash(id) % this.', 'transaction.state.log.num.partitions'),
+  transactionStateLogSegmentBytes: key(integerKind(14, INT32_MAX), 104857600, 'Segment size of __transaction_state.', 'transaction.state.log.segment.bytes'),
+  transactionMaxTimeoutMs: key(integerKind(1, INT32_MAX), 900000, 'Largest transaction.timeout.ms a producer may ask for (else INVALID_TRANSACTION_TIMEOUT).', 'transaction.max.timeout.ms'),
+  transactionalIdExpirationMs: key(integerKind(1, INT32_MAX), 604800000, 'A transactional id without a transaction for this long is removed.', 'transactional.id.expiration.ms'),
+  transactionAbortTimedOutTransactionCleanupIntervalMs: key(
+    integerKind(1, INT32_MAX),
+    10000,
+    'How often transactions past their transaction.timeout.ms are looked for (and aborted).',
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+  ),
+  transactionRemoveExpiredTransactionCleanupIntervalMs: key(
+    integerKind(1, INT32_MAX),
+    3600000,
+    'How often transactional ids past transactional.id.expiration.ms are looked for (and removed).',
+    'transaction.remove.expired.transaction.cleanup.interval.ms',
+  ),
   groupMinSessionTimeoutMs: key(integerKind(1, INT32_MAX), 6000, 'Smallest session timeout a group member may ask for.', 'group.min.session.timeout.ms'),
   groupMaxSessionTimeoutMs: key(integerKind(1, INT32_MAX), 1800000, 'Largest session timeout a group member may ask for.', 'group.max.session.timeout.ms'),
 };

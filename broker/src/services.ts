@@ -9,6 +9,8 @@ import type { ReplicaManager } from './cluster/replica-manager';
 import type { TopicCreator } from './cluster/topic-creator';
 import type { ProducerIdManager } from './coordinator/producer-id-manager';
 import type { GroupCoordinator } from './coordinator/group-coordinator';
+import type { TransactionCoordinator } from './coordinator/transaction-coordinator';
+import type { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import type { ApiHandler } from './handlers/handler';
 
 export interface BrokerServices {
@@ -20,6 +22,9 @@ export interface BrokerServices {
   readonly topics: TopicCreator;
   readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
+  readonly transactions: TransactionCoordinator;
+  /** Appends transaction markers (and completes transactional offset commits in __consumer_offsets). */
+  readonly txnMarkers: TxnMarkerAppender;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
   /** Every API handler, by api key (ApiVersions answers from this). */

@@ -1,6 +1,7 @@
 // FindCoordinator (key 10), v0–6. Single-broker mode: this broker coordinates every group (it hosts every
-// partition of __consumer_offsets) once the groups are loaded; until then COORDINATOR_NOT_AVAILABLE, which
-// clients retry. v4+ looks up several keys at once. Transaction coordinators (key type 1) also resolve here.
+// partition of __consumer_offsets) and every transactional id (key type 1, __transaction_state) once that
+// coordinator has loaded its state; until then COORDINATOR_NOT_AVAILABLE, which clients retry. v4+ looks up
+// several keys at once.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../protocol/schema/types';
@@ -16,7 +17,7 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   minVersion: 0,
   maxVersion: 6,
   handle(req, ctx) {
-    const { image, nodeId, groups } = ctx.services;
+    const { image, nodeId, groups, transactions } = ctx.services;
     // The endpoint of the listener this request came in on (this broker always has it).
     const self = brokerEndpoint(image.brokers.get(nodeId)!, ctx.listenerName) ?? image.brokers.get(nodeId)!;
     const find = (requested: string) => {
@@ -27,7 +28,7 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
       if (req.keyType !== GROUP && req.keyType !== TRANSACTION) {
         return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown coordinator type ${req.keyType}` };
       }
-      if (!groups.isLoaded) {
+      if (!(req.keyType === GROUP ? groups.isLoaded : transactions.isLoaded)) {
         return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is loading.' };
       }
       return { key, nodeId, host: self.host, port: self.port, errorCode: 0, errorMessage: null };

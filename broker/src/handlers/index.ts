@@ -31,6 +31,12 @@ import saslAuthenticate from './sasl-authenticate';
 import describeUserScramCredentials from './describe-user-scram-credentials';
 import alterUserScramCredentials from './alter-user-scram-credentials';
 import writeTxnMarkers from './write-txn-markers';
+import addPartitionsToTxn from './add-partitions-to-txn';
+import addOffsetsToTxn from './add-offsets-to-txn';
+import endTxn from './end-txn';
+import txnOffsetCommit from './txn-offset-commit';
+import describeTransactions from './describe-transactions';
+import listTransactions from './list-transactions';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -64,6 +70,12 @@ const ALL: ApiHandler[] = [
   describeUserScramCredentials,
   alterUserScramCredentials,
   writeTxnMarkers,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  txnOffsetCommit,
+  describeTransactions,
+  listTransactions,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {

@@ -1,5 +1,6 @@
 // OffsetFetch (key 9), v0–9. v0–7 ask for one group, v8+ for several (KIP-709). A null topic list (v2+)
-// means every committed partition; partitions without a commit answer offset -1.
+// means every committed partition; partitions without a commit answer offset -1. With require_stable (v7+),
+// a partition with an offset pending in an open transaction answers UNSTABLE_OFFSET_COMMIT (retriable).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/schema/types';
@@ -15,7 +16,7 @@ interface PartitionOut {
   errorCode: number;
 }
 
-function fetchGroup(groups: GroupCoordinator, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null) {
+function fetchGroup(groups: GroupCoordinator, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean) {
   if (!groups.isLoaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] };
   const found = groups.fetchOffsets(groupId, topics && topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
   const byTopic = new Map<string, PartitionOut[]>();
@@ -27,7 +28,7 @@ function fetchGroup(groups: GroupCoordinator, groupId: string, topics: Array<{ n
       committedOffset: f.committed?.offset ?? -1,
       committedLeaderEpoch: f.committed?.leaderEpoch ?? -1,
       metadata: f.committed?.metadata ?? '',
-      errorCode: 0,
+      errorCode: requireStable && groups.hasPendingOffset(groupId, f.topic, f.partition) ? ErrorCode.UNSTABLE_OFFSET_COMMIT : 0,
     });
   }
   return { errorCode: ErrorCode.NONE, topics: [...byTopic].map(([name, partitions]) => ({ name: echoName(name), partitions })) };
@@ -44,10 +45,10 @@ export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
         throttleTimeMs: 0,
         topics: [],
         errorCode: 0,
-        groups: req.groups.map((g) => ({ groupId: echoName(g.groupId), ...fetchGroup(groups, g.groupId, g.topics) })),
+        groups: req.groups.map((g) => ({ groupId: echoName(g.groupId), ...fetchGroup(groups, g.groupId, g.topics, req.requireStable) })),
       };
     }
-    const r = fetchGroup(groups, req.groupId, req.topics);
+    const r = fetchGroup(groups, req.groupId, req.topics, ctx.apiVersion >= 7 && req.requireStable);
     return {
       throttleTimeMs: 0,
       topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ ...p, errorCode: r.errorCode || p.errorCode })) })),

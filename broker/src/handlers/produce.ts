@@ -8,6 +8,9 @@
 // Batches are validated (length, magic, CRC32C) and stored as they came, compressed or not.
 // All partitions are appended before the first await, so pipelined requests keep their order.
 // Internal topics are written by the broker only: a client gets INVALID_TOPIC_EXCEPTION, as from Kafka.
+// A transactional produce (transactional_id set) is checked with the transaction coordinator first (KIP-890
+// part 1): a partition not added to the producer's open transaction gets INVALID_TXN_STATE, an old epoch
+// INVALID_PRODUCER_EPOCH.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { ProduceRequest, ProduceResponse } from '../protocol/schema/types';
@@ -24,7 +27,7 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
   minVersion: 0,
   maxVersion: 11,
   async handle(req, ctx) {
-    const { replicas, logger } = ctx.services;
+    const { replicas, logger, transactions } = ctx.services;
     const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const topics = req.topicData.map((topic) => ({
       name: echoName(topic.name),
@@ -36,6 +39,10 @@ export default defineHandler<ProduceRequest, ProduceResponse>({
           if (!validAcks) return failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, not ${req.acks}`);
           if (isInternalTopic(topic.name)) throw internalTopicWriteError(topic.name, 'append to');
           if (!p.records || (p.records as Buffer).length === 0) return failed(p.index, ErrorCode.CORRUPT_MESSAGE, 'empty records');
+          if (req.transactionalId !== null) {
+            const invalid = transactions.verifyProduce(req.transactionalId, topic.name, p.index, p.records as Buffer);
+            if (invalid !== ErrorCode.NONE) return failed(p.index, invalid, 'refused by the transaction coordinator: the partition is not in an open transaction of this producer epoch');
+          }
           const r = await replicas.appendRecords(topic.name, p.index, p.records as Buffer, req.acks);
           return {
             index: p.index,

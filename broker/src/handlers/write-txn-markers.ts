@@ -9,20 +9,21 @@ import { ErrorCode } from '../protocol/errors';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../protocol/schema/types';
 import { echoName } from '../cluster/topic-names';
 import { defineHandler } from './handler';
+import { echoName } from '../cluster/topic-names';
 
 export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
   apiKey: ApiKey.WriteTxnMarkers,
   minVersion: 0,
   maxVersion: 1,
   async handle(req, ctx) {
-    const replicas = ctx.services.replicas;
+    const markerLog = ctx.services.txnMarkers;
     const markers = req.markers.map((m) => ({
       producerId: m.producerId,
       topics: m.topics.map((t) => ({
-        name: t.name,
+        name: echoName(t.name),
         partitions: t.partitionIndexes.map((partitionIndex) => ({
           partitionIndex,
-          result: replicas.appendTxnMarker(t.name, partitionIndex, {
+          result: markerLog.append(t.name, partitionIndex, {
             producerId: m.producerId,
             producerEpoch: m.producerEpoch,
             coordinatorEpoch: m.coordinatorEpoch,

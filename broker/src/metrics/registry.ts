@@ -136,6 +136,13 @@ export class BrokerMetrics {
   private readonly cost: CostMeter;
   private readonly rebalances = this.counter('strata_group_rebalances_total', 'Rebalances started, by consumer group.', ['group']);
   private readonly offsetCommits = this.counter('strata_group_offset_commits_total', 'Offsets committed, by consumer group.', ['group']);
+  private readonly transactionsEnded = this.counter('strata_transactions_total', 'Transactions completed by the transaction coordinator, by result (commit, abort).', ['result']);
+  private readonly producersFenced = this.counter(
+    'strata_transaction_producers_fenced_total',
+    'Producers fenced by the transaction coordinator: a newer producer took the transactional id, or the transaction timed out.',
+    [],
+  );
+  private openTransactionSource: () => number = () => 0;
   private readonly offsetsLoadSkipped = this.counter(
     'strata_offsets_load_skipped_total',
     'Batches or records of __consumer_offsets skipped while loading groups because they could not be decoded.',
@@ -152,6 +159,7 @@ export class BrokerMetrics {
     this.registerGroupGauges();
     this.registerTierMetrics();
     this.registerRequestPoolGauges();
+    this.scrapeGauge('strata_transactions_open', 'Transactions open or completing on this transaction coordinator.', () => this.openTransactionSource());
     const source = () => this.partitionSource();
     this.partitionSeries('gauge', 'strata_log_size_bytes', 'Bytes of the local log, by partition.', source, (p) => p.sizeBytes);
     this.partitionSeries('gauge', 'strata_log_start_offset', 'First offset of the log, by partition.', source, (p) => p.logStartOffset);
@@ -344,6 +352,19 @@ export class BrokerMetrics {
 
   offsetsCommitted(group: string, count: number): void {
     this.offsetCommits.labels(group).inc(count);
+  }
+
+  /** Where the open-transactions gauge is read from at scrape time. */
+  setOpenTransactionSource(source: () => number): void {
+    this.openTransactionSource = source;
+  }
+
+  transactionEnded(result: 'commit' | 'abort'): void {
+    this.transactionsEnded.labels(result).inc();
+  }
+
+  producerFenced(): void {
+    this.producersFenced.inc();
   }
 
   offsetsRecordSkipped(): void {

@@ -153,6 +153,12 @@ describe('broker config', () => {
         groupInitialRebalanceDelayMs: 3000,
         groupMinSessionTimeoutMs: 6000,
         groupMaxSessionTimeoutMs: 1800000,
+        transactionStateLogNumPartitions: 50,
+        transactionStateLogSegmentBytes: 104857600,
+        transactionMaxTimeoutMs: 900000,
+        transactionalIdExpirationMs: 604800000,
+        transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
+        transactionRemoveExpiredTransactionCleanupIntervalMs: 3600000,
       });
     });
 
