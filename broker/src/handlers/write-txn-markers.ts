@@ -9,7 +9,6 @@ import { ErrorCode } from '../protocol/errors';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../protocol/schema/types';
 import { echoName } from '../cluster/topic-names';
 import { defineHandler } from './handler';
-import { echoName } from '../cluster/topic-names';
 
 export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
   apiKey: ApiKey.WriteTxnMarkers,
@@ -42,7 +41,7 @@ export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
           producerId: m.producerId,
           topics: await Promise.all(
             m.topics.map(async (t) => ({
-              name: echoName(t.name),
+              name: t.name,
               partitions: await Promise.all(t.partitions.map(async (p) => ({ partitionIndex: p.partitionIndex, errorCode: await errorCodeOf(p.result) }))),
             })),
           ),
