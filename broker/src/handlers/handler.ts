@@ -3,8 +3,10 @@
 import type { ApiKey } from '../protocol/apis';
 import type { KafkaPrincipal } from '../security/principal';
 import type { BrokerServices } from '../services';
+import type { RequestSecurity } from '../security/request-security';
 
-export interface RequestContext {
+/** Handlers check authorization and quotas through the context's RequestSecurity methods (ctx.authorize, …). */
+export interface RequestContext extends RequestSecurity {
   apiVersion: number;
   correlationId: number;
   clientId: string | null;

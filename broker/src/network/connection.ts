@@ -5,7 +5,9 @@
 // - a client that does not read its responses mutes the connection: once more than `maxUnsentBytes` of
 //   responses sit unsent, neither reading nor processing continues until the socket drains (Kafka mutes such
 //   a channel), so at most that budget plus one response is ever buffered;
-// - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms).
+// - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms);
+// - a response carrying throttle_time_ms > 0 (a client over its quota) mutes the connection for that long after
+//   it is sent, as Kafka does since KIP-219: nothing more is read or processed until the time has passed.
 // Across connections, request bytes are bounded by the shared `pool` (queued.max.request.bytes): each frame's
 // size is reserved when its size prefix is read, before its body; while the pool cannot grant it the socket
 // is paused. The reservation lasts while the frame is read, queued and handled, until its response is queued
@@ -23,6 +25,7 @@ import type { Logger } from '../logger';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import type { PoolWaiter, RequestMemoryPool } from './request-pool';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal';
+import { requestSecurity } from '../security/request-security';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
@@ -60,6 +63,8 @@ export class Connection {
   private closed = false;
   private drained: (() => void) | null = null;
   private readonly aborter = new AbortController();
+  /** Set while the channel is muted for a quota; fires when it may be read and processed again. */
+  private throttleTimer: NodeJS.Timeout | null = null;
   private readonly remote: string;
   /** Replaced by authentication (SASL or a TLS client certificate); anonymous until then. */
   protected principal: KafkaPrincipal = ANONYMOUS;
@@ -147,7 +152,7 @@ export class Connection {
 
   private onIdle(): void {
     if (this.closed) return;
-    if (this.handling || this.poolWaiter) {
+    if (this.handling || this.poolWaiter || this.throttleTimer) {
       // A request is being worked on (e.g. a long poll), or the broker makes us wait for pool space: not the
       // client's idleness; look again after another period.
       this.socket.setTimeout(this.opts.idleTimeoutMs);
@@ -170,7 +175,11 @@ export class Connection {
     const muted = this.muted;
     if (muted !== this.wasMuted) this.setMuted(muted);
     const pause =
-      this.queue.length >= this.opts.maxInflight || this.queuedBytes >= this.opts.maxInflightBytes || muted || this.frames.holding;
+      this.queue.length >= this.opts.maxInflight ||
+      this.queuedBytes >= this.opts.maxInflightBytes ||
+      muted ||
+      this.frames.holding ||
+      this.throttleTimer !== null;
     if (pause === this.readingPaused) return;
     this.readingPaused = pause;
     if (pause) this.socket.pause();
@@ -185,7 +194,7 @@ export class Connection {
   private async process(): Promise<void> {
     this.processing = true;
     try {
-      while (this.queue.length > 0 && !this.closed) {
+      while (this.queue.length > 0 && !this.closed && this.throttleTimer === null) {
         if (this.muted) {
           await new Promise<void>((resolve) => (this.drained = resolve));
           continue;
@@ -254,6 +263,7 @@ export class Connection {
       services: this.opts.services,
       closeConnection: (reason) => this.close(reason),
       signal: this.aborter.signal,
+      ...requestSecurity(this.opts.services, this.principal, this.remote, header.clientId, apiName),
     };
     let response: unknown;
     this.handling = true;
@@ -269,6 +279,20 @@ export class Connection {
     }
     const sent = response === null || this.closed || this.respond(apiName, apiKey, apiVersion, correlationId, response as object);
     this.opts.onRequest?.(apiName, seconds(started), !sent);
+    const throttleMs = (response as { throttleTimeMs?: unknown } | null)?.throttleTimeMs;
+    if (sent && typeof throttleMs === 'number' && throttleMs > 0) this.throttle(throttleMs);
+  }
+
+  /** Mutes the channel for a quota: no reading or processing for `ms` (the processing loop stops; the timer restarts it). */
+  private throttle(ms: number): void {
+    if (this.closed) return;
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = null;
+      this.updateReading();
+      if (!this.processing && this.queue.length > 0) void this.process();
+    }, ms);
+    this.updateReading();
   }
 
   /** Encodes and queues a response; a response the encoder refuses closes this connection. False if it did. */
@@ -319,6 +343,8 @@ export class Connection {
     this.releasePool();
     this.socket.destroy();
     this.aborter.abort();
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
+    this.throttleTimer = null;
     if (this.wasMuted) this.setMuted(false);
     const wake = this.drained;
     this.drained = null;
