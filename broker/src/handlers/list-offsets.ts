@@ -2,10 +2,12 @@
 // -1 latest (high watermark, or the last stable offset for read_committed), -3 max timestamp (v7+, KIP-734: the
 // record that carries it), -4 earliest local (v8+), -5 latest tiered (v9+; -1 while nothing is tiered).
 // Any other value finds the first offset whose timestamp is at least that value. v0 answers in the old list form.
+// Needs DESCRIBE on each topic (else TOPIC_AUTHORIZATION_FAILED), as in Kafka.
 import { ApiKey } from '../protocol/apis';
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../protocol/schema/types';
 import type { Partition } from '../cluster/partition';
 import { defineHandler } from './handler';
+import { AclOperation, ResourceType } from '../security/acl';
 import { perPartition } from './per-partition';
 import { echoName } from '../cluster/topic-names';
 
@@ -31,6 +33,7 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
       req.topics,
       (t) => t.partitions,
       async (t, p) => {
+        ctx.require(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name);
         const partition = replicas.get(t.name, p.partitionIndex);
         partition.checkLeaderEpoch(p.currentLeaderEpoch);
         const found = await lookup(partition, p.timestamp);

@@ -6,8 +6,9 @@
 //   responses sit unsent, neither reading nor processing continues until the socket drains (Kafka mutes such
 //   a channel), so at most that budget plus one response is ever buffered;
 // - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms);
-// - a response carrying throttle_time_ms > 0 (a client over its quota) mutes the connection for that long after
-//   it is sent, as Kafka does since KIP-219: nothing more is read or processed until the time has passed.
+// - a request that put its client over a quota (ctx.recordQuota returned a throttle time, also sent as
+//   throttle_time_ms) mutes the connection for that long after its response, as Kafka does since KIP-219:
+//   nothing more is read or processed until the time has passed.
 // Across connections, request bytes are bounded by the shared `pool` (queued.max.request.bytes): each frame's
 // size is reserved when its size prefix is read, before its body; while the pool cannot grant it the socket
 // is paused. The reservation lasts while the frame is read, queued and handled, until its response is queued
@@ -254,6 +255,7 @@ export class Connection {
       this.close(`malformed ${apiName} v${apiVersion} request: ${reason}`);
       return;
     }
+    let throttleMs = 0;
     const ctx: RequestContext = {
       apiVersion,
       correlationId,
@@ -263,7 +265,7 @@ export class Connection {
       services: this.opts.services,
       closeConnection: (reason) => this.close(reason),
       signal: this.aborter.signal,
-      ...requestSecurity(this.opts.services, this.principal, this.remote, header.clientId, apiName),
+      ...requestSecurity(this.opts.services, this.principal, this.remote, header.clientId, apiName, (ms) => (throttleMs = Math.max(throttleMs, ms))),
     };
     let response: unknown;
     this.handling = true;
@@ -279,8 +281,7 @@ export class Connection {
     }
     const sent = response === null || this.closed || this.respond(apiName, apiKey, apiVersion, correlationId, response as object);
     this.opts.onRequest?.(apiName, seconds(started), !sent);
-    const throttleMs = (response as { throttleTimeMs?: unknown } | null)?.throttleTimeMs;
-    if (sent && typeof throttleMs === 'number' && throttleMs > 0) this.throttle(throttleMs);
+    if (throttleMs > 0) this.throttle(throttleMs);
   }
 
   /** Mutes the channel for a quota: no reading or processing for `ms` (the processing loop stops; the timer restarts it). */

@@ -3,7 +3,8 @@
 // authorized-operations fields), and how long must it wait for its quota. Built per request by the connection
 // from the broker's authorizer and quota manager.
 import type { BrokerServices } from '../services';
-import { ResourceType, type AclOperation } from './acl';
+import { ErrorCode, KafkaError } from '../protocol/errors';
+import { AclOperation, ResourceType } from './acl';
 import { authorizedOperations, hostOf, type Session } from './authorizer';
 import type { QuotaKey } from './client-quotas';
 import type { KafkaPrincipal } from './principal';
@@ -11,6 +12,8 @@ import type { KafkaPrincipal } from './principal';
 export interface RequestSecurity {
   /** May the request's principal do `op` on the resource? `countDenial`: false when a denial only filters a list. */
   authorize(op: AclOperation, type: ResourceType, name: string, countDenial?: boolean): boolean;
+  /** As authorize, but throws the resource type's *_AUTHORIZATION_FAILED error when denied. */
+  require(op: AclOperation, type: ResourceType, name: string): void;
   /** Kafka's authorized-operations bit field of the resource for this principal. */
   authorizedOperations(type: ResourceType, name: string): number;
   /** May the principal do `op` on at least one resource of the type (Kafka's authorizeByResourceType)? */
@@ -27,18 +30,52 @@ export function requestSecurity(
   remoteAddress: string,
   clientId: string | null,
   api: string,
+  /** Told each throttle decision, so the connection mutes the channel after the response (or none, acks=0). */
+  onThrottle: (ms: number) => void = () => undefined,
 ): RequestSecurity {
   const { authorizer, quotas, metrics } = services;
   const session: Session = { principal, host: hostOf(remoteAddress) };
-  return {
-    authorize(op, type, name, countDenial = true) {
-      const ok = authorizer.authorize(session, op, type, name);
+  // Decisions of this request, so a check repeated per partition costs one lookup and counts one denial.
+  const decided = new Map<string, boolean>();
+  const authorize = (op: AclOperation, type: ResourceType, name: string, countDenial = true): boolean => {
+    if (!authorizer.enabled) return true;
+    const key = `${op}:${type}:${name}`;
+    let ok = decided.get(key);
+    if (ok === undefined) {
+      ok = authorizer.authorize(session, op, type, name);
+      decided.set(key, ok);
       if (!ok && countDenial) metrics.authorizationDeniedFor(api, ResourceType[type] ?? String(type));
-      return ok;
+    }
+    return ok;
+  };
+  return {
+    authorize,
+    require(op, type, name) {
+      if (!authorize(op, type, name)) throw new KafkaError(authorizationError(type), `${AclOperation[op]} on ${ResourceType[type]} ${name.slice(0, 255)} is not authorized.`);
     },
     authorizedOperations: (type, name) => authorizedOperations(authorizer, session, type, name),
     authorizeByResourceType: (op, type) => authorizer.authorizeByResourceType(session, op, type),
-    recordQuota: (key, amount) => quotas.record(key, session, clientId, amount),
+    recordQuota(key, amount) {
+      const ms = quotas.record(key, session, clientId, amount);
+      if (ms > 0) onThrottle(ms);
+      return ms;
+    },
     unrecordQuota: (key, amount) => quotas.unrecord(key, session, clientId, amount),
   };
+}
+
+/** The error Kafka answers when an operation on a resource of this type is denied. */
+export function authorizationError(type: ResourceType): ErrorCode {
+  switch (type) {
+    case ResourceType.TOPIC:
+      return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    case ResourceType.GROUP:
+      return ErrorCode.GROUP_AUTHORIZATION_FAILED;
+    case ResourceType.TRANSACTIONAL_ID:
+      return ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    case ResourceType.DELEGATION_TOKEN:
+      return ErrorCode.DELEGATION_TOKEN_AUTHORIZATION_FAILED;
+    default:
+      return ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  }
 }
