@@ -2,22 +2,28 @@
 // DescribeClientQuotas), refused for bad input, and enforced. A producer (and a consumer) over its byte rate is
 // throttled: responses carry throttle_time_ms and the broker mutes the connection, so the rate measured on the
 // client side, after the first window, is not above the quota + 20 %. Another client id, sending at the same
-// time, is not held back. The broker runs with a short quota window (quota.window.num 6 × 1 s: rates are
-// measured over 5-6 s) so the test takes seconds; each measurement runs 14 s and counts the last 10.
+// time, is not held back. The broker runs with a short quota window (quota.window.num 2 × 1 s: rates are
+// measured over 1-2 s) so the test takes seconds; each measurement runs 13 s and counts the last 10.
 import { strict as assert } from 'node:assert';
 import { KafkaClient } from '../broker/src/protocol/client';
 import { ApiKey } from '../broker/src/protocol/apis';
 import { ZERO_UUID } from '../broker/src/protocol/codec';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import { buildRecordBatch } from '../broker/src/protocol/records';
-import type { AlterClientQuotasResponse, CreateTopicsResponse, DescribeClientQuotasResponse, FetchResponse, ProduceResponse } from '../broker/src/protocol/schema/types';
+import type { AlterClientQuotasResponse, CreateTopicsResponse, DescribeClientQuotasResponse, FetchResponse, MetadataResponse, ProduceResponse } from '../broker/src/protocol/schema/types';
 import { requireJavaClient, runJava, summary } from './helpers/java';
 import { useBroker } from './helpers/suite';
 
 const QUOTA = 100_000; // bytes per second
 const BATCH_VALUE = 10_000;
-const RUN_MS = 14_000;
-const WARMUP_MS = 4_000;
+const RUN_MS = 13_000;
+/**
+ * By Kafka's sampled-rate design a client may send a burst of one minimum window's worth (window.num - 1 samples)
+ * at once, and again whenever the sample holding a burst expires; only the average over many windows is the
+ * quota. So the broker runs with quota.window.num 2 × 1 s (bursts of 1 s worth) and the rate is measured over the
+ * last 10 s, after the first full window: a burst moves it by at most 10 %.
+ */
+const WARMUP_MS = 3_000;
 
 interface Sample {
   at: number;
@@ -35,7 +41,7 @@ function steadyRate(samples: Sample[], start: number): number {
 
 describe('client quotas', function () {
   this.timeout(120_000);
-  const ref = useBroker({ name: 'quotas', autoCreateTopics: false, extraArgs: ['--quota-window-num', '6', '--quota-window-size-seconds', '1'] });
+  const ref = useBroker({ name: 'quotas', autoCreateTopics: false, extraArgs: ['--quota-window-num', '2', '--quota-window-size-seconds', '1'] });
   const clients: KafkaClient[] = [];
   const connect = async (clientId: string) => {
     const c = await KafkaClient.connect({ host: ref.broker.host, port: ref.broker.port, clientId, timeoutMs: 60_000 });
@@ -115,7 +121,7 @@ describe('client quotas', function () {
     console.log(`      producer_byte_rate ${QUOTA} B/s: throttled client ${Math.round(slowRate)} B/s (max throttle_time_ms ${s.maxThrottle}), other client ${Math.round(fastRate)} B/s`);
     assert.ok(s.maxThrottle > 0, 'throttle_time_ms was reported');
     assert.ok(slowRate <= QUOTA * 1.2, `throttled rate ${slowRate} is above quota + 20 %`);
-    assert.ok(slowRate >= QUOTA * 0.5, `throttled rate ${slowRate} is far below the quota: throttled too hard`);
+    assert.ok(slowRate >= QUOTA * 0.4, `throttled rate ${slowRate} is far below the quota: throttled too hard`);
     assert.equal(f.maxThrottle, 0, 'the other client id was never throttled');
     assert.ok(fastRate > QUOTA * 2, `the other client id ran at ${fastRate} B/s`);
   });
@@ -160,7 +166,32 @@ describe('client quotas', function () {
     console.log(`      consumer_byte_rate ${QUOTA} B/s: throttled consumer ${Math.round(rate)} B/s (max throttle_time_ms ${maxThrottle}, ${emptyThrottled} empty throttled responses)`);
     assert.ok(maxThrottle > 0 && emptyThrottled > 0);
     assert.ok(rate <= QUOTA * 1.2, `throttled consumer rate ${rate} is above quota + 20 %`);
-    assert.ok(rate >= QUOTA * 0.5, `throttled consumer rate ${rate} is far below the quota`);
+    assert.ok(rate >= QUOTA * 0.4, `throttled consumer rate ${rate} is far below the quota`);
+  });
+
+  it('request_percentage: a client spending more than 1 % of a request thread is throttled, with throttle_time_ms', async () => {
+    const admin = await connect('quota-admin-2');
+    const set = await admin.request<AlterClientQuotasResponse>(ApiKey.AlterClientQuotas, 1, {
+      entries: [{ entity: [{ entityType: 'client-id', entityName: 'busy' }], ops: [{ key: 'request_percentage', value: 1, remove: false }] }],
+      validateOnly: false,
+    });
+    assert.equal(set.entries[0].errorCode, 0);
+    const busy = await connect('busy');
+    // 1 % of one thread is 10 ms of broker time per second: back-to-back Metadata requests exceed it quickly.
+    const deadline = performance.now() + 20_000;
+    let throttle = 0;
+    let requests = 0;
+    while (throttle === 0 && performance.now() < deadline) {
+      const r = await busy.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: true });
+      throttle = r.throttleTimeMs;
+      requests++;
+    }
+    console.log(`      request_percentage 1: throttled after ${requests} Metadata requests by ${throttle} ms`);
+    assert.ok(throttle > 0, `not throttled after ${requests} requests`);
+    // The connection is muted for that long: the next answer comes no sooner.
+    const before = performance.now();
+    await busy.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    assert.ok(performance.now() - before >= throttle * 0.9, 'the next request waited out the throttle');
   });
 
   it('throttling is counted by quota', async () => {
@@ -168,5 +199,6 @@ describe('client quotas', function () {
     assert.match(text, /strata_quota_throttled_responses_total\{quota="producer_byte_rate"\} [1-9]/);
     assert.match(text, /strata_quota_throttled_responses_total\{quota="consumer_byte_rate"\} [1-9]/);
     assert.match(text, /strata_quota_throttle_time_seconds_total\{quota="producer_byte_rate"\} [0-9.]*[1-9]/);
+    assert.match(text, /strata_quota_throttled_responses_total\{quota="request_percentage"\} [1-9]/);
   });
 });

@@ -8,7 +8,8 @@
 // - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms);
 // - a request that put its client over a quota (ctx.recordQuota returned a throttle time, also sent as
 //   throttle_time_ms) mutes the connection for that long after its response, as Kafka does since KIP-219:
-//   nothing more is read or processed until the time has passed.
+//   nothing more is read or processed until the time has passed. The request_percentage quota is charged here
+//   for every request (security/request-security.ts chargeRequestTime).
 // Across connections, request bytes are bounded by the shared `pool` (queued.max.request.bytes): each frame's
 // size is reserved when its size prefix is read, before its body; while the pool cannot grant it the socket
 // is paused. The reservation lasts while the frame is read, queued and handled, until its response is queued
@@ -26,7 +27,7 @@ import type { Logger } from '../logger';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import type { PoolWaiter, RequestMemoryPool } from './request-pool';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal';
-import { requestSecurity } from '../security/request-security';
+import { chargeRequestTime, requestSecurity } from '../security/request-security';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
@@ -268,9 +269,14 @@ export class Connection {
       ...requestSecurity(this.opts.services, this.principal, this.remote, header.clientId, apiName, (ms) => (throttleMs = Math.max(throttleMs, ms))),
     };
     let response: unknown;
+    // Time on the event loop for this request, as Kafka's request quota counts handler-thread time: decoding and
+    // the handler's synchronous part (waits for data, rebalances or disk are not included).
+    let busyMs = 0;
     this.handling = true;
     try {
-      response = await handler.handle(request, ctx);
+      const pending = handler.handle(request, ctx);
+      busyMs = Number(process.hrtime.bigint() - started) / 1e6;
+      response = await pending;
     } catch (err) {
       this.opts.logger.error('request handler failed', { ...this.logContext(), err: (err as Error)?.stack ?? err });
       this.opts.onRequest?.(apiName, seconds(started), true);
@@ -279,6 +285,7 @@ export class Connection {
     } finally {
       this.handling = false;
     }
+    chargeRequestTime(ctx, apiKey, busyMs, response);
     const sent = response === null || this.closed || this.respond(apiName, apiKey, apiVersion, correlationId, response as object);
     this.opts.onRequest?.(apiName, seconds(started), !sent);
     if (throttleMs > 0) this.throttle(throttleMs);

@@ -6,7 +6,7 @@
 // (network/connection.ts), so a client that ignores the hint still cannot exceed its quota.
 import type { Clock } from '../clock';
 import type { MetadataImage } from '../cluster/metadata-image';
-import { resolveQuota, type QuotaKey } from './client-quotas';
+import { resolveQuota, type QuotaKey, type ResolvedQuota } from './client-quotas';
 import type { Session } from './authorizer';
 
 export interface QuotaManagerOptions {
@@ -83,9 +83,12 @@ export class SampledRate {
 
 export class QuotaManager {
   private readonly sensors = new Map<string, SampledRate>();
+  /** Resolutions by (key, user, client id) for the image's current quotas: one lookup per request, not eight. */
+  private resolved = new Map<string, ResolvedQuota | null>();
+  private resolvedVersion = -1;
 
   constructor(
-    private readonly image: Pick<MetadataImage, 'quotas'>,
+    private readonly image: Pick<MetadataImage, 'quotas' | 'quotaVersion'>,
     private readonly opts: QuotaManagerOptions,
   ) {}
 
@@ -95,7 +98,7 @@ export class QuotaManager {
    */
   record(key: QuotaKey, session: Session, clientId: string | null, amount: number): number {
     if (this.image.quotas.size === 0) return 0;
-    const quota = resolveQuota(this.image.quotas, key, session.principal.name, clientId ?? '');
+    const quota = this.resolve(key, session, clientId);
     if (!quota) return 0;
     const now = this.opts.clock.now();
     const sensor = this.sensor(quota.sensorKey, now);
@@ -109,8 +112,22 @@ export class QuotaManager {
 
   /** Takes back a recording (Fetch answers empty when throttled, so its bytes were never sent; as Kafka). */
   unrecord(key: QuotaKey, session: Session, clientId: string | null, amount: number): void {
-    const quota = resolveQuota(this.image.quotas, key, session.principal.name, clientId ?? '');
+    const quota = this.resolve(key, session, clientId);
     if (quota) this.sensors.get(quota.sensorKey)?.record(-amount, this.opts.clock.now());
+  }
+
+  private resolve(key: QuotaKey, session: Session, clientId: string | null): ResolvedQuota | null {
+    if (this.resolvedVersion !== this.image.quotaVersion || this.resolved.size >= MAX_SENSORS) {
+      this.resolved = new Map();
+      this.resolvedVersion = this.image.quotaVersion;
+    }
+    const id = JSON.stringify([key, session.principal.name, clientId ?? '']);
+    let quota = this.resolved.get(id);
+    if (quota === undefined) {
+      quota = resolveQuota(this.image.quotas, key, session.principal.name, clientId ?? '');
+      this.resolved.set(id, quota);
+    }
+    return quota;
   }
 
   get sensorCount(): number {

@@ -6,7 +6,8 @@ import type { BrokerServices } from '../services';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import { AclOperation, ResourceType } from './acl';
 import { authorizedOperations, hostOf, type Session } from './authorizer';
-import type { QuotaKey } from './client-quotas';
+import { REQUEST_PERCENTAGE, type QuotaKey } from './client-quotas';
+import { ApiKey } from '../protocol/apis';
 import type { KafkaPrincipal } from './principal';
 
 export interface RequestSecurity {
@@ -78,4 +79,19 @@ export function authorizationError(type: ResourceType): ErrorCode {
     default:
       return ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
   }
+}
+
+/** APIs a request quota never throttles (Kafka exempts them too: a client must be able to connect and authenticate). */
+const REQUEST_QUOTA_EXEMPT: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
+
+/**
+ * Charges a request's busy time to the request_percentage quota (percent of one request thread, as Kafka: 1,000 ms
+ * of handler time per second is 100 %). When it throttles, the response's throttle_time_ms becomes the larger of
+ * its own and this one, and the connection is muted (through recordQuota's onThrottle).
+ */
+export function chargeRequestTime(security: RequestSecurity, apiKey: number, busyMs: number, response: unknown): void {
+  if (REQUEST_QUOTA_EXEMPT.has(apiKey)) return;
+  const ms = security.recordQuota(REQUEST_PERCENTAGE, busyMs / 10);
+  const body = response as { throttleTimeMs?: unknown } | null;
+  if (ms > 0 && body && typeof body.throttleTimeMs === 'number') body.throttleTimeMs = Math.max(body.throttleTimeMs, ms);
 }

@@ -8,7 +8,7 @@ import { BrokerMetrics } from '../../src/metrics/registry';
 import { systemClock } from '../../src/clock';
 
 export function testSecurity(opts: { authorizer?: Authorizer; principal?: KafkaPrincipal; metrics?: BrokerMetrics } = {}): RequestSecurity {
-  const quotas = new QuotaManager({ quotas: new Map() }, { windowNum: 11, windowSizeMs: 1000, clock: systemClock });
+  const quotas = new QuotaManager({ quotas: new Map(), quotaVersion: 0 }, { windowNum: 11, windowSizeMs: 1000, clock: systemClock });
   const metrics = opts.metrics ?? new BrokerMetrics({ defaultMetrics: false });
   return requestSecurity({ authorizer: opts.authorizer ?? ALLOW_ALL, quotas, metrics }, opts.principal ?? ANONYMOUS, '127.0.0.1:1234', 'test', 'Test');
 }
