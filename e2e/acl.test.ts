@@ -20,6 +20,23 @@ import { ZERO_UUID } from '../broker/src/protocol/codec';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import { buildRecordBatch } from '../broker/src/protocol/records';
 import type {
+  AlterClientQuotasResponse,
+  CreatePartitionsResponse,
+  DeleteGroupsResponse,
+  DeleteRecordsResponse,
+  DescribeClientQuotasResponse,
+  DescribeClusterResponse,
+  DescribeGroupsResponse,
+  HeartbeatResponse,
+  IncrementalAlterConfigsResponse,
+  InitProducerIdResponse,
+  LeaveGroupResponse,
+  ListGroupsResponse,
+  ListOffsetsResponse,
+  OffsetDeleteResponse,
+  OffsetFetchResponse,
+  OffsetForLeaderEpochResponse,
+  SyncGroupResponse,
   CreateAclsResponse,
   DeleteAclsResponse,
   DescribeAclsResponse,
@@ -201,6 +218,8 @@ describe('ACLs with authorizer=simple', function () {
       await producer.connect();
       for (const topic of [okTopic, readonlyTopic, noTopic]) await producer.send({ topic, messages: [{ value: `hello ${topic}` }] });
       await producer.disconnect();
+      // A group ANONYMOUS will not see in phase 2 (an offset committed from outside any group creates it).
+      await admin.setOffsets({ groupId: 'no-hidden', topic: noTopic, partitions: [{ partition: 0, offset: '1' }] });
       await admin.createAcls({
         acl: [
           aclOf(AclResourceTypes.TOPIC, 'ok-', ResourcePatternTypes.PREFIXED, AclOperationTypes.ALL),
@@ -371,6 +390,72 @@ describe('ACLs with authorizer=simple', function () {
       const ok = summary(await runJava('produce', [ref.broker.bootstrap, okTopic, 3, 'none']), 'produce');
       assert.equal(ok.acked ?? ok.sent ?? 3, 3);
       await assert.rejects(runJava('produce', [ref.broker.bootstrap, noTopic, 1, 'none'], 40_000), /TopicAuthorizationException|not authorized/i);
+    });
+
+    it('every other API answers Kafka\'s authorization error for a resource without ACLs (wire client)', async () => {
+      const c = client;
+      const lo = await c.request<ListOffsetsResponse>(ApiKey.ListOffsets, 7, {
+        replicaId: -1,
+        isolationLevel: 0,
+        timeoutMs: 5000,
+        topics: [okTopic, noTopic].map((name) => ({ name, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] })),
+      });
+      assert.deepEqual(lo.topics.map((t) => t.partitions[0].errorCode), [0, ErrorCode.TOPIC_AUTHORIZATION_FAILED]);
+      const ofle = await c.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, 4, {
+        replicaId: -1,
+        topics: [okTopic, noTopic].map((topic) => ({ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] })),
+      });
+      assert.deepEqual(ofle.topics.map((t) => t.partitions[0].errorCode), [0, ErrorCode.TOPIC_AUTHORIZATION_FAILED]);
+      const follower = await c.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, 4, {
+        replicaId: 2,
+        topics: [{ topic: okTopic, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }],
+      });
+      assert.equal(follower.topics[0].partitions[0].errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'a follower needs CLUSTER_ACTION');
+      const hb = await c.request<HeartbeatResponse>(ApiKey.Heartbeat, 4, { groupId: 'no-g', generationId: 1, memberId: 'm', groupInstanceId: null });
+      assert.equal(hb.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const sync = await c.request<SyncGroupResponse>(ApiKey.SyncGroup, 5, { groupId: 'no-g', generationId: 1, memberId: 'm', groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+      assert.equal(sync.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const leave = await c.request<LeaveGroupResponse>(ApiKey.LeaveGroup, 5, { groupId: 'no-g', memberId: '', members: [{ memberId: 'm', groupInstanceId: null, reason: null }] });
+      assert.equal(leave.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const dg = await c.request<DescribeGroupsResponse>(ApiKey.DescribeGroups, 5, { groups: ['no-hidden', 'ok-kafkajs'], includeAuthorizedOperations: true });
+      assert.equal(dg.groups[0].errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      assert.equal(dg.groups[1].errorCode, 0);
+      assert.equal(dg.groups[1].authorizedOperations, (1 << 3) | (1 << 6) | (1 << 8), 'READ, DELETE, DESCRIBE on the group');
+      const lg = await c.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] });
+      const listed = lg.groups.map((g) => g.groupId);
+      assert.ok(listed.includes('ok-kafkajs') && !listed.includes('no-hidden'), `ListGroups shows only describable groups: ${listed.join(',')}`);
+      const of = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 7, { groupId: 'no-hidden', topics: null, groups: [], requireStable: false });
+      assert.equal(of.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const odel = await c.request<OffsetDeleteResponse>(ApiKey.OffsetDelete, 0, { groupId: 'no-hidden', topics: [{ name: noTopic, partitions: [{ partitionIndex: 0 }] }] });
+      assert.equal(odel.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const delg = await c.request<DeleteGroupsResponse>(ApiKey.DeleteGroups, 2, { groupsNames: ['no-hidden'] });
+      assert.equal(delg.results[0].errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const dr = await c.request<DeleteRecordsResponse>(ApiKey.DeleteRecords, 2, { topics: [{ name: noTopic, partitions: [{ partitionIndex: 0, offset: 1 }] }], timeoutMs: 5000 });
+      assert.equal(dr.topics[0].partitions[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      const cp = await c.request<CreatePartitionsResponse>(ApiKey.CreatePartitions, 3, { topics: [{ name: noTopic, count: 2, assignments: null }], timeoutMs: 5000, validateOnly: true });
+      assert.equal(cp.results[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      const iac = await c.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, 1, {
+        resources: [
+          { resourceType: 2, resourceName: noTopic, configs: [{ name: 'retention.ms', configOperation: 0, value: '1000' }] },
+          { resourceType: 4, resourceName: '1', configs: [{ name: 'log.retention.ms', configOperation: 0, value: '1000' }] },
+        ],
+        validateOnly: true,
+      });
+      assert.deepEqual(iac.responses.map((r) => r.errorCode), [ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED]);
+      const pid = await c.request<InitProducerIdResponse>(ApiKey.InitProducerId, 4, { transactionalId: 'no-txn', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      assert.equal(pid.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      const dc = await c.request<DescribeClusterResponse>(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: true, endpointType: 1 });
+      assert.equal(dc.errorCode, 0);
+      assert.equal(dc.clusterAuthorizedOperations, 0, 'no DESCRIBE on the cluster: no operations');
+      const da = await c.request<DeleteAclsResponse>(ApiKey.DeleteAcls, 3, { filters: [aclFilterAny] });
+      assert.equal(da.filterResults[0].errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      const acq = await c.request<AlterClientQuotasResponse>(ApiKey.AlterClientQuotas, 1, {
+        entries: [{ entity: [{ entityType: 'user', entityName: null }], ops: [{ key: 'producer_byte_rate', value: 1, remove: false }] }],
+        validateOnly: false,
+      });
+      assert.equal(acq.entries[0].errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      const dcq = await c.request<DescribeClientQuotasResponse>(ApiKey.DescribeClientQuotas, 1, { components: [], strict: false });
+      assert.equal(dcq.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     });
 
     it('denials are counted by API and resource type', async () => {
