@@ -102,7 +102,16 @@ export class Broker {
     };
     metrics.setPartitionSource(function* () {
       for (const p of replicas.all()) {
-        yield { topic: p.topic, partition: p.index, sizeBytes: p.log.sizeBytes, logStartOffset: p.log.logStartOffset, logEndOffset: p.log.logEndOffset };
+        const log = p.log;
+        yield {
+          topic: p.topic,
+          partition: p.index,
+          sizeBytes: log.sizeBytes,
+          logStartOffset: log.logStartOffset,
+          logEndOffset: log.logEndOffset,
+          lastStableOffset: log.lastStableOffset,
+          openTransactions: log.openTransactions,
+        };
       }
     });
 

@@ -31,6 +31,7 @@ import describeAcls from './describe-acls';
 import deleteAcls from './delete-acls';
 import describeClientQuotas from './describe-client-quotas';
 import alterClientQuotas from './alter-client-quotas';
+import writeTxnMarkers from './write-txn-markers';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -64,6 +65,7 @@ const ALL: ApiHandler[] = [
   deleteAcls,
   describeClientQuotas,
   alterClientQuotas,
+  writeTxnMarkers,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {

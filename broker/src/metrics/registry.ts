@@ -13,6 +13,9 @@ export interface PartitionStats {
   sizeBytes: number;
   logStartOffset: number;
   logEndOffset: number;
+  /** Last stable offset (read_committed consumers stop there) and transactions open on the partition. */
+  lastStableOffset: number;
+  openTransactions: number;
 }
 
 export type PartitionSource = () => Iterable<PartitionStats>;
@@ -155,6 +158,8 @@ export class BrokerMetrics {
     this.partitionSeries('gauge', 'strata_log_size_bytes', 'Bytes of the local log, by partition.', source, (p) => p.sizeBytes);
     this.partitionSeries('gauge', 'strata_log_start_offset', 'First offset of the log, by partition.', source, (p) => p.logStartOffset);
     this.partitionSeries('gauge', 'strata_log_end_offset', 'Offset the next appended record will get, by partition.', source, (p) => p.logEndOffset);
+    this.partitionSeries('gauge', 'strata_partition_lso_lag', 'Log end offset minus last stable offset (records held back from read_committed consumers by open transactions), by partition.', source, (p) => p.logEndOffset - p.lastStableOffset);
+    this.partitionSeries('gauge', 'strata_partition_open_transactions', 'Transactions open on the partition (data written, no marker yet), by partition.', source, (p) => p.openTransactions);
     this.scrapeGauge('strata_partitions', 'Partitions hosted by this broker.', () => {
       let n = 0;
       for (const _ of source()) n++;
