@@ -37,6 +37,7 @@ import type {
   OffsetFetchResponse,
   OffsetForLeaderEpochResponse,
   SyncGroupResponse,
+  WriteTxnMarkersResponse,
   CreateAclsResponse,
   DeleteAclsResponse,
   DescribeAclsResponse,
@@ -444,6 +445,10 @@ describe('ACLs with authorizer=simple', function () {
       assert.deepEqual(iac.responses.map((r) => r.errorCode), [ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED]);
       const pid = await c.request<InitProducerIdResponse>(ApiKey.InitProducerId, 4, { transactionalId: 'no-txn', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
       assert.equal(pid.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      const markers = await c.request<WriteTxnMarkersResponse>(ApiKey.WriteTxnMarkers, 1, {
+        markers: [{ producerId: 1, producerEpoch: 0, transactionResult: false, topics: [{ name: okTopic, partitionIndexes: [0] }], coordinatorEpoch: 0 }],
+      });
+      assert.equal(markers.markers[0].topics[0].partitions[0].errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'an inter-broker API: CLUSTER_ACTION');
       const dc = await c.request<DescribeClusterResponse>(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: true, endpointType: 1 });
       assert.equal(dc.errorCode, 0);
       assert.equal(dc.clusterAuthorizedOperations, 0, 'no DESCRIBE on the cluster: no operations');
