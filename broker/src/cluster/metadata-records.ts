@@ -6,7 +6,8 @@ import type { QuotaEntity } from '../security/client-quotas';
 
 export type MetadataRecord =
   | { type: 'cluster'; clusterId: string }
-  | { type: 'broker'; nodeId: number; host: string; port: number; rack: string | null }
+  /** host/port: the broker's first advertised listener; endpoints (optional, newer records): every listener's. */
+  | { type: 'broker'; nodeId: number; host: string; port: number; rack: string | null; endpoints?: BrokerEndpoint[] }
   | { type: 'topic'; name: string; topicId: string }
   | {
       type: 'partition';
@@ -26,4 +27,15 @@ export type MetadataRecord =
   | { type: 'acl'; acl: AclBinding }
   | { type: 'remove-acl'; acl: AclBinding }
   /** Sets (number) or removes (null) one client quota of an entity (security/client-quotas.ts). */
-  | { type: 'client-quota'; entity: QuotaEntity; key: string; value: number | null };
+  | { type: 'client-quota'; entity: QuotaEntity; key: string; value: number | null }
+  /** Sets a user's SCRAM credential for one mechanism (binary fields base64): stored keys, never a password. */
+  | { type: 'scram-credential'; name: string; mechanism: string; salt: string; iterations: number; storedKey: string; serverKey: string }
+  | { type: 'remove-scram-credential'; name: string; mechanism: string };
+
+/** One advertised listener of a broker, as Kafka's RegisterBrokerRecord endpoints. */
+export interface BrokerEndpoint {
+  listener: string;
+  host: string;
+  port: number;
+  securityProtocol: string;
+}

@@ -6,6 +6,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 import { AclOperation, ResourceType } from '../security/acl';
+import { brokerEndpoint } from '../cluster/metadata-image';
 import { boundUtf8, fitsKafkaString } from '../protocol/bounded-string';
 
 const GROUP = 0;
@@ -17,7 +18,8 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   maxVersion: 6,
   handle(req, ctx) {
     const { image, nodeId, groups } = ctx.services;
-    const self = image.brokers.get(nodeId)!;
+    // The endpoint of the listener this request came in on (this broker always has it).
+    const self = brokerEndpoint(image.brokers.get(nodeId)!, ctx.listenerName) ?? image.brokers.get(nodeId)!;
     // DESCRIBE on the group or transactional id, as in Kafka.
     const authorizationDenied = (keyType: number, key: string) =>
       keyType === GROUP

@@ -31,6 +31,10 @@ import describeAcls from './describe-acls';
 import deleteAcls from './delete-acls';
 import describeClientQuotas from './describe-client-quotas';
 import alterClientQuotas from './alter-client-quotas';
+import saslHandshake from './sasl-handshake';
+import saslAuthenticate from './sasl-authenticate';
+import describeUserScramCredentials from './describe-user-scram-credentials';
+import alterUserScramCredentials from './alter-user-scram-credentials';
 import writeTxnMarkers from './write-txn-markers';
 
 const ALL: ApiHandler[] = [
@@ -65,6 +69,10 @@ const ALL: ApiHandler[] = [
   deleteAcls,
   describeClientQuotas,
   alterClientQuotas,
+  saslHandshake,
+  saslAuthenticate,
+  describeUserScramCredentials,
+  alterUserScramCredentials,
   writeTxnMarkers,
 ];
 

@@ -8,11 +8,12 @@
 // Authorization as Kafka: "all topics" lists only those the principal may DESCRIBE; a named topic it may not
 // describe answers TOPIC_AUTHORIZATION_FAILED (existing or not); auto-creation needs CREATE on the cluster or on
 // the topic (else TOPIC_AUTHORIZATION_FAILED). Topic (v8+) and cluster (v8–10) authorized operations when asked.
+// Brokers are listed with the endpoint of the listener the request came in on (those without it are left out).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { MetadataRequest, MetadataResponse } from '../protocol/schema/types';
 import { echoName, isInternalTopic, isValidTopicName } from '../cluster/topic-names';
-import type { TopicImage } from '../cluster/metadata-image';
+import { listenerBrokers, type TopicImage } from '../cluster/metadata-image';
 import { ZERO_UUID } from '../protocol/codec';
 import { defineHandler } from './handler';
 import { errorCodeOf } from './error-code';
@@ -72,7 +73,7 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
     }
     return {
       throttleTimeMs: 0,
-      brokers: [...image.brokers.values()].map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      brokers: listenerBrokers(image, ctx.listenerName).map(({ b, e }) => ({ nodeId: b.nodeId, host: e.host, port: e.port, rack: b.rack })),
       clusterId: image.clusterId,
       controllerId: ctx.services.nodeId,
       topics,

@@ -102,6 +102,11 @@ export class BrokerMetrics {
     help: 'Connections neither read nor processed until their client reads the responses already sent.',
     registers: [this.registry],
   });
+  private readonly authentications = this.counter(
+    'strata_authentication_total',
+    'Authentications by listener, mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; SSL for TLS handshakes, with client certificate checks) and result (success or failure); SASL re-authentications count too.',
+    ['listener', 'mechanism', 'result'],
+  );
   private readonly processErrors = this.counter('strata_process_errors_total', 'Unhandled promise rejections and uncaught exceptions the process survived, by kind.', ['kind']);
 
   private readonly topics = new Map<string, TopicMetrics>();
@@ -466,6 +471,11 @@ export class BrokerMetrics {
   quotaThrottled(quota: string, ms: number): void {
     this.throttledResponses.labels(quota).inc();
     this.throttleTime.labels(quota).inc(ms / 1000);
+  }
+
+  /** One authentication's outcome. `mechanism` is one the broker knows (SSL for a TLS handshake; UNSUPPORTED for an unknown SASL one). */
+  authenticated(listener: string, mechanism: string, result: 'success' | 'failure'): void {
+    this.authentications.labels(listener, mechanism, result).inc();
   }
 
   /** `kind` is 'unhandledRejection' or 'uncaughtException'. */
