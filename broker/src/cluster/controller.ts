@@ -291,15 +291,23 @@ export class Controller {
     });
   }
 
-  /** Deletes every binding each filter matches; returns, per filter, the error or the bindings it matched. */
+  /**
+   * Deletes every binding each filter matches; returns, per filter, the error or the bindings it deleted. A binding
+   * is listed under the first filter of the request that matched it only, so a request of many filters that all
+   * match everything answers with each binding once (its size is bounded by maxAcls, not by the filter count).
+   */
   deleteAcls(filters: AclFilter[]): Promise<Array<KafkaError | AclBinding[]>> {
     return this.serialize(async () => {
       const removed = new Map<string, AclBinding>();
       const results = filters.map((f): KafkaError | AclBinding[] => {
         const err = filterError(f);
         if (err) return new KafkaError(ErrorCode.INVALID_REQUEST, err);
-        const matched = [...this.image.acls.values()].filter((b) => filterMatches(f, b));
-        for (const b of matched) removed.set(bindingKey(b), b);
+        const matched: AclBinding[] = [];
+        for (const [key, b] of this.image.acls) {
+          if (removed.has(key) || !filterMatches(f, b)) continue;
+          removed.set(key, b);
+          matched.push(b);
+        }
         return matched;
       });
       if (removed.size > 0) await this.write([...removed.values()].map((acl): MetadataRecord => ({ type: 'remove-acl', acl })));

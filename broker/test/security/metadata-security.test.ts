@@ -57,6 +57,15 @@ describe('ACLs and quotas in the metadata log', () => {
     assert.deepEqual([...again.image.quotas.values()], [{ entity: { user: 'alice' }, values: { producer_byte_rate: 1000 } }], 'validate_only wrote nothing');
   });
 
+  it('DeleteAcls lists each deleted binding once, however many filters match it', async () => {
+    const { image, controller } = await open();
+    await controller.createAcls(['a', 'b', 'c'].map((n) => binding(n)));
+    const results = await controller.deleteAcls(Array.from({ length: 1000 }, () => anyFilter));
+    assert.equal(results.reduce((n, r) => n + (r as AclBinding[]).length, 0), 3);
+    assert.equal((results[0] as AclBinding[]).length, 3);
+    assert.equal(image.acls.size, 0);
+  });
+
   it('a snapshot carries ACLs and quotas', async () => {
     const { image, controller } = await open();
     await controller.createAcls([binding('x', { patternType: PatternType.PREFIXED }), binding('y', { permissionType: AclPermissionType.DENY })]);
