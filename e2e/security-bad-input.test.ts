@@ -1,10 +1,13 @@
 // Hostile and careless clients against a SASL listener, over TCP to a broker process: garbage SASL tokens,
 // SASL requests out of order, a 100 MiB frame announced before authentication (closed on its size prefix,
 // without the broker's memory growing), 1,000 failed logins (the broker keeps serving; every failure counted),
-// and sessions that expire (connections.max.reauth.ms) unless the client re-authenticates.
+// raw tokens after SaslHandshake v0, sessions that expire (connections.max.reauth.ms) unless the client
+// re-authenticates (ours by hand, the Java client by itself), and credentials that survive a restart.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
+import { requireJavaClient, runJava, summary } from './helpers/java';
 import { useBroker } from './helpers/suite';
 import { freePort, seededBytes, waitFor, withTimeout } from './helpers/util';
 import { KafkaClient, type SaslCredentials } from '../broker/src/protocol/client';
@@ -48,6 +51,10 @@ describe('security: bad input before and during authentication', function () {
       10_000,
       'the broker closing the connection',
     );
+  }
+
+  function countLines(text: string): number {
+    return fs.readFileSync(ref.broker.logPath, 'utf8').split(text).length - 1;
   }
 
   function rssBytes(): number {
@@ -177,6 +184,42 @@ describe('security: bad input before and during authentication', function () {
     console.log(`      1,000 failed PLAIN logins in ${seconds.toFixed(1)} s; ${pings} pings meanwhile, slowest ${slowest} ms`);
   });
 
+  it('the Java client re-authenticates by itself (KIP-368): no connection is closed for an expired session', async () => {
+    requireJavaClient();
+    const props = path.join(ref.broker.baseDir, 'java-sasl.properties');
+    fs.writeFileSync(
+      props,
+      [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=SCRAM-SHA-512',
+        'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="admin-secret";',
+      ].join('\n'),
+    );
+    const env = { STRATA_CLIENT_PROPERTIES: props };
+    const bs = `127.0.0.1:${saslPort}`;
+    const topic = `reauth-${Date.now()}`;
+    const expiredBefore = countLines('SASL session expired');
+    const counters = async () => {
+      const text = await ref.broker.metricsText();
+      const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+      return {
+        logins: value(/^strata_authentication_total\{listener="SASL_PLAINTEXT",mechanism="SCRAM-SHA-512",result="success"\} (\d+)/m),
+        connections: value(/^strata_connections_total (\d+)/m),
+      };
+    };
+    const start = await counters();
+    summary(await runJava('create-topic', [bs, topic, 1], 60_000, env), 'create-topic');
+    summary(await runJava('produce', [bs, topic, 3, 'none'], 60_000, env), 'produce');
+    // One consumer polling for three sessions' worth of time (it asks for more records than exist).
+    const consumed = summary(await runJava('consume', [bs, topic, 4, 3 * REAUTH_MS], 60_000, env), 'consume');
+    assert.equal(consumed.count, 3);
+    const end = await counters();
+    const reauthentications = end.logins - start.logins - (end.connections - start.connections);
+    assert.ok(reauthentications > 0, `expected re-authentications: ${end.logins - start.logins} logins on ${end.connections - start.connections} connections`);
+    assert.equal(countLines('SASL session expired'), expiredBefore, 'no Java connection was closed for an expired session');
+    console.log(`      Java client: ${reauthentications} re-authentications on open connections`);
+  });
+
   it('connections.max.reauth.ms: re-authentication renews the session; without it the connection closes at its next request', async () => {
     const c = await KafkaClient.connect({ host: '127.0.0.1', port: saslPort });
     const first = await c.authenticate(ADMIN);
@@ -210,5 +253,22 @@ describe('security: bad input before and during authentication', function () {
     );
     assert.ok(closedAt - authenticatedAt >= REAUTH_MS - 50, `closed after ${closedAt - authenticatedAt} ms`);
     await waitFor(() => ref.broker.logTail(200).includes('SASL session expired') || undefined, { timeoutMs: 10_000, what: 'the expiry in the log' });
+  });
+
+  it('credentials live in the metadata log: a changed password survives a restart, and bootstrap users never overwrite it', async () => {
+    const admin = await connect(ADMIN);
+    const salt = Buffer.from('rotated-salt');
+    const res = await admin.request<{ results: Array<{ errorCode: number }> }>(ApiKey.AlterUserScramCredentials, 0, {
+      deletions: [],
+      upsertions: [{ name: 'admin', mechanism: 2, iterations: 4096, salt, saltedPassword: await saltedPassword('SCRAM-SHA-512', 'rotated-pw', salt, 4096) }],
+    });
+    assert.deepEqual(res.results.map((r) => r.errorCode), [ErrorCode.NONE]);
+    await admin.close();
+    await ref.broker.restart(); // started again with --sasl-bootstrap-users admin:admin-secret
+    await connect({ mechanism: 'SCRAM-SHA-512', username: 'admin', password: 'rotated-pw' }).then((c) => c.close());
+    await connect({ mechanism: 'PLAIN', username: 'admin', password: 'rotated-pw' }).then((c) => c.close());
+    await assert.rejects(connect(ADMIN), (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.SASL_AUTHENTICATION_FAILED);
+    // SCRAM-SHA-256 was not changed: the bootstrap password still works there.
+    await connect({ mechanism: 'SCRAM-SHA-256', username: 'admin', password: 'admin-secret' }).then((c) => c.close());
   });
 });

@@ -128,10 +128,12 @@ export interface KeySpec<T> {
   readonly doc: string;
   /** The Kafka broker config with the same meaning, if any (named in DescribeConfigs). */
   readonly kafka?: string;
+  /** Holds credentials: DescribeConfigs never shows the value. */
+  readonly sensitive?: boolean;
 }
 
-function key<T>(kind: ValueKind<T>, dflt: NoInfer<T>, doc: string, kafka?: string): KeySpec<T> {
-  return { kind, default: dflt, doc, kafka };
+function key<T>(kind: ValueKind<T>, dflt: NoInfer<T>, doc: string, kafka?: string, sensitive?: boolean): KeySpec<T> {
+  return { kind, default: dflt, doc, kafka, sensitive };
 }
 
 const nonEmpty = stringKind('a non-empty string', (s) => s.trim() !== '');
@@ -192,6 +194,8 @@ export const CONFIG_KEYS = {
     stringKind('user:password entries separated by commas', (s) => s.trim() === '' || s.split(',').every((e) => /^[^:,]+:[^,]+$/.test(e.trim()))),
     '',
     'Users whose SCRAM-SHA-256 and SCRAM-SHA-512 credentials are written to the metadata log at start when they have none (so a new cluster has an admin); an existing credential is never overwritten. Only the SCRAM keys are stored.',
+    undefined,
+    true,
   ),
   dataDir: key(nonEmpty, './data', 'Directory of the local (hot) partition logs.', 'log.dirs'),
   objectStoreType: key(enumKind(['local', 's3']), 'local', 'Object store holding metadata and tiered segments: a local directory or an S3-compatible bucket.'),

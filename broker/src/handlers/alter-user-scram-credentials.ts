@@ -20,6 +20,7 @@ export default defineHandler<AlterUserScramCredentialsRequest, AlterUserScramCre
       return { throttleTimeMs: 0, results: users.map((user) => ({ user: boundUtf8(user), errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null })) };
     }
     const results = await ctx.services.controller.alterScramCredentials(req.deletions, req.upsertions);
-    return { throttleTimeMs: 0, results };
+    // A user name is echoed bounded (a name of invalid UTF-8 grows when decoded; it never matches a user anyway).
+    return { throttleTimeMs: 0, results: results.map((r) => ({ ...r, user: boundUtf8(r.user) })) };
   },
 });

@@ -8,6 +8,7 @@ import type { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsR
 import { MECHANISM_CODES, type ScramMechanism } from '../security/scram';
 import { defineHandler } from './handler';
 import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
+import { boundUtf8 } from '../protocol/bounded-string';
 
 type Result = DescribeUserScramCredentialsResponse['results'][number];
 
@@ -38,6 +39,7 @@ export default defineHandler<DescribeUserScramCredentialsRequest, DescribeUserSc
           : describe(user),
       );
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, results };
+    // User names are echoed bounded (a name of invalid UTF-8 grows when decoded).
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, results: results.map((r) => ({ ...r, user: boundUtf8(r.user) })) };
   },
 });

@@ -10,6 +10,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
+import { echoName } from '../cluster/topic-names';
 
 export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
   apiKey: ApiKey.WriteTxnMarkers,
@@ -45,7 +46,7 @@ export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
           producerId: m.producerId,
           topics: await Promise.all(
             m.topics.map(async (t) => ({
-              name: t.name,
+              name: echoName(t.name),
               partitions: await Promise.all(t.partitions.map(async (p) => ({ partitionIndex: p.partitionIndex, errorCode: await errorCodeOf(p.result) }))),
             })),
           ),

@@ -57,6 +57,8 @@ export class Authenticator {
   private reauthenticating = false;
   private expiresAt = Infinity;
   private closeTimer: TimerHandle | null = null;
+  /** SASL_PLAINTEXT or SASL_SSL: authentication happens on the connection (else it is complete from the start). */
+  private readonly sasl: boolean;
 
   /**
    * `principal` is the TLS client certificate's principal on SSL listeners (ANONYMOUS without one).
@@ -71,8 +73,6 @@ export class Authenticator {
     this.state = this.sasl ? 'handshake' : 'complete';
     this.current = this.sasl ? ANONYMOUS : principal;
   }
-
-  private readonly sasl: boolean;
 
   get principal(): KafkaPrincipal {
     return this.current;

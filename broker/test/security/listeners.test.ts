@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { ConfigError, loadConfig } from '../../src/config';
 import { advertisedEndpoints, resolveListeners } from '../../src/security/listeners';
 import { rfc2253 } from '../../src/security/tls-context';
+import { describeBrokerConfigs } from '../../src/log/topic-config';
 
 const tlsFiles = ['--ssl-certificate-location', '/c.pem', '--ssl-key-location', '/k.pem'];
 
@@ -45,6 +46,12 @@ describe('security: listeners config', () => {
     bad(['--listeners', 'SSL://:9093', '--ssl-client-auth', 'required', ...tlsFiles], /needs sslCaLocation/);
     bad(['--listeners', 'PLAINTEXT://:9092', '--advertised-listeners', 'SSL://x:1'], /not in listeners/);
     bad(['--listener-security-protocol-map', 'A:TLS'], /listener.security.protocol.map/);
+  });
+
+  it('DescribeConfigs never shows the bootstrap users (their passwords)', () => {
+    const cfg = loadConfig(['--sasl-bootstrap-users', 'admin:s3cret-pw'], {});
+    const entry = describeBrokerConfigs(cfg).find((e) => e.name === 'strata.sasl.bootstrap.users')!;
+    assert.equal(entry.isSensitive, true);
   });
 
   it('client certificate subjects become RFC 2253 DNs, most specific first', () => {
