@@ -12,6 +12,8 @@ import type { GroupCoordinator } from './coordinator/group-coordinator';
 import type { TransactionCoordinator } from './coordinator/transaction-coordinator';
 import type { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import type { ApiHandler } from './handlers/handler';
+import type { Authorizer } from './security/authorizer';
+import type { QuotaManager } from './security/quota-manager';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -26,6 +28,9 @@ export interface BrokerServices {
   /** Appends transaction markers (and completes transactional offset commits in __consumer_offsets). */
   readonly txnMarkers: TxnMarkerAppender;
   readonly metrics: BrokerMetrics;
+  /** authorizer=none: allows everything; simple: ACLs from the metadata image. */
+  readonly authorizer: Authorizer;
+  readonly quotas: QuotaManager;
   readonly logger: Logger;
   /** Every API handler, by api key (ApiVersions answers from this). */
   readonly handlers: ReadonlyMap<number, ApiHandler>;

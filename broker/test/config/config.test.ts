@@ -159,6 +159,13 @@ describe('broker config', () => {
         transactionalIdExpirationMs: 604800000,
         transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
         transactionRemoveExpiredTransactionCleanupIntervalMs: 3600000,
+        authorizer: 'none',
+        superUsers: '',
+        allowEveryoneIfNoAclFound: false,
+        maxAcls: 100000,
+        maxClientQuotaEntities: 10000,
+        quotaWindowNum: 11,
+        quotaWindowSizeSeconds: 1,
       });
     });
 
