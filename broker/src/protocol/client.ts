@@ -1,6 +1,7 @@
 // A small Kafka request/response client over one TCP connection, for admin tools, tests and benchmarks.
 // Requests are pipelined: each gets a correlation id and its promise resolves when that response arrives.
 import * as net from 'net';
+import * as tls from 'tls';
 import { API_SPECS, ApiKey, apiName } from './apis';
 import { ProtocolError } from './codec';
 import { ErrorCode, KafkaError } from './errors';
@@ -8,6 +9,7 @@ import { decodeResponse, encodeRequestFrame } from './headers';
 import { FrameReader } from './frame-reader';
 import type { VersionRange } from './schema/spec';
 import type { ApiVersionsResponse } from './schema/types';
+import { type SaslCredentials, authenticate } from './sasl-client';
 
 export interface ClientOptions {
   host: string;
@@ -17,6 +19,10 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Largest response frame accepted. Default 256 MiB. */
   maxFrameBytes?: number;
+  /** Connect with TLS (SSL / SASL_SSL listeners): CA, client certificate, servername… */
+  tls?: tls.ConnectionOptions;
+  /** Authenticate with SASL right after connecting (SASL_PLAINTEXT / SASL_SSL listeners). */
+  sasl?: SaslCredentials;
 }
 
 interface Pending {
@@ -49,26 +55,39 @@ export class KafkaClient {
     socket.on('close', () => this.fail(new Error(`connection to ${address} closed`)));
   }
 
-  static connect(opts: ClientOptions): Promise<KafkaClient> {
+  /** Connects (with TLS when opts.tls is set) and, when opts.sasl is set, authenticates before resolving. */
+  static async connect(opts: ClientOptions): Promise<KafkaClient> {
     const address = `${opts.host}:${opts.port}`;
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: opts.host, port: opts.port });
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = opts.tls
+        ? tls.connect({ host: opts.host, port: opts.port, servername: net.isIP(opts.host) ? undefined : opts.host, ...opts.tls })
+        : net.connect({ host: opts.host, port: opts.port });
       const onError = (err: Error): void => {
         clearTimeout(timer);
-        reject(new Error(`cannot connect to ${address}: ${err.message}`));
+        reject(new Error(`cannot connect to ${address}${opts.tls ? ' (TLS)' : ''}: ${err.message}`));
       };
       const timer = setTimeout(() => {
-        socket.destroy();
+        s.destroy();
         reject(new Error(`connecting to ${address} timed out after ${timeoutMs} ms`));
       }, timeoutMs || 30_000);
-      socket.once('error', onError);
-      socket.once('connect', () => {
+      s.once('error', onError);
+      s.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
-        socket.removeListener('error', onError);
-        resolve(new KafkaClient(socket, address, opts));
+        s.removeListener('error', onError);
+        resolve(s);
       });
     });
+    const client = new KafkaClient(socket, address, opts);
+    if (opts.sasl) {
+      try {
+        await authenticate(client, opts.sasl);
+      } catch (err) {
+        await client.close();
+        throw err;
+      }
+    }
+    return client;
   }
 
   /** Sends a request and resolves with the decoded response body. */
