@@ -6,6 +6,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { KafkaClient } from '../../broker/src/protocol/client';
 import type { SaslCredentials } from '../../broker/src/protocol/sasl-client';
 import type { Listener, StrataCluster } from './api';
+import { listenersOf } from './resources/listeners';
 import type { KubeApi } from './kube-client';
 import * as N from './naming';
 import { type OperatorSettings, resolveBootstrap } from './settings';
@@ -16,12 +17,6 @@ export interface ClusterAccess {
   port: number;
   tls?: ConnectionOptions;
   sasl?: SaslCredentials;
-}
-
-/** The listeners of a cluster, with the CRD's default when none are given. */
-export function listenersOf(cluster: Pick<StrataCluster, 'spec'>): Listener[] {
-  const ls = cluster.spec.listeners ?? [];
-  return ls.length > 0 ? ls : [{ name: 'plain', port: N.KAFKA_PORT, tls: false }];
 }
 
 /** The listener the operator connects to: the first with SASL, else the first. */

@@ -10,7 +10,8 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KafkaClient } from '../../../broker/src/protocol/client';
 import type { StrataCluster, StrataUser, StrataUserStatus } from '../api';
-import { clusterAccess, listenersOf, withClusterClient } from '../cluster-access';
+import { clusterAccess, withClusterClient } from '../cluster-access';
+import { hasSaslListener } from '../resources/listeners';
 import { type ConditionInput, setConditions } from '../conditions';
 import type { KubeApi } from '../kube-client';
 import * as N from '../naming';
@@ -34,9 +35,7 @@ const clusterRef = (namespace: string, name: string) => ({ apiVersion: N.CLUSTER
 const secretRef = (namespace: string, name: string) => ({ apiVersion: 'v1', kind: 'Secret', namespace, name });
 
 /** Whether any listener of the cluster authenticates with SASL (else a SCRAM user could never log in). */
-export function clusterHasSasl(cluster: StrataCluster): boolean {
-  return listenersOf(cluster).some((l) => (l.sasl?.length ?? 0) > 0);
-}
+export const clusterHasSasl = (cluster: StrataCluster): boolean => hasSaslListener(cluster);
 
 /** Whether the cluster enforces ACLs (else a user's ACLs would grant and deny nothing). */
 export function clusterHasAuthorization(cluster: StrataCluster): boolean {
