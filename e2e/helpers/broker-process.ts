@@ -24,6 +24,8 @@ export interface BrokerOptions {
   /** Defaults to $STRATA_E2E_LOG_LEVEL or 'info'. */
   logLevel?: string;
   extraArgs?: string[];
+  /** `listeners` for the broker, given the Kafka port the helper picked (e.g. p => `SASL_PLAINTEXT://127.0.0.1:${p}`). */
+  listeners?: (port: number) => string;
   readyTimeoutMs?: number;
 }
 
@@ -107,6 +109,7 @@ export class BrokerProcess {
     if (o.numPartitions !== undefined) args.push('--num-partitions', String(o.numPartitions));
     if (o.autoCreateTopics !== undefined) args.push('--auto-create-topics-enable', String(o.autoCreateTopics));
     if (o.logSegmentBytes !== undefined) args.push('--log-segment-bytes', String(o.logSegmentBytes));
+    if (o.listeners) args.push('--listeners', o.listeners(this.port));
     if (o.extraArgs) args.push(...o.extraArgs);
     return args;
   }
