@@ -27,12 +27,18 @@ import { BrokerServer } from './network/server';
 import { RequestMemoryPool } from './network/request-pool';
 import { handlerTable } from './handlers';
 import type { BrokerServices } from './services';
+import { advertisedEndpoints, resolveListeners, usesSasl, usesTls, type ListenerSpec } from './security/listeners';
+import { TlsContextProvider } from './security/tls-context';
+import { Authenticator } from './security/authenticator';
+import { bootstrapCredentialRecords } from './security/bootstrap-users';
+import { systemClock } from './clock';
 
 export class Broker {
   private retentionTimer: NodeJS.Timeout | null = null;
   private cleanerTimer: NodeJS.Timeout | null = null;
   private metricsServer: { port: number; close(): Promise<void> } | null = null;
-  private server: BrokerServer | null = null;
+  private servers: BrokerServer[] = [];
+  private tls: TlsContextProvider | null = null;
   private readonly readiness = { ready: false, reason: 'starting' };
 
   private gcTimer: NodeJS.Timeout | null = null;
@@ -42,6 +48,7 @@ export class Broker {
     private readonly logger: Logger,
     readonly services: BrokerServices,
     private readonly tier: RemoteStorage,
+    private readonly listeners: ListenerSpec[],
   ) {}
 
   static async start(config: BrokerConfig): Promise<Broker> {
@@ -63,8 +70,13 @@ export class Broker {
       logger: logger.child('controller'),
       limits: { maxTopics: config.maxTopics, maxPartitions: config.maxPartitions },
     });
-    const advertisedPort = config.advertisedPort || config.port;
-    await controller.bootstrap(clusterId, config.advertisedHost, advertisedPort);
+    const listeners = resolveListeners(config);
+    const endpoints = advertisedEndpoints(listeners, listeners.map((l) => l.port));
+    await controller.bootstrap(clusterId, endpoints[0].host, endpoints[0].port, endpoints);
+    if (config.saslBootstrapUsers !== '') {
+      const added = await controller.addMissingScramCredentials(await bootstrapCredentialRecords(config.saslBootstrapUsers));
+      if (added > 0) logger.info('bootstrap SCRAM credentials written', { credentials: added });
+    }
 
     const tier = new RemoteStorage({
       store,
@@ -97,7 +109,16 @@ export class Broker {
     };
     metrics.setPartitionSource(function* () {
       for (const p of replicas.all()) {
-        yield { topic: p.topic, partition: p.index, sizeBytes: p.log.sizeBytes, logStartOffset: p.log.logStartOffset, logEndOffset: p.log.logEndOffset };
+        const log = p.log;
+        yield {
+          topic: p.topic,
+          partition: p.index,
+          sizeBytes: log.sizeBytes,
+          logStartOffset: log.logStartOffset,
+          logEndOffset: log.logEndOffset,
+          lastStableOffset: log.lastStableOffset,
+          openTransactions: log.openTransactions,
+        };
       }
     });
 
@@ -120,13 +141,13 @@ export class Broker {
       logger: logger.child('handler'),
       handlers: handlerTable(),
     };
-    const broker = new Broker(config, logger, services, tier);
+    const broker = new Broker(config, logger, services, tier, listeners);
     await broker.open(metrics);
     logger.info('broker started', {
       nodeId: config.nodeId,
       clusterId,
-      listener: `${config.host}:${config.port}`,
-      advertised: `${config.advertisedHost}:${advertisedPort}`,
+      listeners: listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(','),
+      advertised: endpoints.map((e) => `${e.listener}://${e.host}:${e.port}`).join(','),
       dataDir: config.dataDir,
       topics: image.topicsByName.size,
     });
@@ -140,10 +161,51 @@ export class Broker {
     }
     const requestPool = new RequestMemoryPool(config.queuedMaxRequestBytes);
     metrics.setRequestPoolSource(() => requestPool);
-    this.server = await BrokerServer.listen(
+    if (this.listeners.some((l) => usesTls(l.securityProtocol))) {
+      this.tls = new TlsContextProvider(
+        { certificate: config.sslCertificateLocation, key: config.sslKeyLocation, ca: config.sslCaLocation },
+        this.logger.child('tls'),
+      );
+      this.tls.startWatching(config.sslReloadCheckIntervalMs);
+    }
+    for (const listener of this.listeners) this.servers.push(await this.listen(listener, requestPool));
+    this.retentionTimer = setInterval(() => void this.enforceRetention(), config.logRetentionCheckIntervalMs);
+    this.retentionTimer.unref();
+    this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
+    this.cleanerTimer.unref();
+    // The bucket's garbage collector: objects no manifest references (interrupted uploads and deletes) and
+    // prefixes of deleted topics. Once at start, then periodically.
+    const gc = this.tier.garbageCollector((topicId) => services.replicas.topicExists(topicId));
+    const collect = () => gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
+    void collect();
+    this.gcTimer = setInterval(() => void collect(), config.remoteGcIntervalMs);
+    this.gcTimer.unref();
+    this.readiness.ready = true;
+    this.readiness.reason = '';
+  }
+
+  /** Opens one listener: TLS for SSL/SASL_SSL, an authenticator per connection for the listener's protocol. */
+  private listen(listener: ListenerSpec, requestPool: RequestMemoryPool): Promise<BrokerServer> {
+    const { config, services } = this;
+    const metrics = services.metrics;
+    const authConfig = {
+      listenerName: listener.name,
+      securityProtocol: listener.securityProtocol,
+      mechanisms: usesSasl(listener.securityProtocol) ? config.saslEnabledMechanisms : [],
+      image: services.image,
+      maxReceiveBytes: config.saslServerMaxReceiveSize,
+      reauthMs: config.connectionsMaxReauthMs,
+      failureDelayMs: config.connectionFailedAuthenticationDelayMs,
+      clock: systemClock,
+      onResult: (l: string, m: string, r: 'success' | 'failure') => metrics.authenticated(l, m, r),
+    };
+    return BrokerServer.listen(
       {
-        host: config.host,
-        port: config.port,
+        host: listener.host,
+        port: listener.port,
+        tls: usesTls(listener.securityProtocol) ? { provider: this.tls!, clientAuth: config.sslClientAuth } : undefined,
+        createAuthenticator: (close, principal) => new Authenticator(authConfig, close, principal),
+        onTlsHandshake: (result) => metrics.authenticated(listener.name, 'SSL', result),
         maxFrameBytes: config.socketRequestMaxBytes,
         maxRequestElements: maxRequestElements(config.maxPartitions),
         maxInflight: config.maxInflightRequestsPerConnection,
@@ -163,23 +225,16 @@ export class Broker {
       },
       this.logger,
     );
-    this.retentionTimer = setInterval(() => void this.enforceRetention(), config.logRetentionCheckIntervalMs);
-    this.retentionTimer.unref();
-    this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
-    this.cleanerTimer.unref();
-    // The bucket's garbage collector: objects no manifest references (interrupted uploads and deletes) and
-    // prefixes of deleted topics. Once at start, then periodically.
-    const gc = this.tier.garbageCollector((topicId) => services.replicas.topicExists(topicId));
-    const collect = () => gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
-    void collect();
-    this.gcTimer = setInterval(() => void collect(), config.remoteGcIntervalMs);
-    this.gcTimer.unref();
-    this.readiness.ready = true;
-    this.readiness.reason = '';
   }
 
+  /** Port of the first listener. */
   get port(): number {
-    return this.server!.port;
+    return this.servers[0].port;
+  }
+
+  /** Bound port of each listener, by name. */
+  get listenerPorts(): Record<string, number> {
+    return Object.fromEntries(this.listeners.map((l, i) => [l.name, this.servers[i].port]));
   }
 
   get metricsPort(): number | null {
@@ -215,7 +270,8 @@ export class Broker {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     if (this.gcTimer) clearInterval(this.gcTimer);
-    await this.server?.close();
+    await Promise.all(this.servers.map((s) => s.close()));
+    this.tls?.stop();
     this.services.groups.close();
     await this.services.replicas.close();
     await this.tier.close();

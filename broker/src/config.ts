@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log/log-config';
 import { DEFAULT_PRICES, type PriceTable } from './metrics/cost-model';
+import { resolveListeners } from './security/listeners';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -127,16 +128,19 @@ export interface KeySpec<T> {
   readonly doc: string;
   /** The Kafka broker config with the same meaning, if any (named in DescribeConfigs). */
   readonly kafka?: string;
+  /** Holds credentials: DescribeConfigs never shows the value. */
+  readonly sensitive?: boolean;
 }
 
-function key<T>(kind: ValueKind<T>, dflt: NoInfer<T>, doc: string, kafka?: string): KeySpec<T> {
-  return { kind, default: dflt, doc, kafka };
+function key<T>(kind: ValueKind<T>, dflt: NoInfer<T>, doc: string, kafka?: string, sensitive?: boolean): KeySpec<T> {
+  return { kind, default: dflt, doc, kafka, sensitive };
 }
 
 const nonEmpty = stringKind('a non-empty string', (s) => s.trim() !== '');
 const port = (min: number) => integerKind(min, 65535);
 const long = (min: number) => integerKind(min, Number.MAX_SAFE_INTEGER);
 const price = numberKind(0, 1e6);
+const filePath = stringKind('a file path without spaces (empty = none)', (s) => !/\s/.test(s));
 
 export const CONFIG_KEYS = {
   nodeId: key(integerKind(0, INT32_MAX), 1, 'Id of this broker, unique in the cluster.', 'node.id'),
@@ -149,6 +153,50 @@ export const CONFIG_KEYS = {
   port: key(port(1), 9092, 'Port of the Kafka listener.'),
   advertisedHost: key(nonEmpty, 'localhost', 'Host name clients are told to connect to.'),
   advertisedPort: key(port(0), 0, 'Port clients are told to connect to; 0 = same as port.'),
+  listeners: key(
+    stringKind('NAME://host:port entries separated by commas (empty = one PLAINTEXT listener on host:port)', (s) => !/\s/.test(s.trim())),
+    '',
+    'Listeners to open, e.g. PLAINTEXT://:9092,SASL_SSL://:9093; each name needs a protocol in listenerSecurityProtocolMap. Empty: one PLAINTEXT listener on host:port, advertised as advertisedHost:advertisedPort.',
+    'listeners',
+  ),
+  advertisedListeners: key(
+    stringKind('NAME://host:port entries separated by commas', (s) => !/\s/.test(s.trim())),
+    '',
+    'Where clients are told to connect, per listener; a listener not named here advertises its own host (advertisedHost when it binds every interface) and port.',
+    'advertised.listeners',
+  ),
+  listenerSecurityProtocolMap: key(
+    stringKind('NAME:PROTOCOL entries separated by commas', (s) => !/\s/.test(s.trim())),
+    'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+    'Security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) of each listener name.',
+    'listener.security.protocol.map',
+  ),
+  sslCertificateLocation: key(filePath, '', 'PEM file of the broker certificate (chain) for SSL and SASL_SSL listeners; re-read when it changes on disk (new connections get the new certificate).'),
+  sslKeyLocation: key(filePath, '', 'PEM file of the private key (unencrypted) of sslCertificateLocation; re-read with it.'),
+  sslCaLocation: key(filePath, '', 'PEM file of the CA certificates client certificates are checked against (needed when ssl.client.auth is not none).'),
+  sslReloadCheckIntervalMs: key(integerKind(100, INT32_MAX), 10000, 'How often the TLS PEM files are checked for changes.'),
+  sslClientAuth: key(
+    enumKind(['none', 'requested', 'required']),
+    'none',
+    'Client certificates on SSL/SASL_SSL listeners: not asked for, asked for (a presented certificate must verify), or required. The certificate subject (full DN, e.g. CN=app,O=Org) becomes the principal on SSL listeners.',
+    'ssl.client.auth',
+  ),
+  saslEnabledMechanisms: key(
+    listKind(['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN']),
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'],
+    'SASL mechanisms offered on SASL listeners. PLAIN sends the password itself (use it over SASL_SSL); it is verified against the stored SCRAM credential.',
+    'sasl.enabled.mechanisms',
+  ),
+  saslServerMaxReceiveSize: key(integerKind(64, INT32_MAX), 524288, 'Largest frame accepted on a SASL listener before authentication completes; larger ones close the connection before being read.', 'sasl.server.max.receive.size'),
+  connectionsMaxReauthMs: key(long(0), 0, 'Longest SASL session: clients must re-authenticate (KIP-368) within this time, else the connection is closed at its next request; 0 = sessions never expire.', 'connections.max.reauth.ms'),
+  connectionFailedAuthenticationDelayMs: key(integerKind(0, INT32_MAX), 100, 'Delay between a failed authentication response and closing the connection (slows password guessing).', 'connection.failed.authentication.delay.ms'),
+  saslBootstrapUsers: key(
+    stringKind('user:password entries separated by commas', (s) => s.trim() === '' || s.split(',').every((e) => /^[^:,]+:[^,]+$/.test(e.trim()))),
+    '',
+    'Users whose SCRAM-SHA-256 and SCRAM-SHA-512 credentials are written to the metadata log at start when they have none (so a new cluster has an admin); an existing credential is never overwritten. Only the SCRAM keys are stored.',
+    undefined,
+    true,
+  ),
   dataDir: key(nonEmpty, './data', 'Directory of the local (hot) partition logs.', 'log.dirs'),
   objectStoreType: key(enumKind(['local', 's3']), 'local', 'Object store holding metadata and tiered segments: a local directory or an S3-compatible bucket.'),
   objectStoreDir: key(nonEmpty, './object-store', 'Root directory of the local object store.'),
@@ -302,6 +350,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfig
 
 /** Constraints between keys. */
 function checkRelations(cfg: BrokerConfig): void {
+  resolveListeners(cfg); // throws ConfigError for listener settings that do not fit together
   if (cfg.queuedMaxRequestBytes < cfg.socketRequestMaxBytes) {
     throw new ConfigError(
       `queuedMaxRequestBytes (${cfg.queuedMaxRequestBytes}) must be at least socketRequestMaxBytes (${cfg.socketRequestMaxBytes}): a request of the largest allowed size must fit in the pool`,

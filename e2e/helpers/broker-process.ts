@@ -23,9 +23,8 @@ export interface BrokerOptions {
   logSegmentBytes?: number;
   /** Defaults to $STRATA_E2E_LOG_LEVEL or 'info'. */
   logLevel?: string;
-  extraArgs?: string[];
-  /** `listeners` for the broker, given the Kafka port the helper picked (e.g. p => `SASL_PLAINTEXT://127.0.0.1:${p}`). */
-  listeners?: (port: number) => string;
+  /** More flags; a function gets the broker's Kafka port (e.g. to name it in --listeners). */
+  extraArgs?: string[] | ((port: number) => string[]);
   readyTimeoutMs?: number;
 }
 
@@ -109,8 +108,7 @@ export class BrokerProcess {
     if (o.numPartitions !== undefined) args.push('--num-partitions', String(o.numPartitions));
     if (o.autoCreateTopics !== undefined) args.push('--auto-create-topics-enable', String(o.autoCreateTopics));
     if (o.logSegmentBytes !== undefined) args.push('--log-segment-bytes', String(o.logSegmentBytes));
-    if (o.listeners) args.push('--listeners', o.listeners(this.port));
-    if (o.extraArgs) args.push(...o.extraArgs);
+    if (o.extraArgs) args.push(...(typeof o.extraArgs === 'function' ? o.extraArgs(this.port) : o.extraArgs));
     return args;
   }
 

@@ -36,8 +36,8 @@ describe('operator: StrataUser against a real kube-apiserver and a SASL broker',
       name: 'operator-users',
       autoCreateTopics: false,
       logLevel: 'warn',
-      listeners: (port) => `SASL_PLAINTEXT://127.0.0.1:${port}`,
-      extraArgs: [
+      extraArgs: (port) => [
+        '--listeners', `SASL_PLAINTEXT://127.0.0.1:${port}`,
         '--sasl-enabled-mechanisms', 'SCRAM-SHA-512',
         '--sasl-bootstrap-users', `strata-operator:${OPERATOR_PASSWORD}`,
         '--authorizer', 'simple',

@@ -3,8 +3,7 @@
 // user, a super user of the cluster) and otherwise the first listener; TLS trusts the listener Secret's ca.crt.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { ConnectionOptions } from 'node:tls';
-import { KafkaClient } from '../../broker/src/protocol/client';
-import type { SaslCredentials } from '../../broker/src/protocol/sasl-client';
+import { KafkaClient, type SaslCredentials } from '../../broker/src/protocol/client';
 import type { Listener, StrataCluster } from './api';
 import { listenersOf } from './resources/listeners';
 import type { KubeApi } from './kube-client';

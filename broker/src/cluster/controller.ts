@@ -7,7 +7,8 @@ import { validateTopicConfig } from '../log/topic-config';
 import { createLogger, type Logger } from '../logger';
 import type { MetadataImage, TopicImage } from './metadata-image';
 import type { MetadataLog } from './metadata-log';
-import type { MetadataRecord } from './metadata-records';
+import type { BrokerEndpoint, MetadataRecord } from './metadata-records';
+import { planScramAlterations, type ScramDeletion, type ScramUpsertion, type UserResult } from '../security/scram-credentials';
 import { checkCeilings, checkPartitionsPerRequest, UNLIMITED, type TopicLimits } from './partition-limits';
 import { quoteName, topicNameError } from './topic-names';
 
@@ -79,12 +80,14 @@ export class Controller {
    * leader epoch, as a Kafka leader election gives, so whatever this broker's previous life still has running
    * (a tier upload writing the partition manifest, a client with a cached epoch) is fenced by the epoch.
    */
-  bootstrap(clusterId: string, host: string, port: number): Promise<void> {
+  bootstrap(clusterId: string, host: string, port: number, endpoints?: BrokerEndpoint[]): Promise<void> {
     return this.serialize(async () => {
       const records: MetadataRecord[] = [];
       if (!this.image.clusterId) records.push({ type: 'cluster', clusterId });
       const b = this.image.brokers.get(this.nodeId);
-      if (!b || b.host !== host || b.port !== port) records.push({ type: 'broker', nodeId: this.nodeId, host, port, rack: null });
+      if (!b || b.host !== host || b.port !== port || JSON.stringify(b.endpoints) !== JSON.stringify(endpoints)) {
+        records.push({ type: 'broker', nodeId: this.nodeId, host, port, rack: null, ...(endpoints ? { endpoints } : {}) });
+      }
       for (const topic of this.image.topicsById.values()) {
         for (const p of topic.partitions) {
           if (p?.leader === this.nodeId) records.push({ type: 'partition', topicId: topic.topicId, ...p, leaderEpoch: p.leaderEpoch + 1 });
@@ -213,6 +216,24 @@ export class Controller {
       if (!validateOnly && Object.keys(changes).length > 0) {
         await this.write([{ type: 'topic-config', topicId: topic.topicId, configs: changes }]);
       }
+    });
+  }
+
+  /** AlterUserScramCredentials: applies the valid users' changes in one metadata entry; one result per user. */
+  alterScramCredentials(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<UserResult[]> {
+    return this.serialize(async () => {
+      const { records, results } = planScramAlterations(this.image, deletions, upsertions);
+      if (records.length > 0) await this.write(records);
+      return results;
+    });
+  }
+
+  /** Writes credentials (built by the caller) for users that have none for that mechanism yet (bootstrap users). */
+  addMissingScramCredentials(records: Array<MetadataRecord & { type: 'scram-credential' }>): Promise<number> {
+    return this.serialize(async () => {
+      const missing = records.filter((r) => !this.image.scramCredentials.get(r.name)?.has(r.mechanism));
+      if (missing.length > 0) await this.write(missing);
+      return missing.length;
     });
   }
 

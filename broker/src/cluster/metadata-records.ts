@@ -4,7 +4,8 @@
 
 export type MetadataRecord =
   | { type: 'cluster'; clusterId: string }
-  | { type: 'broker'; nodeId: number; host: string; port: number; rack: string | null }
+  /** host/port: the broker's first advertised listener; endpoints (optional, newer records): every listener's. */
+  | { type: 'broker'; nodeId: number; host: string; port: number; rack: string | null; endpoints?: BrokerEndpoint[] }
   | { type: 'topic'; name: string; topicId: string }
   | {
       type: 'partition';
@@ -19,4 +20,15 @@ export type MetadataRecord =
   | { type: 'topic-config'; topicId: string; configs: Record<string, string | null> }
   | { type: 'remove-topic'; topicId: string }
   /** Reserves producer ids [firstId, firstId + size) for one broker. */
-  | { type: 'producer-ids'; nodeId: number; firstId: number; size: number };
+  | { type: 'producer-ids'; nodeId: number; firstId: number; size: number }
+  /** Sets a user's SCRAM credential for one mechanism (binary fields base64): stored keys, never a password. */
+  | { type: 'scram-credential'; name: string; mechanism: string; salt: string; iterations: number; storedKey: string; serverKey: string }
+  | { type: 'remove-scram-credential'; name: string; mechanism: string };
+
+/** One advertised listener of a broker, as Kafka's RegisterBrokerRecord endpoints. */
+export interface BrokerEndpoint {
+  listener: string;
+  host: string;
+  port: number;
+  securityProtocol: string;
+}

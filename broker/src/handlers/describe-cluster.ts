@@ -1,9 +1,11 @@
 // DescribeCluster (key 60), v0–1 (KIP-700): cluster id, controller and brokers. Only the broker endpoint
-// type (1) is served; a request for controller endpoints (2) gets UNSUPPORTED_ENDPOINT_TYPE.
+// type (1) is served; a request for controller endpoints (2) gets UNSUPPORTED_ENDPOINT_TYPE. Brokers are
+// listed with the endpoint of the listener the request came in on.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { DescribeClusterRequest, DescribeClusterResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { listenerBrokers } from '../cluster/metadata-image';
 
 const BROKERS = 1;
 
@@ -21,7 +23,7 @@ export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
       ...base,
       errorCode: 0,
       errorMessage: null,
-      brokers: [...image.brokers.values()].map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      brokers: listenerBrokers(image, ctx.listenerName).map(({ b, e }) => ({ brokerId: b.nodeId, host: e.host, port: e.port, rack: b.rack })),
     };
   },
 });

@@ -5,6 +5,7 @@ import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { brokerEndpoint } from '../cluster/metadata-image';
 import { boundUtf8, fitsKafkaString } from '../protocol/bounded-string';
 
 const GROUP = 0;
@@ -16,7 +17,8 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   maxVersion: 6,
   handle(req, ctx) {
     const { image, nodeId, groups } = ctx.services;
-    const self = image.brokers.get(nodeId)!;
+    // The endpoint of the listener this request came in on (this broker always has it).
+    const self = brokerEndpoint(image.brokers.get(nodeId)!, ctx.listenerName) ?? image.brokers.get(nodeId)!;
     const find = (requested: string) => {
       const key = boundUtf8(requested);
       if (!fitsKafkaString(requested)) {

@@ -26,6 +26,11 @@ import describeGroups from './describe-groups';
 import listGroups from './list-groups';
 import deleteGroups from './delete-groups';
 import offsetDelete from './offset-delete';
+import saslHandshake from './sasl-handshake';
+import saslAuthenticate from './sasl-authenticate';
+import describeUserScramCredentials from './describe-user-scram-credentials';
+import alterUserScramCredentials from './alter-user-scram-credentials';
+import writeTxnMarkers from './write-txn-markers';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -54,6 +59,11 @@ const ALL: ApiHandler[] = [
   createPartitions,
   incrementalAlterConfigs,
   describeCluster,
+  saslHandshake,
+  saslAuthenticate,
+  describeUserScramCredentials,
+  alterUserScramCredentials,
+  writeTxnMarkers,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {

@@ -5,11 +5,12 @@
 // (empty, too long, invalid characters or UTF-8) gets INVALID_TOPIC_EXCEPTION, as in Kafka, and is echoed bounded.
 // A partition whose log is offline here is shown as Kafka shows a partition whose only replica sits in a
 // failed log directory: no leader (-1), LEADER_NOT_AVAILABLE, and this broker in offline_replicas.
+// Brokers are listed with the endpoint of the listener the request came in on (those without it are left out).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { MetadataRequest, MetadataResponse } from '../protocol/schema/types';
 import { echoName, isInternalTopic, isValidTopicName } from '../cluster/topic-names';
-import type { TopicImage } from '../cluster/metadata-image';
+import { listenerBrokers, type TopicImage } from '../cluster/metadata-image';
 import { ZERO_UUID } from '../protocol/codec';
 import { defineHandler } from './handler';
 import { errorCodeOf } from './error-code';
@@ -57,7 +58,7 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
     }
     return {
       throttleTimeMs: 0,
-      brokers: [...image.brokers.values()].map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      brokers: listenerBrokers(image, ctx.listenerName).map(({ b, e }) => ({ nodeId: b.nodeId, host: e.host, port: e.port, rack: b.rack })),
       clusterId: image.clusterId,
       controllerId: ctx.services.nodeId,
       topics,

@@ -13,6 +13,9 @@ export interface PartitionStats {
   sizeBytes: number;
   logStartOffset: number;
   logEndOffset: number;
+  /** Last stable offset (read_committed consumers stop there) and transactions open on the partition. */
+  lastStableOffset: number;
+  openTransactions: number;
 }
 
 export type PartitionSource = () => Iterable<PartitionStats>;
@@ -99,6 +102,11 @@ export class BrokerMetrics {
     help: 'Connections neither read nor processed until their client reads the responses already sent.',
     registers: [this.registry],
   });
+  private readonly authentications = this.counter(
+    'strata_authentication_total',
+    'Authentications by listener, mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; SSL for TLS handshakes, with client certificate checks) and result (success or failure); SASL re-authentications count too.',
+    ['listener', 'mechanism', 'result'],
+  );
   private readonly processErrors = this.counter('strata_process_errors_total', 'Unhandled promise rejections and uncaught exceptions the process survived, by kind.', ['kind']);
 
   private readonly topics = new Map<string, TopicMetrics>();
@@ -148,6 +156,8 @@ export class BrokerMetrics {
     this.partitionSeries('gauge', 'strata_log_size_bytes', 'Bytes of the local log, by partition.', source, (p) => p.sizeBytes);
     this.partitionSeries('gauge', 'strata_log_start_offset', 'First offset of the log, by partition.', source, (p) => p.logStartOffset);
     this.partitionSeries('gauge', 'strata_log_end_offset', 'Offset the next appended record will get, by partition.', source, (p) => p.logEndOffset);
+    this.partitionSeries('gauge', 'strata_partition_lso_lag', 'Log end offset minus last stable offset (records held back from read_committed consumers by open transactions), by partition.', source, (p) => p.logEndOffset - p.lastStableOffset);
+    this.partitionSeries('gauge', 'strata_partition_open_transactions', 'Transactions open on the partition (data written, no marker yet), by partition.', source, (p) => p.openTransactions);
     this.scrapeGauge('strata_partitions', 'Partitions hosted by this broker.', () => {
       let n = 0;
       for (const _ of source()) n++;
@@ -444,6 +454,11 @@ export class BrokerMetrics {
   connectionMuted(muted: boolean): void {
     if (muted) this.mutedConnections.inc();
     else this.mutedConnections.dec();
+  }
+
+  /** One authentication's outcome. `mechanism` is one the broker knows (SSL for a TLS handshake; UNSUPPORTED for an unknown SASL one). */
+  authenticated(listener: string, mechanism: string, result: 'success' | 'failure'): void {
+    this.authentications.labels(listener, mechanism, result).inc();
   }
 
   /** `kind` is 'unhandledRejection' or 'uncaughtException'. */

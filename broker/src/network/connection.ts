@@ -10,6 +10,8 @@
 // size is reserved when its size prefix is read, before its body; while the pool cannot grant it the socket
 // is paused. The reservation lasts while the frame is read, queued and handled, until its response is queued
 // or the connection closes (whatever the reason).
+// Authentication (security/authenticator.ts) decides which requests may run before it completes, the frame
+// limit until then, and the principal every request context carries.
 // Anything that goes wrong with one request — malformed input, a failing handler, a response the encoder
 // refuses — closes this connection only, with a logged reason; it never reaches the process.
 import type { Socket } from 'node:net';
@@ -23,6 +25,7 @@ import type { Logger } from '../logger';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import type { PoolWaiter, RequestMemoryPool } from './request-pool';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal';
+import type { Authenticator } from '../security/authenticator';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
@@ -46,6 +49,8 @@ export interface ConnectionOptions {
   onClose?: (reason: string | null) => void;
   /** Called when the connection becomes muted (too much unsent) and when it stops being muted. */
   onMuted?: (muted: boolean) => void;
+  /** Builds this connection's authenticator (given how to close the connection); none: PLAINTEXT, anonymous. */
+  authenticator?: (close: (reason: string) => void) => Authenticator;
 }
 
 export class Connection {
@@ -61,8 +66,11 @@ export class Connection {
   private drained: (() => void) | null = null;
   private readonly aborter = new AbortController();
   private readonly remote: string;
-  /** Replaced by authentication (SASL or a TLS client certificate); anonymous until then. */
-  protected principal: KafkaPrincipal = ANONYMOUS;
+  private readonly auth: Authenticator | null;
+  /** Set by authentication (SASL or a TLS client certificate); anonymous until then. */
+  protected get principal(): KafkaPrincipal {
+    return this.auth?.principal ?? ANONYMOUS;
+  }
   /** The latest request read, for the context of log lines (a close reason is often about it). */
   private lastRequest: { api: string; apiVersion: number; correlationId: number; clientId?: string } | null = null;
   /** Bytes this connection holds in the pool: frames being read, queued and handled. */
@@ -76,6 +84,8 @@ export class Connection {
   ) {
     this.frames = new FrameReader(opts.maxFrameBytes, opts.pool ? (size) => this.admitFrame(opts.pool!, size) : undefined);
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.auth = opts.authenticator?.((reason) => this.close(reason)) ?? null;
+    this.applyFrameLimit();
     socket.setNoDelay(true);
     socket.on('data', (data) => this.onData(data));
     socket.on('drain', () => this.onDrain());
@@ -208,7 +218,32 @@ export class Connection {
     }
   }
 
+  /** Before authentication completes, frames are limited to sasl.server.max.receive.size. */
+  private applyFrameLimit(): void {
+    const saslLimit = this.auth?.frameLimit ?? null;
+    if (saslLimit !== null && saslLimit < this.opts.maxFrameBytes) this.frames.setLimit(saslLimit, 'sasl.server.max.receive.size');
+    else this.frames.setLimit(this.opts.maxFrameBytes, 'socket.request.max.bytes');
+  }
+
   private async handle(frame: Buffer): Promise<void> {
+    try {
+      if (this.auth?.expectsRawToken) await this.handleRawToken(this.auth, frame);
+      else await this.handleRequest(frame);
+    } finally {
+      this.applyFrameLimit();
+    }
+  }
+
+  /** After SaslHandshake v0 the client sends SASL tokens as bare frames, answered the same way (no header). */
+  private async handleRawToken(auth: Authenticator, frame: Buffer): Promise<void> {
+    const reply = await auth.rawToken(frame);
+    if (reply === null || this.closed) return; // failed: the authenticator closes after its delay
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(reply.length);
+    this.send([size, reply]);
+  }
+
+  private async handleRequest(frame: Buffer): Promise<void> {
     const started = process.hrtime.bigint();
     let header;
     this.lastRequest = null;
@@ -223,6 +258,11 @@ export class Connection {
     const handler = this.opts.handlers.get(apiKey);
     const apiName = spec?.name ?? `unknown(${apiKey})`;
     this.lastRequest = { api: apiName, apiVersion, correlationId, clientId: boundedClientId(header.clientId) };
+    const admission = this.auth?.admit(apiKey);
+    if (admission && !admission.ok) {
+      if (admission.close) this.close(admission.close);
+      return;
+    }
     if (!handler || !spec) {
       this.close(`unknown api key ${apiKey}`);
       return;
@@ -251,6 +291,9 @@ export class Connection {
       clientId: header.clientId,
       remoteAddress: this.remote,
       principal: this.principal,
+      listenerName: this.auth?.listenerName ?? 'PLAINTEXT',
+      securityProtocol: this.auth?.securityProtocol ?? 'PLAINTEXT',
+      authenticator: this.auth ?? undefined,
       services: this.opts.services,
       closeConnection: (reason) => this.close(reason),
       signal: this.aborter.signal,
@@ -317,6 +360,7 @@ export class Connection {
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.releasePool();
+    this.auth?.dispose();
     this.socket.destroy();
     this.aborter.abort();
     if (this.wasMuted) this.setMuted(false);

@@ -78,6 +78,10 @@ public class StrataClientCheck {
                 case "idem-produce" -> idemProduce(bootstrap, rest);
                 case "bench-produce" -> benchProduce(bootstrap, rest);
                 case "bench-consume" -> benchConsume(bootstrap, rest);
+                // SCRAM credentials (security suite): scram-upsert <user> <SCRAM-SHA-256|512> <iterations> <password>, scram-delete <user> <mech>, scram-describe [user…]
+                case "scram-upsert" -> scramAlter(bootstrap, new UserScramCredentialUpsertion(rest.get(0), new ScramCredentialInfo(ScramMechanism.fromMechanismName(rest.get(1)), Integer.parseInt(rest.get(2))), rest.get(3)));
+                case "scram-delete" -> scramAlter(bootstrap, new UserScramCredentialDeletion(rest.get(0), ScramMechanism.fromMechanismName(rest.get(1))));
+                case "scram-describe" -> scramDescribe(bootstrap, rest);
                 default -> fail("unknown command " + cmd, null);
             }
         } catch (Throwable t) {
@@ -89,8 +93,58 @@ public class StrataClientCheck {
 
     // ---------------------------------------------------------------------------------------------- admin
 
-    static Admin admin(String bootstrap) {
+    /**
+     * Properties every client starts from: empty, or the Java properties file named by $STRATA_CLIENT_PROPERTIES
+     * (security.protocol, sasl.*, ssl.* for the security suite).
+     */
+    static Properties clientProps() {
         Properties p = new Properties();
+        String file = System.getenv("STRATA_CLIENT_PROPERTIES");
+        if (file != null && !file.isEmpty()) {
+            try (java.io.FileReader r = new java.io.FileReader(file, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return p;
+    }
+
+    static void scramAlter(String bootstrap, UserScramCredentialAlteration alteration) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            String error = null;
+            try {
+                a.alterUserScramCredentials(List.of(alteration)).all().get(TIMEOUT_S, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                error = errorName(e.getCause());
+            }
+            emit(map("cmd", "scram-alter", "user", alteration.user(), "failure", error));
+        }
+    }
+
+    static void scramDescribe(String bootstrap, List<String> users) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            DescribeUserScramCredentialsResult r = users.isEmpty() ? a.describeUserScramCredentials() : a.describeUserScramCredentials(users);
+            Map<String, Object> out = new TreeMap<>();
+            // users() lists only users that have credentials; named users are looked up one by one (errors included).
+            Collection<String> names = users.isEmpty() ? r.users().get(TIMEOUT_S, TimeUnit.SECONDS) : users;
+            for (String u : names) {
+                List<Object> infos = new ArrayList<>();
+                try {
+                    for (ScramCredentialInfo i : r.description(u).get(TIMEOUT_S, TimeUnit.SECONDS).credentialInfos()) {
+                        infos.add(map("mechanism", i.mechanism().mechanismName(), "iterations", i.iterations()));
+                    }
+                    out.put(u, infos);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    out.put(u, errorName(e.getCause()));
+                }
+            }
+            emit(map("cmd", "scram-describe", "users", out));
+        }
+    }
+
+    static Admin admin(String bootstrap) {
+        Properties p = clientProps();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "strata-e2e-java-admin");
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
@@ -217,7 +271,7 @@ public class StrataClientCheck {
         Long tsBase = null;
         int tsPeak = -1;
         Integer partition = null;
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-e2e-java-producer");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -267,7 +321,7 @@ public class StrataClientCheck {
         String topic = args.get(0);
         int expected = Integer.parseInt(args.get(1));
         long timeoutMs = Long.parseLong(args.get(2));
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "strata-e2e-java-consumer");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -378,7 +432,7 @@ public class StrataClientCheck {
         String group = args.get(1);
         boolean printRecords = true;
         boolean commit = true;
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
@@ -651,7 +705,7 @@ public class StrataClientCheck {
         int partitions = Integer.parseInt(args.get(1));
         double rate = Double.parseDouble(args.get(2));
         long max = -1;
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-e2e-idem-producer");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -718,7 +772,7 @@ public class StrataClientCheck {
         double mbps = Double.parseDouble(args.get(2));
         double seconds = Double.parseDouble(args.get(3));
         int recordBytes = Integer.parseInt(args.get(4));
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-bench-producer");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -782,7 +836,7 @@ public class StrataClientCheck {
         String topic = args.get(0);
         String group = args.get(1);
         AtomicLong measureFrom = new AtomicLong(Long.parseLong(args.get(2)));
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiKey } from '../../../broker/src/protocol/apis';
 import type { KafkaClient } from '../../../broker/src/protocol/client';
 import { ErrorCode, errorName } from '../../../broker/src/protocol/errors';
-import { saltPassword } from '../../../broker/src/protocol/sasl-client';
+import { MECHANISM_CODES, saltedPassword } from '../../../broker/src/security/scram';
 import type {
   AlterClientQuotasResponse,
   AlterUserScramCredentialsResponse,
@@ -18,7 +18,7 @@ import type {
 import { AclOperation, AclPermissionType, PatternType, ResourceType, type AclBinding } from './acl-codes';
 
 /** Kafka's ScramMechanism code for SCRAM-SHA-512, and the iteration count we create credentials with. */
-const SCRAM_SHA_512 = 2;
+const SCRAM_SHA_512 = MECHANISM_CODES['SCRAM-SHA-512'];
 export const SCRAM_ITERATIONS = 8192;
 const MATCH_EXACT = 0;
 
@@ -41,7 +41,7 @@ export async function upsertScramCredential(c: KafkaClient, user: string, passwo
   const salt = randomBytes(32);
   const res = await c.request<AlterUserScramCredentialsResponse>(ApiKey.AlterUserScramCredentials, 0, {
     deletions: [],
-    upsertions: [{ name: user, mechanism: SCRAM_SHA_512, iterations: SCRAM_ITERATIONS, salt, saltedPassword: saltPassword('sha512', password, salt, SCRAM_ITERATIONS) }],
+    upsertions: [{ name: user, mechanism: SCRAM_SHA_512, iterations: SCRAM_ITERATIONS, salt, saltedPassword: await saltedPassword('SCRAM-SHA-512', password, salt, SCRAM_ITERATIONS) }],
   });
   for (const r of res.results) check(`setting the SCRAM credential of ${r.user}`, r.errorCode, r.errorMessage);
 }
