@@ -3,7 +3,7 @@
 // loaded and every local log is recovered, and /readyz turns green last.
 import { promises as fs } from 'node:fs';
 import type { BrokerConfig } from './config';
-import { brokerLogDefaults, costPrices } from './config';
+import { brokerLogDefaults, costPrices, superUsers } from './config';
 import { addSecret, createLogger, setLogFormat, setLogLevel, type Logger } from './logger';
 import { createObjectStore } from './tier/object-store-factory';
 import { InstrumentedObjectStore } from './tier/instrumented-object-store';
@@ -27,6 +27,9 @@ import { BrokerServer } from './network/server';
 import { RequestMemoryPool } from './network/request-pool';
 import { handlerTable } from './handlers';
 import type { BrokerServices } from './services';
+import { AclAuthorizer, ALLOW_ALL } from './security/authorizer';
+import { QuotaManager } from './security/quota-manager';
+import { monotonicClock } from './clock';
 import { advertisedEndpoints, resolveListeners, usesSasl, usesTls, type ListenerSpec } from './security/listeners';
 import { TlsContextProvider } from './security/tls-context';
 import { Authenticator } from './security/authenticator';
@@ -69,6 +72,8 @@ export class Broker {
     const controller = new Controller(image, metadataLog, config.nodeId, {
       logger: logger.child('controller'),
       limits: { maxTopics: config.maxTopics, maxPartitions: config.maxPartitions },
+      maxAcls: config.maxAcls,
+      maxQuotaEntities: config.maxClientQuotaEntities,
     });
     const listeners = resolveListeners(config);
     const endpoints = advertisedEndpoints(listeners, listeners.map((l) => l.port));
@@ -138,6 +143,13 @@ export class Broker {
       producerIds: new ProducerIdManager(controller, config.nodeId),
       groups,
       metrics,
+      authorizer: config.authorizer === 'simple' ? new AclAuthorizer(image, { superUsers: superUsers(config), allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound }) : ALLOW_ALL,
+      quotas: new QuotaManager(image, {
+        windowNum: config.quotaWindowNum,
+        windowSizeMs: config.quotaWindowSizeSeconds * 1000,
+        clock: monotonicClock,
+        onThrottle: (quota, ms) => metrics.quotaThrottled(quota, ms),
+      }),
       logger: logger.child('handler'),
       handlers: handlerTable(),
     };

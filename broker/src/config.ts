@@ -281,6 +281,22 @@ export const CONFIG_KEYS = {
   groupInitialRebalanceDelayMs: key(integerKind(0, INT32_MAX), 3000, 'How long the first rebalance of an empty group waits for more members.', 'group.initial.rebalance.delay.ms'),
   groupMinSessionTimeoutMs: key(integerKind(1, INT32_MAX), 6000, 'Smallest session timeout a group member may ask for.', 'group.min.session.timeout.ms'),
   groupMaxSessionTimeoutMs: key(integerKind(1, INT32_MAX), 1800000, 'Largest session timeout a group member may ask for.', 'group.max.session.timeout.ms'),
+  authorizer: key(
+    enumKind(['none', 'simple']),
+    'none',
+    'Authorization: none allows every request (Kafka without authorizer.class.name); simple checks each request against the ACLs in the metadata log (Kafka\'s StandardAuthorizer).',
+  ),
+  superUsers: key(
+    stringKind('principals separated by ";", e.g. User:admin;User:operator', (s) => s.split(';').every((p) => p.trim() === '' || /^[^:\s]+:\S+$/.test(p.trim()))),
+    '',
+    'Principals allowed everything when authorizer is simple.',
+    'super.users',
+  ),
+  allowEveryoneIfNoAclFound: key(booleanKind, false, 'With authorizer simple, allow a request on a resource no ACL mentions (false: only super users).', 'allow.everyone.if.no.acl.found'),
+  maxAcls: key(integerKind(1, INT32_MAX), 100000, 'Most ACL bindings the cluster holds; CreateAcls beyond it fails with POLICY_VIOLATION (every broker keeps them all in memory).'),
+  maxClientQuotaEntities: key(integerKind(1, INT32_MAX), 10000, 'Most client quota entities (user, client id or both) the cluster holds; AlterClientQuotas beyond it fails with POLICY_VIOLATION.'),
+  quotaWindowNum: key(integerKind(2, 1000), 11, 'Samples kept to measure a client\'s rate against its quota.', 'quota.window.num'),
+  quotaWindowSizeSeconds: key(integerKind(1, 3600), 1, 'Length of one quota sample.', 'quota.window.size.seconds'),
 };
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -469,4 +485,9 @@ export function brokerLogDefaults(cfg: BrokerConfig): LogConfig {
     // store sits on the same machine, where tiering would only store every segment twice.
     remoteStorageEnable: cfg.objectStoreType === 's3',
   };
+}
+
+/** super.users as principal strings ("User:alice"). */
+export function superUsers(cfg: BrokerConfig): string[] {
+  return cfg.superUsers.split(';').map((p) => p.trim()).filter((p) => p !== '');
 }

@@ -10,6 +10,8 @@ import type { TopicCreator } from './cluster/topic-creator';
 import type { ProducerIdManager } from './coordinator/producer-id-manager';
 import type { GroupCoordinator } from './coordinator/group-coordinator';
 import type { ApiHandler } from './handlers/handler';
+import type { Authorizer } from './security/authorizer';
+import type { QuotaManager } from './security/quota-manager';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -21,6 +23,9 @@ export interface BrokerServices {
   readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
   readonly metrics: BrokerMetrics;
+  /** authorizer=none: allows everything; simple: ACLs from the metadata image. */
+  readonly authorizer: Authorizer;
+  readonly quotas: QuotaManager;
   readonly logger: Logger;
   /** Every API handler, by api key (ApiVersions answers from this). */
   readonly handlers: ReadonlyMap<number, ApiHandler>;

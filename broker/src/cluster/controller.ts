@@ -11,6 +11,8 @@ import type { BrokerEndpoint, MetadataRecord } from './metadata-records';
 import { planScramAlterations, type ScramDeletion, type ScramUpsertion, type UserResult } from '../security/scram-credentials';
 import { checkCeilings, checkPartitionsPerRequest, UNLIMITED, type TopicLimits } from './partition-limits';
 import { quoteName, topicNameError } from './topic-names';
+import { bindingError, bindingKey, filterError, filterMatches, type AclBinding, type AclFilter } from '../security/acl';
+import { entityKey, type QuotaEntity } from '../security/client-quotas';
 
 /** No topic config name is longer; a longer one is refused without quoting it whole. */
 const MAX_CONFIG_NAME_LENGTH = 255;
@@ -20,6 +22,19 @@ const MAX_CONFIG_VALUE_LENGTH = 4096;
 export interface ControllerOptions {
   logger?: Logger;
   limits?: TopicLimits;
+  /** Most ACL bindings held (maxAcls). */
+  maxAcls?: number;
+  /** Most client quota entities held (maxClientQuotaEntities). */
+  maxQuotaEntities?: number;
+}
+
+/** One CreateAcls creation's or DeleteAcls filter's outcome: null when it succeeded. */
+export type AclOutcome = KafkaError | null;
+
+/** A client quota change of one entity: a number sets the key, null removes it. */
+export interface QuotaAlteration {
+  entity: QuotaEntity;
+  changes: Record<string, number | null>;
 }
 
 export interface CreateTopicSpec {
@@ -51,7 +66,12 @@ export class Controller {
   ) {
     this.logger = opts.logger ?? createLogger('controller');
     this.limits = opts.limits ?? UNLIMITED;
+    this.maxAcls = opts.maxAcls ?? Number.MAX_SAFE_INTEGER;
+    this.maxQuotaEntities = opts.maxQuotaEntities ?? Number.MAX_SAFE_INTEGER;
   }
+
+  private readonly maxAcls: number;
+  private readonly maxQuotaEntities: number;
 
   /** Runs controller operations one at a time so each validates against the image the previous one produced. */
   private serialize<T>(op: () => Promise<T>): Promise<T> {
@@ -243,6 +263,68 @@ export class Controller {
       const firstId = this.image.nextProducerId;
       await this.write([{ type: 'producer-ids', nodeId, firstId, size }]);
       return { firstId, size };
+    });
+  }
+
+  /**
+   * Creates ACL bindings, each checked on its own (Kafka answers per creation); the valid ones are written in one
+   * metadata entry. Creations beyond maxAcls fail with POLICY_VIOLATION.
+   */
+  createAcls(bindings: AclBinding[]): Promise<AclOutcome[]> {
+    return this.serialize(async () => {
+      const added = new Set<string>();
+      const records: MetadataRecord[] = [];
+      const outcomes = bindings.map((b): AclOutcome => {
+        const err = bindingError(b);
+        if (err) return new KafkaError(ErrorCode.INVALID_REQUEST, err);
+        const key = bindingKey(b);
+        if (this.image.acls.has(key) || added.has(key)) return null;
+        if (this.image.acls.size + added.size >= this.maxAcls) {
+          return new KafkaError(ErrorCode.POLICY_VIOLATION, `The cluster holds the most ACLs allowed (maxAcls = ${this.maxAcls}).`);
+        }
+        added.add(key);
+        records.push({ type: 'acl', acl: { ...b } });
+        return null;
+      });
+      if (records.length > 0) await this.write(records);
+      return outcomes;
+    });
+  }
+
+  /** Deletes every binding each filter matches; returns, per filter, the error or the bindings it matched. */
+  deleteAcls(filters: AclFilter[]): Promise<Array<KafkaError | AclBinding[]>> {
+    return this.serialize(async () => {
+      const removed = new Map<string, AclBinding>();
+      const results = filters.map((f): KafkaError | AclBinding[] => {
+        const err = filterError(f);
+        if (err) return new KafkaError(ErrorCode.INVALID_REQUEST, err);
+        const matched = [...this.image.acls.values()].filter((b) => filterMatches(f, b));
+        for (const b of matched) removed.set(bindingKey(b), b);
+        return matched;
+      });
+      if (removed.size > 0) await this.write([...removed.values()].map((acl): MetadataRecord => ({ type: 'remove-acl', acl })));
+      return results;
+    });
+  }
+
+  /** Applies client quota changes (already validated), all in one metadata entry; new entities beyond the ceiling fail. */
+  alterClientQuotas(alterations: QuotaAlteration[], validateOnly: boolean): Promise<AclOutcome[]> {
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      const fresh = new Set<string>();
+      const outcomes = alterations.map((a): AclOutcome => {
+        const key = entityKey(a.entity);
+        if (!this.image.quotas.has(key) && !fresh.has(key) && Object.values(a.changes).some((v) => v !== null)) {
+          if (this.image.quotas.size + fresh.size >= this.maxQuotaEntities) {
+            return new KafkaError(ErrorCode.POLICY_VIOLATION, `The cluster holds the most client quota entities allowed (maxClientQuotaEntities = ${this.maxQuotaEntities}).`);
+          }
+          fresh.add(key);
+        }
+        for (const [k, value] of Object.entries(a.changes)) records.push({ type: 'client-quota', entity: a.entity, key: k, value });
+        return null;
+      });
+      if (!validateOnly && records.length > 0) await this.write(records);
+      return outcomes;
     });
   }
 }

@@ -1,5 +1,7 @@
 // The in-memory metadata image: what every handler reads. Only MetadataImage.apply changes it,
 // driven by records replayed from (or just appended to) the metadata log.
+import { bindingKey, type AclBinding } from '../security/acl';
+import { entityKey, type QuotaEntity } from '../security/client-quotas';
 import type { BrokerEndpoint, MetadataRecord } from './metadata-records';
 import type { ScramCredential } from '../security/scram';
 
@@ -56,6 +58,14 @@ export class MetadataImage {
   readonly brokers = new Map<number, BrokerImage>();
   /** Next producer id not yet reserved by any broker. */
   nextProducerId = 0;
+  /** ACL bindings by bindingKey. */
+  readonly acls = new Map<string, AclBinding>();
+  /** Bumped on every ACL change, so the authorizer knows when to rebuild its index. */
+  aclVersion = 0;
+  /** Client quotas by entityKey: the entity and its quota values (producer_byte_rate, …). */
+  readonly quotas = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>();
+  /** Bumped on every quota change, so the quota manager re-resolves. */
+  quotaVersion = 0;
   /** SCRAM credentials by user, then mechanism name (SCRAM-SHA-256 / SCRAM-SHA-512). */
   readonly scramCredentials = new Map<string, Map<string, ScramCredential>>();
 
@@ -101,6 +111,24 @@ export class MetadataImage {
       case 'producer-ids':
         this.nextProducerId = Math.max(this.nextProducerId, record.firstId + record.size);
         break;
+      case 'acl':
+        this.acls.set(bindingKey(record.acl), record.acl);
+        this.aclVersion++;
+        break;
+      case 'remove-acl':
+        this.acls.delete(bindingKey(record.acl));
+        this.aclVersion++;
+        break;
+      case 'client-quota': {
+        const key = entityKey(record.entity);
+        const entry = this.quotas.get(key) ?? { entity: record.entity, values: {} };
+        if (record.value === null) delete entry.values[record.key];
+        else entry.values[record.key] = record.value;
+        if (Object.keys(entry.values).length === 0) this.quotas.delete(key);
+        else this.quotas.set(key, entry);
+        this.quotaVersion++;
+        break;
+      }
       case 'scram-credential': {
         let byMechanism = this.scramCredentials.get(record.name);
         if (!byMechanism) this.scramCredentials.set(record.name, (byMechanism = new Map()));

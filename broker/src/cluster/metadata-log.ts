@@ -90,6 +90,10 @@ export function imageToRecords(image: MetadataImage): MetadataRecord[] {
     if (Object.keys(t.configs).length > 0) out.push({ type: 'topic-config', topicId: t.topicId, configs: { ...t.configs } });
   }
   if (image.nextProducerId > 0) out.push({ type: 'producer-ids', nodeId: -1, firstId: 0, size: image.nextProducerId });
+  for (const acl of image.acls.values()) out.push({ type: 'acl', acl });
+  for (const { entity, values } of image.quotas.values()) {
+    for (const [key, value] of Object.entries(values)) out.push({ type: 'client-quota', entity, key, value });
+  }
   for (const [name, byMechanism] of image.scramCredentials) {
     for (const [mechanism, cred] of byMechanism) out.push(scramCredentialRecord(name, mechanism, cred));
   }

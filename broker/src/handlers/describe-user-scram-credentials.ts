@@ -1,12 +1,14 @@
 // DescribeUserScramCredentials (key 50), v0 (KIP-554): the mechanisms and iteration counts of users' SCRAM
 // credentials, never the keys. A null user list describes every user with a credential; a named user without
-// one gets RESOURCE_NOT_FOUND, a name asked for twice DUPLICATE_RESOURCE (Kafka's per-user errors).
+// one gets RESOURCE_NOT_FOUND, a name asked for twice DUPLICATE_RESOURCE (Kafka's per-user errors). Needs
+// DESCRIBE on the cluster (else CLUSTER_AUTHORIZATION_FAILED), as in Kafka.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from '../protocol/schema/types';
 import { MECHANISM_CODES, type ScramMechanism } from '../security/scram';
 import { defineHandler } from './handler';
 import { boundUtf8 } from '../protocol/bounded-string';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
 
 type Result = DescribeUserScramCredentialsResponse['results'][number];
 
@@ -15,6 +17,9 @@ export default defineHandler<DescribeUserScramCredentialsRequest, DescribeUserSc
   minVersion: 0,
   maxVersion: 0,
   handle(req, ctx) {
+    if (!ctx.authorize(AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'DESCRIBE on the cluster is required.', results: [] };
+    }
     const creds = ctx.services.image.scramCredentials;
     const describe = (user: string): Result => {
       const byMechanism = creds.get(user);

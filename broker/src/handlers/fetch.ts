@@ -9,6 +9,10 @@
 // isolation_level 1 (read_committed) returns data only below the last stable offset, with the transactions
 // aborted in the returned range (from the .txnindex files, never a scan of the data); every response carries
 // the last stable offset. A read_committed long poll wakes when the LSO moves (a marker is written).
+// Authorization as Kafka: a follower (replica id >= 0) needs CLUSTER_ACTION on the cluster, a consumer READ on each
+// topic (else TOPIC_AUTHORIZATION_FAILED for its partitions). A consumer's response bytes count against its
+// consumer_byte_rate quota; when that throttles, the response is empty (its bytes taken back) and carries the
+// throttle time, as Kafka answers a throttled fetch.
 import { ApiKey } from '../protocol/apis';
 import { countRecords } from '../protocol/records';
 import { ErrorCode } from '../protocol/errors';
@@ -18,6 +22,9 @@ import type { BrokerServices } from '../services';
 import { defineHandler } from './handler';
 import { errorCodeOf } from './error-code';
 import { echoName } from '../cluster/topic-names';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
+import { CONSUMER_BYTE_RATE } from '../security/client-quotas';
+import type { RequestContext } from './handler';
 import { toFetchAborted } from '../log/aborted-transactions';
 
 const READ_COMMITTED = 1;
@@ -62,7 +69,12 @@ export default defineHandler<FetchRequest, FetchResponse>({
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
     }
     const byId = ctx.apiVersion >= 13;
-    const wanted = resolve(req, byId, s);
+    const replicaId = ctx.apiVersion >= 15 ? (req.replicaState?.replicaId ?? -1) : req.replicaId;
+    const follower = replicaId >= 0;
+    const readable = follower
+      ? () => ctx.authorize(AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)
+      : (topic: string) => ctx.authorize(AclOperation.READ, ResourceType.TOPIC, topic);
+    const wanted = resolve(req, byId, s, readable);
     const maxWait = Math.max(0, req.maxWaitMs);
     const readDeadline = Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS);
     const maxBytes = Math.min(Math.max(0, req.maxBytes), s.config.fetchMaxBytes);
@@ -74,11 +86,19 @@ export default defineHandler<FetchRequest, FetchResponse>({
       if (ctx.signal?.aborted) return null; // the connection is gone: nobody to answer
       result = await readAll(wanted, maxBytes, s, Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS), readCommitted);
     }
-    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: result.responses, nodeEndpoints: [] };
+    const throttleTimeMs = follower ? 0 : throttle(ctx, result.bytes);
+    return { throttleTimeMs, errorCode: 0, sessionId: 0, responses: throttleTimeMs > 0 ? [] : result.responses, nodeEndpoints: [] };
   },
 });
 
-function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] {
+/** Records the response bytes against the consumer's quota; a throttled response is sent empty, so they are taken back. */
+function throttle(ctx: RequestContext, bytes: number): number {
+  const ms = ctx.recordQuota(CONSUMER_BYTE_RATE, bytes);
+  if (ms > 0) ctx.unrecordQuota(CONSUMER_BYTE_RATE, bytes);
+  return ms;
+}
+
+function resolve(req: FetchRequest, byId: boolean, s: BrokerServices, readable: (topic: string) => boolean): Wanted[] {
   const out: Wanted[] = [];
   for (const t of req.topics) {
     const topic = byId ? s.image.topicsById.get(t.topicId) : s.image.topicsByName.get(t.topic);
@@ -93,7 +113,9 @@ function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] 
         maxBytes: Math.max(0, p.partitionMaxBytes),
         currentLeaderEpoch: p.currentLeaderEpoch,
       };
-      if (!topic) w.errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      // A name is checked before its existence (so existence does not leak); an id once it resolves.
+      if ((topic || !byId) && !readable(topic?.name ?? t.topic)) w.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      else if (!topic) w.errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else {
         try {
           w.partition = s.replicas.getById(topic.topicId, p.partition);

@@ -5,6 +5,7 @@ import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { AclOperation, ResourceType } from '../security/acl';
 import { brokerEndpoint } from '../cluster/metadata-image';
 import { boundUtf8, fitsKafkaString } from '../protocol/bounded-string';
 
@@ -19,6 +20,11 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
     const { image, nodeId, groups } = ctx.services;
     // The endpoint of the listener this request came in on (this broker always has it).
     const self = brokerEndpoint(image.brokers.get(nodeId)!, ctx.listenerName) ?? image.brokers.get(nodeId)!;
+    // DESCRIBE on the group or transactional id, as in Kafka.
+    const authorizationDenied = (keyType: number, key: string) =>
+      keyType === GROUP
+        ? !ctx.authorize(AclOperation.DESCRIBE, ResourceType.GROUP, key) && ErrorCode.GROUP_AUTHORIZATION_FAILED
+        : !ctx.authorize(AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key) && ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     const find = (requested: string) => {
       const key = boundUtf8(requested);
       if (!fitsKafkaString(requested)) {
@@ -27,6 +33,8 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
       if (req.keyType !== GROUP && req.keyType !== TRANSACTION) {
         return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown coordinator type ${req.keyType}` };
       }
+      const denied = authorizationDenied(req.keyType, requested);
+      if (denied) return { key, nodeId: -1, host: '', port: -1, errorCode: denied, errorMessage: null };
       if (!groups.isLoaded) {
         return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is loading.' };
       }

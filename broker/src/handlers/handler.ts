@@ -5,8 +5,10 @@ import type { KafkaPrincipal } from '../security/principal';
 import type { SecurityProtocol } from '../security/listeners';
 import type { Authenticator } from '../security/authenticator';
 import type { BrokerServices } from '../services';
+import type { RequestSecurity } from '../security/request-security';
 
-export interface RequestContext {
+/** Handlers check authorization and quotas through the context's RequestSecurity methods (ctx.authorize, …). */
+export interface RequestContext extends RequestSecurity {
   apiVersion: number;
   correlationId: number;
   clientId: string | null;

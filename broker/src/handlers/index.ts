@@ -26,6 +26,11 @@ import describeGroups from './describe-groups';
 import listGroups from './list-groups';
 import deleteGroups from './delete-groups';
 import offsetDelete from './offset-delete';
+import createAcls from './create-acls';
+import describeAcls from './describe-acls';
+import deleteAcls from './delete-acls';
+import describeClientQuotas from './describe-client-quotas';
+import alterClientQuotas from './alter-client-quotas';
 import saslHandshake from './sasl-handshake';
 import saslAuthenticate from './sasl-authenticate';
 import describeUserScramCredentials from './describe-user-scram-credentials';
@@ -59,6 +64,11 @@ const ALL: ApiHandler[] = [
   createPartitions,
   incrementalAlterConfigs,
   describeCluster,
+  describeAcls,
+  createAcls,
+  deleteAcls,
+  describeClientQuotas,
+  alterClientQuotas,
   saslHandshake,
   saslAuthenticate,
   describeUserScramCredentials,

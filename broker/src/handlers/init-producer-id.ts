@@ -1,10 +1,13 @@
 // InitProducerId (key 22), v0–5, for idempotent producers (no transactional id): a fresh producer id from
 // ProducerIdManager with epoch 0. Transactional ids need the transaction coordinator (a later issue); until
 // then they get UNSUPPORTED_VERSION, which clients report as "transactions not supported by the broker".
+// Authorization as Kafka: WRITE on the transactional id, or for idempotence IDEMPOTENT_WRITE on the cluster or
+// WRITE on some topic (else CLUSTER_AUTHORIZATION_FAILED).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
 import { errorCodeOf } from './error-code';
 
 export default defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
@@ -12,6 +15,18 @@ export default defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
   minVersion: 0,
   maxVersion: 5,
   async handle(req, ctx) {
+    const denied = (errorCode: ErrorCode) => ({ throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 });
+    if (req.transactionalId !== null && !ctx.authorize(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, req.transactionalId)) {
+      return denied(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
+    // Idempotence: IDEMPOTENT_WRITE on the cluster, or WRITE on any topic (Kafka since 2.8, KIP-679).
+    if (
+      req.transactionalId === null &&
+      !ctx.authorize(AclOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, CLUSTER_NAME, false) &&
+      !ctx.authorizeByResourceType(AclOperation.WRITE, ResourceType.TOPIC)
+    ) {
+      return denied(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    }
     if (req.transactionalId !== null) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.UNSUPPORTED_VERSION, producerId: -1, producerEpoch: -1 };
     }

@@ -3,10 +3,12 @@
 // record that carries it), -4 earliest local (v8+), -5 latest tiered (v9+; -1 while nothing is tiered).
 // Any other value finds the first offset whose timestamp is at least that value. v0 answers in the old list form.
 // Under read_committed (isolation_level 1, v2+) nothing at or past the last stable offset is an answer.
+// Needs DESCRIBE on each topic (else TOPIC_AUTHORIZATION_FAILED), as in Kafka.
 import { ApiKey } from '../protocol/apis';
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../protocol/schema/types';
 import type { Partition } from '../cluster/partition';
 import { defineHandler } from './handler';
+import { AclOperation, ResourceType } from '../security/acl';
 import { perPartition } from './per-partition';
 import { echoName } from '../cluster/topic-names';
 
@@ -33,6 +35,7 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
       req.topics,
       (t) => t.partitions,
       async (t, p) => {
+        ctx.require(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name);
         const partition = replicas.get(t.name, p.partitionIndex);
         partition.checkLeaderEpoch(p.currentLeaderEpoch);
         const found = await lookup(partition, p.timestamp, req.isolationLevel === READ_COMMITTED);

@@ -3,11 +3,13 @@
 // batch in its partition's log (ReplicaManager.appendTxnMarker: durable, fenced by producer and coordinator
 // epochs); every partition gets its own error code. All appends start in request order (offsets are assigned
 // when an append starts) and are answered together. A broker calls this on itself today; with cluster mode the
-// coordinator sends it to partition leaders.
+// coordinator sends it to partition leaders. An inter-broker API: it needs CLUSTER_ACTION on the cluster (else
+// CLUSTER_AUTHORIZATION_FAILED for every partition, nothing written), as in Kafka.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
 
 export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
   apiKey: ApiKey.WriteTxnMarkers,
@@ -15,18 +17,21 @@ export default defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
   maxVersion: 1,
   async handle(req, ctx) {
     const replicas = ctx.services.replicas;
+    const allowed = ctx.authorize(AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME);
     const markers = req.markers.map((m) => ({
       producerId: m.producerId,
       topics: m.topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => ({
           partitionIndex,
-          result: replicas.appendTxnMarker(t.name, partitionIndex, {
-            producerId: m.producerId,
-            producerEpoch: m.producerEpoch,
-            coordinatorEpoch: m.coordinatorEpoch,
-            commit: m.transactionResult,
-          }),
+          result: !allowed
+            ? Promise.resolve({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED })
+            : replicas.appendTxnMarker(t.name, partitionIndex, {
+                producerId: m.producerId,
+                producerEpoch: m.producerEpoch,
+                coordinatorEpoch: m.coordinatorEpoch,
+                commit: m.transactionResult,
+              }),
         })),
       })),
     }));

@@ -136,6 +136,13 @@ export class BrokerMetrics {
   private readonly cost: CostMeter;
   private readonly rebalances = this.counter('strata_group_rebalances_total', 'Rebalances started, by consumer group.', ['group']);
   private readonly offsetCommits = this.counter('strata_group_offset_commits_total', 'Offsets committed, by consumer group.', ['group']);
+  private readonly authorizationDenied = this.counter(
+    'strata_authorization_denied_total',
+    'Authorization checks denied (authorizer=simple), by API and resource type.',
+    ['api', 'resource_type'],
+  );
+  private readonly throttledResponses = this.counter('strata_quota_throttled_responses_total', 'Responses throttled for a client quota, by quota.', ['quota']);
+  private readonly throttleTime = this.counter('strata_quota_throttle_time_seconds_total', 'Throttle time given to clients for their quotas (the channel is muted that long), by quota.', ['quota']);
   private readonly offsetsLoadSkipped = this.counter(
     'strata_offsets_load_skipped_total',
     'Batches or records of __consumer_offsets skipped while loading groups because they could not be decoded.',
@@ -454,6 +461,16 @@ export class BrokerMetrics {
   connectionMuted(muted: boolean): void {
     if (muted) this.mutedConnections.inc();
     else this.mutedConnections.dec();
+  }
+
+  authorizationDeniedFor(api: string, resourceType: string): void {
+    this.authorizationDenied.labels(api, resourceType).inc();
+  }
+
+  /** A response throttled for `quota` (producer_byte_rate, …) by `ms`. */
+  quotaThrottled(quota: string, ms: number): void {
+    this.throttledResponses.labels(quota).inc();
+    this.throttleTime.labels(quota).inc(ms / 1000);
   }
 
   /** One authentication's outcome. `mechanism` is one the broker knows (SSL for a TLS handshake; UNSUPPORTED for an unknown SASL one). */

@@ -5,7 +5,11 @@
 // - a client that does not read its responses mutes the connection: once more than `maxUnsentBytes` of
 //   responses sit unsent, neither reading nor processing continues until the socket drains (Kafka mutes such
 //   a channel), so at most that budget plus one response is ever buffered;
-// - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms).
+// - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms);
+// - a request that put its client over a quota (ctx.recordQuota returned a throttle time, also sent as
+//   throttle_time_ms) mutes the connection for that long after its response, as Kafka does since KIP-219:
+//   nothing more is read or processed until the time has passed. The request_percentage quota is charged here
+//   for every request (security/request-security.ts chargeRequestTime).
 // Across connections, request bytes are bounded by the shared `pool` (queued.max.request.bytes): each frame's
 // size is reserved when its size prefix is read, before its body; while the pool cannot grant it the socket
 // is paused. The reservation lasts while the frame is read, queued and handled, until its response is queued
@@ -25,6 +29,7 @@ import type { Logger } from '../logger';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import type { PoolWaiter, RequestMemoryPool } from './request-pool';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal';
+import { chargeRequestTime, requestSecurity } from '../security/request-security';
 import type { Authenticator } from '../security/authenticator';
 
 export interface ConnectionOptions {
@@ -65,6 +70,8 @@ export class Connection {
   private closed = false;
   private drained: (() => void) | null = null;
   private readonly aborter = new AbortController();
+  /** Set while the channel is muted for a quota; fires when it may be read and processed again. */
+  private throttleTimer: NodeJS.Timeout | null = null;
   private readonly remote: string;
   private readonly auth: Authenticator | null;
   /** Set by authentication (SASL or a TLS client certificate); anonymous until then. */
@@ -157,7 +164,7 @@ export class Connection {
 
   private onIdle(): void {
     if (this.closed) return;
-    if (this.handling || this.poolWaiter) {
+    if (this.handling || this.poolWaiter || this.throttleTimer) {
       // A request is being worked on (e.g. a long poll), or the broker makes us wait for pool space: not the
       // client's idleness; look again after another period.
       this.socket.setTimeout(this.opts.idleTimeoutMs);
@@ -180,7 +187,11 @@ export class Connection {
     const muted = this.muted;
     if (muted !== this.wasMuted) this.setMuted(muted);
     const pause =
-      this.queue.length >= this.opts.maxInflight || this.queuedBytes >= this.opts.maxInflightBytes || muted || this.frames.holding;
+      this.queue.length >= this.opts.maxInflight ||
+      this.queuedBytes >= this.opts.maxInflightBytes ||
+      muted ||
+      this.frames.holding ||
+      this.throttleTimer !== null;
     if (pause === this.readingPaused) return;
     this.readingPaused = pause;
     if (pause) this.socket.pause();
@@ -195,7 +206,7 @@ export class Connection {
   private async process(): Promise<void> {
     this.processing = true;
     try {
-      while (this.queue.length > 0 && !this.closed) {
+      while (this.queue.length > 0 && !this.closed && this.throttleTimer === null) {
         if (this.muted) {
           await new Promise<void>((resolve) => (this.drained = resolve));
           continue;
@@ -285,6 +296,7 @@ export class Connection {
       this.close(`malformed ${apiName} v${apiVersion} request: ${reason}`);
       return;
     }
+    let throttleMs = 0;
     const ctx: RequestContext = {
       apiVersion,
       correlationId,
@@ -297,11 +309,17 @@ export class Connection {
       services: this.opts.services,
       closeConnection: (reason) => this.close(reason),
       signal: this.aborter.signal,
+      ...requestSecurity(this.opts.services, this.principal, this.remote, header.clientId, apiName, (ms) => (throttleMs = Math.max(throttleMs, ms))),
     };
     let response: unknown;
+    // Time on the event loop for this request, as Kafka's request quota counts handler-thread time: decoding and
+    // the handler's synchronous part (waits for data, rebalances or disk are not included).
+    let busyMs = 0;
     this.handling = true;
     try {
-      response = await handler.handle(request, ctx);
+      const pending = handler.handle(request, ctx);
+      busyMs = Number(process.hrtime.bigint() - started) / 1e6;
+      response = await pending;
     } catch (err) {
       this.opts.logger.error('request handler failed', { ...this.logContext(), err: (err as Error)?.stack ?? err });
       this.opts.onRequest?.(apiName, seconds(started), true);
@@ -310,8 +328,22 @@ export class Connection {
     } finally {
       this.handling = false;
     }
+    chargeRequestTime(ctx, apiKey, busyMs, response);
     const sent = response === null || this.closed || this.respond(apiName, apiKey, apiVersion, correlationId, response as object);
     this.opts.onRequest?.(apiName, seconds(started), !sent);
+    if (throttleMs > 0) this.throttle(throttleMs);
+  }
+
+  /** Mutes the channel for a quota: no reading or processing for `ms` (the processing loop stops; the timer restarts it). */
+  private throttle(ms: number): void {
+    if (this.closed) return;
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = null;
+      this.updateReading();
+      if (!this.processing && this.queue.length > 0) void this.process();
+    }, ms);
+    this.updateReading();
   }
 
   /** Encodes and queues a response; a response the encoder refuses closes this connection. False if it did. */
@@ -363,6 +395,8 @@ export class Connection {
     this.auth?.dispose();
     this.socket.destroy();
     this.aborter.abort();
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
+    this.throttleTimer = null;
     if (this.wasMuted) this.setMuted(false);
     const wake = this.drained;
     this.drained = null;

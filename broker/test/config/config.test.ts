@@ -153,6 +153,13 @@ describe('broker config', () => {
         groupInitialRebalanceDelayMs: 3000,
         groupMinSessionTimeoutMs: 6000,
         groupMaxSessionTimeoutMs: 1800000,
+        authorizer: 'none',
+        superUsers: '',
+        allowEveryoneIfNoAclFound: false,
+        maxAcls: 100000,
+        maxClientQuotaEntities: 10000,
+        quotaWindowNum: 11,
+        quotaWindowSizeSeconds: 1,
       });
     });
 

@@ -78,6 +78,11 @@ public class StrataClientCheck {
                 case "idem-produce" -> idemProduce(bootstrap, rest);
                 case "bench-produce" -> benchProduce(bootstrap, rest);
                 case "bench-consume" -> benchConsume(bootstrap, rest);
+                case "acl-create" -> aclCreate(bootstrap, rest);
+                case "acl-describe" -> aclDescribe(bootstrap, rest, false);
+                case "acl-delete" -> aclDescribe(bootstrap, rest, true);
+                case "quota-alter" -> quotaAlter(bootstrap, rest);
+                case "quota-describe" -> quotaDescribe(bootstrap);
                 // SCRAM credentials (security suite): scram-upsert <user> <SCRAM-SHA-256|512> <iterations> <password>, scram-delete <user> <mech>, scram-describe [user…]
                 case "scram-upsert" -> scramAlter(bootstrap, new UserScramCredentialUpsertion(rest.get(0), new ScramCredentialInfo(ScramMechanism.fromMechanismName(rest.get(1)), Integer.parseInt(rest.get(2))), rest.get(3)));
                 case "scram-delete" -> scramAlter(bootstrap, new UserScramCredentialDeletion(rest.get(0), ScramMechanism.fromMechanismName(rest.get(1))));
@@ -688,6 +693,76 @@ public class StrataClientCheck {
                 case "groups-delete" -> groupsDelete(bootstrap, rest);
                 default -> throw new IllegalArgumentException("admin-batch: unknown op " + op.get(0));
             }
+        }
+    }
+
+    // -------------------------------------------------------------------------------- ACLs and quotas
+
+    /** acl-create <resourceType> <name> <patternType> <principal> <host> <operation> <permission> (Kafka enum names). */
+    static void aclCreate(String bootstrap, List<String> a) throws Exception {
+        org.apache.kafka.common.acl.AclBinding b = new org.apache.kafka.common.acl.AclBinding(
+                new org.apache.kafka.common.resource.ResourcePattern(
+                        org.apache.kafka.common.resource.ResourceType.fromString(a.get(0)), a.get(1),
+                        org.apache.kafka.common.resource.PatternType.fromString(a.get(2))),
+                new org.apache.kafka.common.acl.AccessControlEntry(a.get(3), a.get(4),
+                        org.apache.kafka.common.acl.AclOperation.fromString(a.get(5)),
+                        org.apache.kafka.common.acl.AclPermissionType.fromString(a.get(6))));
+        try (Admin admin = admin(bootstrap)) {
+            admin.createAcls(List.of(b)).all().get(TIMEOUT_S, TimeUnit.SECONDS);
+            emit(map("cmd", "acl-create", "created", b.toString()));
+        }
+    }
+
+    /**
+     * acl-describe|acl-delete <resourceType|ANY> <name|-> <patternType|ANY|MATCH>: the bindings the filter selects
+     * (any principal, host, operation, permission), deleted too for acl-delete. "-" = any name.
+     */
+    static void aclDescribe(String bootstrap, List<String> a, boolean delete) throws Exception {
+        org.apache.kafka.common.acl.AclBindingFilter f = new org.apache.kafka.common.acl.AclBindingFilter(
+                new org.apache.kafka.common.resource.ResourcePatternFilter(
+                        org.apache.kafka.common.resource.ResourceType.fromString(a.get(0)), a.get(1).equals("-") ? null : a.get(1),
+                        org.apache.kafka.common.resource.PatternType.fromString(a.get(2))),
+                org.apache.kafka.common.acl.AccessControlEntryFilter.ANY);
+        try (Admin admin = admin(bootstrap)) {
+            Collection<org.apache.kafka.common.acl.AclBinding> found = delete
+                    ? admin.deleteAcls(List.of(f)).all().get(TIMEOUT_S, TimeUnit.SECONDS)
+                    : admin.describeAcls(f).values().get(TIMEOUT_S, TimeUnit.SECONDS);
+            List<Object> out = new ArrayList<>();
+            for (org.apache.kafka.common.acl.AclBinding b : found) {
+                out.add(map("resourceType", b.pattern().resourceType().name(), "name", b.pattern().name(),
+                        "patternType", b.pattern().patternType().name(), "principal", b.entry().principal(),
+                        "host", b.entry().host(), "operation", b.entry().operation().name(),
+                        "permission", b.entry().permissionType().name()));
+            }
+            emit(map("cmd", delete ? "acl-delete" : "acl-describe", "acls", out));
+        }
+    }
+
+    /** quota-alter <user|-> <client-id|-> <key>=<value>…: sets quotas of that entity ("-" leaves the part out). */
+    static void quotaAlter(String bootstrap, List<String> a) throws Exception {
+        Map<String, String> parts = new HashMap<>();
+        if (!a.get(0).equals("-")) parts.put(org.apache.kafka.common.quota.ClientQuotaEntity.USER, a.get(0));
+        if (!a.get(1).equals("-")) parts.put(org.apache.kafka.common.quota.ClientQuotaEntity.CLIENT_ID, a.get(1));
+        List<org.apache.kafka.common.quota.ClientQuotaAlteration.Op> ops = new ArrayList<>();
+        for (String kv : a.subList(2, a.size())) {
+            String[] p = kv.split("=", 2);
+            ops.add(new org.apache.kafka.common.quota.ClientQuotaAlteration.Op(p[0], Double.parseDouble(p[1])));
+        }
+        try (Admin admin = admin(bootstrap)) {
+            admin.alterClientQuotas(List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration(
+                    new org.apache.kafka.common.quota.ClientQuotaEntity(parts), ops))).all().get(TIMEOUT_S, TimeUnit.SECONDS);
+            emit(map("cmd", "quota-alter", "entity", parts));
+        }
+    }
+
+    /** quota-describe: every quota entity and its values. */
+    static void quotaDescribe(String bootstrap) throws Exception {
+        try (Admin admin = admin(bootstrap)) {
+            Map<org.apache.kafka.common.quota.ClientQuotaEntity, Map<String, Double>> found = admin
+                    .describeClientQuotas(org.apache.kafka.common.quota.ClientQuotaFilter.all()).entities().get(TIMEOUT_S, TimeUnit.SECONDS);
+            List<Object> out = new ArrayList<>();
+            for (var e : found.entrySet()) out.add(map("entity", new TreeMap<>(e.getKey().entries()), "values", new TreeMap<>(e.getValue())));
+            emit(map("cmd", "quota-describe", "entries", out));
         }
     }
 

@@ -1,7 +1,7 @@
 // What a StrataUser asks of its cluster, in Kafka's terms, and the difference from what the cluster has:
 // the ACL bindings of exactly that principal and its client quotas. Pure functions (unit-tested).
 import type { AclRule, StrataUserSpec } from '../api/strata-user';
-import { AclOperation, AclPermissionType, CLUSTER_NAME, PatternType, ResourceType, type AclBinding } from './acl-codes';
+import { AclOperation, AclPermissionType, CLUSTER_NAME, PatternType, ResourceType, type AclBinding } from '../../../broker/src/security/acl';
 
 export const principalOf = (username: string): string => `User:${username}`;
 

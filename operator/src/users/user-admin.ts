@@ -15,7 +15,7 @@ import type {
   DescribeClientQuotasResponse,
   DescribeUserScramCredentialsResponse,
 } from '../../../broker/src/protocol/schema/types';
-import { AclOperation, AclPermissionType, PatternType, ResourceType, type AclBinding } from './acl-codes';
+import { AclOperation, AclPermissionType, PatternType, ResourceType, type AclBinding } from '../../../broker/src/security/acl';
 
 /** Kafka's ScramMechanism code for SCRAM-SHA-512, and the iteration count we create credentials with. */
 const SCRAM_SHA_512 = MECHANISM_CODES['SCRAM-SHA-512'];

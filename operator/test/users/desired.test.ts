@@ -1,7 +1,7 @@
 // StrataUser spec → Kafka ACL bindings and quotas, and the diffs the reconciler applies.
 import { strict as assert } from 'node:assert';
 import type { StrataUserSpec } from '../../src/api/strata-user';
-import { AclOperation, AclPermissionType, PatternType, ResourceType } from '../../src/users/acl-codes';
+import { AclOperation, AclPermissionType, PatternType, ResourceType } from '../../../broker/src/security/acl';
 import { aclDiff, desiredAcls, desiredQuotas, quotaOps } from '../../src/users/desired';
 import { buildUserSecret, generatePassword, jaasConfig, secretValue } from '../../src/users/user-secret';
 
