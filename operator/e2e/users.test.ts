@@ -50,7 +50,7 @@ describe('operator: StrataUser against a real kube-apiserver and a SASL broker',
     await k.api.kubectl(['apply', '-f', '-'], {
       input: [
         { apiVersion: 'strata.dev/v1alpha1', kind: 'StrataCluster', metadata: { name: CLUSTER, namespace: NS },
-          spec: { brokers: 1, storage: { size: '1Gi' }, objectStore: { bucket: 'b' },
+          spec: { brokers: 1, storage: { size: '1Gi' }, objectStore: { bucket: 'strata-test' },
             listeners: [{ name: 'sasl', port: 9092, sasl: ['SCRAM-SHA-512'] }], authorization: { type: 'simple' } } },
         ...['orders', 'audit'].map((t) => ({ apiVersion: 'strata.dev/v1alpha1', kind: 'StrataTopic', metadata: { name: t, namespace: NS, labels: { 'strata.dev/cluster': CLUSTER } }, spec: { partitions: 1, replicas: 1 } })),
       ].map((o) => stringify(o)).join('---\n'),
@@ -102,7 +102,10 @@ describe('operator: StrataUser against a real kube-apiserver and a SASL broker',
       await producer.send({ topic, messages: [{ value: `from ${user}` }] });
       return 'ok';
     } catch (err) {
-      const e = err as { type?: string; name?: string };
+      // KafkaJS wraps the broker's error (e.g. in KafkaJSNonRetriableError) with the protocol error as its cause.
+      type E = { type?: string; name?: string; cause?: E };
+      let e = err as E;
+      while (!e.type && e.name !== 'KafkaJSSASLAuthenticationError' && e.cause) e = e.cause;
       if (e.name === 'KafkaJSSASLAuthenticationError') return 'auth-failed';
       return e.type ?? e.name ?? String(err);
     } finally {
