@@ -49,6 +49,7 @@ bench: build
 	bash e2e/java/install.sh
 	node dist/bench/produce-fetch.js $(ARGS)
 	node dist/bench/e2e-latency.js
+	node dist/bench/transactions.js
 
 bench-tier: build
 	bash e2e/tier/install.sh >/dev/null
