@@ -22,7 +22,7 @@ import {
  * (SCRAM-SHA-512, users created at format time). The controller listener uses SASL PLAIN with a static JAAS user
  * `admin`, so the broker reaches its controller as the super user without making ANONYMOUS one.
  */
-export function kafkaAuthzOptions(): KafkaOptions {
+function kafkaAuthzOptions(): KafkaOptions {
   const admin = AUTHZ_USERS.admin;
   return {
     extraListeners: ['SASL_PLAINTEXT'],
