@@ -35,6 +35,8 @@ describe('security: authorization of authenticated users (KafkaJS over SASL_PLAI
       'describe configs': 'TOPIC_AUTHORIZATION_FAILED',
       'alter configs': 'TOPIC_AUTHORIZATION_FAILED',
       'create ACLs': 'CLUSTER_AUTHORIZATION_FAILED',
+      'find group coordinator': 'GROUP_AUTHORIZATION_FAILED',
+      'describe ACLs': 'CLUSTER_AUTHORIZATION_FAILED',
     };
     const expected = (who: AuthzPrincipal, cell: AuthzCell): string => {
       if (who === 'wrong password') return 'SASL_AUTHENTICATION_FAILED';

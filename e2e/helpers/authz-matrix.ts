@@ -1,7 +1,8 @@
 // The authorization matrix of issue 11, run by KafkaJS against any broker (Strata or Apache Kafka) that has a
 // PLAINTEXT listener (no credentials: User:ANONYMOUS), a SASL_PLAINTEXT listener with SCRAM-SHA-512, the SCRAM
 // users of AUTHZ_USERS, an authorizer on, and super.users=User:admin. Cells: produce, fetch, group join/commit,
-// create/delete topic, describe/alter configs, create ACLs; principals: no credentials, a wrong password, a user
+// create/delete topic, describe/alter configs, create ACLs, and two that reach past KafkaJS's Metadata request:
+// find group coordinator and describe ACLs; principals: no credentials, a wrong password, a user
 // without ACLs (bob), a user with ACLs (alice: ALL on topics and groups prefixed "alice-", ALTER on the cluster),
 // and the super user. Each cell gives "ok" or the Kafka error name the client saw. The same code runs against both
 // brokers so their outcomes can be compared cell by cell.
@@ -16,12 +17,12 @@ import {
   ResourcePatternTypes,
   type SASLOptions,
 } from 'kafkajs';
-import { fetchWithoutGroup } from './kafkajs-fetch';
+import { fetchWithoutGroup, findGroupCoordinator } from './kafkajs-fetch';
 
 /** SCRAM-SHA-512 users every target must have (admin is the super user). */
 export const AUTHZ_USERS = { admin: 'admin-secret', alice: 'alice-secret', bob: 'bob-secret' } as const;
 export const AUTHZ_TOPIC = 'alice-data';
-export const AUTHZ_CELLS = ['produce', 'fetch', 'group join/commit', 'create topic', 'delete topic', 'describe configs', 'alter configs', 'create ACLs'] as const;
+export const AUTHZ_CELLS = ['produce', 'fetch', 'group join/commit', 'create topic', 'delete topic', 'describe configs', 'alter configs', 'create ACLs', 'find group coordinator', 'describe ACLs'] as const;
 export type AuthzCell = (typeof AUTHZ_CELLS)[number];
 export const AUTHZ_PRINCIPALS = ['no credentials', 'wrong password', 'user without ACL', 'user with ACL', 'super user'] as const;
 export type AuthzPrincipal = (typeof AUTHZ_PRINCIPALS)[number];
@@ -172,11 +173,16 @@ async function runCell(cell: AuthzCell, who: Who, n: number): Promise<string> {
         }
         break;
       }
+      case 'find group coordinator':
+        // FindCoordinator needs DESCRIBE on the group: the group's own authorization, past KafkaJS's Metadata.
+        await findGroupCoordinator(kafka, `alice-group-${n}`);
+        break;
       case 'create topic':
       case 'delete topic':
       case 'describe configs':
       case 'alter configs':
-      case 'create ACLs': {
+      case 'create ACLs':
+      case 'describe ACLs': {
         const a = kafka.admin();
         await a.connect();
         try {
@@ -199,6 +205,10 @@ async function runCell(cell: AuthzCell, who: Who, n: number): Promise<string> {
             await a.createAcls({
               acl: [{ resourceType: AclResourceTypes.TOPIC, resourceName: `carol-${n}`, resourcePatternType: ResourcePatternTypes.LITERAL, principal: 'User:carol', host: '*', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.ALLOW }],
             });
+          }
+          // DescribeAcls needs DESCRIBE on the cluster (alice has it implied by ALTER).
+          if (cell === 'describe ACLs') {
+            await a.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY });
           }
         } finally {
           await a.disconnect();
