@@ -41,7 +41,6 @@ export const StrataUserSpec = obj({
     producerByteRate: int64({ description: 'Produce bytes per second per broker.', minimum: 0 }),
     consumerByteRate: int64({ description: 'Fetch bytes per second per broker.', minimum: 0 }),
     requestPercentage: num({ description: 'Share of broker request-handler time, in percent.', minimum: 0 }),
-    controllerMutationRate: num({ description: 'Partition mutations per second (create/delete topics, add partitions).', minimum: 0 }),
   }, { description: 'Client quotas for this user.' }),
 }, { description: 'Desired state of a user.' });
 export type StrataUserSpec = Infer<typeof StrataUserSpec>;

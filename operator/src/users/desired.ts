@@ -58,7 +58,6 @@ export function desiredQuotas(spec: StrataUserSpec): Map<string, number> {
   if (q.producerByteRate !== undefined) out.set('producer_byte_rate', Number(q.producerByteRate));
   if (q.consumerByteRate !== undefined) out.set('consumer_byte_rate', Number(q.consumerByteRate));
   if (q.requestPercentage !== undefined) out.set('request_percentage', q.requestPercentage);
-  if (q.controllerMutationRate !== undefined) out.set('controller_mutation_rate', q.controllerMutationRate);
   return out;
 }
 
