@@ -16,7 +16,7 @@ const PROMETHEUS_RULE_API = 'monitoring.coreos.com/v1/PrometheusRule';
 // certificate expiry with TLS: their series do not exist yet (see the chart README).
 const ALERTS = [
   'StrataBrokerDown', 'StrataOfflinePartitions', 'StrataDiskAlmostFull', 'StrataProcessErrors', 'StrataConsumerLagGrowing',
-  'StrataTierUploadLagHigh', 'StrataObjectStoreErrors', 'StrataOperatorReconcileFailing',
+  'StrataTierUploadLagHigh', 'StrataObjectStoreErrors', 'StrataOperatorReconcileFailing', 'StrataTlsCertificateExpiringSoon',
 ];
 
 describe('Prometheus rules (charts/strata-operator/files/prometheus)', function () {
