@@ -30,6 +30,9 @@ export function containerResources(r: StrataClusterSpec['resources']): V1Resourc
 
 export const TERMINATION_GRACE_SECONDS = 60;
 
+/** What happens to the brokers' PersistentVolumeClaims (operator/README.md, "Storage"). */
+export const PVC_RETENTION = { whenDeleted: 'Retain', whenScaled: 'Retain' } as const;
+
 /** Env of the broker container: per-pod keys from the downward API, credentials from the Secret. */
 export function brokerEnv(cluster: StrataClusterLike): V1EnvVar[] {
   const headless = N.headlessServiceName(cluster.metadata.name);
@@ -65,6 +68,9 @@ export function buildStatefulSet(cluster: StrataClusterLike, options: StatefulSe
       replicas: spec.brokers ?? N.DEFAULT_BROKERS,
       serviceName: N.headlessServiceName(name),
       podManagementPolicy: 'Parallel',
+      // Broker volumes outlive the StatefulSet and scale-downs: deleting a StrataCluster (or lowering brokers)
+      // never deletes data; remove the claims with `kubectl delete pvc -l strata.dev/cluster=<name>`.
+      persistentVolumeClaimRetentionPolicy: PVC_RETENTION,
       updateStrategy: {
         type: 'RollingUpdate',
         rollingUpdate: options.partition === undefined ? {} : { partition: options.partition },

@@ -200,6 +200,10 @@ describe('operator resources', () => {
       });
       for (const [k, v] of Object.entries(sts.spec!.selector.matchLabels!)) assert.equal(sts.spec!.template.metadata!.labels![k], v);
     });
+    it('keeps the brokers\' claims when the cluster is deleted or scaled down, labelled for cleanup', () => {
+      assert.deepEqual(sts.spec!.persistentVolumeClaimRetentionPolicy, { whenDeleted: 'Retain', whenScaled: 'Retain' });
+      assert.equal(sts.spec!.volumeClaimTemplates![0]!.metadata!.labels!['strata.dev/cluster'], 'demo');
+    });
     it('sets the rolling-update partition when asked', () => {
       assert.deepEqual(buildStatefulSet(cluster(), { partition: 2 }).spec!.updateStrategy!.rollingUpdate, { partition: 2 });
     });
