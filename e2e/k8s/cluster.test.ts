@@ -61,11 +61,7 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
   after(async function () {
     this.timeout(300_000);
     if (moto) await moto.stop();
-    if (node) {
-      const t = Date.now();
-      await node.stop();
-      timings.nodeTeardownMs = Date.now() - t;
-    }
+    if (node) await node.stop();   // no-op when the last test tore it down
     console.log(`    timings: ${JSON.stringify(timings)}`);
   });
 
@@ -149,5 +145,202 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
       const cfg = Object.fromEntries(r.configs.map((c) => [c.name, c.value]));
       assert.deepStrictEqual(cfg, { 'segment.bytes': String(SEGMENT_BYTES), 'retention.ms': '86400000' });
     } finally { admin.close(); }
+  });
+
+  const bootstrapSvc = `${CLUSTER}-bootstrap.${NS}.svc:9092`;
+  /** Every value in the topic, read from the host through the broker pod's IP (kcat, all partitions). */
+  const consumeAll = async (): Promise<string[]> => {
+    const r = await k().kcat(['-C', '-b', `${await podIp()}:9092`, '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-f', '%s\n'], { timeoutMs: 120_000 });
+    return r.stdout.split('\n').filter(Boolean);
+  };
+
+  it('a client pod produces and consumes through the bootstrap Service (kcat in the pod)', async () => {
+    const pod = 'kcat-client';
+    await apply([{
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, namespace: NS },
+      spec: {
+        restartPolicy: 'Never', enableServiceLinks: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{
+          name: 'kcat', image: images.kcat, imagePullPolicy: 'Never',
+          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          command: ['sh', '-c', `seq 1 100 | sed 's/^/pod-/' | kcat -P -b ${bootstrapSvc} -t ${TOPIC} -X acks=all `
+            + `&& kcat -C -b ${bootstrapSvc} -t ${TOPIC} -o beginning -e -q -f '%s\\n' | grep -c '^pod-'`],
+        }],
+      },
+    }]);
+    const done = await waitFor('client pod finished', async () => {
+      const p = await get(['pod', pod]);
+      return ['Succeeded', 'Failed'].includes(p?.status?.phase) ? p : undefined;
+    }, 90_000, 500);
+    const logs = (await k().kubectl(['logs', pod, '-n', NS])).stdout.trim();
+    assert.strictEqual(done.status.phase, 'Succeeded', `client pod: ${logs}`);
+    assert.strictEqual(logs, '100');
+    await k().kubectl(['delete', 'pod', pod, '-n', NS, '--wait=false']);
+  });
+
+  it('kcat on the host produces and consumes through the broker pod IP; closed segments appear in the bucket', async () => {
+    const ip = await podIp();
+    // ~200 KB per partition over 64 KiB segments: several closed segments to tier.
+    const lines = Array.from({ length: 2000 }, (_, i) => `host-${i}-${'x'.repeat(180)}`);
+    await k().kcat(['-P', '-b', `${ip}:9092`, '-t', TOPIC, '-X', 'acks=all'], { input: lines.join('\n') + '\n' });
+    const got = await consumeAll();
+    assert.strictEqual(got.filter((v) => v.startsWith('pod-')).length, 100);
+    assert.deepStrictEqual(new Set(got.filter((v) => v.startsWith('host-'))), new Set(lines));
+    const t = Date.now();
+    const keys = await waitFor('tiered segments in the bucket', async () => {
+      const ks = (await moto!.listKeys(BUCKET, `${NS}/${CLUSTER}/`)).filter((key) => key.includes('/topics/'));
+      return ks.length >= 2 ? ks : undefined;
+    }, 120_000, 1000);
+    timings.firstTieredSegmentsMs = Date.now() - t;
+    assert.ok(keys.length >= 2, keys.join(', '));
+  });
+
+  it('kubectl logs of a broker shows structured start-up lines; /metrics of the broker pod answers from the host', async () => {
+    const logs = (await k().kubectl(['logs', POD0, '-n', NS])).stdout.split('\n').filter(Boolean);
+    const json = logs.slice(0, 20).map((l) => { try { return JSON.parse(l); } catch { return undefined; } });
+    assert.ok(json.length > 0 && json.every((j) => j && typeof j === 'object' && 'level' in j), `start-up lines are JSON with a level:\n${logs.slice(0, 20).join('\n')}`);
+    assert.ok(logs.slice(0, 40).some((l) => l.includes('9092')), 'a start-up line names the Kafka port');
+    const res = await fetch(`http://${await podIp()}:9644/metrics`);
+    assert.strictEqual(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /^# TYPE strata_\w+/m);
+  });
+
+  /** Sends one record at a time (acks=all) until stopped; keeps the acknowledged values and counts errors. */
+  function steadyProducer(prefix: string): { acked: string[]; errors: number; stop(): Promise<void> } {
+    const state = { acked: [] as string[], errors: 0, stop: async () => {} };
+    let stopped = false;
+    let producer: Producer | undefined;
+    const loop = (async () => {
+      // The bootstrap Service's ClusterIP: kube-proxy routes the host's connections too, whatever the pod IP.
+      const svc = await get(['service', `${CLUSTER}-bootstrap`]);
+      producer = k().kafka(`${svc.spec.clusterIP}:9092`, `steady-${prefix}`).producer({ allowAutoTopicCreation: false });
+      let connected = false;
+      for (let i = 0; !stopped; i++) {
+        const value = `${prefix}-${i}`;
+        try {
+          if (!connected) { await producer.connect(); connected = true; }
+          await producer.send({ topic: TOPIC, acks: -1, messages: [{ value }] });
+          state.acked.push(value);
+        } catch {
+          state.errors++;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    })();
+    state.stop = async () => { stopped = true; await loop; await producer?.disconnect().catch(() => undefined); };
+    return state;
+  }
+  const ackedAtLeast = (p: { acked: string[] }, n: number, what: string) =>
+    waitFor(what, async () => p.acked.length >= n, 120_000, 200);
+
+  it('a broker pod deleted under a steady producer comes back with its PersistentVolume; no acknowledged record is lost', async () => {
+    const before = await brokerPod();
+    const claim = before.spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName;
+    const pvBefore = (await get(['pvc', claim])).spec.volumeName;
+    const producer = steadyProducer('steady');
+    try {
+      await ackedAtLeast(producer, 20, 'records acknowledged before the deletion');
+      const t = Date.now();
+      await k().kubectl(['delete', 'pod', POD0, '-n', NS, '--wait=false']);
+      const after = await waitFor('broker pod back and Ready', async () => {
+        const p = await brokerPod();
+        return p && p.metadata.uid !== before.metadata.uid && condition(p, 'Ready')?.status === 'True' ? p : undefined;
+      }, 180_000, 250);
+      timings.podRecoveryMs = Date.now() - t;
+      const n = producer.acked.length;
+      await ackedAtLeast(producer, n + 20, 'records acknowledged after the pod came back');
+      assert.strictEqual(after.spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, claim);
+      assert.strictEqual((await get(['pvc', claim])).spec.volumeName, pvBefore, 'same PersistentVolume');
+    } finally { await producer.stop(); }
+    timings.produceErrorsDuringPodDeletion = producer.errors;
+    const got = new Set(await consumeAll());
+    const lost = producer.acked.filter((v) => !got.has(v));
+    assert.deepStrictEqual(lost, [], `acknowledged records lost (of ${producer.acked.length})`);
+    for (const v of ['pod-1', 'pod-100', 'host-0', 'host-1999']) assert.ok(got.has(v), `${v} survived the restart`);
+  });
+
+  it('a spec.config change rolls the broker and the cluster returns to Ready (produce errors recorded)', async () => {
+    const before = await brokerPod();
+    const hashBefore = (await get(['stratacluster', CLUSTER])).status.configHash;
+    const producer = steadyProducer('roll');
+    try {
+      await ackedAtLeast(producer, 20, 'records acknowledged before the roll');
+      const t = Date.now();
+      await apply([clusterSpec({ 'log.retention.check.interval.ms': 6000 })]);
+      const c = await waitFor('roll finished', async () => {
+        const cl = await get(['stratacluster', CLUSTER]);
+        const p = await brokerPod();
+        return condition(cl, 'Ready')?.status === 'True' && cl.status.configHash !== hashBefore
+          && p && p.metadata.uid !== before.metadata.uid && condition(p, 'Ready')?.status === 'True' ? cl : undefined;
+      }, 240_000, 500);
+      timings.rollMs = Date.now() - t;
+      const p = await brokerPod();
+      assert.strictEqual(p.metadata.annotations['strata.dev/config-hash'], c.status.configHash);
+      const cm = await get(['configmap', `${CLUSTER}-config`]);
+      assert.match(cm.data['strata.yaml'], /logRetentionCheckIntervalMs: 6000/);
+      const n = producer.acked.length;
+      await ackedAtLeast(producer, n + 20, 'records acknowledged after the roll');
+    } finally { await producer.stop(); }
+    timings.produceErrorsDuringRoll = producer.errors;
+    const got = new Set(await consumeAll());
+    assert.deepStrictEqual(producer.acked.filter((v) => !got.has(v)), [], 'acknowledged records lost in the roll');
+  });
+
+  it('helm upgrade to a changed chart (CRD change included) rolls the operator, which takes the Lease again', async () => {
+    const tmp = fs.mkdtempSync(path.join(k().dir, 'chart-'));
+    const chart = path.join(tmp, 'strata-operator');
+    fs.cpSync(CHART, chart, { recursive: true });
+    const f = path.join(chart, 'files', 'crds', 'strata.dev_stratatopics.yaml');
+    const marker = 'Number of partitions. May grow, never shrink.';
+    const text = fs.readFileSync(f, 'utf8');
+    assert.ok(text.includes(marker), 'fixture text present in the CRD');
+    fs.writeFileSync(f, text.replace(marker, `${marker} (upgraded)`));
+    const oldPods = ((await k().getJson(['pods', '-l', `app.kubernetes.io/name=${RELEASE}`], OP_NS))?.items ?? []).map((p: any) => p.metadata.name);
+    const t = Date.now();
+    await k().helm(['upgrade', RELEASE, chart, '-n', OP_NS, '--reuse-values', '--set', 'logLevel=debug', '--wait', '--timeout', '120s'], { timeoutMs: 150_000 });
+    const crd = await k().getJson(['crd', 'stratatopics.strata.dev']);
+    assert.strictEqual(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.partitions.description, `${marker} (upgraded)`);
+    const lease = await waitFor('the new operator pod holds the Lease', async () => {
+      const l = await k().getJson(['lease', RELEASE], OP_NS);
+      return l?.spec?.holderIdentity && !oldPods.includes(l.spec.holderIdentity) ? l : undefined;
+    }, 90_000);
+    const pod = await k().getJson(['pod', lease.spec.holderIdentity], OP_NS);
+    assert.strictEqual(pod.spec.containers[0].env.find((e: any) => e.name === 'STRATA_LOG_LEVEL').value, 'debug');
+    timings.helmUpgradeMs = Date.now() - t;
+    await clusterReady(60_000);
+  });
+
+  it('deleting the StrataCluster removes its pods and objects; the PVC is retained (documented policy)', async () => {
+    await k().kubectl(['delete', 'stratatopic', TOPIC, '-n', NS, '--timeout=60s']);
+    await k().kubectl(['delete', 'stratacluster', CLUSTER, '-n', NS, '--timeout=60s']);
+    await waitFor('owned objects garbage-collected', async () => {
+      for (const o of [['statefulset', `${CLUSTER}-broker`], ['service', `${CLUSTER}-bootstrap`], ['service', `${CLUSTER}-brokers`],
+        ['configmap', `${CLUSTER}-config`], ['poddisruptionbudget', `${CLUSTER}-broker`]]) {
+        if (await get(o)) return false;
+      }
+      return ((await k().getJson(['pods', '-l', BROKER_SELECTOR], NS))?.items ?? []).length === 0;
+    }, 120_000, 500);
+    const pvcs = (await k().getJson(['pvc', '-l', `strata.dev/cluster=${CLUSTER}`], NS)).items;
+    assert.deepStrictEqual(pvcs.map((p: any) => p.metadata.name), [`data-${POD0}`], 'PVC kept, found by the cluster label');
+  });
+
+  it('helm uninstall removes the operator and keeps the CRDs', async () => {
+    await k().helm(['uninstall', RELEASE, '-n', OP_NS, '--wait', '--timeout', '90s']);
+    assert.strictEqual(await k().getJson(['deployment', RELEASE], OP_NS), undefined);
+    await waitFor('operator pods gone', async () => ((await k().getJson(['pods', '-l', `app.kubernetes.io/name=${RELEASE}`], OP_NS))?.items ?? []).length === 0, 60_000);
+    for (const c of ['strataclusters.strata.dev', 'stratatopics.strata.dev', 'stratausers.strata.dev']) assert.ok(await k().getJson(['crd', c]), `${c} kept`);
+  });
+
+  it('tearing the node down restores the machine (links, nft tables, iptables, sysctls, mounts, cgroups, processes)', async function () {
+    this.timeout(300_000);
+    await moto!.stop();
+    moto = undefined;
+    const t = Date.now();
+    await k().stop();
+    timings.nodeTeardownMs = Date.now() - t;
+    assert.strictEqual(k().leftovers, '', 'node.sh stop reported what it did not restore');
+    assert.ok(!fs.existsSync(k().dir), 'state dir removed');
   });
 });
