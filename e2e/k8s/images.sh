@@ -108,10 +108,11 @@ build_strata() { # IMAGE DOCKERFILE
     log "$1 up to date"; return
   fi
   log "$1 from $2"
-  # The host's npm cache as the build stages' cache: npm ci resolves from it instead of downloading again.
+  # The host's npm cache as the build stages' cache, preferred over the registry (an npmrc of our own).
+  printf 'prefer-offline=true\naudit=false\nfund=false\nupdate-notifier=false\n' > "$CACHE/npmrc"
   podman build --quiet --network host --layers --label "strata.inputs=$hash" \
     --build-arg BASE_IMAGE="$BASE" --build-arg BUILD_IMAGE="$BUILD" \
-    -v "${npm_config_cache:-$HOME/.npm}:/root/.npm" \
+    -v "${npm_config_cache:-$HOME/.npm}:/root/.npm" -v "$CACHE/npmrc:/root/.npmrc:ro" \
     --ignorefile "$ROOT/$2.dockerignore" -f "$ROOT/$2" -t "$1" "$ROOT" >/dev/null
 }
 
