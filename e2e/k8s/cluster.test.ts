@@ -183,7 +183,8 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
     const ip = await podIp();
     // ~200 KB per partition over 64 KiB segments: several closed segments to tier.
     const lines = Array.from({ length: 2000 }, (_, i) => `host-${i}-${'x'.repeat(180)}`);
-    await k().kcat(['-P', '-b', `${ip}:9092`, '-t', TOPIC, '-X', 'acks=all'], { input: lines.join('\n') + '\n' });
+    // Batches under the topic's 64 KiB segments (the broker refuses a batch larger than a segment).
+    await k().kcat(['-P', '-b', `${ip}:9092`, '-t', TOPIC, '-X', 'acks=all', '-X', 'batch.size=32768'], { input: lines.join('\n') + '\n' });
     const got = await consumeAll();
     assert.strictEqual(got.filter((v) => v.startsWith('pod-')).length, 100);
     assert.deepStrictEqual(new Set(got.filter((v) => v.startsWith('host-'))), new Set(lines));

@@ -44,6 +44,9 @@ export function brokerEnv(cluster: StrataClusterLike): V1EnvVar[] {
     // $(VAR) is expanded by the kubelet from the variables defined above it.
     { name: 'STRATA_ADVERTISED_HOST', value: `$(POD_NAME).${headless}.$(POD_NAMESPACE).svc` },
     { name: 'STRATA_CONFIG', value: N.CONFIG_FILE_PATH },
+    // The data dir is a folder inside the volume (a volume's root may hold lost+found). Set as env: an image's
+    // own STRATA_DATA_DIR (broker/Dockerfile sets one for plain `docker run`) would win over the config file.
+    { name: 'STRATA_DATA_DIR', value: N.DATA_DIR },
   ];
   const creds = cluster.spec.objectStore.credentialsSecret;
   if (creds) {

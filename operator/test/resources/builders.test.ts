@@ -231,6 +231,7 @@ describe('operator resources', () => {
     });
     it('derives nodeId and advertisedHost from the pod and reads credentials from the Secret', () => {
       const env = Object.fromEntries(container.env!.map((e) => [e.name, e]));
+      assert.equal(env.STRATA_DATA_DIR!.value, '/var/lib/strata/data', 'a folder in the volume, over the image\'s default');
       assert.equal(env.STRATA_NODE_ID!.valueFrom!.fieldRef!.fieldPath, "metadata.labels['apps.kubernetes.io/pod-index']");
       assert.equal(env.STRATA_ADVERTISED_HOST!.value, '$(POD_NAME).demo-brokers.$(POD_NAMESPACE).svc');
       const names = container.env!.map((e) => e.name);
