@@ -241,7 +241,7 @@ describe('operator resources', () => {
       assert.deepEqual(env.STRATA_S3_ACCESS_KEY_ID!.valueFrom!.secretKeyRef, { name: 's3-creds', key: 'id' });
       assert.deepEqual(env.STRATA_S3_SECRET_ACCESS_KEY!.valueFrom!.secretKeyRef, { name: 's3-creds', key: 'secret' });
       // Only known broker keys (or STRATA_CONFIG) may start with STRATA_.
-      const known = new Set(['STRATA_NODE_ID', 'STRATA_ADVERTISED_HOST', 'STRATA_CONFIG', 'STRATA_S3_ACCESS_KEY_ID', 'STRATA_S3_SECRET_ACCESS_KEY']);
+      const known = new Set(['STRATA_NODE_ID', 'STRATA_ADVERTISED_HOST', 'STRATA_CONFIG', 'STRATA_DATA_DIR', 'STRATA_S3_ACCESS_KEY_ID', 'STRATA_S3_SECRET_ACCESS_KEY']);
       for (const n of names) if (n.startsWith('STRATA_')) assert.ok(known.has(n), n);
     });
     it('uses default Secret keys, and no credential env without a Secret', () => {
