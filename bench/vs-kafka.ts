@@ -15,6 +15,9 @@
 //              group, so a broker without group coordination shows "n/a (needs consumer groups)"
 //   ckcat      kcat -C (librdkafka) reading the acks1 topic, partitions assigned (no group)
 //   pkcat      kcat -P (librdkafka) producing the same records, acks=1, linger.ms=5, batch.size=131072
+//   txn        bench/java/src/TxnBench.java: a transactional producer committing every 100 ms, unthrottled
+//              (throughput), then at VSK_TXN_RATE records/s (default 5000) with a read_committed consumer
+//              measuring end-to-end latency (which includes the wait for the commit); VSK_TXN_SECONDS each (15)
 // Then the broker's peak RSS (VmHWM) and CPU seconds (utime+stime, after the warm-up) per GB of payload moved.
 //
 // Knobs (environment): VSK_RECORDS (records per produce run, default 1000000), VSK_ROUNDS (default 3),
@@ -30,6 +33,7 @@ import { BrokerProcess, brokerMainPath } from '../e2e/helpers/broker-process';
 import { repoRoot } from '../e2e/helpers/util';
 import { javaLibDir, KAFKA_HEAP, KafkaBroker } from './vs-kafka/kafka-broker';
 import { procStats, type ProcStats } from './vs-kafka/procs';
+import { runTxnLoad } from './txn-load';
 import { consumerPerf, createTopics, kcatConsume, kcatProduce, kcatVersion, producerPerf, storedRecords, ToolError, writeKcatInput } from './vs-kafka/tools';
 
 const env = process.env;
@@ -48,7 +52,9 @@ const BUDGET_MS = 13 * 60_000;
 /** No tool runs past this point: later workloads show "n/a (time budget)", tool timeouts are cut to fit. */
 const HARD_LIMIT_MS = 14 * 60_000;
 const BROKERS = (env.VSK_ONLY ? [env.VSK_ONLY] : ['kafka', 'strata']) as BrokerKind[];
-const ALL_WORKLOADS = ['acks1', 'acksall', 'latency', 'cjava', 'ckcat', 'pkcat'] as const;
+const ALL_WORKLOADS = ['acks1', 'acksall', 'latency', 'cjava', 'ckcat', 'pkcat', 'txn'] as const;
+const TXN_SECONDS = Number(env.VSK_TXN_SECONDS ?? 15);
+const TXN_RATE = Number(env.VSK_TXN_RATE ?? 5000);
 type Workload = (typeof ALL_WORKLOADS)[number];
 const WORKLOADS = new Set<Workload>(env.VSK_WORKLOADS ? (env.VSK_WORKLOADS.split(',') as Workload[]) : ALL_WORKLOADS);
 
@@ -82,6 +88,11 @@ function rows(latencyRps: number): Row[] {
     { key: 'ckcat.rps', workload: 'consume (kcat -C, librdkafka, no group)', metric: 'records/s', better: 'higher', digits: 0 },
     { key: 'pkcat.rps', workload: 'produce acks=1 (kcat -P, librdkafka)', metric: 'records/s', better: 'higher', digits: 0 },
     { key: 'pkcat.mibps', workload: 'produce acks=1 (kcat -P, librdkafka)', metric: 'MiB/s', better: 'higher', digits: 1 },
+    { key: 'txn.rps', workload: 'transactional produce, commit every 100 ms (TxnBench)', metric: 'records/s', better: 'higher', digits: 0 },
+    { key: 'txn.mibps', workload: 'transactional produce, commit every 100 ms (TxnBench)', metric: 'MiB/s', better: 'higher', digits: 1 },
+    { key: 'txn.commitP50', workload: 'transactional produce, commit every 100 ms (TxnBench)', metric: 'commit p50 ms', better: 'lower', digits: 1 },
+    { key: 'txn.e2eP50', workload: `read_committed end-to-end @ ${TXN_RATE.toLocaleString('en-US')} rec/s (TxnBench)`, metric: 'p50 ms', better: 'lower', digits: 0 },
+    { key: 'txn.e2eP99', workload: `read_committed end-to-end @ ${TXN_RATE.toLocaleString('en-US')} rec/s (TxnBench)`, metric: 'p99 ms', better: 'lower', digits: 0 },
     { key: 'broker.rssMiB', workload: 'broker peak RSS (VmHWM)', metric: 'MiB', better: 'lower', digits: 0 },
     { key: 'broker.cpuPerGB', workload: 'broker CPU per GB moved (utime+stime)', metric: 'CPU s/GB', better: 'lower', digits: 2 },
   ];
@@ -180,7 +191,7 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
   let bytesMoved = 0;
   try {
     const topic = (w: string) => `perf-${w}`;
-    await createTopics(broker.host, broker.port, ['warmup', 'acks1', 'acksall', 'latency', 'pkcat'].map(topic), PARTITIONS);
+    await createTopics(broker.host, broker.port, ['warmup', 'acks1', 'acksall', 'latency', 'pkcat', 'txn-peak', 'txn-rate'].map(topic), PARTITIONS);
     const props1 = { ...PRODUCER_PROPS, acks: 1 };
     const produceTimeout = Math.max(180_000, (RECORDS / 5000) * 1000);
     try {
@@ -290,6 +301,19 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
       bytesMoved += r.records * RECORD_SIZE;
       log(`${tag}: produce (kcat): ${fmtNum(r.recordsPerSec, 0)} records/s, ${r.mibPerSec.toFixed(1)} MiB/s`);
       await check(topic('pkcat'), RECORDS);
+    });
+    await step('txn', async () => {
+      const load = { bootstrap: broker.bootstrap, seconds: TXN_SECONDS, commitMs: 100, recordSize: RECORD_SIZE, timeoutMs: within(TXN_SECONDS * 1000 + 120_000) };
+      const peak = await runTxnLoad({ ...load, topic: topic('txn-peak'), rate: 0 });
+      f['txn.rps'] = peak.recordsPerSec;
+      f['txn.mibps'] = (peak.records * RECORD_SIZE) / peak.seconds / (1 << 20);
+      f['txn.commitP50'] = peak.commitP50Ms;
+      bytesMoved += peak.records * RECORD_SIZE * 2; // written, and read by the read_committed consumer
+      const paced = await runTxnLoad({ ...load, topic: topic('txn-rate'), rate: TXN_RATE });
+      f['txn.e2eP50'] = paced.e2eP50Ms;
+      f['txn.e2eP99'] = paced.e2eP99Ms;
+      bytesMoved += paced.records * RECORD_SIZE * 2;
+      log(`${tag}: transactional: ${fmtNum(peak.recordsPerSec, 0)} records/s, commit p50 ${peak.commitP50Ms} ms; read_committed e2e @ ${TXN_RATE} rec/s p50 ${paced.e2eP50Ms} ms, p99 ${paced.e2eP99Ms} ms`);
     });
 
     if (broker.isAlive()) {

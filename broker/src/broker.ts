@@ -3,7 +3,7 @@
 // loaded and every local log is recovered, and /readyz turns green last.
 import { promises as fs } from 'node:fs';
 import type { BrokerConfig } from './config';
-import { brokerLogDefaults, costPrices } from './config';
+import { brokerLogDefaults, costPrices, superUsers } from './config';
 import { addSecret, createLogger, setLogFormat, setLogLevel, type Logger } from './logger';
 import { createObjectStore } from './tier/object-store-factory';
 import { InstrumentedObjectStore } from './tier/instrumented-object-store';
@@ -17,6 +17,9 @@ import { TopicCreator } from './cluster/topic-creator';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
 import { GroupCoordinator } from './coordinator/group-coordinator';
 import { GroupStore, OFFSETS_TOPIC } from './coordinator/group-store';
+import { TransactionCoordinator } from './coordinator/transaction-coordinator';
+import { TransactionStore, TRANSACTION_STATE_TOPIC } from './coordinator/transaction-store';
+import { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import { subscribedTopics } from './coordinator/consumer-protocol';
 import { splitOffsetKey } from './coordinator/group';
 import type { MetadataImage } from './cluster/metadata-image';
@@ -27,12 +30,21 @@ import { BrokerServer } from './network/server';
 import { RequestMemoryPool } from './network/request-pool';
 import { handlerTable } from './handlers';
 import type { BrokerServices } from './services';
+import { AclAuthorizer, ALLOW_ALL } from './security/authorizer';
+import { QuotaManager } from './security/quota-manager';
+import { monotonicClock } from './clock';
+import { advertisedEndpoints, resolveListeners, usesSasl, usesTls, type ListenerSpec } from './security/listeners';
+import { TlsContextProvider } from './security/tls-context';
+import { Authenticator } from './security/authenticator';
+import { bootstrapCredentialRecords } from './security/bootstrap-users';
+import { systemClock } from './clock';
 
 export class Broker {
   private retentionTimer: NodeJS.Timeout | null = null;
   private cleanerTimer: NodeJS.Timeout | null = null;
   private metricsServer: { port: number; close(): Promise<void> } | null = null;
-  private server: BrokerServer | null = null;
+  private servers: BrokerServer[] = [];
+  private tls: TlsContextProvider | null = null;
   private readonly readiness = { ready: false, reason: 'starting' };
 
   private gcTimer: NodeJS.Timeout | null = null;
@@ -42,6 +54,7 @@ export class Broker {
     private readonly logger: Logger,
     readonly services: BrokerServices,
     private readonly tier: RemoteStorage,
+    private readonly listeners: ListenerSpec[],
   ) {}
 
   static async start(config: BrokerConfig): Promise<Broker> {
@@ -62,9 +75,16 @@ export class Broker {
     const controller = new Controller(image, metadataLog, config.nodeId, {
       logger: logger.child('controller'),
       limits: { maxTopics: config.maxTopics, maxPartitions: config.maxPartitions },
+      maxAcls: config.maxAcls,
+      maxQuotaEntities: config.maxClientQuotaEntities,
     });
-    const advertisedPort = config.advertisedPort || config.port;
-    await controller.bootstrap(clusterId, config.advertisedHost, advertisedPort);
+    const listeners = resolveListeners(config);
+    const endpoints = advertisedEndpoints(listeners, listeners.map((l) => l.port));
+    await controller.bootstrap(clusterId, endpoints[0].host, endpoints[0].port, endpoints);
+    if (config.saslBootstrapUsers !== '') {
+      const added = await controller.addMissingScramCredentials(await bootstrapCredentialRecords(config.saslBootstrapUsers));
+      if (added > 0) logger.info('bootstrap SCRAM credentials written', { credentials: added });
+    }
 
     const tier = new RemoteStorage({
       store,
@@ -97,11 +117,23 @@ export class Broker {
     };
     metrics.setPartitionSource(function* () {
       for (const p of replicas.all()) {
-        yield { topic: p.topic, partition: p.index, sizeBytes: p.log.sizeBytes, logStartOffset: p.log.logStartOffset, logEndOffset: p.log.logEndOffset };
+        const log = p.log;
+        yield {
+          topic: p.topic,
+          partition: p.index,
+          sizeBytes: log.sizeBytes,
+          logStartOffset: log.logStartOffset,
+          logEndOffset: log.logEndOffset,
+          lastStableOffset: log.lastStableOffset,
+          openTransactions: log.openTransactions,
+        };
       }
     });
 
     const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
+    const producerIds = new ProducerIdManager(controller, config.nodeId);
+    const txnMarkers = new TxnMarkerAppender(replicas, groups);
+    const transactions = await startTransactionCoordinator(config, image, controller, replicas, txnMarkers, producerIds, metrics, logger.child('transactions'));
 
     const services: BrokerServices = {
       config,
@@ -114,19 +146,28 @@ export class Broker {
         numPartitions: config.numPartitions,
         replicationFactor: config.defaultReplicationFactor,
       }),
-      producerIds: new ProducerIdManager(controller, config.nodeId),
+      producerIds,
       groups,
+      transactions,
+      txnMarkers,
       metrics,
+      authorizer: config.authorizer === 'simple' ? new AclAuthorizer(image, { superUsers: superUsers(config), allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound }) : ALLOW_ALL,
+      quotas: new QuotaManager(image, {
+        windowNum: config.quotaWindowNum,
+        windowSizeMs: config.quotaWindowSizeSeconds * 1000,
+        clock: monotonicClock,
+        onThrottle: (quota, ms) => metrics.quotaThrottled(quota, ms),
+      }),
       logger: logger.child('handler'),
       handlers: handlerTable(),
     };
-    const broker = new Broker(config, logger, services, tier);
+    const broker = new Broker(config, logger, services, tier, listeners);
     await broker.open(metrics);
     logger.info('broker started', {
       nodeId: config.nodeId,
       clusterId,
-      listener: `${config.host}:${config.port}`,
-      advertised: `${config.advertisedHost}:${advertisedPort}`,
+      listeners: listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(','),
+      advertised: endpoints.map((e) => `${e.listener}://${e.host}:${e.port}`).join(','),
       dataDir: config.dataDir,
       topics: image.topicsByName.size,
     });
@@ -140,10 +181,51 @@ export class Broker {
     }
     const requestPool = new RequestMemoryPool(config.queuedMaxRequestBytes);
     metrics.setRequestPoolSource(() => requestPool);
-    this.server = await BrokerServer.listen(
+    if (this.listeners.some((l) => usesTls(l.securityProtocol))) {
+      this.tls = new TlsContextProvider(
+        { certificate: config.sslCertificateLocation, key: config.sslKeyLocation, ca: config.sslCaLocation },
+        this.logger.child('tls'),
+      );
+      this.tls.startWatching(config.sslReloadCheckIntervalMs);
+    }
+    for (const listener of this.listeners) this.servers.push(await this.listen(listener, requestPool));
+    this.retentionTimer = setInterval(() => void this.enforceRetention(), config.logRetentionCheckIntervalMs);
+    this.retentionTimer.unref();
+    this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
+    this.cleanerTimer.unref();
+    // The bucket's garbage collector: objects no manifest references (interrupted uploads and deletes) and
+    // prefixes of deleted topics. Once at start, then periodically.
+    const gc = this.tier.garbageCollector((topicId) => services.replicas.topicExists(topicId));
+    const collect = () => gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
+    void collect();
+    this.gcTimer = setInterval(() => void collect(), config.remoteGcIntervalMs);
+    this.gcTimer.unref();
+    this.readiness.ready = true;
+    this.readiness.reason = '';
+  }
+
+  /** Opens one listener: TLS for SSL/SASL_SSL, an authenticator per connection for the listener's protocol. */
+  private listen(listener: ListenerSpec, requestPool: RequestMemoryPool): Promise<BrokerServer> {
+    const { config, services } = this;
+    const metrics = services.metrics;
+    const authConfig = {
+      listenerName: listener.name,
+      securityProtocol: listener.securityProtocol,
+      mechanisms: usesSasl(listener.securityProtocol) ? config.saslEnabledMechanisms : [],
+      image: services.image,
+      maxReceiveBytes: config.saslServerMaxReceiveSize,
+      reauthMs: config.connectionsMaxReauthMs,
+      failureDelayMs: config.connectionFailedAuthenticationDelayMs,
+      clock: systemClock,
+      onResult: (l: string, m: string, r: 'success' | 'failure') => metrics.authenticated(l, m, r),
+    };
+    return BrokerServer.listen(
       {
-        host: config.host,
-        port: config.port,
+        host: listener.host,
+        port: listener.port,
+        tls: usesTls(listener.securityProtocol) ? { provider: this.tls!, clientAuth: config.sslClientAuth } : undefined,
+        createAuthenticator: (close, principal) => new Authenticator(authConfig, close, principal),
+        onTlsHandshake: (result) => metrics.authenticated(listener.name, 'SSL', result),
         maxFrameBytes: config.socketRequestMaxBytes,
         maxRequestElements: maxRequestElements(config.maxPartitions),
         maxInflight: config.maxInflightRequestsPerConnection,
@@ -163,23 +245,16 @@ export class Broker {
       },
       this.logger,
     );
-    this.retentionTimer = setInterval(() => void this.enforceRetention(), config.logRetentionCheckIntervalMs);
-    this.retentionTimer.unref();
-    this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
-    this.cleanerTimer.unref();
-    // The bucket's garbage collector: objects no manifest references (interrupted uploads and deletes) and
-    // prefixes of deleted topics. Once at start, then periodically.
-    const gc = this.tier.garbageCollector((topicId) => services.replicas.topicExists(topicId));
-    const collect = () => gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
-    void collect();
-    this.gcTimer = setInterval(() => void collect(), config.remoteGcIntervalMs);
-    this.gcTimer.unref();
-    this.readiness.ready = true;
-    this.readiness.reason = '';
   }
 
+  /** Port of the first listener. */
   get port(): number {
-    return this.server!.port;
+    return this.servers[0].port;
+  }
+
+  /** Bound port of each listener, by name. */
+  get listenerPorts(): Record<string, number> {
+    return Object.fromEntries(this.listeners.map((l, i) => [l.name, this.servers[i].port]));
   }
 
   get metricsPort(): number | null {
@@ -215,8 +290,10 @@ export class Broker {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     if (this.gcTimer) clearInterval(this.gcTimer);
-    await this.server?.close();
+    await Promise.all(this.servers.map((s) => s.close()));
+    this.tls?.stop();
     this.services.groups.close();
+    this.services.transactions.close();
     await this.services.replicas.close();
     await this.tier.close();
     await this.metricsServer?.close();
@@ -236,18 +313,7 @@ async function startGroupCoordinator(
   metrics: BrokerMetrics,
   logger: Logger,
 ): Promise<GroupCoordinator> {
-  if (!image.topicsByName.has(OFFSETS_TOPIC)) {
-    await controller.createTopic(
-      {
-        name: OFFSETS_TOPIC,
-        numPartitions: config.offsetsTopicNumPartitions,
-        replicationFactor: Math.min(3, image.brokers.size),
-        configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(config.offsetsTopicSegmentBytes) },
-      },
-      false,
-    );
-  }
-  const partitions = image.topicsByName.get(OFFSETS_TOPIC)!.partitions.length;
+  const partitions = await ensureInternalTopic(image, controller, OFFSETS_TOPIC, config.offsetsTopicNumPartitions, config.offsetsTopicSegmentBytes);
   const groups = new GroupCoordinator(
     new GroupStore(replicas, partitions, { logger, onUndecodable: () => metrics.offsetsRecordSkipped() }),
     {
@@ -286,6 +352,63 @@ async function startGroupCoordinator(
     }
   });
   return groups;
+}
+
+/** Creates a compacted internal topic on first start; returns its partition count. */
+async function ensureInternalTopic(image: MetadataImage, controller: Controller, name: string, numPartitions: number, segmentBytes: number): Promise<number> {
+  if (!image.topicsByName.has(name)) {
+    await controller.createTopic(
+      { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
+      false,
+    );
+  }
+  return image.topicsByName.get(name)!.partitions.length;
+}
+
+/**
+ * Creates __transaction_state on first start, then loads every transactional id from it (completing transactions
+ * left between EndTxn's decision and its markers). STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes
+ * the process kill itself with SIGKILL right after writing its Nth PrepareCommit, before any marker.
+ */
+async function startTransactionCoordinator(
+  config: BrokerConfig,
+  image: MetadataImage,
+  controller: Controller,
+  replicas: ReplicaManager,
+  txnMarkers: TxnMarkerAppender,
+  producerIds: ProducerIdManager,
+  metrics: BrokerMetrics,
+  logger: Logger,
+): Promise<TransactionCoordinator> {
+  const partitions = await ensureInternalTopic(image, controller, TRANSACTION_STATE_TOPIC, config.transactionStateLogNumPartitions, config.transactionStateLogSegmentBytes);
+  const killAfter = Number(process.env.STRATA_TEST_KILL_AFTER_PREPARE_COMMIT ?? 0);
+  let prepared = 0;
+  const transactions = new TransactionCoordinator(
+    new TransactionStore(replicas, partitions, { logger }),
+    {
+      maxTimeoutMs: config.transactionMaxTimeoutMs,
+      idExpirationMs: config.transactionalIdExpirationMs,
+      abortCheckIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
+      expirationCheckIntervalMs: config.transactionRemoveExpiredTransactionCleanupIntervalMs,
+      partitionExists: (topic, p) => (image.topicsByName.get(topic)?.partitions.length ?? 0) > p && p >= 0,
+      nextProducerId: () => producerIds.nextId(),
+      markers: txnMarkers,
+      afterPrepareCommit:
+        killAfter > 0
+          ? () => {
+              if (++prepared === killAfter) {
+                logger.warn('STRATA_TEST_KILL_AFTER_PREPARE_COMMIT: killing the process after PrepareCommit', { count: prepared });
+                process.kill(process.pid, 'SIGKILL');
+              }
+            }
+          : undefined,
+    },
+    logger,
+    { onCommit: () => metrics.transactionEnded('commit'), onAbort: () => metrics.transactionEnded('abort'), onFenced: () => metrics.producerFenced() },
+  );
+  await transactions.load();
+  metrics.setOpenTransactionSource(() => transactions.openCount());
+  return transactions;
 }
 
 /**

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log/log-config';
 import { DEFAULT_PRICES, type PriceTable } from './metrics/cost-model';
+import { resolveListeners } from './security/listeners';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -127,16 +128,19 @@ export interface KeySpec<T> {
   readonly doc: string;
   /** The Kafka broker config with the same meaning, if any (named in DescribeConfigs). */
   readonly kafka?: string;
+  /** Holds credentials: DescribeConfigs never shows the value. */
+  readonly sensitive?: boolean;
 }
 
-function key<T>(kind: ValueKind<T>, dflt: NoInfer<T>, doc: string, kafka?: string): KeySpec<T> {
-  return { kind, default: dflt, doc, kafka };
+function key<T>(kind: ValueKind<T>, dflt: NoInfer<T>, doc: string, kafka?: string, sensitive?: boolean): KeySpec<T> {
+  return { kind, default: dflt, doc, kafka, sensitive };
 }
 
 const nonEmpty = stringKind('a non-empty string', (s) => s.trim() !== '');
 const port = (min: number) => integerKind(min, 65535);
 const long = (min: number) => integerKind(min, Number.MAX_SAFE_INTEGER);
 const price = numberKind(0, 1e6);
+const filePath = stringKind('a file path without spaces (empty = none)', (s) => !/\s/.test(s));
 
 export const CONFIG_KEYS = {
   nodeId: key(integerKind(0, INT32_MAX), 1, 'Id of this broker, unique in the cluster.', 'node.id'),
@@ -149,6 +153,50 @@ export const CONFIG_KEYS = {
   port: key(port(1), 9092, 'Port of the Kafka listener.'),
   advertisedHost: key(nonEmpty, 'localhost', 'Host name clients are told to connect to.'),
   advertisedPort: key(port(0), 0, 'Port clients are told to connect to; 0 = same as port.'),
+  listeners: key(
+    stringKind('NAME://host:port entries separated by commas (empty = one PLAINTEXT listener on host:port)', (s) => !/\s/.test(s.trim())),
+    '',
+    'Listeners to open, e.g. PLAINTEXT://:9092,SASL_SSL://:9093; each name needs a protocol in listenerSecurityProtocolMap. Empty: one PLAINTEXT listener on host:port, advertised as advertisedHost:advertisedPort.',
+    'listeners',
+  ),
+  advertisedListeners: key(
+    stringKind('NAME://host:port entries separated by commas', (s) => !/\s/.test(s.trim())),
+    '',
+    'Where clients are told to connect, per listener; a listener not named here advertises its own host (advertisedHost when it binds every interface) and port.',
+    'advertised.listeners',
+  ),
+  listenerSecurityProtocolMap: key(
+    stringKind('NAME:PROTOCOL entries separated by commas', (s) => !/\s/.test(s.trim())),
+    'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+    'Security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) of each listener name.',
+    'listener.security.protocol.map',
+  ),
+  sslCertificateLocation: key(filePath, '', 'PEM file of the broker certificate (chain) for SSL and SASL_SSL listeners; re-read when it changes on disk (new connections get the new certificate).'),
+  sslKeyLocation: key(filePath, '', 'PEM file of the private key (unencrypted) of sslCertificateLocation; re-read with it.'),
+  sslCaLocation: key(filePath, '', 'PEM file of the CA certificates client certificates are checked against (needed when ssl.client.auth is not none).'),
+  sslReloadCheckIntervalMs: key(integerKind(100, INT32_MAX), 10000, 'How often the TLS PEM files are checked for changes.'),
+  sslClientAuth: key(
+    enumKind(['none', 'requested', 'required']),
+    'none',
+    'Client certificates on SSL/SASL_SSL listeners: not asked for, asked for (a presented certificate must verify), or required. The certificate subject (full DN, e.g. CN=app,O=Org) becomes the principal on SSL listeners.',
+    'ssl.client.auth',
+  ),
+  saslEnabledMechanisms: key(
+    listKind(['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN']),
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'],
+    'SASL mechanisms offered on SASL listeners. PLAIN sends the password itself (use it over SASL_SSL); it is verified against the stored SCRAM credential.',
+    'sasl.enabled.mechanisms',
+  ),
+  saslServerMaxReceiveSize: key(integerKind(64, INT32_MAX), 524288, 'Largest frame accepted on a SASL listener before authentication completes; larger ones close the connection before being read.', 'sasl.server.max.receive.size'),
+  connectionsMaxReauthMs: key(long(0), 0, 'Longest SASL session: clients must re-authenticate (KIP-368) within this time, else the connection is closed at its next request; 0 = sessions never expire.', 'connections.max.reauth.ms'),
+  connectionFailedAuthenticationDelayMs: key(integerKind(0, INT32_MAX), 100, 'Delay between a failed authentication response and closing the connection (slows password guessing).', 'connection.failed.authentication.delay.ms'),
+  saslBootstrapUsers: key(
+    stringKind('user:password entries separated by commas', (s) => s.trim() === '' || s.split(',').every((e) => /^[^:,]+:[^,]+$/.test(e.trim()))),
+    '',
+    'Users whose SCRAM-SHA-256 and SCRAM-SHA-512 credentials are written to the metadata log at start when they have none (so a new cluster has an admin); an existing credential is never overwritten. Only the SCRAM keys are stored.',
+    undefined,
+    true,
+  ),
   dataDir: key(nonEmpty, './data', 'Directory of the local (hot) partition logs.', 'log.dirs'),
   objectStoreType: key(enumKind(['local', 's3']), 'local', 'Object store holding metadata and tiered segments: a local directory or an S3-compatible bucket.'),
   objectStoreDir: key(nonEmpty, './object-store', 'Root directory of the local object store.'),
@@ -231,8 +279,40 @@ export const CONFIG_KEYS = {
   offsetsRetentionCheckIntervalMs: key(integerKind(1, INT32_MAX), 600000, 'How often expired offsets and empty groups are looked for.', 'offsets.retention.check.interval.ms'),
   offsetMetadataMaxBytes: key(integerKind(0, INT32_MAX), 4096, 'Largest metadata string of one committed offset.', 'offset.metadata.max.bytes'),
   groupInitialRebalanceDelayMs: key(integerKind(0, INT32_MAX), 3000, 'How long the first rebalance of an empty group waits for more members.', 'group.initial.rebalance.delay.ms'),
+  transactionStateLogNumPartitions: key(integerKind(1, 1000), 50, 'Partitions of __transaction_state; a transactional id is coordinated by partition hash(id) % this.', 'transaction.state.log.num.partitions'),
+  transactionStateLogSegmentBytes: key(integerKind(14, INT32_MAX), 104857600, 'Segment size of __transaction_state.', 'transaction.state.log.segment.bytes'),
+  transactionMaxTimeoutMs: key(integerKind(1, INT32_MAX), 900000, 'Largest transaction.timeout.ms a producer may ask for (else INVALID_TRANSACTION_TIMEOUT).', 'transaction.max.timeout.ms'),
+  transactionalIdExpirationMs: key(integerKind(1, INT32_MAX), 604800000, 'A transactional id without a transaction for this long is removed.', 'transactional.id.expiration.ms'),
+  transactionAbortTimedOutTransactionCleanupIntervalMs: key(
+    integerKind(1, INT32_MAX),
+    10000,
+    'How often transactions past their transaction.timeout.ms are looked for (and aborted).',
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+  ),
+  transactionRemoveExpiredTransactionCleanupIntervalMs: key(
+    integerKind(1, INT32_MAX),
+    3600000,
+    'How often transactional ids past transactional.id.expiration.ms are looked for (and removed).',
+    'transaction.remove.expired.transaction.cleanup.interval.ms',
+  ),
   groupMinSessionTimeoutMs: key(integerKind(1, INT32_MAX), 6000, 'Smallest session timeout a group member may ask for.', 'group.min.session.timeout.ms'),
   groupMaxSessionTimeoutMs: key(integerKind(1, INT32_MAX), 1800000, 'Largest session timeout a group member may ask for.', 'group.max.session.timeout.ms'),
+  authorizer: key(
+    enumKind(['none', 'simple']),
+    'none',
+    'Authorization: none allows every request (Kafka without authorizer.class.name); simple checks each request against the ACLs in the metadata log (Kafka\'s StandardAuthorizer).',
+  ),
+  superUsers: key(
+    stringKind('principals separated by ";", e.g. User:admin;User:operator', (s) => s.split(';').every((p) => p.trim() === '' || /^[^:\s]+:\S+$/.test(p.trim()))),
+    '',
+    'Principals allowed everything when authorizer is simple.',
+    'super.users',
+  ),
+  allowEveryoneIfNoAclFound: key(booleanKind, false, 'With authorizer simple, allow a request on a resource no ACL mentions (false: only super users).', 'allow.everyone.if.no.acl.found'),
+  maxAcls: key(integerKind(1, INT32_MAX), 100000, 'Most ACL bindings the cluster holds; CreateAcls beyond it fails with POLICY_VIOLATION (every broker keeps them all in memory).'),
+  maxClientQuotaEntities: key(integerKind(1, INT32_MAX), 10000, 'Most client quota entities (user, client id or both) the cluster holds; AlterClientQuotas beyond it fails with POLICY_VIOLATION.'),
+  quotaWindowNum: key(integerKind(2, 1000), 11, 'Samples kept to measure a client\'s rate against its quota.', 'quota.window.num'),
+  quotaWindowSizeSeconds: key(integerKind(1, 3600), 1, 'Length of one quota sample.', 'quota.window.size.seconds'),
 };
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -302,6 +382,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfig
 
 /** Constraints between keys. */
 function checkRelations(cfg: BrokerConfig): void {
+  resolveListeners(cfg); // throws ConfigError for listener settings that do not fit together
   if (cfg.queuedMaxRequestBytes < cfg.socketRequestMaxBytes) {
     throw new ConfigError(
       `queuedMaxRequestBytes (${cfg.queuedMaxRequestBytes}) must be at least socketRequestMaxBytes (${cfg.socketRequestMaxBytes}): a request of the largest allowed size must fit in the pool`,
@@ -420,4 +501,9 @@ export function brokerLogDefaults(cfg: BrokerConfig): LogConfig {
     // store sits on the same machine, where tiering would only store every segment twice.
     remoteStorageEnable: cfg.objectStoreType === 's3',
   };
+}
+
+/** super.users as principal strings ("User:alice"). */
+export function superUsers(cfg: BrokerConfig): string[] {
+  return cfg.superUsers.split(';').map((p) => p.trim()).filter((p) => p !== '');
 }

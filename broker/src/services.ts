@@ -9,7 +9,11 @@ import type { ReplicaManager } from './cluster/replica-manager';
 import type { TopicCreator } from './cluster/topic-creator';
 import type { ProducerIdManager } from './coordinator/producer-id-manager';
 import type { GroupCoordinator } from './coordinator/group-coordinator';
+import type { TransactionCoordinator } from './coordinator/transaction-coordinator';
+import type { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import type { ApiHandler } from './handlers/handler';
+import type { Authorizer } from './security/authorizer';
+import type { QuotaManager } from './security/quota-manager';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -20,7 +24,13 @@ export interface BrokerServices {
   readonly topics: TopicCreator;
   readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
+  readonly transactions: TransactionCoordinator;
+  /** Appends transaction markers (and completes transactional offset commits in __consumer_offsets). */
+  readonly txnMarkers: TxnMarkerAppender;
   readonly metrics: BrokerMetrics;
+  /** authorizer=none: allows everything; simple: ACLs from the metadata image. */
+  readonly authorizer: Authorizer;
+  readonly quotas: QuotaManager;
   readonly logger: Logger;
   /** Every API handler, by api key (ApiVersions answers from this). */
   readonly handlers: ReadonlyMap<number, ApiHandler>;

@@ -182,6 +182,11 @@ const RULES: Record<string, Rule> = {
   acks: () => -1,
   timeoutMs: () => 5000,
   transactionalId: () => null,
+  // the transactional APIs' ids are not nullable: an id no producer initialised (answers INVALID_PRODUCER_ID_MAPPING)
+  'AddPartitionsToTxn.transactionalId': () => 'fuzz-txn',
+  'AddOffsetsToTxn.transactionalId': () => 'fuzz-txn',
+  'EndTxn.transactionalId': () => 'fuzz-txn',
+  'TxnOffsetCommit.transactionalId': () => 'fuzz-txn',
   records: () => recordBatch([{ key: Buffer.from('k'), value: Buffer.from('fuzz') }], 1_700_000_000_000),
   replicaId: () => -1,
   maxWaitMs: () => 20,

@@ -23,8 +23,11 @@ export interface BrokerOptions {
   logSegmentBytes?: number;
   /** Defaults to $STRATA_E2E_LOG_LEVEL or 'info'. */
   logLevel?: string;
-  extraArgs?: string[];
+  /** More flags; a function gets the broker's Kafka port (e.g. to name it in --listeners). */
+  extraArgs?: string[] | ((port: number) => string[]);
   readyTimeoutMs?: number;
+  /** Extra environment of the broker process (fault injection in tests); see BrokerProcess.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ExitInfo {
@@ -42,6 +45,8 @@ export class BrokerProcess {
   private exited: Promise<ExitInfo> | null = null;
   private lastExit: ExitInfo | null = null;
   private starts = 0;
+  /** Extra environment for the next start or restart (a test may change it between runs). */
+  env: NodeJS.ProcessEnv;
 
   private constructor(
     readonly port: number,
@@ -52,6 +57,7 @@ export class BrokerProcess {
     this.dataDir = path.join(this.baseDir, 'data');
     this.objectStoreDir = path.join(this.baseDir, 'objects');
     this.logPath = path.join(this.baseDir, 'broker.log');
+    this.env = { ...opts.env };
     fs.mkdirSync(this.dataDir);
     fs.mkdirSync(this.objectStoreDir);
   }
@@ -107,7 +113,7 @@ export class BrokerProcess {
     if (o.numPartitions !== undefined) args.push('--num-partitions', String(o.numPartitions));
     if (o.autoCreateTopics !== undefined) args.push('--auto-create-topics-enable', String(o.autoCreateTopics));
     if (o.logSegmentBytes !== undefined) args.push('--log-segment-bytes', String(o.logSegmentBytes));
-    if (o.extraArgs) args.push(...o.extraArgs);
+    if (o.extraArgs) args.push(...(typeof o.extraArgs === 'function' ? o.extraArgs(this.port) : o.extraArgs));
     return args;
   }
 
@@ -126,7 +132,7 @@ export class BrokerProcess {
       child = spawn(cmd, argv, {
         cwd: repoRoot(),
         stdio: ['ignore', fd, fd],
-        env: { ...process.env },
+        env: { ...process.env, ...this.env },
       });
     } finally {
       fs.closeSync(fd);
@@ -196,6 +202,12 @@ export class BrokerProcess {
     if (!this.child || !this.exited || !this.isAlive()) return;
     this.child.kill('SIGKILL');
     await withTimeout(this.exited, 10_000, 'broker exit after SIGKILL');
+  }
+
+  /** Resolves with how the process ended once it exits by itself (a fault-injected crash); rejects after timeoutMs. */
+  async waitForExit(timeoutMs: number): Promise<ExitInfo> {
+    if (!this.exited) throw new Error('broker was never started');
+    return withTimeout(this.exited, timeoutMs, 'broker exit');
   }
 
   /** Starts the process again with the same ports and directories (stops it first if it still runs). */

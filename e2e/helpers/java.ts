@@ -26,12 +26,15 @@ export interface JavaResult {
   code: number | null;
 }
 
-/** Runs one driver command; rejects on timeout or a non-zero exit (with the driver's error line and stderr). */
-export function runJava(command: string, args: Array<string | number>, timeoutMs = 50_000): Promise<JavaResult> {
+/**
+ * Runs one driver command; rejects on timeout or a non-zero exit (with the driver's error line and stderr).
+ * `env` is added to the environment (e.g. STRATA_CLIENT_PROPERTIES: a properties file every client starts from).
+ */
+export function runJava(command: string, args: Array<string | number>, timeoutMs = 50_000, env: NodeJS.ProcessEnv = {}): Promise<JavaResult> {
   const { lib, source } = javaPaths();
   const argv = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', `${lib}/*`, source, command, ...args.map(String)];
   return new Promise((resolve, reject) => {
-    const child = track(spawn('java', argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = track(spawn('java', argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
     let out = '';
     let err = '';
     let timedOut = false;

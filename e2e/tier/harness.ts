@@ -53,11 +53,11 @@ export async function startTierStack(bucket: string, opts: BrokerOptions & { req
     const broker = await BrokerProcess.start({
       autoCreateTopics: false,
       ...opts,
-      extraArgs: [
-        ...s3BrokerArgs(proxy.endpoint, bucket, opts.requestTimeoutMs),
+      extraArgs: (port) => [
+        ...s3BrokerArgs(proxy!.endpoint, bucket, opts.requestTimeoutMs),
         '--log-retention-check-interval-ms', '500',
         ...extraTierArgs(),
-        ...(opts.extraArgs ?? []),
+        ...(typeof opts.extraArgs === 'function' ? opts.extraArgs(port) : (opts.extraArgs ?? [])),
       ],
     });
     return { moto, proxy, broker, bucket };

@@ -14,6 +14,7 @@ const OWNED_KINDS = [
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'v1', kind: 'Secret' },
 ];
 
 export const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
@@ -81,23 +82,30 @@ export class Controller {
         apiVersion: N.CLUSTER_API_VERSION, kind: N.CLUSTER_KIND,
         onEvent: (obj) => {
           byMeta(N.CLUSTER_KIND)(obj);
-          // A cluster appearing, changing or going affects its topics (creation waits for it; finalizers need it).
-          for (const t of this.cached('StrataTopic')) {
-            if (t.metadata?.namespace === obj.metadata?.namespace && t.metadata?.labels?.[N.LABEL_CLUSTER] === obj.metadata?.name) {
-              byMeta('StrataTopic')(t);
+          // A cluster appearing, changing or going affects its topics and users (creation waits for it;
+          // finalizers need it; a user needs its SASL listeners).
+          for (const kind of ['StrataTopic', 'StrataUser']) {
+            for (const t of this.cached(kind)) {
+              if (t.metadata?.namespace === obj.metadata?.namespace && t.metadata?.labels?.[N.LABEL_CLUSTER] === obj.metadata?.name) {
+                byMeta(kind)(t);
+              }
             }
           }
         },
       },
       { apiVersion: N.CLUSTER_API_VERSION, kind: 'StrataTopic', onEvent: byMeta('StrataTopic') },
       { apiVersion: N.CLUSTER_API_VERSION, kind: 'StrataUser', onEvent: byMeta('StrataUser') },
-      // Objects the cluster reconciler owns: any change or deletion queues their cluster, so drift is repaired
-      // at once rather than at the next resync.
+      // Objects the operator owns: any change or deletion queues their owner (a user's Secret its StrataUser,
+      // everything else its cluster), so drift is repaired at once rather than at the next resync.
       ...OWNED_KINDS.map(({ apiVersion, kind }) => ({
         apiVersion,
         kind,
         labelSelector: `${N.LABEL_MANAGED_BY}=${N.MANAGED_BY}`,
-        onEvent: (obj: KubernetesObject) => this.enqueue(N.CLUSTER_KIND, obj.metadata?.namespace, obj.metadata?.labels?.[N.LABEL_CLUSTER]),
+        onEvent: (obj: KubernetesObject) => {
+          const labels = obj.metadata?.labels ?? {};
+          if (labels[N.LABEL_USER]) this.enqueue('StrataUser', obj.metadata?.namespace, labels[N.LABEL_USER]);
+          else this.enqueue(N.CLUSTER_KIND, obj.metadata?.namespace, labels[N.LABEL_CLUSTER]);
+        },
       })),
     ];
   }

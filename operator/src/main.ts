@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     reconcilers: [
       new ClusterReconciler(api, { log, ...(settings.brokerImage ? { defaultImage: settings.brokerImage } : {}) }),
       new TopicReconciler(api, { settings, log }),
-      new UserReconciler(api),
+      new UserReconciler(api, { settings, log }),
     ],
   });
   let fatal = false;

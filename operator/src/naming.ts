@@ -54,6 +54,20 @@ export const LABEL_POD_INDEX = 'apps.kubernetes.io/pod-index';
 export const ANNOTATION_CONFIG_HASH = 'strata.dev/config-hash';
 export const TOPIC_FINALIZER = 'strata.dev/topic';
 export const USER_FINALIZER = 'strata.dev/user';
+/** On Secrets the user reconciler owns: the StrataUser they belong to (so a change or deletion requeues it). */
+export const LABEL_USER = 'strata.dev/user';
+
+// Users and credentials.
+/** SASL user the operator itself logs in as (a super user of every cluster with authorization). */
+export const OPERATOR_USERNAME = 'strata-operator';
+/** Keys of a user's Secret, as Strimzi's KafkaUser Secrets have them (clients mount either). */
+export const SECRET_KEY_PASSWORD = 'password';
+export const SECRET_KEY_JAAS = 'sasl.jaas.config';
+export const SECRET_KEY_USERNAME = 'username';
+/** The mechanism StrataUser credentials are created for (the CRD's authentication types are SCRAM-SHA-512). */
+export const USER_SCRAM_MECHANISM = 'SCRAM-SHA-512';
+/** Generated passwords: 32 characters of [A-Za-z0-9] (≈ 190 bits). */
+export const GENERATED_PASSWORD_LENGTH = 32;
 
 /** Longest cluster name whose pods' names (`<cluster>-broker-<n>`) still fit the 63-character label limit
  *  the StatefulSet controller needs (controller-revision-hash label = `<statefulset>-<10 chars>`). */
@@ -67,11 +81,15 @@ export const bootstrapServiceName = (cluster: string): string => `${cluster}-boo
 export const podDisruptionBudgetName = (cluster: string): string => `${cluster}-broker`;
 export const serviceMonitorName = (cluster: string): string => `${cluster}-broker`;
 export const brokerPodName = (cluster: string, ordinal: number): string => `${brokerStatefulSetName(cluster)}-${ordinal}`;
+/** A StrataUser's generated Secret has the user's name (Strimzi's convention). */
+export const userSecretName = (user: string): string => user;
+/** The operator's own credential for a cluster with SASL listeners. */
+export const operatorCredentialsSecretName = (cluster: string): string => `${cluster}-operator-credentials`;
 export const dataPvcName = (cluster: string, ordinal: number): string => `${DATA_VOLUME_NAME}-${brokerPodName(cluster, ordinal)}`;
 
-/** `<cluster>-bootstrap.<ns>.svc:9092`: the address clients (and the topic reconciler) start from. */
-export const bootstrapAddress = (cluster: string, namespace: string): string =>
-  `${bootstrapServiceName(cluster)}.${namespace}.svc:${KAFKA_PORT}`;
+/** `<cluster>-bootstrap.<ns>.svc:<port>`: the address clients (and the operator) start from, per listener port. */
+export const bootstrapAddress = (cluster: string, namespace: string, port: number = KAFKA_PORT): string =>
+  `${bootstrapServiceName(cluster)}.${namespace}.svc:${port}`;
 
 /** Per-broker DNS name through the headless Service: `<cluster>-broker-<n>.<cluster>-brokers.<ns>.svc`. */
 export const brokerHost = (cluster: string, namespace: string, ordinal: number): string =>

@@ -43,13 +43,14 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorS
   };
 }
 
-/** Where the operator reaches a cluster's brokers: an override, else `<cluster>-bootstrap.<ns>.svc:9092`. */
+/** Where the operator reaches a cluster's brokers: an override, else `<cluster>-bootstrap.<ns>.svc:<port>`. */
 export function resolveBootstrap(
   s: Pick<OperatorSettings, 'bootstrapOverrides' | 'bootstrapOverride'>,
   cluster: string,
   namespace: string,
+  port?: number,
 ): { host: string; port: number } {
-  const addr = s.bootstrapOverrides[`${namespace}/${cluster}`] ?? s.bootstrapOverrides[cluster] ?? s.bootstrapOverride ?? bootstrapAddress(cluster, namespace);
+  const addr = s.bootstrapOverrides[`${namespace}/${cluster}`] ?? s.bootstrapOverrides[cluster] ?? s.bootstrapOverride ?? bootstrapAddress(cluster, namespace, port);
   const i = addr.lastIndexOf(':');
   if (i <= 0) throw new Error(`bootstrap address "${addr}" is not host:port`);
   return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };

@@ -7,9 +7,12 @@ import { validateTopicConfig } from '../log/topic-config';
 import { createLogger, type Logger } from '../logger';
 import type { MetadataImage, TopicImage } from './metadata-image';
 import type { MetadataLog } from './metadata-log';
-import type { MetadataRecord } from './metadata-records';
+import type { BrokerEndpoint, MetadataRecord } from './metadata-records';
+import { planScramAlterations, type ScramDeletion, type ScramUpsertion, type UserResult } from '../security/scram-credentials';
 import { checkCeilings, checkPartitionsPerRequest, UNLIMITED, type TopicLimits } from './partition-limits';
 import { quoteName, topicNameError } from './topic-names';
+import { bindingError, bindingKey, filterError, filterMatches, type AclBinding, type AclFilter } from '../security/acl';
+import { entityKey, type QuotaEntity } from '../security/client-quotas';
 
 /** No topic config name is longer; a longer one is refused without quoting it whole. */
 const MAX_CONFIG_NAME_LENGTH = 255;
@@ -19,6 +22,19 @@ const MAX_CONFIG_VALUE_LENGTH = 4096;
 export interface ControllerOptions {
   logger?: Logger;
   limits?: TopicLimits;
+  /** Most ACL bindings held (maxAcls). */
+  maxAcls?: number;
+  /** Most client quota entities held (maxClientQuotaEntities). */
+  maxQuotaEntities?: number;
+}
+
+/** One CreateAcls creation's or DeleteAcls filter's outcome: null when it succeeded. */
+export type AclOutcome = KafkaError | null;
+
+/** A client quota change of one entity: a number sets the key, null removes it. */
+export interface QuotaAlteration {
+  entity: QuotaEntity;
+  changes: Record<string, number | null>;
 }
 
 export interface CreateTopicSpec {
@@ -50,7 +66,12 @@ export class Controller {
   ) {
     this.logger = opts.logger ?? createLogger('controller');
     this.limits = opts.limits ?? UNLIMITED;
+    this.maxAcls = opts.maxAcls ?? Number.MAX_SAFE_INTEGER;
+    this.maxQuotaEntities = opts.maxQuotaEntities ?? Number.MAX_SAFE_INTEGER;
   }
+
+  private readonly maxAcls: number;
+  private readonly maxQuotaEntities: number;
 
   /** Runs controller operations one at a time so each validates against the image the previous one produced. */
   private serialize<T>(op: () => Promise<T>): Promise<T> {
@@ -79,12 +100,14 @@ export class Controller {
    * leader epoch, as a Kafka leader election gives, so whatever this broker's previous life still has running
    * (a tier upload writing the partition manifest, a client with a cached epoch) is fenced by the epoch.
    */
-  bootstrap(clusterId: string, host: string, port: number): Promise<void> {
+  bootstrap(clusterId: string, host: string, port: number, endpoints?: BrokerEndpoint[]): Promise<void> {
     return this.serialize(async () => {
       const records: MetadataRecord[] = [];
       if (!this.image.clusterId) records.push({ type: 'cluster', clusterId });
       const b = this.image.brokers.get(this.nodeId);
-      if (!b || b.host !== host || b.port !== port) records.push({ type: 'broker', nodeId: this.nodeId, host, port, rack: null });
+      if (!b || b.host !== host || b.port !== port || JSON.stringify(b.endpoints) !== JSON.stringify(endpoints)) {
+        records.push({ type: 'broker', nodeId: this.nodeId, host, port, rack: null, ...(endpoints ? { endpoints } : {}) });
+      }
       for (const topic of this.image.topicsById.values()) {
         for (const p of topic.partitions) {
           if (p?.leader === this.nodeId) records.push({ type: 'partition', topicId: topic.topicId, ...p, leaderEpoch: p.leaderEpoch + 1 });
@@ -216,12 +239,100 @@ export class Controller {
     });
   }
 
+  /** AlterUserScramCredentials: applies the valid users' changes in one metadata entry; one result per user. */
+  alterScramCredentials(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<UserResult[]> {
+    return this.serialize(async () => {
+      const { records, results } = planScramAlterations(this.image, deletions, upsertions);
+      if (records.length > 0) await this.write(records);
+      return results;
+    });
+  }
+
+  /** Writes credentials (built by the caller) for users that have none for that mechanism yet (bootstrap users). */
+  addMissingScramCredentials(records: Array<MetadataRecord & { type: 'scram-credential' }>): Promise<number> {
+    return this.serialize(async () => {
+      const missing = records.filter((r) => !this.image.scramCredentials.get(r.name)?.has(r.mechanism));
+      if (missing.length > 0) await this.write(missing);
+      return missing.length;
+    });
+  }
+
   /** Reserves a block of producer ids for a broker (KIP-730 style), recorded in the metadata log. */
   allocateProducerIds(nodeId: number, size: number): Promise<{ firstId: number; size: number }> {
     return this.serialize(async () => {
       const firstId = this.image.nextProducerId;
       await this.write([{ type: 'producer-ids', nodeId, firstId, size }]);
       return { firstId, size };
+    });
+  }
+
+  /**
+   * Creates ACL bindings, each checked on its own (Kafka answers per creation); the valid ones are written in one
+   * metadata entry. Creations beyond maxAcls fail with POLICY_VIOLATION.
+   */
+  createAcls(bindings: AclBinding[]): Promise<AclOutcome[]> {
+    return this.serialize(async () => {
+      const added = new Set<string>();
+      const records: MetadataRecord[] = [];
+      const outcomes = bindings.map((b): AclOutcome => {
+        const err = bindingError(b);
+        if (err) return new KafkaError(ErrorCode.INVALID_REQUEST, err);
+        const key = bindingKey(b);
+        if (this.image.acls.has(key) || added.has(key)) return null;
+        if (this.image.acls.size + added.size >= this.maxAcls) {
+          return new KafkaError(ErrorCode.POLICY_VIOLATION, `The cluster holds the most ACLs allowed (maxAcls = ${this.maxAcls}).`);
+        }
+        added.add(key);
+        records.push({ type: 'acl', acl: { ...b } });
+        return null;
+      });
+      if (records.length > 0) await this.write(records);
+      return outcomes;
+    });
+  }
+
+  /**
+   * Deletes every binding each filter matches; returns, per filter, the error or the bindings it deleted. A binding
+   * is listed under the first filter of the request that matched it only, so a request of many filters that all
+   * match everything answers with each binding once (its size is bounded by maxAcls, not by the filter count).
+   */
+  deleteAcls(filters: AclFilter[]): Promise<Array<KafkaError | AclBinding[]>> {
+    return this.serialize(async () => {
+      const removed = new Map<string, AclBinding>();
+      const results = filters.map((f): KafkaError | AclBinding[] => {
+        const err = filterError(f);
+        if (err) return new KafkaError(ErrorCode.INVALID_REQUEST, err);
+        const matched: AclBinding[] = [];
+        for (const [key, b] of this.image.acls) {
+          if (removed.has(key) || !filterMatches(f, b)) continue;
+          removed.set(key, b);
+          matched.push(b);
+        }
+        return matched;
+      });
+      if (removed.size > 0) await this.write([...removed.values()].map((acl): MetadataRecord => ({ type: 'remove-acl', acl })));
+      return results;
+    });
+  }
+
+  /** Applies client quota changes (already validated), all in one metadata entry; new entities beyond the ceiling fail. */
+  alterClientQuotas(alterations: QuotaAlteration[], validateOnly: boolean): Promise<AclOutcome[]> {
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      const fresh = new Set<string>();
+      const outcomes = alterations.map((a): AclOutcome => {
+        const key = entityKey(a.entity);
+        if (!this.image.quotas.has(key) && !fresh.has(key) && Object.values(a.changes).some((v) => v !== null)) {
+          if (this.image.quotas.size + fresh.size >= this.maxQuotaEntities) {
+            return new KafkaError(ErrorCode.POLICY_VIOLATION, `The cluster holds the most client quota entities allowed (maxClientQuotaEntities = ${this.maxQuotaEntities}).`);
+          }
+          fresh.add(key);
+        }
+        for (const [k, value] of Object.entries(a.changes)) records.push({ type: 'client-quota', entity: a.entity, key: k, value });
+        return null;
+      });
+      if (!validateOnly && records.length > 0) await this.write(records);
+      return outcomes;
     });
   }
 }

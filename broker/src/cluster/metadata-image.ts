@@ -1,6 +1,9 @@
 // The in-memory metadata image: what every handler reads. Only MetadataImage.apply changes it,
 // driven by records replayed from (or just appended to) the metadata log.
-import type { MetadataRecord } from './metadata-records';
+import { bindingKey, type AclBinding } from '../security/acl';
+import { entityKey, type QuotaEntity } from '../security/client-quotas';
+import type { BrokerEndpoint, MetadataRecord } from './metadata-records';
+import type { ScramCredential } from '../security/scram';
 
 export interface PartitionState {
   partition: number;
@@ -23,6 +26,27 @@ export interface BrokerImage {
   host: string;
   port: number;
   rack: string | null;
+  /** Every advertised listener (absent in records written before listeners existed: host/port only). */
+  endpoints?: BrokerEndpoint[];
+}
+
+/**
+ * Where clients on `listener` reach broker `b` (Kafka advertises, per request, the endpoint of the listener it
+ * came in on); null when the broker has no such listener (it is then left out of the response, as in Kafka).
+ */
+export function brokerEndpoint(b: BrokerImage, listener: string): { host: string; port: number } | null {
+  if (!b.endpoints) return { host: b.host, port: b.port };
+  return b.endpoints.find((e) => e.listener === listener) ?? null;
+}
+
+/** Every broker that has `listener`, with that listener's endpoint. */
+export function listenerBrokers(image: MetadataImage, listener: string): Array<{ b: BrokerImage; e: { host: string; port: number } }> {
+  const out: Array<{ b: BrokerImage; e: { host: string; port: number } }> = [];
+  for (const b of image.brokers.values()) {
+    const e = brokerEndpoint(b, listener);
+    if (e) out.push({ b, e });
+  }
+  return out;
 }
 
 export class MetadataImage {
@@ -34,6 +58,16 @@ export class MetadataImage {
   readonly brokers = new Map<number, BrokerImage>();
   /** Next producer id not yet reserved by any broker. */
   nextProducerId = 0;
+  /** ACL bindings by bindingKey. */
+  readonly acls = new Map<string, AclBinding>();
+  /** Bumped on every ACL change, so the authorizer knows when to rebuild its index. */
+  aclVersion = 0;
+  /** Client quotas by entityKey: the entity and its quota values (producer_byte_rate, …). */
+  readonly quotas = new Map<string, { entity: QuotaEntity; values: Record<string, number> }>();
+  /** Bumped on every quota change, so the quota manager re-resolves. */
+  quotaVersion = 0;
+  /** SCRAM credentials by user, then mechanism name (SCRAM-SHA-256 / SCRAM-SHA-512). */
+  readonly scramCredentials = new Map<string, Map<string, ScramCredential>>();
 
   apply(record: MetadataRecord): void {
     this.offset++;
@@ -42,7 +76,7 @@ export class MetadataImage {
         this.clusterId = record.clusterId;
         break;
       case 'broker':
-        this.brokers.set(record.nodeId, { nodeId: record.nodeId, host: record.host, port: record.port, rack: record.rack });
+        this.brokers.set(record.nodeId, { nodeId: record.nodeId, host: record.host, port: record.port, rack: record.rack, endpoints: record.endpoints });
         break;
       case 'topic': {
         const topic: TopicImage = { name: record.name, topicId: record.topicId, partitions: [], configs: {} };
@@ -77,6 +111,41 @@ export class MetadataImage {
       case 'producer-ids':
         this.nextProducerId = Math.max(this.nextProducerId, record.firstId + record.size);
         break;
+      case 'acl':
+        this.acls.set(bindingKey(record.acl), record.acl);
+        this.aclVersion++;
+        break;
+      case 'remove-acl':
+        this.acls.delete(bindingKey(record.acl));
+        this.aclVersion++;
+        break;
+      case 'client-quota': {
+        const key = entityKey(record.entity);
+        const entry = this.quotas.get(key) ?? { entity: record.entity, values: {} };
+        if (record.value === null) delete entry.values[record.key];
+        else entry.values[record.key] = record.value;
+        if (Object.keys(entry.values).length === 0) this.quotas.delete(key);
+        else this.quotas.set(key, entry);
+        this.quotaVersion++;
+        break;
+      }
+      case 'scram-credential': {
+        let byMechanism = this.scramCredentials.get(record.name);
+        if (!byMechanism) this.scramCredentials.set(record.name, (byMechanism = new Map()));
+        byMechanism.set(record.mechanism, {
+          salt: Buffer.from(record.salt, 'base64'),
+          iterations: record.iterations,
+          storedKey: Buffer.from(record.storedKey, 'base64'),
+          serverKey: Buffer.from(record.serverKey, 'base64'),
+        });
+        break;
+      }
+      case 'remove-scram-credential': {
+        const byMechanism = this.scramCredentials.get(record.name);
+        byMechanism?.delete(record.mechanism);
+        if (byMechanism?.size === 0) this.scramCredentials.delete(record.name);
+        break;
+      }
     }
   }
 

@@ -4,6 +4,7 @@
 // entries so a restart replays only the tail.
 import type { ObjectStore } from '../tier/object-store';
 import type { MetadataRecord } from './metadata-records';
+import { scramCredentialRecord } from '../security/scram-credentials';
 import { MetadataImage } from './metadata-image';
 
 const pad = (n: number) => String(n).padStart(20, '0');
@@ -89,5 +90,12 @@ export function imageToRecords(image: MetadataImage): MetadataRecord[] {
     if (Object.keys(t.configs).length > 0) out.push({ type: 'topic-config', topicId: t.topicId, configs: { ...t.configs } });
   }
   if (image.nextProducerId > 0) out.push({ type: 'producer-ids', nodeId: -1, firstId: 0, size: image.nextProducerId });
+  for (const acl of image.acls.values()) out.push({ type: 'acl', acl });
+  for (const { entity, values } of image.quotas.values()) {
+    for (const [key, value] of Object.entries(values)) out.push({ type: 'client-quota', entity, key, value });
+  }
+  for (const [name, byMechanism] of image.scramCredentials) {
+    for (const [mechanism, cred] of byMechanism) out.push(scramCredentialRecord(name, mechanism, cred));
+  }
   return out;
 }

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import { PartitionLog, type AppendResult } from '../log/partition-log';
+import type { TxnMarker } from '../log/control-batch';
 import type { LogConfig } from '../log/log-config';
 import { resolveLogConfig } from '../log/topic-config';
 import type { Logger } from '../logger';
@@ -19,6 +20,11 @@ import type { MetadataImage, TopicImage } from './metadata-image';
 import { Partition } from './partition';
 
 const METADATA_FILE = 'partition.metadata';
+
+/** The Kafka error code an error carries; anything else is a storage failure of the log. */
+function errorCodeFrom(err: unknown): ErrorCode {
+  return err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
+}
 
 /** A partition this broker leads whose log could not be opened. */
 export interface OfflinePartition {
@@ -120,6 +126,33 @@ export class ReplicaManager {
     return partition.log.append(records, { leaderEpoch: partition.leaderEpoch });
   }
 
+  /**
+   * Writes a transaction marker (COMMIT or ABORT control batch) to a partition this broker leads, durable (fsynced)
+   * like an acks=all append. Resolves with the marker's offset, or with the Kafka error code that refused it:
+   * UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR, INVALID_PRODUCER_EPOCH (a marker
+   * older than the producer's epoch), TRANSACTION_COORDINATOR_FENCED (from an older coordinator epoch).
+   * Never rejects. Like appendRecords, the offset is assigned within this call.
+   */
+  appendTxnMarker(topicName: string, index: number, marker: TxnMarker): Promise<{ offset: number } | { errorCode: ErrorCode }> {
+    let partition: Partition;
+    try {
+      partition = this.get(topicName, index);
+    } catch (err) {
+      return Promise.resolve({ errorCode: errorCodeFrom(err) });
+    }
+    return partition.log.appendTxnMarker(marker, { leaderEpoch: partition.leaderEpoch }).then(
+      (result) => {
+        this.onAppend?.(partition, result);
+        return { offset: result.baseOffset };
+      },
+      (err: unknown) => {
+        const errorCode = errorCodeFrom(err);
+        if (errorCode === ErrorCode.KAFKA_STORAGE_ERROR) this.logger.warn('transaction marker write failed', { partition: partition.key, error: err instanceof Error ? err.message : String(err) });
+        return { errorCode };
+      },
+    );
+  }
+
   private checkMinIsr(topicName: string, index: number): void {
     const topic = this.image.topicsByName.get(topicName)!;
     const minIsr = Number(topic.configs['min.insync.replicas'] ?? this.defaultMinIsr);
@@ -134,14 +167,17 @@ export class ReplicaManager {
 
   /**
    * Resolves once at least `bytes` more bytes were appended to any of the partitions, or after `timeoutMs`, or
-   * when `signal` aborts (the requesting connection closed).
+   * when `signal` aborts (the requesting connection closed). For read_committed, appends count only once the
+   * last stable offset of some partition has moved (a marker made data readable).
    * This is the delayed-fetch purgatory: long polls wake on appends instead of polling.
    */
-  waitForAppends(partitions: Partition[], bytes: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  waitForAppends(partitions: Partition[], bytes: number, timeoutMs: number, signal?: AbortSignal, readCommitted = false): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       const initial = partitions.map((p) => p.log.sizeBytes);
+      const initialLso = partitions.map((p) => p.log.lastStableOffset);
       const listener = () => {
+        if (readCommitted && partitions.every((p, i) => p.log.lastStableOffset === initialLso[i])) return;
         let appended = 0;
         partitions.forEach((p, i) => (appended += p.log.sizeBytes - initial[i]));
         if (appended >= bytes) done();

@@ -4,13 +4,15 @@
 // rebalance delay for empty groups. Groups and offsets are persisted in __consumer_offsets (GroupStore) and
 // reloaded before the coordinator answers anything. Every offsets.retention.check.interval.ms, expired offsets
 // (offset-expiry.ts) get tombstones and groups left Empty without offsets are removed, as Kafka does.
+// Transactional offset commits (TxnOffsetCommit) stay pending per producer until the transaction coordinator
+// reports the COMMIT (materialise) or ABORT (drop) marker written to the group's partition.
 import { randomUUID } from 'node:crypto';
 import { boundUtf8, fitsKafkaString, MEMBER_ID_PREFIX_MAX_BYTES } from '../protocol/bounded-string';
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../logger';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { Group, Member, offsetKey, splitOffsetKey, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './group';
-import type { GroupPersistence } from './group-store';
+import type { GroupLogEntry, GroupPersistence } from './group-store';
 import type { GroupMetadataValue, OffsetsRecord } from './offsets-records';
 import { expiredOffsets } from './offset-expiry';
 
@@ -68,6 +70,12 @@ export interface OffsetCommit {
   metadata: string | null;
 }
 
+/** The producer of a TxnOffsetCommit. */
+export interface TxnProducer {
+  producerId: number;
+  producerEpoch: number;
+}
+
 export interface GroupEvents {
   onRebalance?: (groupId: string) => void;
   onCommit?: (groupId: string, count: number) => void;
@@ -81,6 +89,13 @@ export interface ExpiryResult {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+interface CheckedCommit {
+  group: Group;
+  codes: ErrorCode[];
+  accepted: OffsetCommit[];
+  values: CommittedOffset[];
+}
 
 /**
  * Kafka's rule (non-empty), plus: encodable as it is, since ListGroups and DescribeGroups echo it to anyone and a
@@ -112,6 +127,8 @@ export class GroupCoordinator {
   private closed = false;
   private readonly clock: Clock;
   private expiryTimer: TimerHandle | null = null;
+  /** Offsets of open transactions: producer id → group → offset key → value (visible once committed). */
+  private readonly pendingTxnOffsets = new Map<number, Map<string, Map<string, CommittedOffset>>>();
 
   constructor(
     private readonly store: GroupPersistence,
@@ -140,7 +157,9 @@ export class GroupCoordinator {
   async load(): Promise<void> {
     const metadata = new Map<string, GroupMetadataValue | null>();
     for await (const r of this.store.load()) {
-      if (r.kind === 'offset') {
+      if (r.kind === 'txn-offset' || r.kind === 'txn-marker') {
+        this.replayTransactional(r);
+      } else if (r.kind === 'offset') {
         const g = this.getOrCreate(r.group);
         if (r.value) g.offsets.set(offsetKey(r.topic, r.partition), r.value);
         else g.offsets.delete(offsetKey(r.topic, r.partition));
@@ -156,6 +175,12 @@ export class GroupCoordinator {
     this.loaded = true;
     this.logger.info('groups loaded', { groups: this.groups.size });
     this.scheduleExpiry();
+  }
+
+  private replayTransactional(r: Extract<GroupLogEntry, { kind: 'txn-offset' | 'txn-marker' }>): void {
+    if (r.kind === 'txn-marker') return this.completeTransaction(r.producerId, r.partition, r.commit);
+    this.getOrCreate(r.record.group);
+    if (r.record.value) this.pendingFor(r.producerId, r.record.group).set(offsetKey(r.record.topic, r.record.partition), r.record.value);
   }
 
   private restore(g: Group, v: GroupMetadataValue): void {
@@ -608,20 +633,110 @@ export class GroupCoordinator {
     groupInstanceId: string | null,
     commits: OffsetCommit[],
   ): Promise<ErrorCode[]> {
-    const all = (code: ErrorCode) => commits.map(() => code);
-    if (!this.loaded) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    if (!isValidGroupId(groupId)) return all(ErrorCode.INVALID_GROUP_ID);
+    const checked = this.checkCommit(groupId, generationId, memberId, groupInstanceId, commits);
+    if (!Array.isArray(checked.codes)) return commits.map(() => checked.codes as ErrorCode);
+    const { group, codes, accepted, values } = checked as CheckedCommit;
+    try {
+      await this.store.append(groupId, this.offsetRecords(groupId, accepted, values));
+    } catch (err) {
+      this.logger.warn('offset commit could not be written', { group: groupId, err });
+      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+    }
+    accepted.forEach((c, i) => group.offsets.set(offsetKey(c.topic, c.partition), values[i]));
+    this.events.onCommit?.(groupId, accepted.length);
+    return codes;
+  }
+
+  /**
+   * TxnOffsetCommit: the offsets are written in a transactional batch of the producer and stay pending until
+   * completeTransaction() reports that transaction's marker in this group's partition. Member and generation
+   * are checked as for OffsetCommit when given (v3+); generation -1 without a member id is not checked.
+   */
+  async commitTransactionalOffsets(
+    groupId: string,
+    producer: TxnProducer,
+    generationId: number,
+    memberId: string,
+    groupInstanceId: string | null,
+    commits: OffsetCommit[],
+  ): Promise<ErrorCode[]> {
+    const checked = this.checkCommit(groupId, generationId, memberId, groupInstanceId, commits, true);
+    if (!Array.isArray(checked.codes)) return commits.map(() => checked.codes as ErrorCode);
+    const { codes, accepted, values } = checked as CheckedCommit;
+    try {
+      await this.store.appendTransactional(groupId, this.offsetRecords(groupId, accepted, values), producer);
+    } catch (err) {
+      this.logger.warn('transactional offset commit could not be written', { group: groupId, err });
+      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+    }
+    const pending = this.pendingFor(producer.producerId, groupId);
+    accepted.forEach((c, i) => pending.set(offsetKey(c.topic, c.partition), values[i]));
+    return codes;
+  }
+
+  /**
+   * A transaction marker landed in partition `partition` of __consumer_offsets: the producer's pending offsets of
+   * the groups in that partition become committed offsets (COMMIT) or are dropped (ABORT).
+   */
+  completeTransaction(producerId: number, partition: number, commit: boolean): void {
+    const byGroup = this.pendingTxnOffsets.get(producerId);
+    if (!byGroup) return;
+    for (const [groupId, offsets] of byGroup) {
+      if (this.store.partitionFor(groupId) !== partition) continue;
+      byGroup.delete(groupId);
+      if (!commit) continue;
+      const group = this.getOrCreate(groupId);
+      for (const [k, v] of offsets) group.offsets.set(k, v);
+      this.events.onCommit?.(groupId, offsets.size);
+    }
+    if (byGroup.size === 0) this.pendingTxnOffsets.delete(producerId);
+  }
+
+  /** Whether an open transaction holds an offset for this partition (OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT). */
+  hasPendingOffset(groupId: string, topic: string, partition: number): boolean {
+    const key = offsetKey(topic, partition);
+    for (const byGroup of this.pendingTxnOffsets.values()) if (byGroup.get(groupId)?.has(key)) return true;
+    return false;
+  }
+
+  private pendingFor(producerId: number, groupId: string): Map<string, CommittedOffset> {
+    let byGroup = this.pendingTxnOffsets.get(producerId);
+    if (!byGroup) this.pendingTxnOffsets.set(producerId, (byGroup = new Map()));
+    let offsets = byGroup.get(groupId);
+    if (!offsets) byGroup.set(groupId, (offsets = new Map()));
+    return offsets;
+  }
+
+  private offsetRecords(groupId: string, accepted: OffsetCommit[], values: CommittedOffset[]): OffsetsRecord[] {
+    return accepted.map((c, i): OffsetsRecord => ({ kind: 'offset', group: groupId, topic: c.topic, partition: c.partition, value: values[i] }));
+  }
+
+  /**
+   * The checks of an offset commit: the group error (a code for every partition), or per-partition codes with
+   * the accepted commits and their values. `transactional`: generation -1 with no member id is accepted whatever
+   * the group's membership (a producer that is not a member, as Kafka allows for TxnOffsetCommit).
+   */
+  private checkCommit(
+    groupId: string,
+    generationId: number,
+    memberId: string,
+    groupInstanceId: string | null,
+    commits: OffsetCommit[],
+    transactional = false,
+  ): CheckedCommit | { codes: ErrorCode } {
+    if (!this.loaded) return { codes: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
+    if (!isValidGroupId(groupId)) return { codes: ErrorCode.INVALID_GROUP_ID };
     let group = this.groups.get(groupId);
     if (generationId < 0 && memberId === '') {
-      if (group && group.members.size > 0) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+      if (!transactional && group && group.members.size > 0) return { codes: ErrorCode.UNKNOWN_MEMBER_ID };
       group ??= this.getOrCreate(groupId);
     } else {
-      if (!group) return all(ErrorCode.ILLEGAL_GENERATION);
+      if (!group) return { codes: ErrorCode.ILLEGAL_GENERATION };
       const check = this.checkMember(groupId, memberId, groupInstanceId, generationId);
-      if (typeof check === 'number') return all(check);
+      if (typeof check === 'number') return { codes: check };
       // Kafka accepts commits while PreparingRebalance (consumers commit before they rejoin, e.g. in
       // onPartitionsRevoked); only CompletingRebalance, before the member has its assignment, is refused.
-      if (group.state === 'CompletingRebalance') return all(ErrorCode.REBALANCE_IN_PROGRESS);
+      if (group.state === 'CompletingRebalance') return { codes: ErrorCode.REBALANCE_IN_PROGRESS };
       this.scheduleSession(group, check.member);
     }
     const now = this.clock.now();
@@ -632,18 +747,7 @@ export class GroupCoordinator {
     });
     const accepted = commits.filter((_, i) => codes[i] === ErrorCode.NONE);
     const values = accepted.map((c): CommittedOffset => ({ offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata ?? '', commitTimestamp: now }));
-    try {
-      await this.store.append(
-        groupId,
-        accepted.map((c, i): OffsetsRecord => ({ kind: 'offset', group: groupId, topic: c.topic, partition: c.partition, value: values[i] })),
-      );
-    } catch (err) {
-      this.logger.warn('offset commit could not be written', { group: groupId, err });
-      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
-    }
-    accepted.forEach((c, i) => group!.offsets.set(offsetKey(c.topic, c.partition), values[i]));
-    this.events.onCommit?.(groupId, accepted.length);
-    return codes;
+    return { group, codes, accepted, values };
   }
 
   /** Committed offsets of a group; `topics` null = every committed partition. Missing ones are offset -1. */

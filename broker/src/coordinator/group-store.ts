@@ -1,17 +1,17 @@
 // Persistence of groups and committed offsets in the internal compacted topic __consumer_offsets.
 // A group lives in partition hash(group) % partitions (Kafka's rule, with Java's String.hashCode), so its
 // writes are ordered in one log and compaction keeps only the latest value per key.
-// Loading never fails on content: a batch or record that cannot be decoded (disk corruption, a version this
-// broker does not know how to read) is logged, counted and skipped, so one bad record cannot stop start-up.
-import { buildRecordBatch, decodeRecords, readBatchOffsets, RECORD_BATCH_HEADER_SIZE, type DecodedRecord } from '../protocol/records';
+// Offsets committed inside a transaction (TxnOffsetCommit) are written in a transactional batch of the
+// producer; they count only once that partition's COMMIT marker follows them, so load() reports them and the
+// markers as such and the coordinator replays them like it handles them at run time.
 import type { ReplicaManager } from '../cluster/replica-manager';
 import { createLogger, type Logger } from '../logger';
+import { InternalTopicLog, type BatchProducer } from './internal-topic-log';
 import { decodeOffsetsRecord, encodeOffsetsRecord, type OffsetsRecord } from './offsets-records';
 
+export { javaStringHash } from './internal-topic-log';
+
 export const OFFSETS_TOPIC = '__consumer_offsets';
-const LOAD_READ_BYTES = 1024 * 1024;
-/** Skipped records logged one by one per partition and load; the rest only in the partition's summary. */
-const LOGGED_SKIPS_PER_PARTITION = 10;
 
 export interface GroupStoreOptions {
   logger?: Logger;
@@ -19,107 +19,64 @@ export interface GroupStoreOptions {
   onUndecodable?: () => void;
 }
 
-/** Java's String.hashCode, so a group maps to the same partition as on Apache Kafka. */
-export function javaStringHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
+/** What load() yields: plain records, offsets pending in a producer's transaction, and that transaction's end. */
+export type GroupLogEntry =
+  | OffsetsRecord
+  | { kind: 'txn-offset'; producerId: number; partition: number; record: Extract<OffsetsRecord, { kind: 'offset' }> }
+  | { kind: 'txn-marker'; producerId: number; partition: number; commit: boolean };
 
 /** What the coordinator needs from storage (GroupStore; an in-memory fake in unit tests). */
 export interface GroupPersistence {
   partitionFor(groupId: string): number;
   append(groupId: string, records: OffsetsRecord[]): Promise<void>;
-  load(): AsyncIterable<OffsetsRecord>;
+  /** Appends offset records as a transactional batch of the producer (TxnOffsetCommit). */
+  appendTransactional(groupId: string, records: OffsetsRecord[], producer: BatchProducer): Promise<void>;
+  load(): AsyncIterable<GroupLogEntry>;
 }
 
 export class GroupStore implements GroupPersistence {
-  private readonly logger: Logger;
+  private readonly log: InternalTopicLog;
 
-  constructor(
-    private readonly replicas: ReplicaManager,
-    readonly numPartitions: number,
-    private readonly opts: GroupStoreOptions = {},
-  ) {
-    this.logger = opts.logger ?? createLogger('groups');
+  constructor(replicas: ReplicaManager, readonly numPartitions: number, opts: GroupStoreOptions = {}) {
+    this.log = new InternalTopicLog(replicas, OFFSETS_TOPIC, numPartitions, { logger: opts.logger ?? createLogger('groups'), onUndecodable: opts.onUndecodable });
   }
 
   partitionFor(groupId: string): number {
-    // Kafka's Utils.abs: Integer.MIN_VALUE maps to 0 rather than staying negative.
-    const h = javaStringHash(groupId);
-    return (h === -2147483648 ? 0 : Math.abs(h)) % this.numPartitions;
+    return this.log.partitionFor(groupId);
   }
 
   /** Appends the records of one group as one batch; resolves once written to the log. */
-  async append(groupId: string, records: OffsetsRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const batch = buildRecordBatch({ records: records.map(encodeOffsetsRecord) });
-    await this.replicas.appendInternal(OFFSETS_TOPIC, this.partitionFor(groupId), batch);
+  append(groupId: string, records: OffsetsRecord[]): Promise<void> {
+    return this.log.append(this.partitionFor(groupId), records.map(encodeOffsetsRecord));
   }
 
-  /** Every decodable record of every partition, in log order per partition (groups never span partitions). */
-  async *load(): AsyncGenerator<OffsetsRecord> {
+  appendTransactional(groupId: string, records: OffsetsRecord[], producer: BatchProducer): Promise<void> {
+    return this.log.append(this.partitionFor(groupId), records.map(encodeOffsetsRecord), producer);
+  }
+
+  /** Every decodable entry of every partition, in log order per partition (groups never span partitions). */
+  async *load(): AsyncGenerator<GroupLogEntry> {
     for (let p = 0; p < this.numPartitions; p++) {
-      const topicId = this.replicas.topicIdOf(OFFSETS_TOPIC);
-      if (topicId !== undefined && this.replicas.isOffline(topicId, p)) continue; // its groups answer KAFKA_STORAGE_ERROR
-      const log = this.replicas.get(OFFSETS_TOPIC, p).log;
-      let skipped = 0;
-      const skip = (offset: number, what: string, err: unknown): void => {
-        if (++skipped <= LOGGED_SKIPS_PER_PARTITION) {
-          this.logger.warn(`skipping an undecodable ${what} of ${OFFSETS_TOPIC}`, { partition: p, offset, err: (err as Error)?.message ?? String(err) });
+      if (!this.log.isOnline(p)) continue; // its groups answer KAFKA_STORAGE_ERROR
+      for await (const { header, records, marker, skipRecord } of this.log.readPartition(p)) {
+        if (header.isControl) {
+          if (marker) yield { kind: 'txn-marker', producerId: header.producerId, partition: p, commit: marker === 'commit' };
+          continue;
         }
-        this.opts.onUndecodable?.();
-      };
-      let offset = log.logStartOffset;
-      while (offset < log.logEndOffset) {
-        const { records, nextOffset } = await log.read(offset, LOAD_READ_BYTES, { minOneMessage: true });
-        if (records.length === 0) break;
-        for (const batch of eachBatch(records)) {
-          let decoded: DecodedRecord[];
+        for (const r of records) {
+          let rec: OffsetsRecord | null;
           try {
-            decoded = await decodeRecords(batch.bytes);
+            if (!r.key) throw new Error('record without a key');
+            rec = decodeOffsetsRecord(r.key, r.value);
           } catch (err) {
-            skip(batch.baseOffset, 'batch', err);
+            skipRecord(r.offset, err);
             continue;
           }
-          for (const r of decoded) {
-            const rec = decodeRecord(r, (err) => skip(r.offset, 'record', err));
-            if (rec) yield rec;
-          }
+          if (!rec) continue; // a kind this broker does not load (see decodeOffsetsRecord)
+          if (header.isTransactional && rec.kind === 'offset') yield { kind: 'txn-offset', producerId: header.producerId, partition: p, record: rec };
+          else yield rec;
         }
-        if (nextOffset <= offset) break;
-        offset = nextOffset;
       }
-      if (skipped > 0) this.logger.warn(`skipped undecodable entries of ${OFFSETS_TOPIC} while loading`, { partition: p, skipped });
     }
-  }
-}
-
-/** One record as an OffsetsRecord; null when it is of a kind this broker does not load (see decodeOffsetsRecord) or undecodable (reported). */
-function decodeRecord(r: DecodedRecord, undecodable: (err: unknown) => void): OffsetsRecord | null {
-  if (!r.key) {
-    undecodable(new Error('record without a key'));
-    return null;
-  }
-  try {
-    return decodeOffsetsRecord(r.key, r.value);
-  } catch (err) {
-    undecodable(err);
-    return null;
-  }
-}
-
-/**
- * The batches of a read, one by one, so that one undecodable batch costs only itself. Where the headers stop
- * framing batches, the rest of the read comes as one piece (which then fails to decode and is reported).
- */
-function* eachBatch(records: Buffer): Generator<{ baseOffset: number; bytes: Buffer }> {
-  let pos = 0;
-  while (pos < records.length) {
-    const b = pos + RECORD_BATCH_HEADER_SIZE <= records.length ? readBatchOffsets(records, pos) : null;
-    const framed = b !== null && b.size >= RECORD_BATCH_HEADER_SIZE && pos + b.size <= records.length;
-    const end = framed ? pos + b.size : records.length;
-    yield { baseOffset: b?.baseOffset ?? -1, bytes: records.subarray(pos, end) };
-    pos = end;
   }
 }

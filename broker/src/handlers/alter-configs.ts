@@ -9,7 +9,7 @@ export default defineHandler<AlterConfigsRequest, AlterConfigsResponse>({
   minVersion: 0,
   maxVersion: 2,
   async handle(req, ctx) {
-    const responses = await alterResources(req.resources, req.validateOnly, ctx.services, (r, topic) => {
+    const responses = await alterResources(req.resources, req.validateOnly, ctx, (r, topic) => {
       const changes: Record<string, string | null> = {};
       for (const name of Object.keys(topic.configs)) changes[name] = null;
       for (const c of r.configs) changes[c.name] = c.value;

@@ -2,9 +2,12 @@
 // topic config changes (string = set, null = back to default) and commit them through the controller.
 // Changes are applied to live logs as soon as they are committed (ReplicaManager.sync → updateConfig).
 // Internal topics keep the configs the broker gave them; resource names are echoed bounded.
+// Needs ALTER_CONFIGS on the topic (else TOPIC_AUTHORIZATION_FAILED) or, for broker resources, on the cluster
+// (else CLUSTER_AUTHORIZATION_FAILED), as in Kafka.
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import type { TopicImage } from '../cluster/metadata-image';
-import type { BrokerServices } from '../services';
+import type { RequestContext } from './handler';
+import { AclOperation, CLUSTER_NAME, ResourceType as AclResourceType } from '../security/acl';
 import { ResourceType } from './config-entries';
 import { errorCodeOf, errorMessageOf } from './error-code';
 import { echoName, internalTopicAdminError, isInternalTopic, quoteName } from '../cluster/topic-names';
@@ -19,9 +22,10 @@ export interface ResourceResult {
 export async function alterResources<R extends { resourceType: number; resourceName: string }>(
   resources: R[],
   validateOnly: boolean,
-  s: BrokerServices,
+  ctx: RequestContext,
   changesFor: (resource: R, topic: TopicImage) => Record<string, string | null>,
 ): Promise<ResourceResult[]> {
+  const s = ctx.services;
   const out: ResourceResult[] = [];
   // As Kafka: a resource named twice in one request is refused (each copy), so one request cannot queue
   // thousands of metadata writes for the same topic.
@@ -32,6 +36,7 @@ export async function alterResources<R extends { resourceType: number; resourceN
     try {
       if (seen.get(`${r.resourceType}:${r.resourceName}`)! > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Duplicate resource in request.');
       if (r.resourceType === ResourceType.BROKER || r.resourceType === ResourceType.BROKER_LOGGER) {
+        ctx.require(AclOperation.ALTER_CONFIGS, AclResourceType.CLUSTER, CLUSTER_NAME);
         throw new KafkaError(
           ErrorCode.INVALID_CONFIG,
           'Strata broker configs are static: set them in the config file, STRATA_* environment variables or flags.',
@@ -39,6 +44,7 @@ export async function alterResources<R extends { resourceType: number; resourceN
       }
       if (r.resourceType !== ResourceType.TOPIC) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`);
       if (r.resourceName === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
+      ctx.require(AclOperation.ALTER_CONFIGS, AclResourceType.TOPIC, r.resourceName);
       const topic = s.image.topicsByName.get(r.resourceName);
       if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${quoteName(r.resourceName)} does not exist.`);
       if (isInternalTopic(topic.name)) throw internalTopicAdminError(topic.name, 'alter the configs of');

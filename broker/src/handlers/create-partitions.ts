@@ -1,6 +1,7 @@
 // CreatePartitions (key 37), v0–3. Partitions only grow; explicit assignments are checked against brokers.
 // A request adding more than 10,000 partitions in all fails as a whole (POLICY_VIOLATION), as CreateTopics does,
 // before anything is allocated. Internal topics keep the partition count the broker gave them.
+// Needs ALTER on the topic (else TOPIC_AUTHORIZATION_FAILED).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { CreatePartitionsRequest, CreatePartitionsResponse } from '../protocol/schema/types';
@@ -8,6 +9,7 @@ import type { MetadataImage } from '../cluster/metadata-image';
 import { tooManyPartitionsPerRequest } from '../cluster/partition-limits';
 import { echoName, internalTopicAdminError, isInternalTopic } from '../cluster/topic-names';
 import { defineHandler } from './handler';
+import { AclOperation, ResourceType } from '../security/acl';
 import { errorCodeOf, errorMessageOf } from './error-code';
 
 type Result = CreatePartitionsResponse['results'][number];
@@ -30,6 +32,7 @@ export default defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>(
         results.push(result(ErrorCode.INVALID_REQUEST, 'Duplicate topic in request.'));
       } else {
         try {
+          ctx.require(AclOperation.ALTER, ResourceType.TOPIC, t.name);
           if (isInternalTopic(t.name)) throw internalTopicAdminError(t.name, 'add partitions to');
           await controller.createPartitions(t.name, t.count, t.assignments ? t.assignments.map((a) => a.brokerIds) : null, req.validateOnly);
           results.push(result(ErrorCode.NONE, null));

@@ -3,6 +3,8 @@
 // -1 partitions / replication factor (v4+) take the broker defaults. v5+ returns the resulting configs, v7 the topic id.
 // As in Kafka, a request asking for more than 10,000 partitions in all fails as a whole (POLICY_VIOLATION) before
 // anything is allocated. Internal topics are the broker's own: a client may not create them.
+// Authorization as Kafka: CREATE on the cluster or on the topic (else TOPIC_AUTHORIZATION_FAILED); the resulting
+// configs (v5+) only with DESCRIBE_CONFIGS on the topic (else topic_config_error_code TOPIC_AUTHORIZATION_FAILED).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../protocol/schema/types';
@@ -12,6 +14,7 @@ import { errorCodeOf, errorMessageOf } from './error-code';
 import { topicConfigEntries } from './config-entries';
 import { tooManyPartitionsPerRequest } from '../cluster/partition-limits';
 import { echoName, internalTopicAdminError, isInternalTopic, quoteName } from '../cluster/topic-names';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
 
 type Result = CreateTopicsResponse['topics'][number];
 
@@ -24,6 +27,7 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const tooMany = tooManyPartitionsPerRequest(requestedPartitions(req, config.numPartitions));
+    const clusterCreate = ctx.authorize(AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME, false);
     const topics: Result[] = [];
     for (const t of req.topics) {
       const base: Result = {
@@ -42,6 +46,10 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
       }
       if (counts.get(t.name)! > 1) {
         topics.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains multiple entries for topic ${quoteName(t.name)}.` });
+        continue;
+      }
+      if (!clusterCreate && !ctx.authorize(AclOperation.CREATE, ResourceType.TOPIC, t.name)) {
+        topics.push({ ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' });
         continue;
       }
       const assignmentError = checkAssignmentIndexes(t.assignments);
@@ -63,12 +71,14 @@ export default defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
           },
           req.validateOnly,
         );
+        const configsVisible = ctx.authorize(AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, t.name);
         topics.push({
           ...base,
           topicId: created.topicId ?? ZERO_UUID,
           numPartitions: created.numPartitions,
           replicationFactor: created.replicationFactor,
-          configs: topicConfigEntries(configs, config).map((e) => ({
+          topicConfigErrorCode: configsVisible ? 0 : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          configs: !configsVisible ? null : topicConfigEntries(configs, config).map((e) => ({
             name: e.name,
             value: e.value,
             readOnly: e.readOnly,

@@ -1,10 +1,11 @@
 // DeleteRecords (key 21), v0–2. Moves the log start offset forward (offset -1 = the high watermark) and
 // deletes whole segments below it; reads below the new start get OFFSET_OUT_OF_RANGE. Internal topics are
-// refused as Kafka refuses them (INVALID_TOPIC_EXCEPTION).
+// refused as Kafka refuses them (INVALID_TOPIC_EXCEPTION). Needs DELETE on the topic (else TOPIC_AUTHORIZATION_FAILED).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { AclOperation, ResourceType } from '../security/acl';
 import { perPartition } from './per-partition';
 import { echoName, internalTopicWriteError, isInternalTopic } from '../cluster/topic-names';
 
@@ -18,6 +19,7 @@ export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
       req.topics,
       (t) => t.partitions,
       async (t, p) => {
+        ctx.require(AclOperation.DELETE, ResourceType.TOPIC, t.name);
         if (isInternalTopic(t.name)) throw internalTopicWriteError(t.name, 'delete records of');
         const log = replicas.get(t.name, p.partitionIndex).log;
         const target = p.offset === -1 ? log.highWatermark : p.offset;

@@ -6,6 +6,13 @@
 // available the request waits up to max_wait_ms and is woken by appends (ReplicaManager.waitForAppends), or
 // stops when its connection closes. Fetch sessions (KIP-227) are declined: every response carries session id 0,
 // so clients send full fetch requests. v13+ names topics by id.
+// isolation_level 1 (read_committed) returns data only below the last stable offset, with the transactions
+// aborted in the returned range (from the .txnindex files, never a scan of the data); every response carries
+// the last stable offset. A read_committed long poll wakes when the LSO moves (a marker is written).
+// Authorization as Kafka: a follower (replica id >= 0) needs CLUSTER_ACTION on the cluster, a consumer READ on each
+// topic (else TOPIC_AUTHORIZATION_FAILED for its partitions). A consumer's response bytes count against its
+// consumer_byte_rate quota; when that throttles, the response is empty (its bytes taken back) and carries the
+// throttle time, as Kafka answers a throttled fetch.
 import { ApiKey } from '../protocol/apis';
 import { countRecords } from '../protocol/records';
 import { ErrorCode } from '../protocol/errors';
@@ -15,6 +22,12 @@ import type { BrokerServices } from '../services';
 import { defineHandler } from './handler';
 import { errorCodeOf } from './error-code';
 import { echoName } from '../cluster/topic-names';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
+import { CONSUMER_BYTE_RATE } from '../security/client-quotas';
+import type { RequestContext } from './handler';
+import { toFetchAborted } from '../log/aborted-transactions';
+
+const READ_COMMITTED = 1;
 
 const EMPTY = Buffer.alloc(0);
 /**
@@ -56,22 +69,36 @@ export default defineHandler<FetchRequest, FetchResponse>({
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
     }
     const byId = ctx.apiVersion >= 13;
-    const wanted = resolve(req, byId, s);
+    const replicaId = ctx.apiVersion >= 15 ? (req.replicaState?.replicaId ?? -1) : req.replicaId;
+    const follower = replicaId >= 0;
+    const readable = follower
+      ? () => ctx.authorize(AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)
+      : (topic: string) => ctx.authorize(AclOperation.READ, ResourceType.TOPIC, topic);
+    const wanted = resolve(req, byId, s, readable);
     const maxWait = Math.max(0, req.maxWaitMs);
     const readDeadline = Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS);
     const maxBytes = Math.min(Math.max(0, req.maxBytes), s.config.fetchMaxBytes);
-    let result = await readAll(wanted, maxBytes, s, readDeadline);
+    const readCommitted = req.isolationLevel === READ_COMMITTED;
+    let result = await readAll(wanted, maxBytes, s, readDeadline, readCommitted);
     if (result.bytes < req.minBytes && maxWait > 0 && !result.anyError) {
       const partitions = wanted.flatMap((w) => (w.partition ? [w.partition] : []));
-      await s.replicas.waitForAppends(partitions, req.minBytes - result.bytes, maxWait, ctx.signal);
+      await s.replicas.waitForAppends(partitions, req.minBytes - result.bytes, maxWait, ctx.signal, readCommitted);
       if (ctx.signal?.aborted) return null; // the connection is gone: nobody to answer
-      result = await readAll(wanted, maxBytes, s, Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS));
+      result = await readAll(wanted, maxBytes, s, Date.now() + Math.max(maxWait, MIN_READ_WAIT_MS), readCommitted);
     }
-    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: result.responses, nodeEndpoints: [] };
+    const throttleTimeMs = follower ? 0 : throttle(ctx, result.bytes);
+    return { throttleTimeMs, errorCode: 0, sessionId: 0, responses: throttleTimeMs > 0 ? [] : result.responses, nodeEndpoints: [] };
   },
 });
 
-function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] {
+/** Records the response bytes against the consumer's quota; a throttled response is sent empty, so they are taken back. */
+function throttle(ctx: RequestContext, bytes: number): number {
+  const ms = ctx.recordQuota(CONSUMER_BYTE_RATE, bytes);
+  if (ms > 0) ctx.unrecordQuota(CONSUMER_BYTE_RATE, bytes);
+  return ms;
+}
+
+function resolve(req: FetchRequest, byId: boolean, s: BrokerServices, readable: (topic: string) => boolean): Wanted[] {
   const out: Wanted[] = [];
   for (const t of req.topics) {
     const topic = byId ? s.image.topicsById.get(t.topicId) : s.image.topicsByName.get(t.topic);
@@ -86,7 +113,9 @@ function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] 
         maxBytes: Math.max(0, p.partitionMaxBytes),
         currentLeaderEpoch: p.currentLeaderEpoch,
       };
-      if (!topic) w.errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      // A name is checked before its existence (so existence does not leak); an id once it resolves.
+      if ((topic || !byId) && !readable(topic?.name ?? t.topic)) w.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      else if (!topic) w.errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else {
         try {
           w.partition = s.replicas.getById(topic.topicId, p.partition);
@@ -108,7 +137,7 @@ function resolve(req: FetchRequest, byId: boolean, s: BrokerServices): Wanted[] 
  * first partition with data return its next batch whole; otherwise the reads run in order, each bounded by
  * what the response has left, the first one with data allowed one whole batch.
  */
-async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices, deadline: number) {
+async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices, deadline: number, readCommitted: boolean) {
   const outs = wanted.map((w): PartitionResponse => ({
     partitionIndex: w.index,
     errorCode: w.errorCode,
@@ -129,15 +158,21 @@ async function readAll(wanted: Wanted[], maxBytes: number, s: BrokerServices, de
     try {
       const log = p.log;
       out.highWatermark = log.highWatermark;
-      out.lastStableOffset = log.highWatermark;
+      out.lastStableOffset = log.lastStableOffset;
       out.logStartOffset = log.logStartOffset;
-      if (w.fetchOffset === log.highWatermark || (limit <= 0 && !minOneMessage)) return 0;
-      const read = await beforeDeadline(log.read(w.fetchOffset, Math.max(limit, 0), { minOneMessage, isolationMaxOffset: log.highWatermark }), deadline);
+      const maxOffset = readCommitted ? out.lastStableOffset : out.highWatermark;
+      if (w.fetchOffset === maxOffset || (limit <= 0 && !minOneMessage)) return 0;
+      const reading = log.read(w.fetchOffset, Math.max(limit, 0), { minOneMessage, isolationMaxOffset: maxOffset }).then(async (r) => ({
+        ...r,
+        aborted: readCommitted ? await log.abortedTransactions(w.fetchOffset, r.nextOffset) : null,
+      }));
+      const read = await beforeDeadline(reading, deadline);
       if (read === TIMED_OUT) {
         timedOut.add(i);
         return 0;
       }
       out.records = read.records;
+      if (read.aborted) out.abortedTransactions = toFetchAborted(read.aborted);
       if (read.records.length > 0) {
         const t = s.metrics.topic(p.topic);
         t.bytesOut.inc(read.records.length);

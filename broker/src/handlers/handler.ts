@@ -2,9 +2,13 @@
 // implements; ApiVersions is built from these declarations, so what we advertise is exactly what we serve.
 import type { ApiKey } from '../protocol/apis';
 import type { KafkaPrincipal } from '../security/principal';
+import type { SecurityProtocol } from '../security/listeners';
+import type { Authenticator } from '../security/authenticator';
 import type { BrokerServices } from '../services';
+import type { RequestSecurity } from '../security/request-security';
 
-export interface RequestContext {
+/** Handlers check authorization and quotas through the context's RequestSecurity methods (ctx.authorize, …). */
+export interface RequestContext extends RequestSecurity {
   apiVersion: number;
   correlationId: number;
   clientId: string | null;
@@ -12,6 +16,11 @@ export interface RequestContext {
   remoteAddress: string;
   /** The authenticated principal of the connection (User:ANONYMOUS until authentication replaces it). */
   principal: KafkaPrincipal;
+  /** Name of the listener the request came in on (e.g. PLAINTEXT, SASL_SSL): Metadata advertises its endpoints. */
+  listenerName: string;
+  securityProtocol: SecurityProtocol;
+  /** The connection's authentication state (SaslHandshake / SaslAuthenticate drive it); absent in unit contexts. */
+  authenticator?: Authenticator;
   services: BrokerServices;
   /** Closes this connection after the current request (logged with the reason). */
   closeConnection(reason: string): void;

@@ -18,7 +18,7 @@ export default defineHandler<IncrementalAlterConfigsRequest, IncrementalAlterCon
   minVersion: 0,
   maxVersion: 1,
   async handle(req, ctx) {
-    const responses = await alterResources(req.resources, req.validateOnly, ctx.services, (r, topic) => {
+    const responses = await alterResources(req.resources, req.validateOnly, ctx, (r, topic) => {
       const effective = new Map(topicConfigEntries(topic.configs, ctx.services.config).map((e) => [e.name, e.value]));
       const changes: Record<string, string | null> = {};
       for (const c of r.configs) {

@@ -26,6 +26,22 @@ import describeGroups from './describe-groups';
 import listGroups from './list-groups';
 import deleteGroups from './delete-groups';
 import offsetDelete from './offset-delete';
+import createAcls from './create-acls';
+import describeAcls from './describe-acls';
+import deleteAcls from './delete-acls';
+import describeClientQuotas from './describe-client-quotas';
+import alterClientQuotas from './alter-client-quotas';
+import saslHandshake from './sasl-handshake';
+import saslAuthenticate from './sasl-authenticate';
+import describeUserScramCredentials from './describe-user-scram-credentials';
+import alterUserScramCredentials from './alter-user-scram-credentials';
+import writeTxnMarkers from './write-txn-markers';
+import addPartitionsToTxn from './add-partitions-to-txn';
+import addOffsetsToTxn from './add-offsets-to-txn';
+import endTxn from './end-txn';
+import txnOffsetCommit from './txn-offset-commit';
+import describeTransactions from './describe-transactions';
+import listTransactions from './list-transactions';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -54,6 +70,22 @@ const ALL: ApiHandler[] = [
   createPartitions,
   incrementalAlterConfigs,
   describeCluster,
+  describeAcls,
+  createAcls,
+  deleteAcls,
+  describeClientQuotas,
+  alterClientQuotas,
+  saslHandshake,
+  saslAuthenticate,
+  describeUserScramCredentials,
+  alterUserScramCredentials,
+  writeTxnMarkers,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  txnOffsetCommit,
+  describeTransactions,
+  listTransactions,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {

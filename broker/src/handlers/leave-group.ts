@@ -1,9 +1,10 @@
 // LeaveGroup (key 13), v0–5. v0–2 name one member; v3+ a batch of members by member id or instance id
-// (KIP-345), with an error per member.
+// (KIP-345), with an error per member. Needs READ on the group (else GROUP_AUTHORIZATION_FAILED).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { LeaveGroupRequest, LeaveGroupResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { AclOperation, ResourceType } from '../security/acl';
 import { boundUtf8 } from '../protocol/bounded-string';
 
 export default defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
@@ -12,6 +13,9 @@ export default defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
   maxVersion: 5,
   handle(req, ctx) {
     const batch = ctx.apiVersion >= 3;
+    if (!ctx.authorize(AclOperation.READ, ResourceType.GROUP, req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
+    }
     if (!ctx.services.groups.isLoaded) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, members: [] };
     const identities = batch ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: req.memberId, groupInstanceId: null }];
     const results = ctx.services.groups.leave(req.groupId, identities);

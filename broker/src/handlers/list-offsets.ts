@@ -2,10 +2,13 @@
 // -1 latest (high watermark, or the last stable offset for read_committed), -3 max timestamp (v7+, KIP-734: the
 // record that carries it), -4 earliest local (v8+), -5 latest tiered (v9+; -1 while nothing is tiered).
 // Any other value finds the first offset whose timestamp is at least that value. v0 answers in the old list form.
+// Under read_committed (isolation_level 1, v2+) nothing at or past the last stable offset is an answer.
+// Needs DESCRIBE on each topic (else TOPIC_AUTHORIZATION_FAILED), as in Kafka.
 import { ApiKey } from '../protocol/apis';
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../protocol/schema/types';
 import type { Partition } from '../cluster/partition';
 import { defineHandler } from './handler';
+import { AclOperation, ResourceType } from '../security/acl';
 import { perPartition } from './per-partition';
 import { echoName } from '../cluster/topic-names';
 
@@ -14,6 +17,7 @@ const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 const EARLIEST_LOCAL = -4;
 const LATEST_TIERED = -5;
+const READ_COMMITTED = 1;
 
 interface Found {
   offset: number;
@@ -31,9 +35,10 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
       req.topics,
       (t) => t.partitions,
       async (t, p) => {
+        ctx.require(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name);
         const partition = replicas.get(t.name, p.partitionIndex);
         partition.checkLeaderEpoch(p.currentLeaderEpoch);
-        const found = await lookup(partition, p.timestamp);
+        const found = await lookup(partition, p.timestamp, req.isolationLevel === READ_COMMITTED);
         return {
           partitionIndex: p.partitionIndex,
           errorCode: 0,
@@ -50,9 +55,15 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
   },
 });
 
-async function lookup(p: Partition, timestamp: number): Promise<Found> {
+async function lookup(p: Partition, timestamp: number, readCommitted: boolean): Promise<Found> {
   const log = p.log;
   const none = { offset: -1, timestamp: -1, leaderEpoch: -1 };
+  if (readCommitted) {
+    const lso = log.lastStableOffset;
+    if (timestamp === LATEST) return { offset: lso, timestamp: -1, leaderEpoch: p.leaderEpoch };
+    const found = await lookup(p, timestamp, false);
+    return (timestamp === MAX_TIMESTAMP || timestamp >= 0) && found.offset >= lso ? none : found;
+  }
   switch (timestamp) {
     // Kafka reports the epoch of the batch at log start; with one leader since creation that is the current one.
     case EARLIEST:

@@ -1,9 +1,12 @@
 // OffsetCommit (key 8), v0–9. Commits are written to __consumer_offsets before they are acknowledged.
 // Generation -1 with an empty member id is a commit from outside the group (admin, assign-mode consumers),
-// accepted only while the group has no members.
+// accepted only while the group has no members. Needs READ on the group (else GROUP_AUTHORIZATION_FAILED for
+// everything) and READ on each topic (else TOPIC_AUTHORIZATION_FAILED for its partitions), as in Kafka.
+import { ErrorCode } from '../protocol/errors';
 import { ApiKey } from '../protocol/apis';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { AclOperation, ResourceType } from '../security/acl';
 import { echoName } from '../cluster/topic-names';
 
 export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
@@ -11,14 +14,17 @@ export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
   minVersion: 0,
   maxVersion: 9,
   async handle(req, ctx) {
-    const commits = req.topics.flatMap((t) =>
+    const answer = (codeOf: (topic: string) => number) => ({
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({ name: echoName(t.name), partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codeOf(t.name) })) })),
+    });
+    if (!ctx.authorize(AclOperation.READ, ResourceType.GROUP, req.groupId)) return answer(() => ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const allowed = req.topics.filter((t) => ctx.authorize(AclOperation.READ, ResourceType.TOPIC, t.name));
+    const commits = allowed.flatMap((t) =>
       t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
     );
     const codes = await ctx.services.groups.commitOffsets(req.groupId, ctx.apiVersion === 0 ? -1 : req.generationIdOrMemberEpoch, req.memberId, req.groupInstanceId, commits);
     let i = 0;
-    return {
-      throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({ name: echoName(t.name), partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] })) })),
-    };
+    return answer((topic) => (ctx.authorize(AclOperation.READ, ResourceType.TOPIC, topic) ? codes[i++] : ErrorCode.TOPIC_AUTHORIZATION_FAILED));
   },
 });

@@ -1,11 +1,16 @@
 // OffsetFetch (key 9), v0–9. v0–7 ask for one group, v8+ for several (KIP-709). A null topic list (v2+)
-// means every committed partition; partitions without a commit answer offset -1.
+// means every committed partition; partitions without a commit answer offset -1. With require_stable (v7+),
+// a partition with an offset pending in an open transaction answers UNSTABLE_OFFSET_COMMIT (retriable). Needs DESCRIBE on the group
+// (else GROUP_AUTHORIZATION_FAILED); a listed topic the principal may not DESCRIBE answers TOPIC_AUTHORIZATION_FAILED
+// per partition, and "every partition" leaves such topics out, as in Kafka.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/schema/types';
 import type { GroupCoordinator } from '../coordinator/group-coordinator';
 import { defineHandler } from './handler';
 import { echoName } from '../cluster/topic-names';
+import { AclOperation, ResourceType } from '../security/acl';
+import type { RequestContext } from './handler';
 
 interface PartitionOut {
   partitionIndex: number;
@@ -15,19 +20,22 @@ interface PartitionOut {
   errorCode: number;
 }
 
-function fetchGroup(groups: GroupCoordinator, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null) {
+function fetchGroup(ctx: RequestContext, groups: GroupCoordinator, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean) {
+  if (!ctx.authorize(AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
   if (!groups.isLoaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] };
   const found = groups.fetchOffsets(groupId, topics && topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
   const byTopic = new Map<string, PartitionOut[]>();
   for (const f of found) {
+    const allowed = ctx.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, f.topic, topics !== null);
+    if (!allowed && topics === null) continue;
     let list = byTopic.get(f.topic);
     if (!list) byTopic.set(f.topic, (list = []));
     list.push({
       partitionIndex: f.partition,
-      committedOffset: f.committed?.offset ?? -1,
-      committedLeaderEpoch: f.committed?.leaderEpoch ?? -1,
-      metadata: f.committed?.metadata ?? '',
-      errorCode: 0,
+      committedOffset: allowed ? (f.committed?.offset ?? -1) : -1,
+      committedLeaderEpoch: allowed ? (f.committed?.leaderEpoch ?? -1) : -1,
+      metadata: allowed ? (f.committed?.metadata ?? '') : '',
+      errorCode: !allowed ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : requireStable && groups.hasPendingOffset(groupId, f.topic, f.partition) ? ErrorCode.UNSTABLE_OFFSET_COMMIT : 0,
     });
   }
   return { errorCode: ErrorCode.NONE, topics: [...byTopic].map(([name, partitions]) => ({ name: echoName(name), partitions })) };
@@ -44,10 +52,10 @@ export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
         throttleTimeMs: 0,
         topics: [],
         errorCode: 0,
-        groups: req.groups.map((g) => ({ groupId: echoName(g.groupId), ...fetchGroup(groups, g.groupId, g.topics) })),
+        groups: req.groups.map((g) => ({ groupId: echoName(g.groupId), ...fetchGroup(ctx, groups, g.groupId, g.topics, req.requireStable) })),
       };
     }
-    const r = fetchGroup(groups, req.groupId, req.topics);
+    const r = fetchGroup(ctx, groups, req.groupId, req.topics, ctx.apiVersion >= 7 && req.requireStable);
     return {
       throttleTimeMs: 0,
       topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ ...p, errorCode: r.errorCode || p.errorCode })) })),

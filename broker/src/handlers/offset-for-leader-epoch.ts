@@ -1,8 +1,10 @@
 // OffsetForLeaderEpoch (key 23), v0–4 (KIP-101/KIP-279): the end offset of the requested leader epoch,
-// so a consumer (or follower) can detect log truncation after a leader change.
+// so a consumer (or follower) can detect log truncation after a leader change. Needs DESCRIBE on the topic, or
+// CLUSTER_ACTION on the cluster when a follower (replica id >= 0) asks, as in Kafka.
 import { ApiKey } from '../protocol/apis';
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
 import { perPartition } from './per-partition';
 import { echoName } from '../cluster/topic-names';
 
@@ -12,10 +14,13 @@ export default defineHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochRe
   maxVersion: 4,
   async handle(req, ctx) {
     const { replicas, logger } = ctx.services;
+    const follower = ctx.apiVersion >= 3 && req.replicaId >= 0;
     const topics = await perPartition(
       req.topics,
       (t) => t.partitions,
       (t, p) => {
+        if (follower) ctx.require(AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME);
+        else ctx.require(AclOperation.DESCRIBE, ResourceType.TOPIC, t.topic);
         const partition = replicas.get(t.topic, p.partition);
         partition.checkLeaderEpoch(p.currentLeaderEpoch);
         const r = partition.log.endOffsetForLeaderEpoch(p.leaderEpoch);

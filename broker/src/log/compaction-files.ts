@@ -1,12 +1,12 @@
 // The files of a compaction. A cleaned segment is staged beside the live ones under its final names plus
-// ".cleaned" (log and both indexes). The swap renames the staged files to ".swap" — the log last, so that its
+// ".cleaned" (log, both indexes and the transaction index). The swap renames the staged files to ".swap" — the log last, so that its
 // .log.swap is the commit point — deletes the files of the segments it replaces, and renames the .swap files
 // to their final names. At open, recoverSwaps discards a swap that was not committed and finishes one that
 // was. The cleaner's progress is kept in a small checkpoint file.
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { Logger } from '../logger';
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFile } from './file-names';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFile } from './file-names';
 import { scanBatchHeaders } from './batch-scanner';
 import { fsyncDirectory } from './fs-util';
 
@@ -14,8 +14,8 @@ export const CLEANED_SUFFIX = '.cleaned';
 export const SWAP_SUFFIX = '.swap';
 export const CLEANER_CHECKPOINT_FILE = 'cleaner.checkpoint';
 
-const SEGMENT_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX];
-const STAGED_FILE = /^(\d{20})\.(log|index|timeindex)\.(cleaned|swap)$/;
+const SEGMENT_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX];
+const STAGED_FILE = /^(\d{20})\.(log|index|timeindex|txnindex)\.(cleaned|swap)$/;
 const SCAN_CHUNK_BYTES = 64 * 1024;
 
 /** Where the file that will become `file` is staged. */
@@ -23,9 +23,9 @@ export function stagedFile(file: string): string {
   return file + CLEANED_SUFFIX;
 }
 
-/** The three files of a segment, the log last. */
+/** The four files of a cleaned segment, the log last. */
 function segmentFiles(dir: string, baseOffset: number): string[] {
-  return [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX].map((suffix) => segmentFile(dir, baseOffset, suffix));
+  return [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, LOG_SUFFIX].map((suffix) => segmentFile(dir, baseOffset, suffix));
 }
 
 async function removeSegments(dir: string, baseOffsets: number[]): Promise<void> {

@@ -8,6 +8,8 @@ import { groupSegments, planCompaction, type PlanSegment } from './compaction-pl
 import { DEFAULT_MAX_MAPPED_KEYS, StagedSegment, buildOffsetMap, cleanGroup, segmentTime } from './compactor';
 import { discardStaged, readCleanerCheckpoint, writeCleanerCheckpoint } from './compaction-files';
 import { decompressionLimit } from '../protocol/records';
+import { AbortedRanges, TransactionCleaning } from './compaction-transactions';
+import type { AbortedTxn } from './transaction-index';
 
 export interface CompactOptions {
   /** Clean whatever the dirty ratio. */
@@ -44,6 +46,8 @@ export interface CompactionTarget {
   swapIn(staged: StagedSegment): Promise<boolean>;
   /** The log is closing: stop at the next batch. */
   isStopping(): boolean;
+  /** The aborted transactions overlapping [from, upper), from the transaction indexes. */
+  abortedTransactions(from: number, upper: number): Promise<AbortedTxn[]>;
 }
 
 export function notCleaned(firstDirtyOffset: number, tombstonesDueMs: number | null = null, dirtyRatio = 0): CompactionResult {
@@ -68,7 +72,8 @@ export async function compactLog(target: CompactionTarget, now: number, opts: Co
   const segments = candidates.map((c) => c.segment);
   const stop = (): boolean => target.isStopping();
   const maxDecompressedBytes = decompressionLimit(cfg.maxMessageBytes);
-  const mapOptions = { maxKeys: opts.maxMappedKeys ?? DEFAULT_MAX_MAPPED_KEYS, maxDecompressedBytes, shouldStop: stop };
+  const abortedIn = async (seg: Segment) => new AbortedRanges(await target.abortedTransactions(seg.baseOffset, seg.nextOffset));
+  const mapOptions = { maxKeys: opts.maxMappedKeys ?? DEFAULT_MAX_MAPPED_KEYS, maxDecompressedBytes, shouldStop: stop, abortedIn };
   const map = await unlessDeleted(segments, buildOffsetMap(segments, plan.firstDirty, plan.end, mapOptions));
   if (!map) return notCleaned(firstDirtyOffset, checkpoint.tombstonesDueMs);
   const result = { ...notCleaned(firstDirtyOffset, checkpoint.tombstonesDueMs, plan.dirtyRatio), cleaned: true };
@@ -81,6 +86,8 @@ export async function compactLog(target: CompactionTarget, now: number, opts: Co
     now,
     maxDecompressedBytes,
     shouldStop: stop,
+    abortedIn,
+    txns: new TransactionCleaning(firstDirtyOffset, now - cfg.deleteRetentionMs),
   };
   let oldestTombstoneMs = Infinity;
   for (const group of groupSegments(planned, map.end, cfg.segmentBytes)) {

@@ -5,14 +5,19 @@
 //     (null values) once an earlier cleaning has passed them and they are older than delete.retention.ms;
 //  3. stages each rewritten group as a segment (".cleaned" files) for the log to swap in.
 // Offsets never change: a surviving batch keeps its base offset and offset range, a compressed one is
-// re-compressed with its codec, an emptied one disappears. Control and transactional batches are kept whole
-// (aborted data is not cleaned), and so is the last batch of each producer id so that producer state stays
+// re-compressed with its codec, an emptied one disappears. Transactions follow Kafka (compaction-transactions.ts):
+// aborted data goes, committed transactional records compact like others, markers go once their transaction is
+// empty and delete.retention.ms has passed; cleaned segments get the .txnindex entries of the ABORT markers they
+// keep. The last batch of each producer id is kept (emptied if aborted) so that producer state stays
 // rebuildable from the log. All I/O and codecs are asynchronous, and the work yields between batches.
 import { promises as fsp } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import '../protocol/compression'; // the codecs of compressed batches
 import { ErrorCode } from '../protocol/errors';
-import { BatchHeader, DecodedRecord, DecompressionLimitError, RecordBatchError, decodeBatches, readBatchHeader, retainRecords } from '../protocol/records';
+import { BatchHeader, DecodedRecord, DecompressionLimitError, RecordBatchError, decodeBatches, emptyBatchLike, readBatchHeader, retainRecords } from '../protocol/records';
+import { AbortedRanges, TransactionCleaning } from './compaction-transactions';
+import { isAbortMarker } from './control-batch';
+import { type AbortedTxn, encodeAbortedTxns } from './transaction-index';
 import { Segment } from './segment';
 import { readAt, scanBatchData, scanBatchHeaders } from './batch-scanner';
 import { discardStaged, stagedFile } from './compaction-files';
@@ -47,6 +52,10 @@ export interface CleaningContext {
   maxDecompressedBytes: number;
   /** Polled between batches: true abandons the cleaning (the log is closing). */
   shouldStop(): boolean;
+  /** The aborted transactions overlapping a segment (from the .txnindex files). */
+  abortedIn(seg: Segment): Promise<AbortedRanges>;
+  /** Transaction state carried from group to group. */
+  txns: TransactionCleaning;
 }
 
 /** What cleaning a group gave: the staged segment (null when nothing changed) and the oldest tombstone it kept. */
@@ -81,16 +90,12 @@ class Slicer {
   }
 }
 
-/** Whether a batch's records take part in compaction at all (else the batch is kept whole). */
-function isCompactable(h: BatchHeader): boolean {
-  return !h.isControl && !h.isTransactional;
-}
-
 export interface OffsetMapOptions {
   /** Stop at the next segment boundary once this many keys are mapped. */
   maxKeys: number;
   maxDecompressedBytes: number;
   shouldStop(): boolean;
+  abortedIn(seg: Segment): Promise<AbortedRanges>;
 }
 
 /**
@@ -112,9 +117,11 @@ export async function buildOffsetMap(segments: Segment[], firstDirty: number, en
       for await (const b of scanBatchHeaders(fh, 0, seg.size, SCAN_CHUNK_BYTES)) noteProducer(lastOfProducer, b.header);
       continue;
     }
+    const aborted = await opts.abortedIn(seg);
     for await (const b of scanBatchData(fh, 0, seg.size, SCAN_CHUNK_BYTES)) {
       noteProducer(lastOfProducer, b.header);
-      if (isCompactable(b.header)) {
+      // Aborted records must not shadow the committed value of their key.
+      if (!b.header.isControl && !aborted.covers(b.header)) {
         for (const r of await recordsOf(b.data, opts.maxDecompressedBytes)) if (r.key) latest.set(r.key.toString('latin1'), r.offset);
       }
       await slicer.maybeYield();
@@ -167,15 +174,24 @@ class RecordFilter {
 }
 
 /** The batch as it survives the cleaning: the same buffer, a rewritten one, or null when nothing is left. */
-async function cleanBatch(batch: Buffer, header: BatchHeader, map: OffsetMap, filter: RecordFilter, maxDecompressedBytes: number): Promise<Buffer | null> {
-  if (!isCompactable(header) || map.keptBatches.has(header.baseOffset)) return batch;
-  const keep = (r: DecodedRecord): boolean => filter.keep(r);
-  try {
-    return await retainRecords(batch, keep, maxDecompressedBytes);
-  } catch (err) {
-    if (isKeptWhole(err)) return batch;
-    throw err;
+async function cleanBatch(batch: Buffer, header: BatchHeader, map: OffsetMap, filter: RecordFilter, aborted: AbortedRanges, ctx: CleaningContext): Promise<Buffer | null> {
+  const keepWhole = map.keptBatches.has(header.baseOffset);
+  if (header.isControl) {
+    const m = ctx.txns.marker(header, keepWhole);
+    if (m.pendingMs !== null) filter.oldestTombstoneMs = Math.min(filter.oldestTombstoneMs, m.pendingMs);
+    return m.keep ? batch : null;
   }
+  if (aborted.covers(header)) return keepWhole ? emptyBatchLike(batch) : null;
+  let kept: Buffer | null = batch;
+  if (!keepWhole) {
+    try {
+      kept = await retainRecords(batch, (r) => filter.keep(r), ctx.maxDecompressedBytes);
+    } catch (err) {
+      if (!isKeptWhole(err)) throw err;
+    }
+  }
+  if (kept) ctx.txns.keptData(header);
+  return kept;
 }
 
 /**
@@ -192,16 +208,21 @@ export async function cleanGroup(sources: Segment[], upperBoundOffset: number, m
   const abandoned = { staged: null, oldestTombstoneMs: Infinity };
   let changed = sources.length > 1;
   let recordsRemoved = 0;
+  /** .txnindex entries of the ABORT markers kept, in offset order. */
+  const abortsKept: AbortedTxn[] = [];
   try {
     if (changed) await out.open();
     for (const src of sources) {
       const fh = await src.fileHandle();
+      const aborted = await ctx.abortedIn(src);
       for await (const b of scanBatchData(fh, 0, src.size, SCAN_CHUNK_BYTES)) {
         if (ctx.shouldStop()) {
           await out.discard();
           return abandoned;
         }
-        const kept = await cleanBatch(b.data, b.header, map, filter, ctx.maxDecompressedBytes);
+        const kept = await cleanBatch(b.data, b.header, map, filter, aborted, ctx);
+        const abortEntry = kept && b.header.isControl && isAbortMarker(b.data, 0) ? aborted.entryOfMarker(b.header.baseOffset) : undefined;
+        if (abortEntry) abortsKept.push(abortEntry);
         if (kept !== b.data && !changed) {
           changed = true;
           await out.open();
@@ -226,6 +247,7 @@ export async function cleanGroup(sources: Segment[], upperBoundOffset: number, m
     await fsp.utimes(out.file, new Date(), new Date(cleaned.lastModifiedMs));
     await cleaned.offsetIndex.writeCopy(stagedFile(cleaned.offsetIndex.file));
     await cleaned.timeIndex.writeCopy(stagedFile(cleaned.timeIndex.file));
+    await writeFileSynced(stagedFile(cleaned.txnIndex.file), encodeAbortedTxns(abortsKept));
   } catch (err) {
     await out.discard().catch(() => undefined);
     await discardStaged(ctx.dir, base).catch(() => undefined);
@@ -233,6 +255,16 @@ export async function cleanGroup(sources: Segment[], upperBoundOffset: number, m
   }
   const bytesBefore = sources.reduce((total, s) => total + s.size, 0);
   return { staged: { segment: cleaned, sources, bytesBefore, bytesAfter: cleaned.size, recordsRemoved }, oldestTombstoneMs: filter.oldestTombstoneMs };
+}
+
+async function writeFileSynced(file: string, data: Buffer): Promise<void> {
+  const fh = await fsp.open(file, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The staged .log file: opened on first need, written sequentially in large pieces, fsynced at the end. */

@@ -4,9 +4,10 @@ import * as path from 'path';
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
+export const TXN_INDEX_SUFFIX = '.txnindex';
 export const STATE_FILE = 'partition.state';
 
-const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
+const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex|txnindex)$/;
 
 export function segmentFile(dir: string, baseOffset: number, suffix: string): string {
   return path.join(dir, String(baseOffset).padStart(20, '0') + suffix);

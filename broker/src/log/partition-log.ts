@@ -33,6 +33,9 @@ import { CompactOptions, CompactionResult, CompactionTarget, compactLog, notClea
 import type { StagedSegment } from './compactor';
 import { commitSwap } from './compaction-files';
 import { Serial } from './serial';
+import { TxnMarker, buildControlBatch, isAbortMarker } from './control-batch';
+import type { AbortedTxn } from './transaction-index';
+import { abortedEntry, collectAbortedTxns } from './aborted-transactions';
 import { fsyncDirectory } from './fs-util';
 import {
   Compression,
@@ -101,6 +104,8 @@ interface PendingWrite {
   recordCount: number;
   maxTimestamp: number;
   offsetOfMaxTimestamp: number;
+  /** Transactions aborted by markers in this write: indexed before the write becomes readable. */
+  aborts: AbortedTxn[];
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -333,6 +338,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     let maxTimestamp = -1;
     let offsetOfMaxTimestamp = baseOffset;
     let offset = baseOffset;
+    const aborts: AbortedTxn[] = [];
     for (let i = 0; i < validated.batches.length; i++) {
       const b = validated.batches[i];
       setBaseOffset(records, b.position, offset);
@@ -341,7 +347,8 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       const batchLast = offset + b.header.lastOffsetDelta;
       const batchMax = logAppendTime >= 0 ? logAppendTime : b.header.maxTimestamp;
       segment.assign(offset, batchLast, batchMax, b.size, this.cfg.indexIntervalBytes);
-      if (producerAppend) this.producers.record(producerAppend, i, b.header, offset, batchLast, batchMax, now);
+      const ended = producerAppend ? this.producers.record(producerAppend, i, b.header, offset, batchLast, batchMax, now) : null;
+      if (ended && isAbortMarker(records, b.position)) aborts.push(abortedEntry(ended, this.producers.firstOngoingOffset()));
       if (batchMax > maxTimestamp) {
         maxTimestamp = batchMax;
         offsetOfMaxTimestamp = batchLast;
@@ -350,9 +357,58 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     }
     this.nextOffset = offset;
 
-    await this.enqueue({ segment, position, data: records, lastOffset, recordCount: validated.recordCount, maxTimestamp, offsetOfMaxTimestamp });
+    await this.enqueue({ segment, position, data: records, lastOffset, recordCount: validated.recordCount, maxTimestamp, offsetOfMaxTimestamp, aborts });
     if (opts.durable) await this.waitDurable(lastOffset + 1);
     return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStartOffset, recordCount: validated.recordCount, bytes: validated.bytes };
+  }
+
+  /**
+   * Writes a transaction marker (WriteTxnMarkers): a control batch ending the producer's transaction on this
+   * partition, resolved once fsynced. Refused with INVALID_PRODUCER_EPOCH / TRANSACTION_COORDINATOR_FENCED when
+   * stale. The check and the offset assignment happen in this call, before any other append.
+   */
+  appendTxnMarker(marker: TxnMarker, opts: { leaderEpoch: number; now?: number }): Promise<AppendResult> {
+    const now = opts.now ?? Date.now();
+    const producerId = Number(marker.producerId);
+    try {
+      this.ensureWritable();
+      this.producers.checkMarker(producerId, marker.producerEpoch, marker.coordinatorEpoch);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const appended = this.append(buildControlBatch(marker, now), { leaderEpoch: opts.leaderEpoch, now, durable: true });
+    this.producers.noteCoordinatorEpoch(producerId, marker.coordinatorEpoch);
+    return appended;
+  }
+
+  /**
+   * The last stable offset: below it every transaction is decided and its marker written, so read_committed
+   * readers stop here (the first offset of the earliest undecided transaction, else the high watermark).
+   */
+  get lastStableOffset(): number {
+    const first = this.producers.firstUnstableOffset();
+    return first >= 0 ? Math.max(this.logStartOffset, Math.min(first, this.hw)) : this.hw;
+  }
+
+  /** Transactions open on this partition (metrics). */
+  get openTransactions(): number {
+    return this.producers.openTransactions;
+  }
+
+  /** The aborted transactions overlapping [fetchOffset, upperBoundOffset), from the transaction indexes (read_committed fetch). */
+  async abortedTransactions(fetchOffset: number, upperBoundOffset: number): Promise<AbortedTxn[]> {
+    const out: AbortedTxn[] = [];
+    if (upperBoundOffset <= fetchOffset) return out;
+    if (fetchOffset < this.startOffset && this.remoteCovers()) {
+      try {
+        if (await this.remote!.collectAbortedTxns(fetchOffset, upperBoundOffset, this.startOffset, out)) return out;
+      } catch (err) {
+        throw this.remoteError('remote transaction index read', err);
+      }
+    }
+    const segments = this.segments;
+    await collectAbortedTxns(segments, segmentFor(segments, fetchOffset), fetchOffset, upperBoundOffset, out);
+    return out;
   }
 
   /** Answers a retry as its original append was answered, once that one is written. */
@@ -480,6 +536,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
             bytes,
           );
           written = true;
+          for (const w of group) await w.segment.txnIndex.append(w.aborts);
           this.commit(group, bytes);
           if (this.unflushedMessages >= this.cfg.flushMessages) await this.housekeeping.run(() => this.syncDirty());
         } catch (err) {
@@ -548,6 +605,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     segment.commit(group[0].position + bytes, maxTimestamp, offsetOfMaxTimestamp, Date.now());
     this.totalSize += bytes;
     this.endOffset = this.hw = group[group.length - 1].lastOffset + 1;
+    this.producers.markersWritten(this.endOffset);
     this.dirty.add(segment);
     this.unflushedMessages += records;
     this.armFlushTimer();
@@ -897,7 +955,8 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       const seg = this.segments[i];
       const upper = this.segments[i + 1].baseOffset;
       if (upper <= tieredEnd || seg.size === 0) continue;
-      if (upper > this.hw || seg.size !== seg.assignedSize || seg.newFile || this.dirty.has(seg) || seg.isDeleted) return null;
+      // Not past the LSO either (as Kafka): a tiered segment's data is decided, so its .txnindex is final.
+      if (upper > this.lastStableOffset || seg.size !== seg.assignedSize || seg.newFile || this.dirty.has(seg) || seg.isDeleted) return null;
       return {
         baseOffset: seg.baseOffset,
         lastOffset: upper - 1,
@@ -908,6 +967,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
         logFile: seg.file,
         indexFile: seg.offsetIndex.file,
         timeIndexFile: seg.timeIndex.file,
+        txnIndex: seg.txnIndex.sizeBytes > 0 ? { file: seg.txnIndex.file, sizeBytes: seg.txnIndex.sizeBytes } : null,
         logStartOffset: this.logStartOffset,
       };
     }
@@ -1043,16 +1103,17 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       cleanableSegments: () => this.lastWrite.then(() => this.housekeeping.run(async () => this.cleanableSegments())),
       swapIn: (staged: StagedSegment) => this.housekeeping.run(() => this.swapIn(staged)),
       isStopping: () => this.closing || this.failure !== null,
+      abortedTransactions: (from, upper) => this.abortedTransactions(from, upper),
     };
   }
 
-  /** Closed segments whose bytes are all written and flushed, below the high watermark. */
+  /** Closed segments whose bytes are all written and flushed, below the last stable offset (open transactions are not cleaned). */
   private cleanableSegments(): Array<{ segment: Segment; upperBoundOffset: number }> {
     const out = [];
     for (let i = 0; i + 1 < this.segments.length; i++) {
       const segment = this.segments[i];
       const upperBoundOffset = this.segments[i + 1].baseOffset;
-      if (upperBoundOffset > this.hw || segment.size !== segment.assignedSize || segment.newFile || this.dirty.has(segment)) break;
+      if (upperBoundOffset > this.lastStableOffset || segment.size !== segment.assignedSize || segment.newFile || this.dirty.has(segment)) break;
       out.push({ segment, upperBoundOffset });
     }
     return out;
@@ -1066,6 +1127,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     if (!inPlace || this.failure) return false;
     try {
       await commitSwap(this.dir, staged.segment.baseOffset, staged.sources.map((s) => s.baseOffset));
+      await staged.segment.txnIndex.load();
     } catch (err) {
       this.goOffline(err, []); // the directory may be half swapped: the next open completes or discards it
       throw err;
@@ -1217,6 +1279,7 @@ async function reconcileWithRemote(dir: string, config: LogConfig, loaded: Loade
     }
     await Promise.all(loaded.segments.map((s) => s.delete()));
     loaded.segments = [new Segment(dir, remoteEnd, config.segmentIndexBytes, Date.now(), { newFile: true })];
+    loaded.txnIndexRebuilds.clear();
     loaded.logStartOffset = loaded.logEndOffset = remoteEnd;
   } else if (remote.logStartOffset > loaded.logStartOffset) {
     loaded.logStartOffset = remote.logStartOffset;

@@ -70,8 +70,9 @@ export async function pruneSnapshots(dir: string, logStartOffset: number): Promi
   await Promise.all(doomed.map((o) => deleteSnapshot(dir, o)));
 }
 
+/** Entries of version 1 files written before transactions have 4 fields; the open transaction adds 2. */
 function isEntry(e: unknown): e is ProducerSnapshotEntry {
-  if (!Array.isArray(e) || e.length !== 4 || !isNumbers(e.slice(0, 3)) || !Array.isArray(e[3])) return false;
+  if (!Array.isArray(e) || (e.length !== 4 && e.length !== 6) || !isNumbers(e.slice(0, 3)) || !isNumbers(e.slice(4)) || !Array.isArray(e[3])) return false;
   return (e[3] as unknown[]).every((b) => Array.isArray(b) && b.length === 5 && isNumbers(b));
 }
 

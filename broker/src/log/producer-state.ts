@@ -2,6 +2,11 @@
 // last five batches it wrote. A client's batches are checked against it before offsets are assigned, so a
 // retried batch is answered with its original offsets instead of being written twice, and a sequence gap or
 // a stale epoch is refused with nothing written. Only batch headers are read.
+//
+// Transactions: a producer's first transactional batch opens its transaction (at that batch's offset) and a
+// marker (control batch) written by the coordinator ends it. A decided transaction stays "unstable" until its
+// marker is in the file, so that no read_committed reader sees its data before the abort is indexed. The
+// first offset of the earliest open or unstable transaction bounds the last stable offset.
 import { ErrorCode } from '../protocol/errors';
 import type { BatchHeader } from '../protocol/records';
 import { LogError } from './log-error';
@@ -24,8 +29,21 @@ export interface BatchMetadata {
   readonly timestamp: number;
 }
 
-/** One producer as snapshots store it: [producerId, epoch, lastTimestamp, batches as tuples]. */
-export type ProducerSnapshotEntry = [number, number, number, Array<[number, number, number, number, number]>];
+/**
+ * One producer as snapshots store it: [producerId, epoch, lastTimestamp, batches as tuples, first offset of its
+ * open transaction or -1, coordinator epoch of its last marker or -1] (the last two are absent in older files).
+ */
+export type ProducerSnapshotEntry =
+  | [number, number, number, Array<[number, number, number, number, number]>]
+  | [number, number, number, Array<[number, number, number, number, number]>, number, number];
+
+/** A transaction ended by a marker at `lastOffset`. */
+export interface CompletedTxn {
+  producerId: number;
+  firstOffset: number;
+  /** The marker's offset. */
+  lastOffset: number;
+}
 
 /** The sequence number of a batch's last record; sequences wrap from INT32_MAX to 0. */
 export function lastSequenceOf(h: BatchHeader): number {
@@ -45,6 +63,10 @@ export class ProducerEntry {
   lastTimestamp = 0;
   /** Not yet in the manager's map: created by a check whose append has not happened. */
   pending = true;
+  /** First offset of the producer's open transaction, -1 when none is open. */
+  txnFirstOffset = -1;
+  /** Coordinator epoch of the last marker written for this producer (fences markers of older coordinators). */
+  coordinatorEpoch = -1;
 
   constructor(readonly producerId: number) {}
 
@@ -86,6 +108,10 @@ export interface DuplicateAppend {
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Open transactions: producer id → first offset, in first-offset order (offsets are handed out in order). */
+  private readonly ongoing = new Map<number, number>();
+  /** Decided transactions whose marker is not yet in the file, in marker order. */
+  private unstable: CompletedTxn[] = [];
 
   constructor(readonly expirationMs = DEFAULT_PRODUCER_ID_EXPIRATION_MS) {}
 
@@ -132,6 +158,9 @@ export class ProducerStateManager {
       // An earlier batch of this payload is the producer's latest once written.
       const ph = prior >= 0 ? batches[prior].header : null;
       checkSequence(h, ph ? ph.producerEpoch : entry.epoch, ph ? lastSequenceOf(ph) : entry.lastSeq);
+      if (!h.isTransactional && entry.txnFirstOffset >= 0 && h.producerEpoch === entry.epoch) {
+        throw new LogError(ErrorCode.INVALID_TXN_STATE, `producer ${h.producerId} wrote a non-transactional batch during its open transaction`);
+      }
     }
     if (firstDuplicate && lastDuplicate) {
       return { kind: 'duplicate', firstOffset: firstDuplicate.firstOffset, lastOffset: lastDuplicate.lastOffset, timestamp: lastDuplicate.timestamp };
@@ -139,26 +168,110 @@ export class ProducerStateManager {
     return entries ? { kind: 'append', entries } : null;
   }
 
-  /** Records batch `i` of a checked payload at the offsets it was given. */
-  record(append: ProducerAppend, i: number, h: BatchHeader, firstOffset: number, lastOffset: number, timestamp: number, now: number): void {
+  /**
+   * Records batch `i` of a checked payload at the offsets it was given. For a marker, returns the transaction
+   * it ended (now unstable until markersWritten passes it), or null if the producer had none open here.
+   */
+  record(append: ProducerAppend, i: number, h: BatchHeader, firstOffset: number, lastOffset: number, timestamp: number, now: number): CompletedTxn | null {
     const entry = append.entries[i];
-    if (!entry) return;
+    if (!entry) return null;
     if (entry.pending) {
       entry.pending = false;
       this.producers.set(entry.producerId, entry);
     }
     entry.record(h, firstOffset, lastOffset, timestamp, now);
+    return this.trackTransaction(entry, h, firstOffset, lastOffset, true);
   }
 
-  /** Tracks a batch read back from the log at open (no checks: it was accepted when written). */
-  replay(h: BatchHeader, now: number): void {
+  /**
+   * Tracks a batch read back from the log at open (no checks: it was accepted when written). Returns the
+   * transaction a marker ended, as record() does; replayed markers are already in the file, so never unstable.
+   */
+  replay(h: BatchHeader, now: number): CompletedTxn | null {
     let entry = this.producers.get(h.producerId);
     if (!entry) {
       entry = new ProducerEntry(h.producerId);
       entry.pending = false;
       this.producers.set(h.producerId, entry);
     }
-    entry.record(h, h.baseOffset, h.baseOffset + h.lastOffsetDelta, h.maxTimestamp, now);
+    const lastOffset = h.baseOffset + h.lastOffsetDelta;
+    entry.record(h, h.baseOffset, lastOffset, h.maxTimestamp, now);
+    return this.trackTransaction(entry, h, h.baseOffset, lastOffset, false);
+  }
+
+  // ---- Transactions.
+
+  private trackTransaction(entry: ProducerEntry, h: BatchHeader, firstOffset: number, lastOffset: number, markerPending: boolean): CompletedTxn | null {
+    if (!h.isTransactional) return null;
+    if (!h.isControl) {
+      if (entry.txnFirstOffset < 0) {
+        entry.txnFirstOffset = firstOffset;
+        this.ongoing.set(entry.producerId, firstOffset);
+      }
+      return null;
+    }
+    if (entry.txnFirstOffset < 0) return null; // a marker for a transaction that wrote nothing here (or a retry)
+    const completed = { producerId: entry.producerId, firstOffset: entry.txnFirstOffset, lastOffset };
+    entry.txnFirstOffset = -1;
+    this.ongoing.delete(entry.producerId);
+    if (markerPending) this.unstable.push(completed);
+    return completed;
+  }
+
+  /**
+   * Kafka's checks of a transaction marker before it is written: a marker from an older producer epoch
+   * (INVALID_PRODUCER_EPOCH) or from an older coordinator (TRANSACTION_COORDINATOR_FENCED) is refused.
+   */
+  checkMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (!entry) return;
+    if (entry.epoch !== NO_EPOCH && producerEpoch < entry.epoch) {
+      throw new LogError(ErrorCode.INVALID_PRODUCER_EPOCH, `marker epoch ${producerEpoch} of producer ${producerId} is older than the current epoch ${entry.epoch}`);
+    }
+    if (coordinatorEpoch < entry.coordinatorEpoch) {
+      throw new LogError(
+        ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+        `marker of producer ${producerId} from coordinator epoch ${coordinatorEpoch}, older than ${entry.coordinatorEpoch}`,
+      );
+    }
+  }
+
+  /** Records a marker's coordinator epoch once it is accepted. */
+  noteCoordinatorEpoch(producerId: number, coordinatorEpoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry) entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, coordinatorEpoch);
+  }
+
+  /** Markers below `endOffset` are in the file: their transactions are stable. */
+  markersWritten(endOffset: number): void {
+    let n = 0;
+    while (n < this.unstable.length && this.unstable[n].lastOffset < endOffset) n++;
+    if (n > 0) this.unstable = this.unstable.slice(n);
+  }
+
+  /** First offset of the earliest open transaction, or -1. */
+  firstOngoingOffset(): number {
+    for (const first of this.ongoing.values()) return first;
+    return -1;
+  }
+
+  /** First offset of the earliest transaction not yet stable (open, or decided with its marker unwritten), or -1. */
+  firstUnstableOffset(): number {
+    let first = this.firstOngoingOffset();
+    for (const t of this.unstable) if (first < 0 || t.firstOffset < first) first = t.firstOffset;
+    return first;
+  }
+
+  /** Open transactions (metrics). */
+  get openTransactions(): number {
+    return this.ongoing.size;
+  }
+
+  /** Rebuilds the first-offset order of open transactions from the entries (after a restore or a rollback). */
+  private reindexOngoing(): void {
+    this.ongoing.clear();
+    const open = [...this.producers.values()].filter((e) => e.txnFirstOffset >= 0).sort((a, b) => a.txnFirstOffset - b.txnFirstOffset);
+    for (const e of open) this.ongoing.set(e.producerId, e.txnFirstOffset);
   }
 
   /**
@@ -167,19 +280,27 @@ export class ProducerStateManager {
    * producer, so a retry of a refused batch is never refused as out of order.
    */
   truncateFrom(endOffset: number): void {
+    // Transactions whose marker was refused are open again; those whose first batch was refused never opened.
+    for (const t of this.unstable) {
+      const entry = t.lastOffset >= endOffset ? this.producers.get(t.producerId) : undefined;
+      if (entry) entry.txnFirstOffset = t.firstOffset;
+    }
+    this.unstable = this.unstable.filter((t) => t.lastOffset < endOffset);
+    for (const entry of this.producers.values()) if (entry.txnFirstOffset >= endOffset) entry.txnFirstOffset = -1;
     for (const [id, entry] of this.producers) {
       const kept = entry.batches.filter((b) => b.lastOffset < endOffset);
       if (kept.length === entry.batches.length) continue;
       entry.batches = kept;
-      if (kept.length === 0) this.producers.delete(id);
+      if (kept.length === 0 && entry.txnFirstOffset < 0) this.producers.delete(id);
     }
+    this.reindexOngoing();
   }
 
-  /** Forgets producers that wrote nothing for producer.id.expiration.ms. Returns how many. */
+  /** Forgets producers that wrote nothing for producer.id.expiration.ms (never one with an open transaction). Returns how many. */
   removeExpired(now: number): number {
     let removed = 0;
     for (const [id, entry] of this.producers) {
-      if (now - entry.lastTimestamp >= this.expirationMs) {
+      if (now - entry.lastTimestamp >= this.expirationMs && entry.txnFirstOffset < 0) {
         this.producers.delete(id);
         removed++;
       }
@@ -191,7 +312,8 @@ export class ProducerStateManager {
   snapshot(): ProducerSnapshotEntry[] {
     const out: ProducerSnapshotEntry[] = [];
     for (const e of this.producers.values()) {
-      out.push([e.producerId, e.epoch, e.lastTimestamp, e.batches.map((b) => [b.firstSeq, b.lastSeq, b.firstOffset, b.lastOffset, b.timestamp])]);
+      const batches = e.batches.map((b): [number, number, number, number, number] => [b.firstSeq, b.lastSeq, b.firstOffset, b.lastOffset, b.timestamp]);
+      out.push([e.producerId, e.epoch, e.lastTimestamp, batches, e.txnFirstOffset, e.coordinatorEpoch]);
     }
     return out;
   }
@@ -199,14 +321,18 @@ export class ProducerStateManager {
   /** Replaces the state with a snapshot's. */
   restore(entries: ProducerSnapshotEntry[]): void {
     this.producers.clear();
-    for (const [producerId, epoch, lastTimestamp, batches] of entries) {
+    this.unstable = [];
+    for (const [producerId, epoch, lastTimestamp, batches, txnFirstOffset, coordinatorEpoch] of entries) {
       const entry = new ProducerEntry(producerId);
       entry.pending = false;
       entry.epoch = epoch;
       entry.lastTimestamp = lastTimestamp;
+      entry.txnFirstOffset = txnFirstOffset ?? -1;
+      entry.coordinatorEpoch = coordinatorEpoch ?? -1;
       entry.batches = batches.map(([firstSeq, lastSeq, firstOffset, lastOffset, timestamp]) => ({ firstSeq, lastSeq, firstOffset, lastOffset, timestamp }));
       this.producers.set(producerId, entry);
     }
+    this.reindexOngoing();
   }
 }
 

@@ -16,6 +16,8 @@ import { recoverSwaps } from './compaction-files';
 import { RECORD_BATCH_HEADER_SIZE, computeBatchCrc, readBatchHeader } from '../protocol/records';
 import { ProducerStateManager } from './producer-state';
 import { deleteSnapshot, listSnapshots, readSnapshot } from './producer-snapshot';
+import { ControlRecordType, parseMarker } from './control-batch';
+import { abortedEntry } from './aborted-transactions';
 
 /** Read size while re-validating a segment. */
 const RECOVERY_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -26,6 +28,8 @@ export interface LoadedPartition {
   logStartOffset: number;
   logEndOffset: number;
   epochs: LeaderEpochCache;
+  /** Segments whose .txnindex recovery emptied: the producer state replay refills them from their markers. */
+  txnIndexRebuilds: Set<Segment>;
 }
 
 export async function loadPartition(dir: string, config: LogConfig, logger: Logger, now = Date.now()): Promise<LoadedPartition> {
@@ -37,6 +41,7 @@ export async function loadPartition(dir: string, config: LogConfig, logger: Logg
   const epochs = new LeaderEpochCache(state?.leaderEpochs ?? []);
 
   let segments = bases.map((base) => new Segment(dir, base, config.segmentIndexBytes, now, { newFile: false }));
+  const txnIndexRebuilds = new Set<Segment>();
   // Without a state file nothing is known to be flushed: re-validate everything.
   const recoveryPoint = state ? state.recoveryPoint : -1;
   const recoveryBase = segments.filter((s) => s.baseOffset <= recoveryPoint).pop()?.baseOffset ?? -1;
@@ -54,6 +59,13 @@ export async function loadPartition(dir: string, config: LogConfig, logger: Logg
       if (!ok) logger.warn('segment indexes missing or inconsistent; re-validating the segment', { segment: seg.file });
       fullRecovery = !ok;
     }
+    // A flushed segment's transaction index is as trusted as its data; a tail segment's may lack entries.
+    if (fullRecovery && inTail) {
+      await seg.txnIndex.reset();
+      txnIndexRebuilds.add(seg);
+    } else {
+      await seg.txnIndex.load();
+    }
     if (!fullRecovery) continue;
     // Epochs are re-derived from batch headers for the tail; an old segment rebuilt for its index keeps them.
     const truncated = await recoverSegment(seg, stat.size, config.indexIntervalBytes, inTail ? epochs : null, logger);
@@ -64,6 +76,7 @@ export async function loadPartition(dir: string, config: LogConfig, logger: Logg
       const dropped = segments.slice(i + 1);
       logger.warn('deleting segments after a truncated one', { segments: dropped.map((s) => s.baseOffset) });
       await Promise.all(dropped.map((s) => s.delete()));
+      for (const s of dropped) txnIndexRebuilds.delete(s);
       segments = segments.slice(0, i + 1);
       break;
     }
@@ -79,7 +92,8 @@ export async function loadPartition(dir: string, config: LogConfig, logger: Logg
   }
   epochs.truncateFromEnd(logEndOffset);
   epochs.truncateFromStart(logStartOffset);
-  return { segments, logStartOffset, logEndOffset, epochs };
+  for (const s of txnIndexRebuilds) if (!segments.includes(s)) txnIndexRebuilds.delete(s);
+  return { segments, logStartOffset, logEndOffset, epochs, txnIndexRebuilds };
 }
 
 /** Base offsets of the segments present, removing leftovers that belong to no segment. */
@@ -193,14 +207,19 @@ const REPLAY_CHUNK_BYTES = 1024 * 1024;
 /**
  * Rebuilds the idempotent-producer state of a loaded partition: the newest readable snapshot at or below the
  * log end, then the headers of the batches after it. Snapshots past the log end describe batches recovery
- * dropped, and are deleted. Replayed producers count as seen now for expiry.
+ * dropped, and are deleted. Replayed producers count as seen now for expiry. The replay also refills the
+ * transaction indexes recovery emptied (it starts at or before the first of them, so it knows where every
+ * transaction aborted there began) and the coordinator epochs of markers; only marker batches are read beyond
+ * their headers.
  */
 export async function loadProducerState(dir: string, loaded: LoadedPartition, expirationMs: number, logger: Logger, now = Date.now()): Promise<ProducerStateManager> {
   const producers = new ProducerStateManager(expirationMs);
   const snapshots = await listSnapshots(dir);
   let from = loaded.logStartOffset;
+  const rebuildFrom = Math.min(...[...loaded.txnIndexRebuilds].map((s) => s.baseOffset));
   for (let i = snapshots.length - 1; i >= 0; i--) {
     const offset = snapshots[i];
+    if (offset > rebuildFrom && offset <= loaded.logEndOffset) continue; // too late to rebuild the indexes: kept, unused
     try {
       if (offset > loaded.logEndOffset) throw new Error(`it is past the log end ${loaded.logEndOffset}`);
       producers.restore(await readSnapshot(dir, offset));
@@ -215,11 +234,19 @@ export async function loadProducerState(dir: string, loaded: LoadedPartition, ex
   for (const seg of loaded.segments) {
     if (seg.nextOffset <= from || seg.size === 0) continue;
     const start = from > seg.baseOffset ? seg.offsetIndex.lookup(from).position : 0;
+    const rebuild = loaded.txnIndexRebuilds.has(seg);
     try {
-      for await (const b of scanBatchHeaders(await seg.fileHandle(), start, seg.size, REPLAY_CHUNK_BYTES)) {
+      const fh = await seg.fileHandle();
+      for await (const b of scanBatchHeaders(fh, start, seg.size, REPLAY_CHUNK_BYTES)) {
         const h = b.header;
         if (h.producerId < 0 || h.baseOffset + h.lastOffsetDelta < from) continue;
-        producers.replay(h, now);
+        const ended = producers.replay(h, now);
+        if (h.isControl) {
+          // Markers are small and few: read whole for their type and coordinator epoch.
+          const marker = parseMarker(await readAt(fh, b.position, b.size), 0);
+          if (marker) producers.noteCoordinatorEpoch(h.producerId, marker.coordinatorEpoch);
+          if (ended && rebuild && marker?.type === ControlRecordType.ABORT) await seg.txnIndex.append([abortedEntry(ended, producers.firstOngoingOffset())]);
+        }
         replayed++;
       }
     } catch (err) {

@@ -4,7 +4,8 @@
 // and is all that readers, retention and ListOffsets see.
 import { promises as fsp, constants as fsc } from 'fs';
 import type { FileHandle } from 'fs/promises';
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFile } from './file-names';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFile } from './file-names';
+import { TransactionIndex } from './transaction-index';
 import { OffsetIndex } from './offset-index';
 import { TimeIndex } from './time-index';
 import { ScannedBatch, readAt, scanBatchHeaders } from './batch-scanner';
@@ -40,6 +41,8 @@ export class Segment {
   readonly file: string;
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
+  /** Transactions aborted by markers in this segment (the .txnindex, created on the first abort). */
+  readonly txnIndex: TransactionIndex;
 
   // Assignment side.
   /** Bytes handed out to appends (written or in flight): the position of the next batch. */
@@ -79,6 +82,7 @@ export class Segment {
     this.file = segmentFile(dir, baseOffset, LOG_SUFFIX);
     this.offsetIndex = new OffsetIndex(segmentFile(dir, baseOffset, INDEX_SUFFIX), baseOffset, maxIndexBytes);
     this.timeIndex = new TimeIndex(segmentFile(dir, baseOffset, TIME_INDEX_SUFFIX), baseOffset, maxIndexBytes);
+    this.txnIndex = new TransactionIndex(segmentFile(dir, baseOffset, TXN_INDEX_SUFFIX));
     this.nextOffset = this.offsetOfMaxTimestampSoFar = this.offsetOfLargestTimestamp = baseOffset;
     this.lastModifiedMs = createdMs;
   }
@@ -194,6 +198,7 @@ export class Segment {
 
   async sync(): Promise<void> {
     if (this.handle && !this.closed) await (await this.handle).sync();
+    await this.txnIndex.sync();
   }
 
   async truncate(size: number): Promise<void> {
@@ -215,7 +220,7 @@ export class Segment {
     this.closed = true;
     const handle = this.handle;
     // Waits for reads in flight; a failed open has nothing to close.
-    this.closing ??= handle ? handle.then((fh) => fh.close(), () => undefined) : Promise.resolve();
+    this.closing ??= Promise.all([handle ? handle.then((fh) => fh.close(), () => undefined) : undefined, this.txnIndex.close()]).then(() => undefined);
     return this.closing;
   }
 
@@ -233,7 +238,7 @@ export class Segment {
   async delete(): Promise<void> {
     this.deleted = true;
     await this.close();
-    await Promise.all([fsp.rm(this.file, { force: true }), this.offsetIndex.delete(), this.timeIndex.delete()]);
+    await Promise.all([fsp.rm(this.file, { force: true }), this.offsetIndex.delete(), this.timeIndex.delete(), this.txnIndex.delete()]);
   }
 
   // ---- Reads (committed data only).

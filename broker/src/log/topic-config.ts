@@ -220,7 +220,7 @@ export function describeTopicConfigs(overrides: Record<string, string>, brokerCf
 export function describeBrokerConfigs(cfg: BrokerConfig): DescribedConfig[] {
   return (Object.keys(CONFIG_KEYS) as ConfigKey[])
     .map((k): DescribedConfig => {
-      const s = CONFIG_KEYS[k] as { kind: ValueKind<unknown>; doc: string };
+      const s = CONFIG_KEYS[k] as { kind: ValueKind<unknown>; doc: string; sensitive?: boolean };
       const isDefault = isDefaultValue(cfg, k);
       return {
         name: describeName(k),
@@ -229,7 +229,7 @@ export function describeBrokerConfigs(cfg: BrokerConfig): DescribedConfig[] {
         isDefault,
         readOnly: true,
         // Credentials are never shown (DescribeConfigs answers null for sensitive values).
-        isSensitive: /secret|password/i.test(k),
+        isSensitive: s.sensitive === true || /secret|password/i.test(k),
         configType: CONFIG_TYPE[s.kind.configType],
         documentation: s.doc,
       };

@@ -13,6 +13,9 @@ export interface PartitionStats {
   sizeBytes: number;
   logStartOffset: number;
   logEndOffset: number;
+  /** Last stable offset (read_committed consumers stop there) and transactions open on the partition. */
+  lastStableOffset: number;
+  openTransactions: number;
 }
 
 export type PartitionSource = () => Iterable<PartitionStats>;
@@ -99,6 +102,11 @@ export class BrokerMetrics {
     help: 'Connections neither read nor processed until their client reads the responses already sent.',
     registers: [this.registry],
   });
+  private readonly authentications = this.counter(
+    'strata_authentication_total',
+    'Authentications by listener, mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; SSL for TLS handshakes, with client certificate checks) and result (success or failure); SASL re-authentications count too.',
+    ['listener', 'mechanism', 'result'],
+  );
   private readonly processErrors = this.counter('strata_process_errors_total', 'Unhandled promise rejections and uncaught exceptions the process survived, by kind.', ['kind']);
 
   private readonly topics = new Map<string, TopicMetrics>();
@@ -128,6 +136,20 @@ export class BrokerMetrics {
   private readonly cost: CostMeter;
   private readonly rebalances = this.counter('strata_group_rebalances_total', 'Rebalances started, by consumer group.', ['group']);
   private readonly offsetCommits = this.counter('strata_group_offset_commits_total', 'Offsets committed, by consumer group.', ['group']);
+  private readonly transactionsEnded = this.counter('strata_transactions_total', 'Transactions completed by the transaction coordinator, by result (commit, abort).', ['result']);
+  private readonly producersFenced = this.counter(
+    'strata_transaction_producers_fenced_total',
+    'Producers fenced by the transaction coordinator: a newer producer took the transactional id, or the transaction timed out.',
+    [],
+  );
+  private openTransactionSource: () => number = () => 0;
+  private readonly authorizationDenied = this.counter(
+    'strata_authorization_denied_total',
+    'Authorization checks denied (authorizer=simple), by API and resource type.',
+    ['api', 'resource_type'],
+  );
+  private readonly throttledResponses = this.counter('strata_quota_throttled_responses_total', 'Responses throttled for a client quota, by quota.', ['quota']);
+  private readonly throttleTime = this.counter('strata_quota_throttle_time_seconds_total', 'Throttle time given to clients for their quotas (the channel is muted that long), by quota.', ['quota']);
   private readonly offsetsLoadSkipped = this.counter(
     'strata_offsets_load_skipped_total',
     'Batches or records of __consumer_offsets skipped while loading groups because they could not be decoded.',
@@ -144,10 +166,13 @@ export class BrokerMetrics {
     this.registerGroupGauges();
     this.registerTierMetrics();
     this.registerRequestPoolGauges();
+    this.scrapeGauge('strata_transactions_open', 'Transactions open or completing on this transaction coordinator.', () => this.openTransactionSource());
     const source = () => this.partitionSource();
     this.partitionSeries('gauge', 'strata_log_size_bytes', 'Bytes of the local log, by partition.', source, (p) => p.sizeBytes);
     this.partitionSeries('gauge', 'strata_log_start_offset', 'First offset of the log, by partition.', source, (p) => p.logStartOffset);
     this.partitionSeries('gauge', 'strata_log_end_offset', 'Offset the next appended record will get, by partition.', source, (p) => p.logEndOffset);
+    this.partitionSeries('gauge', 'strata_partition_lso_lag', 'Log end offset minus last stable offset (records held back from read_committed consumers by open transactions), by partition.', source, (p) => p.logEndOffset - p.lastStableOffset);
+    this.partitionSeries('gauge', 'strata_partition_open_transactions', 'Transactions open on the partition (data written, no marker yet), by partition.', source, (p) => p.openTransactions);
     this.scrapeGauge('strata_partitions', 'Partitions hosted by this broker.', () => {
       let n = 0;
       for (const _ of source()) n++;
@@ -336,6 +361,19 @@ export class BrokerMetrics {
     this.offsetCommits.labels(group).inc(count);
   }
 
+  /** Where the open-transactions gauge is read from at scrape time. */
+  setOpenTransactionSource(source: () => number): void {
+    this.openTransactionSource = source;
+  }
+
+  transactionEnded(result: 'commit' | 'abort'): void {
+    this.transactionsEnded.labels(result).inc();
+  }
+
+  producerFenced(): void {
+    this.producersFenced.inc();
+  }
+
   offsetsRecordSkipped(): void {
     this.offsetsLoadSkipped.inc();
   }
@@ -444,6 +482,21 @@ export class BrokerMetrics {
   connectionMuted(muted: boolean): void {
     if (muted) this.mutedConnections.inc();
     else this.mutedConnections.dec();
+  }
+
+  authorizationDeniedFor(api: string, resourceType: string): void {
+    this.authorizationDenied.labels(api, resourceType).inc();
+  }
+
+  /** A response throttled for `quota` (producer_byte_rate, …) by `ms`. */
+  quotaThrottled(quota: string, ms: number): void {
+    this.throttledResponses.labels(quota).inc();
+    this.throttleTime.labels(quota).inc(ms / 1000);
+  }
+
+  /** One authentication's outcome. `mechanism` is one the broker knows (SSL for a TLS handshake; UNSUPPORTED for an unknown SASL one). */
+  authenticated(listener: string, mechanism: string, result: 'success' | 'failure'): void {
+    this.authentications.labels(listener, mechanism, result).inc();
   }
 
   /** `kind` is 'unhandledRejection' or 'uncaughtException'. */

@@ -5,11 +5,17 @@
 // - a client that does not read its responses mutes the connection: once more than `maxUnsentBytes` of
 //   responses sit unsent, neither reading nor processing continues until the socket drains (Kafka mutes such
 //   a channel), so at most that budget plus one response is ever buffered;
-// - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms).
+// - a connection without traffic for `idleTimeoutMs` is closed (connections.max.idle.ms);
+// - a request that put its client over a quota (ctx.recordQuota returned a throttle time, also sent as
+//   throttle_time_ms) mutes the connection for that long after its response, as Kafka does since KIP-219:
+//   nothing more is read or processed until the time has passed. The request_percentage quota is charged here
+//   for every request (security/request-security.ts chargeRequestTime).
 // Across connections, request bytes are bounded by the shared `pool` (queued.max.request.bytes): each frame's
 // size is reserved when its size prefix is read, before its body; while the pool cannot grant it the socket
 // is paused. The reservation lasts while the frame is read, queued and handled, until its response is queued
 // or the connection closes (whatever the reason).
+// Authentication (security/authenticator.ts) decides which requests may run before it completes, the frame
+// limit until then, and the principal every request context carries.
 // Anything that goes wrong with one request — malformed input, a failing handler, a response the encoder
 // refuses — closes this connection only, with a logged reason; it never reaches the process.
 import type { Socket } from 'node:net';
@@ -23,6 +29,8 @@ import type { Logger } from '../logger';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import type { PoolWaiter, RequestMemoryPool } from './request-pool';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal';
+import { chargeRequestTime, requestSecurity } from '../security/request-security';
+import type { Authenticator } from '../security/authenticator';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
@@ -46,6 +54,8 @@ export interface ConnectionOptions {
   onClose?: (reason: string | null) => void;
   /** Called when the connection becomes muted (too much unsent) and when it stops being muted. */
   onMuted?: (muted: boolean) => void;
+  /** Builds this connection's authenticator (given how to close the connection); none: PLAINTEXT, anonymous. */
+  authenticator?: (close: (reason: string) => void) => Authenticator;
 }
 
 export class Connection {
@@ -60,9 +70,14 @@ export class Connection {
   private closed = false;
   private drained: (() => void) | null = null;
   private readonly aborter = new AbortController();
+  /** Set while the channel is muted for a quota; fires when it may be read and processed again. */
+  private throttleTimer: NodeJS.Timeout | null = null;
   private readonly remote: string;
-  /** Replaced by authentication (SASL or a TLS client certificate); anonymous until then. */
-  protected principal: KafkaPrincipal = ANONYMOUS;
+  private readonly auth: Authenticator | null;
+  /** Set by authentication (SASL or a TLS client certificate); anonymous until then. */
+  protected get principal(): KafkaPrincipal {
+    return this.auth?.principal ?? ANONYMOUS;
+  }
   /** The latest request read, for the context of log lines (a close reason is often about it). */
   private lastRequest: { api: string; apiVersion: number; correlationId: number; clientId?: string } | null = null;
   /** Bytes this connection holds in the pool: frames being read, queued and handled. */
@@ -76,6 +91,8 @@ export class Connection {
   ) {
     this.frames = new FrameReader(opts.maxFrameBytes, opts.pool ? (size) => this.admitFrame(opts.pool!, size) : undefined);
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.auth = opts.authenticator?.((reason) => this.close(reason)) ?? null;
+    this.applyFrameLimit();
     socket.setNoDelay(true);
     socket.on('data', (data) => this.onData(data));
     socket.on('drain', () => this.onDrain());
@@ -147,7 +164,7 @@ export class Connection {
 
   private onIdle(): void {
     if (this.closed) return;
-    if (this.handling || this.poolWaiter) {
+    if (this.handling || this.poolWaiter || this.throttleTimer) {
       // A request is being worked on (e.g. a long poll), or the broker makes us wait for pool space: not the
       // client's idleness; look again after another period.
       this.socket.setTimeout(this.opts.idleTimeoutMs);
@@ -170,7 +187,11 @@ export class Connection {
     const muted = this.muted;
     if (muted !== this.wasMuted) this.setMuted(muted);
     const pause =
-      this.queue.length >= this.opts.maxInflight || this.queuedBytes >= this.opts.maxInflightBytes || muted || this.frames.holding;
+      this.queue.length >= this.opts.maxInflight ||
+      this.queuedBytes >= this.opts.maxInflightBytes ||
+      muted ||
+      this.frames.holding ||
+      this.throttleTimer !== null;
     if (pause === this.readingPaused) return;
     this.readingPaused = pause;
     if (pause) this.socket.pause();
@@ -185,7 +206,7 @@ export class Connection {
   private async process(): Promise<void> {
     this.processing = true;
     try {
-      while (this.queue.length > 0 && !this.closed) {
+      while (this.queue.length > 0 && !this.closed && this.throttleTimer === null) {
         if (this.muted) {
           await new Promise<void>((resolve) => (this.drained = resolve));
           continue;
@@ -208,7 +229,32 @@ export class Connection {
     }
   }
 
+  /** Before authentication completes, frames are limited to sasl.server.max.receive.size. */
+  private applyFrameLimit(): void {
+    const saslLimit = this.auth?.frameLimit ?? null;
+    if (saslLimit !== null && saslLimit < this.opts.maxFrameBytes) this.frames.setLimit(saslLimit, 'sasl.server.max.receive.size');
+    else this.frames.setLimit(this.opts.maxFrameBytes, 'socket.request.max.bytes');
+  }
+
   private async handle(frame: Buffer): Promise<void> {
+    try {
+      if (this.auth?.expectsRawToken) await this.handleRawToken(this.auth, frame);
+      else await this.handleRequest(frame);
+    } finally {
+      this.applyFrameLimit();
+    }
+  }
+
+  /** After SaslHandshake v0 the client sends SASL tokens as bare frames, answered the same way (no header). */
+  private async handleRawToken(auth: Authenticator, frame: Buffer): Promise<void> {
+    const reply = await auth.rawToken(frame);
+    if (reply === null || this.closed) return; // failed: the authenticator closes after its delay
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(reply.length);
+    this.send([size, reply]);
+  }
+
+  private async handleRequest(frame: Buffer): Promise<void> {
     const started = process.hrtime.bigint();
     let header;
     this.lastRequest = null;
@@ -223,6 +269,11 @@ export class Connection {
     const handler = this.opts.handlers.get(apiKey);
     const apiName = spec?.name ?? `unknown(${apiKey})`;
     this.lastRequest = { api: apiName, apiVersion, correlationId, clientId: boundedClientId(header.clientId) };
+    const admission = this.auth?.admit(apiKey);
+    if (admission && !admission.ok) {
+      if (admission.close) this.close(admission.close);
+      return;
+    }
     if (!handler || !spec) {
       this.close(`unknown api key ${apiKey}`);
       return;
@@ -245,20 +296,30 @@ export class Connection {
       this.close(`malformed ${apiName} v${apiVersion} request: ${reason}`);
       return;
     }
+    let throttleMs = 0;
     const ctx: RequestContext = {
       apiVersion,
       correlationId,
       clientId: header.clientId,
       remoteAddress: this.remote,
       principal: this.principal,
+      listenerName: this.auth?.listenerName ?? 'PLAINTEXT',
+      securityProtocol: this.auth?.securityProtocol ?? 'PLAINTEXT',
+      authenticator: this.auth ?? undefined,
       services: this.opts.services,
       closeConnection: (reason) => this.close(reason),
       signal: this.aborter.signal,
+      ...requestSecurity(this.opts.services, this.principal, this.remote, header.clientId, apiName, (ms) => (throttleMs = Math.max(throttleMs, ms))),
     };
     let response: unknown;
+    // Time on the event loop for this request, as Kafka's request quota counts handler-thread time: decoding and
+    // the handler's synchronous part (waits for data, rebalances or disk are not included).
+    let busyMs = 0;
     this.handling = true;
     try {
-      response = await handler.handle(request, ctx);
+      const pending = handler.handle(request, ctx);
+      busyMs = Number(process.hrtime.bigint() - started) / 1e6;
+      response = await pending;
     } catch (err) {
       this.opts.logger.error('request handler failed', { ...this.logContext(), err: (err as Error)?.stack ?? err });
       this.opts.onRequest?.(apiName, seconds(started), true);
@@ -267,8 +328,22 @@ export class Connection {
     } finally {
       this.handling = false;
     }
+    chargeRequestTime(ctx, apiKey, busyMs, response);
     const sent = response === null || this.closed || this.respond(apiName, apiKey, apiVersion, correlationId, response as object);
     this.opts.onRequest?.(apiName, seconds(started), !sent);
+    if (throttleMs > 0) this.throttle(throttleMs);
+  }
+
+  /** Mutes the channel for a quota: no reading or processing for `ms` (the processing loop stops; the timer restarts it). */
+  private throttle(ms: number): void {
+    if (this.closed) return;
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = null;
+      this.updateReading();
+      if (!this.processing && this.queue.length > 0) void this.process();
+    }, ms);
+    this.updateReading();
   }
 
   /** Encodes and queues a response; a response the encoder refuses closes this connection. False if it did. */
@@ -317,8 +392,11 @@ export class Connection {
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.releasePool();
+    this.auth?.dispose();
     this.socket.destroy();
     this.aborter.abort();
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
+    this.throttleTimer = null;
     if (this.wasMuted) this.setMuted(false);
     const wake = this.drained;
     this.drained = null;

@@ -1,13 +1,16 @@
 // A small Kafka request/response client over one TCP connection, for admin tools, tests and benchmarks.
 // Requests are pipelined: each gets a correlation id and its promise resolves when that response arrives.
+// Optionally over TLS and authenticated with SASL (PLAIN, SCRAM-SHA-256/512) before it is handed out.
 import * as net from 'net';
+import * as tls from 'tls';
+import { ScramClient, type ScramMechanism } from '../security/scram';
 import { API_SPECS, ApiKey, apiName } from './apis';
 import { ProtocolError } from './codec';
 import { ErrorCode, KafkaError } from './errors';
 import { decodeResponse, encodeRequestFrame } from './headers';
 import { FrameReader } from './frame-reader';
 import type { VersionRange } from './schema/spec';
-import type { ApiVersionsResponse } from './schema/types';
+import type { ApiVersionsResponse, SaslAuthenticateResponse, SaslHandshakeResponse } from './schema/types';
 
 export interface ClientOptions {
   host: string;
@@ -17,6 +20,16 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Largest response frame accepted. Default 256 MiB. */
   maxFrameBytes?: number;
+  /** Connect with TLS using these options (ca, cert, key, servername…). */
+  tls?: tls.ConnectionOptions;
+  /** Authenticate with SASL (SaslHandshake v1 + SaslAuthenticate) before the client is returned. */
+  sasl?: SaslCredentials;
+}
+
+export interface SaslCredentials {
+  mechanism: 'PLAIN' | ScramMechanism;
+  username: string;
+  password: string;
 }
 
 interface Pending {
@@ -49,11 +62,24 @@ export class KafkaClient {
     socket.on('close', () => this.fail(new Error(`connection to ${address} closed`)));
   }
 
-  static connect(opts: ClientOptions): Promise<KafkaClient> {
+  static async connect(opts: ClientOptions): Promise<KafkaClient> {
+    const client = await KafkaClient.open(opts);
+    if (opts.sasl) {
+      try {
+        await client.authenticate(opts.sasl);
+      } catch (err) {
+        await client.close();
+        throw err;
+      }
+    }
+    return client;
+  }
+
+  private static open(opts: ClientOptions): Promise<KafkaClient> {
     const address = `${opts.host}:${opts.port}`;
     const timeoutMs = opts.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: opts.host, port: opts.port });
+      const socket = opts.tls ? tls.connect({ host: opts.host, port: opts.port, ...opts.tls }) : net.connect({ host: opts.host, port: opts.port });
       const onError = (err: Error): void => {
         clearTimeout(timer);
         reject(new Error(`cannot connect to ${address}: ${err.message}`));
@@ -63,12 +89,32 @@ export class KafkaClient {
         reject(new Error(`connecting to ${address} timed out after ${timeoutMs} ms`));
       }, timeoutMs || 30_000);
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeListener('error', onError);
         resolve(new KafkaClient(socket, address, opts));
       });
     });
+  }
+
+  /** SaslHandshake v1 + SaslAuthenticate v1; throws a KafkaError (e.g. SASL_AUTHENTICATION_FAILED) on refusal. */
+  async authenticate(sasl: SaslCredentials): Promise<{ sessionLifetimeMs: number }> {
+    const hs = await this.request<SaslHandshakeResponse>(ApiKey.SaslHandshake, 1, { mechanism: sasl.mechanism });
+    if (hs.errorCode !== ErrorCode.NONE) throw new KafkaError(hs.errorCode, `SASL mechanism ${sasl.mechanism} refused; the broker offers ${hs.mechanisms.join(', ')}`);
+    const step = async (authBytes: Buffer) => {
+      const res = await this.request<SaslAuthenticateResponse>(ApiKey.SaslAuthenticate, 1, { authBytes });
+      if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode, res.errorMessage ?? undefined);
+      return res;
+    };
+    if (sasl.mechanism === 'PLAIN') {
+      const res = await step(Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`));
+      return { sessionLifetimeMs: res.sessionLifetimeMs };
+    }
+    const scram = new ScramClient(sasl.mechanism, sasl.username, sasl.password);
+    const first = await step(scram.firstMessage());
+    const final = await step(await scram.finalMessage(first.authBytes));
+    scram.verifyServerFinal(final.authBytes);
+    return { sessionLifetimeMs: final.sessionLifetimeMs };
   }
 
   /** Sends a request and resolves with the decoded response body. */

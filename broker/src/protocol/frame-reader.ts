@@ -15,11 +15,18 @@ export class FrameReader {
   private buffered = 0;
   private expected = -1; // payload size of the frame being read, or -1 while reading the prefix
   private held = false; // the frame of `expected` bytes is not admitted yet
+  private limitName = 'socket.request.max.bytes';
 
   constructor(
-    private readonly maxFrameBytes: number,
+    private maxFrameBytes: number,
     private readonly admit?: FrameAdmission,
   ) {}
+
+  /** Changes the largest frame accepted from the next size prefix on (e.g. a smaller one before authentication). */
+  setLimit(bytes: number, name: string): void {
+    this.maxFrameBytes = bytes;
+    this.limitName = name;
+  }
 
   /** Feeds received bytes; returns the complete frames now available (payload only, without the size prefix). */
   push(data: Buffer): Buffer[] {
@@ -47,7 +54,7 @@ export class FrameReader {
         const size = this.peekInt32();
         if (size < 0) throw new FrameError(`negative frame size ${size}`);
         if (size > this.maxFrameBytes) {
-          throw new FrameError(`frame size ${size} exceeds socket.request.max.bytes (${this.maxFrameBytes})`);
+          throw new FrameError(`frame size ${size} exceeds ${this.limitName} (${this.maxFrameBytes})`);
         }
         this.consume(4);
         this.expected = size;
@@ -76,6 +83,7 @@ export class FrameReader {
 
   /** Removes n bytes from the front, as a slice when they lie in one chunk. */
   private consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0); // an empty frame (e.g. a raw SASL token) may end the received bytes
     const first = this.chunks[0];
     if (first.length >= n) {
       const out = first.subarray(0, n);

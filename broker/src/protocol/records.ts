@@ -523,6 +523,24 @@ function finishBatch(buf: Buffer): Buffer {
   return buf;
 }
 
+/**
+ * Key and value of the first record of an uncompressed batch at `pos` (control batches: the ControlRecordType
+ * and its value), read without decoding the rest; null for a compressed or empty batch. Throws
+ * RecordBatchError if malformed.
+ */
+export function firstRecord(buf: Buffer, pos: number): { key: Buffer | null; value: Buffer | null } | null {
+  const h = readBatchHeader(buf, pos);
+  if (h.compression !== Compression.NONE || h.recordCount < 1) return null;
+  const end = pos + h.batchLength + LOG_OVERHEAD;
+  const reader = new VarintReader(buf.subarray(0, Math.min(end, buf.length)), pos + RECORD_BATCH_HEADER_SIZE);
+  reader.varint(); // record length
+  reader.pos++; // attributes
+  reader.varint(); // timestamp delta
+  reader.varint(); // offset delta
+  const key = reader.bytes();
+  return { key, value: reader.bytes() };
+}
+
 export interface DecodedBatch {
   header: BatchHeader;
   records: DecodedRecord[];
@@ -593,6 +611,17 @@ export async function retainRecords(
   if (header.timestampType === 'CreateTime') writeInt64(out, MAX_TIMESTAMP, maxTimestamp);
   out.writeInt32BE(kept.length, RECORD_COUNT);
   compressed.copy(out, RECORD_BATCH_HEADER_SIZE);
+  return finishBatch(out);
+}
+
+/**
+ * The header of `batch` with no records, as Kafka's cleaner keeps a producer's last batch whose records all go
+ * (RETAIN_EMPTY): offsets, producer id/epoch/sequence, timestamps and flags stay, compression is none.
+ */
+export function emptyBatchLike(batch: Buffer): Buffer {
+  const out = Buffer.from(batch.subarray(0, RECORD_BATCH_HEADER_SIZE));
+  out.writeInt16BE(out.readInt16BE(ATTRIBUTES) & ~COMPRESSION_MASK, ATTRIBUTES);
+  out.writeInt32BE(0, RECORD_COUNT);
   return finishBatch(out);
 }
 

@@ -7,7 +7,7 @@
 // manifest write); keys of uploads in progress in this process are skipped whatever their age.
 import type { Logger } from '../logger';
 import { ObjectNotFoundError, type ObjectStore } from './object-store';
-import { MANIFEST_NAME, SEGMENT_OBJECT_SUFFIXES, parseTierKey, topicsPrefix } from './remote-keys';
+import { MANIFEST_NAME, parseTierKey, segmentObjectKeys, topicsPrefix } from './remote-keys';
 import { parseManifest } from './remote-manifest';
 
 export interface GarbageCollectorOptions {
@@ -79,7 +79,7 @@ export class GarbageCollector {
     let referenced: Set<string>;
     try {
       const m = parseManifest(await this.opts.store.get(prefix + MANIFEST_NAME));
-      referenced = new Set(m.segments.flatMap((s) => SEGMENT_OBJECT_SUFFIXES.map((suffix) => s.key + suffix)));
+      referenced = new Set(m.segments.flatMap(segmentObjectKeys));
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError)) throw err; // unreadable manifest: touch nothing
       referenced = new Set();

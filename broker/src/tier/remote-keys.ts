@@ -1,5 +1,6 @@
 // Object keys of tiered data (ARCHITECTURE §4):
-//   <clusterId>/topics/<topicId>/<partition>/<baseOffset 20d>-<leaderEpoch>-<uuid>.log (.index, .timeindex)
+//   <clusterId>/topics/<topicId>/<partition>/<baseOffset 20d>-<leaderEpoch>-<uuid>.log (.index, .timeindex, and
+//   .txnindex for a segment holding ABORT markers)
 //   <clusterId>/topics/<topicId>/<partition>/manifest.json
 // The uuid is a version-7 UUID: its first 48 bits are the creation time in ms, which is how the garbage
 // collector tells an interrupted upload (old, unreferenced) from one in progress (young).
@@ -8,7 +9,15 @@ import { randomBytes } from 'node:crypto';
 export const LOG_OBJECT_SUFFIX = '.log';
 export const INDEX_OBJECT_SUFFIX = '.index';
 export const TIME_INDEX_OBJECT_SUFFIX = '.timeindex';
+export const TXN_INDEX_OBJECT_SUFFIX = '.txnindex';
 export const SEGMENT_OBJECT_SUFFIXES = [LOG_OBJECT_SUFFIX, INDEX_OBJECT_SUFFIX, TIME_INDEX_OBJECT_SUFFIX] as const;
+
+/** Every object of a remote segment: the three always uploaded, and its .txnindex when it has one. */
+export function segmentObjectKeys(seg: { key: string; txnIndexBytes?: number }): string[] {
+  const keys: string[] = SEGMENT_OBJECT_SUFFIXES.map((suffix) => seg.key + suffix);
+  if ((seg.txnIndexBytes ?? 0) > 0) keys.push(seg.key + TXN_INDEX_OBJECT_SUFFIX);
+  return keys;
+}
 export const MANIFEST_NAME = 'manifest.json';
 
 export function topicsPrefix(clusterId: string): string {
@@ -32,7 +41,7 @@ export function segmentObjectPrefix(partitionPrefixKey: string, baseOffset: numb
   return `${partitionPrefixKey}${String(baseOffset).padStart(20, '0')}-${leaderEpoch}-${uuid}`;
 }
 
-const SEGMENT_NAME = /^(\d{20})-(-?\d+)-([0-9a-f-]{36})\.(log|index|timeindex)$/;
+const SEGMENT_NAME = /^(\d{20})-(-?\d+)-([0-9a-f-]{36})\.(log|index|timeindex|txnindex)$/;
 
 export interface ParsedTierKey {
   topicId: string;

@@ -6,7 +6,8 @@
 import type { Logger } from '../logger';
 import type { ObjectStore } from './object-store';
 import { ManifestCorruptError, ManifestStore, manifestEndOffset, type RemoteManifest, type RemoteSegment } from './remote-manifest';
-import { SEGMENT_OBJECT_SUFFIXES, manifestKey } from './remote-keys';
+import { manifestKey, segmentObjectKeys } from './remote-keys';
+import type { AbortedTxn } from '../log/transaction-index';
 import { RemoteReader, type RemoteReadResult, type RemoteTimestampMatch } from './remote-reader';
 import { uploadSegmentObjects, type UploadCandidate, type UploadContext } from './segment-uploader';
 import { RetryStoppedError, StopSignal, retry } from './backoff';
@@ -253,7 +254,7 @@ export class RemoteLog {
 
   private async deleteObjects(segments: RemoteSegment[]): Promise<void> {
     if (segments.length === 0) return;
-    const keys = segments.flatMap((s) => SEGMENT_OBJECT_SUFFIXES.map((suffix) => s.key + suffix));
+    const keys = segments.flatMap(segmentObjectKeys);
     try {
       await retry(
         async () => {
@@ -289,6 +290,20 @@ export class RemoteLog {
       if (r) return r;
     }
     return null;
+  }
+
+  /**
+   * Adds the aborted transactions overlapping [fetchOffset, upperBoundOffset) found in the .txnindex objects of
+   * the remote segments from the one holding `fetchOffset` up to those starting at `belowOffset` (where the local
+   * segments take over); true when the search is complete (see collectFrom).
+   */
+  async collectAbortedTxns(fetchOffset: number, upperBoundOffset: number, belowOffset: number, out: AbortedTxn[]): Promise<boolean> {
+    for (const seg of this.segments) {
+      if (seg.baseOffset >= belowOffset) break;
+      if (seg.lastOffset < fetchOffset || !seg.txnIndexBytes) continue;
+      if (await this.reader.collectAbortedTxns(seg, fetchOffset, upperBoundOffset, out)) return true;
+    }
+    return false;
   }
 
   async findTimestamp(timestamp: number, minOffset: number, belowOffset: number, maxDecompressedBytes?: number): Promise<RemoteTimestampMatch | null> {

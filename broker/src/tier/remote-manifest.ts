@@ -22,6 +22,8 @@ export interface RemoteSegment {
   leaderEpochs: Array<[number, number]>;
   /** Key of the segment's objects without the .log/.index/.timeindex suffix. */
   key: string;
+  /** Size of the .txnindex object (transactions aborted in the segment); absent or 0: no such object. */
+  txnIndexBytes?: number;
   /** Upload time (ms). */
   uploadedMs: number;
 }

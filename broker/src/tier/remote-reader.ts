@@ -1,7 +1,8 @@
 // Reads remote segments the way the local log reads its segments: locate the batch holding an offset with
 // the segment's .index, then return whole batches (the bytes that were uploaded, untouched) through the
 // chunk cache, one ranged GET per missing chunk, prefetching the chunk after the last one a read touched.
-import { INDEX_OBJECT_SUFFIX, LOG_OBJECT_SUFFIX, TIME_INDEX_OBJECT_SUFFIX } from './remote-keys';
+import { INDEX_OBJECT_SUFFIX, LOG_OBJECT_SUFFIX, TIME_INDEX_OBJECT_SUFFIX, TXN_INDEX_OBJECT_SUFFIX } from './remote-keys';
+import { TXN_INDEX_ENTRY_SIZE, collectFrom, type AbortedTxn } from '../log/transaction-index';
 import { ObjectNotFoundError, type ObjectStore } from './object-store';
 import type { ChunkCache } from './chunk-cache';
 import { IndexCache, lookupPosition, lookupTimestamp, type RemoteIndexes } from './remote-index';
@@ -120,6 +121,20 @@ export class RemoteReader {
     return null;
   }
 
+  /**
+   * The segment's aborted transactions overlapping [fetchOffset, upperBoundOffset), read from its .txnindex
+   * object a cache chunk at a time (whole entries only); true when the search is complete.
+   */
+  async collectAbortedTxns(seg: RemoteSegment, fetchOffset: number, upperBoundOffset: number, out: AbortedTxn[]): Promise<boolean> {
+    const size = seg.txnIndexBytes ?? 0;
+    const step = Math.max(TXN_INDEX_ENTRY_SIZE, Math.floor(this.cache.chunkBytes / TXN_INDEX_ENTRY_SIZE) * TXN_INDEX_ENTRY_SIZE);
+    for (let pos = 0; pos + TXN_INDEX_ENTRY_SIZE <= size; pos += step) {
+      const data = await this.range(seg.key + TXN_INDEX_OBJECT_SUFFIX, size, pos, Math.min(step, size - pos), false);
+      if (collectFrom(data, fetchOffset, upperBoundOffset, out)) return true;
+    }
+    return false;
+  }
+
   /** Forgets cached data of a deleted segment. */
   async forget(seg: RemoteSegment): Promise<void> {
     this.indexes.invalidate(seg.key);
@@ -154,20 +169,24 @@ export class RemoteReader {
   }
 
   /** `length` bytes of the .log object from `start` (fewer at its end), assembled from cached chunks. */
-  private async bytes(seg: RemoteSegment, start: number, length: number, prefetchNext: boolean): Promise<Buffer> {
-    const end = Math.min(start + length, seg.sizeBytes); // exclusive
+  private bytes(seg: RemoteSegment, start: number, length: number, prefetchNext: boolean): Promise<Buffer> {
+    return this.range(seg.key + LOG_OBJECT_SUFFIX, seg.sizeBytes, start, length, prefetchNext);
+  }
+
+  /** `length` bytes of the object `key` of `size` bytes from `start` (fewer at its end), assembled from cached chunks. */
+  private async range(key: string, size: number, start: number, length: number, prefetchNext: boolean): Promise<Buffer> {
+    const end = Math.min(start + length, size); // exclusive
     if (end <= start) return Buffer.alloc(0);
-    const key = seg.key + LOG_OBJECT_SUFFIX;
     const chunkBytes = this.cache.chunkBytes;
     const first = Math.floor(start / chunkBytes);
     const last = Math.floor((end - 1) / chunkBytes);
-    const load = (s: number, e: number) => this.getObject(key, s, Math.min(e, seg.sizeBytes - 1));
+    const load = (s: number, e: number) => this.getObject(key, s, Math.min(e, size - 1));
     const chunks = await Promise.all(Array.from({ length: last - first + 1 }, (_, i) => this.cache.get(key, first + i, load)));
-    if (prefetchNext && this.opts.prefetch && (last + 1) * chunkBytes < seg.sizeBytes) this.cache.prefetch(key, last + 1, load);
+    if (prefetchNext && this.opts.prefetch && (last + 1) * chunkBytes < size) this.cache.prefetch(key, last + 1, load);
     const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     const from = start - first * chunkBytes;
     const out = whole.subarray(from, from + (end - start));
-    if (out.length !== end - start) throw new RemoteDataError(`segment ${seg.key}: object is shorter than its manifest size ${seg.sizeBytes}`);
+    if (out.length !== end - start) throw new RemoteDataError(`object ${key} is shorter than its manifest size ${size}`);
     return out;
   }
 

@@ -1,4 +1,5 @@
-// Copies one closed local segment (.log, .index, .timeindex) to the object store under a fresh uuid key.
+// Copies one closed local segment (.log, .index, .timeindex, and its .txnindex if it has aborts) to the object
+// store under a fresh uuid key.
 // The files of a rolled segment are immutable, so each is opened once and streamed to the store (putFile
 // reads it in bounded pieces: a 1 GiB segment never sits in memory); the open handles keep the data readable
 // even if retention removes the files meanwhile. Each put is rate-limited and retried with backoff until it
@@ -10,7 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { ObjectStore } from './object-store';
 import type { RateLimiter } from './rate-limiter';
 import { retry, type StopSignal } from './backoff';
-import { INDEX_OBJECT_SUFFIX, LOG_OBJECT_SUFFIX, TIME_INDEX_OBJECT_SUFFIX, segmentObjectPrefix, uuidv7 } from './remote-keys';
+import { INDEX_OBJECT_SUFFIX, LOG_OBJECT_SUFFIX, TIME_INDEX_OBJECT_SUFFIX, TXN_INDEX_OBJECT_SUFFIX, segmentObjectPrefix, uuidv7 } from './remote-keys';
 import type { RemoteSegment } from './remote-manifest';
 import type { Semaphore } from './semaphore';
 
@@ -27,6 +28,8 @@ export interface UploadCandidate {
   logFile: string;
   indexFile: string;
   timeIndexFile: string;
+  /** The segment's .txnindex and its size, when transactions were aborted in it (null: no object). */
+  txnIndex: { file: string; sizeBytes: number } | null;
   /** The partition's log start offset when the candidate was taken: a new manifest never exposes offsets below it. */
   logStartOffset: number;
 }
@@ -74,6 +77,7 @@ export async function uploadSegmentObjects(ctx: UploadContext, partitionPrefix: 
     // Indexes first: the .log is the big one, and nothing is visible before the manifest anyway.
     await putFile(ctx, key + INDEX_OBJECT_SUFFIX, index);
     await putFile(ctx, key + TIME_INDEX_OBJECT_SUFFIX, timeIndex);
+    if (c.txnIndex) await putFile(ctx, key + TXN_INDEX_OBJECT_SUFFIX, await open(c.txnIndex.file, true), c.txnIndex.sizeBytes);
     await putFile(ctx, key + LOG_OBJECT_SUFFIX, log, c.sizeBytes);
     return {
       id,
@@ -84,6 +88,7 @@ export async function uploadSegmentObjects(ctx: UploadContext, partitionPrefix: 
       sizeBytes: c.sizeBytes,
       leaderEpochs: c.leaderEpochs,
       key,
+      ...(c.txnIndex ? { txnIndexBytes: c.txnIndex.sizeBytes } : {}),
       uploadedMs: Date.now(),
     };
   } catch (err) {

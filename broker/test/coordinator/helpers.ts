@@ -5,7 +5,7 @@ import { strict as assert } from 'assert';
 import { subscribedTopics } from '../../src/coordinator/consumer-protocol';
 import { GroupCoordinator, type GroupCoordinatorOptions, type JoinRequest, type SyncRequest } from '../../src/coordinator/group-coordinator';
 import type { JoinResult, Protocol } from '../../src/coordinator/group';
-import { javaStringHash } from '../../src/coordinator/group-store';
+import { javaStringHash, type GroupLogEntry } from '../../src/coordinator/group-store';
 import { decodeOffsetsRecord, encodeOffsetsRecord, type OffsetsRecord } from '../../src/coordinator/offsets-records';
 import type { Logger } from '../../src/logger';
 import { encode, Writer } from '../../src/protocol/codec';
@@ -23,7 +23,7 @@ export const silentLogger: Logger = {
 
 /** The GroupStore contract (partitionFor, append, load) over an array of encoded records. */
 export class FakeGroupStore {
-  readonly log: Array<{ groupId: string; key: Buffer; value: Buffer | null }> = [];
+  readonly log: Array<{ groupId: string; key: Buffer; value: Buffer | null; producerId?: number; marker?: { partition: number; commit: boolean } }> = [];
   /** Number of append() calls (including empty ones). */
   appends = 0;
   /** When set, the next append() rejects with this error and writes nothing. */
@@ -50,16 +50,32 @@ export class FakeGroupStore {
     }
   }
 
-  async *load(): AsyncGenerator<OffsetsRecord> {
-    for (const { key, value } of this.log) {
+  /** As GroupStore: the records in a transactional batch of the producer. */
+  async appendTransactional(groupId: string, records: OffsetsRecord[], producer: { producerId: number }): Promise<void> {
+    await Promise.resolve();
+    for (const r of records) this.log.push({ groupId, ...encodeOffsetsRecord(r), producerId: producer.producerId });
+  }
+
+  /** A transaction marker as the log would hold it after the transaction coordinator wrote it. */
+  appendMarker(producerId: number, partition: number, commit: boolean): void {
+    this.log.push({ groupId: '', key: Buffer.alloc(0), value: null, producerId, marker: { partition, commit } });
+  }
+
+  async *load(): AsyncGenerator<GroupLogEntry> {
+    for (const { groupId, key, value, producerId, marker } of this.log) {
+      if (marker) {
+        yield { kind: 'txn-marker', producerId: producerId!, partition: marker.partition, commit: marker.commit };
+        continue;
+      }
       const r = decodeOffsetsRecord(key, value);
-      if (r) yield r;
+      if (r && producerId !== undefined && r.kind === 'offset') yield { kind: 'txn-offset', producerId, partition: this.partitionFor(groupId), record: r };
+      else if (r) yield r;
     }
   }
 
   /** Decoded records written so far, oldest first. */
   records(): OffsetsRecord[] {
-    return this.log.map(({ key, value }) => decodeOffsetsRecord(key, value)!).filter(Boolean);
+    return this.log.filter((e) => !e.marker).map(({ key, value }) => decodeOffsetsRecord(key, value)!).filter(Boolean);
   }
 
   /** The latest group-metadata record written for a group (undefined if none). */

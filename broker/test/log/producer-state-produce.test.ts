@@ -6,6 +6,7 @@ import type { PartitionLog } from '../../src/log/partition-log';
 import type { BrokerServices } from '../../src/services';
 import { ErrorCode } from '../../src/protocol/errors';
 import { ANONYMOUS } from '../../src/security/principal';
+import { testSecurity } from '../security/context';
 import type { ProduceResponse } from '../../src/protocol/schema/types';
 import { logger, open, useTempDir } from './helpers';
 import { pbatch } from './producer-state-helpers';
@@ -15,7 +16,7 @@ type PartitionResponse = ProduceResponse['responses'][number]['partitionResponse
 /** Sends one partition's records through the handler, as ReplicaManager.appendRecords would append them. */
 async function send(log: PartitionLog, records: Buffer): Promise<Pick<PartitionResponse, 'errorCode' | 'baseOffset'>> {
   const replicas = { appendRecords: (_topic: string, _index: number, r: Buffer) => log.append(r, { leaderEpoch: 0, fromClient: true }) };
-  const ctx = { apiVersion: 9, correlationId: 1, clientId: 'test', remoteAddress: 'local', principal: ANONYMOUS, services: { replicas, logger } as unknown as BrokerServices, closeConnection: () => undefined } satisfies RequestContext;
+  const ctx = { apiVersion: 9, correlationId: 1, clientId: 'test', remoteAddress: 'local', principal: ANONYMOUS, listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', services: { replicas, logger } as unknown as BrokerServices, closeConnection: () => undefined, ...testSecurity() } satisfies RequestContext;
   const res = await produce.handle({ transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records }] }] }, ctx);
   const { errorCode, baseOffset } = res!.responses[0].partitionResponses[0];
   return { errorCode, baseOffset };

@@ -72,7 +72,7 @@ describe('metrics', () => {
     metrics.connectionClosed('socket error: x');
     metrics.observeObjectStore('get', 0.01, undefined, { key: 'cluster.json', bytesRead: 10 });
     metrics.setLogDir('.');
-    partitions = [{ topic: 'orders', partition: 0, sizeBytes: 1, logStartOffset: 0, logEndOffset: 1 }];
+    partitions = [{ topic: 'orders', partition: 0, sizeBytes: 1, logStartOffset: 0, logEndOffset: 1, lastStableOffset: 1, openTransactions: 0 }];
     // Only our own series: prom-client's nodejs_active_*_total gauges fail this lint upstream.
     const ours = (await scrape()).split('\n').filter((l) => l.includes('strata_')).join('\n');
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: `${ours}\n`, encoding: 'utf8' });
@@ -134,14 +134,16 @@ describe('metrics', () => {
 
   it('reads partition gauges from the source at scrape time', async () => {
     partitions = [
-      { topic: 'orders', partition: 0, sizeBytes: 4096, logStartOffset: 10, logEndOffset: 250 },
-      { topic: 'orders', partition: 1, sizeBytes: 0, logStartOffset: 0, logEndOffset: 0 },
+      { topic: 'orders', partition: 0, sizeBytes: 4096, logStartOffset: 10, logEndOffset: 250, lastStableOffset: 240, openTransactions: 2 },
+      { topic: 'orders', partition: 1, sizeBytes: 0, logStartOffset: 0, logEndOffset: 0, lastStableOffset: 0, openTransactions: 0 },
     ];
     let text = await scrape();
     assert.equal(sample(text, 'strata_log_size_bytes{topic="orders",partition="0"}'), 4096);
     assert.equal(sample(text, 'strata_log_start_offset{topic="orders",partition="0"}'), 10);
     assert.equal(sample(text, 'strata_log_end_offset{topic="orders",partition="0"}'), 250);
     assert.equal(sample(text, 'strata_log_end_offset{topic="orders",partition="1"}'), 0);
+    assert.equal(sample(text, 'strata_partition_lso_lag{topic="orders",partition="0"}'), 10);
+    assert.equal(sample(text, 'strata_partition_open_transactions{topic="orders",partition="0"}'), 2);
     assert.equal(sample(text, 'strata_partitions'), 2);
 
     partitions[0].logEndOffset = 300;
@@ -206,8 +208,8 @@ describe('metrics', () => {
     });
     m.setTierSource(() => null, () => [tier(0, 2 ** 30), tier(1, 2 ** 30)]);
     m.setPartitionSource(() => [
-      { topic: 't', partition: 0, sizeBytes: 100, logStartOffset: 0, logEndOffset: 1 },
-      { topic: 't', partition: 1, sizeBytes: 50, logStartOffset: 0, logEndOffset: 1 },
+      { topic: 't', partition: 0, sizeBytes: 100, logStartOffset: 0, logEndOffset: 1, lastStableOffset: 1, openTransactions: 0 },
+      { topic: 't', partition: 1, sizeBytes: 50, logStartOffset: 0, logEndOffset: 1, lastStableOffset: 1, openTransactions: 0 },
     ]);
     m.setObjectKeyTopic((key) => (key.startsWith('c/topics/id1/') ? 't' : '_other'));
     for (let i = 0; i < 3600; i++) m.observeObjectStore('put', 0.01, undefined, { key: 'c/topics/id1/0/x.log', bytesRead: 0 });

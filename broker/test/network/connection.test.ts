@@ -6,7 +6,9 @@ import { strict as assert } from 'node:assert';
 import { ApiKey } from '../../src/protocol/apis';
 import { decodeResponse } from '../../src/protocol/headers';
 import { defineHandler, type ApiHandler } from '../../src/handlers/handler';
-import { apiVersionsHandler, apiVersionsRequest, blockedApiVersions, frame, open, settle } from './harness';
+import { apiVersionsHandler, apiVersionsRequest, blockedApiVersions, connectionServices, frame, open, settle } from './harness';
+import { MetadataImage } from '../../src/cluster/metadata-image';
+import { PRODUCER_BYTE_RATE } from '../../src/security/client-quotas';
 
 const joinRequest = (corr: number) =>
   frame(ApiKey.JoinGroup, 5, corr, { groupId: 'g', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [] });
@@ -181,6 +183,39 @@ describe('network connection', () => {
       const h = open([apiVersionsHandler()], { idleTimeoutMs: -1 });
       assert.equal(h.socket.timeoutMs, 0);
       assert.equal(h.socket.listenerCount('timeout'), 0);
+    });
+  });
+
+  describe('quota throttling', () => {
+    it('a request that puts its client over a quota mutes the connection for the throttle time after its response', async () => {
+      const image = new MetadataImage();
+      image.apply({ type: 'client-quota', entity: { clientId: 'unit' }, key: PRODUCER_BYTE_RATE, value: 1000 });
+      // Quota windows of 2 x 100 ms: a throttle is at most 200 ms.
+      const services = connectionServices(image, 100);
+      const handled: number[] = [];
+      const heartbeat: ApiHandler = defineHandler({
+        apiKey: ApiKey.Heartbeat,
+        minVersion: 0,
+        maxVersion: 4,
+        handle(_req, ctx) {
+          handled.push(performance.now());
+          return { throttleTimeMs: ctx.recordQuota(PRODUCER_BYTE_RATE, 1_000_000), errorCode: 0 };
+        },
+      });
+      const h = open([heartbeat], { services });
+      const hb = (corr: number) => frame(ApiKey.Heartbeat, 4, corr, { groupId: 'g', generationId: 1, memberId: 'm', groupInstanceId: null });
+      h.socket.emit('data', Buffer.concat([hb(1), hb(2)]));
+      await settle();
+      assert.equal(handled.length, 1, 'the second request waits');
+      assert.equal(h.socket.paused, true, 'reading is paused while muted');
+      const first = decodeResponse<{ throttleTimeMs: number }>(ApiKey.Heartbeat, 4, h.socket.responses()[0]).body;
+      assert.equal(first.throttleTimeMs, 200);
+      // Wait (bounded) for the second request: it must not run before the throttle time has passed.
+      const deadline = Date.now() + 10_000;
+      while (handled.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(handled.length, 2, 'the second request ran once the throttle passed');
+      assert.ok(handled[1] - handled[0] >= 190, `second request after ${handled[1] - handled[0]} ms`);
+      h.conn.close(null);
     });
   });
 });

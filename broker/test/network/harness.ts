@@ -8,6 +8,20 @@ import { encodeRequestFrame } from '../../src/protocol/headers';
 import { defineHandler, type ApiHandler } from '../../src/handlers/handler';
 import type { BrokerServices } from '../../src/services';
 import type { Logger } from '../../src/logger';
+import { ALLOW_ALL } from '../../src/security/authorizer';
+import { QuotaManager } from '../../src/security/quota-manager';
+import { BrokerMetrics } from '../../src/metrics/registry';
+import { systemClock } from '../../src/clock';
+import type { MetadataImage } from '../../src/cluster/metadata-image';
+
+/** What a Connection itself uses of the services: the authorizer (allow-all), quotas (from `quotas`), metrics. */
+export function connectionServices(quotas: Pick<MetadataImage, 'quotas' | 'quotaVersion'> = { quotas: new Map(), quotaVersion: 0 }, windowSizeMs = 1000): BrokerServices {
+  return {
+    authorizer: ALLOW_ALL,
+    quotas: new QuotaManager(quotas, { windowNum: 2, windowSizeMs, clock: systemClock }),
+    metrics: new BrokerMetrics({ defaultMetrics: false }),
+  } as unknown as BrokerServices;
+}
 
 /** The parts of net.Socket a Connection uses, with writes that stay unsent until the test drains them. */
 export class ScriptedSocket extends EventEmitter {
@@ -119,7 +133,7 @@ export function open(handlers: ApiHandler[], over: Partial<ConnectionOptions> = 
     maxUnsentBytes: 1 << 20,
     idleTimeoutMs: 0,
     handlers: new Map(handlers.map((h) => [h.apiKey, h])),
-    services: {} as BrokerServices,
+    services: connectionServices(),
     logger: quietLogger(logs),
     onRequest: (api, _s, errored) => requests.push({ api, errored }),
     onClose: (reason) => closes.push(reason),

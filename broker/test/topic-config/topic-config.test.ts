@@ -283,7 +283,7 @@ describe('topic configs', () => {
       const cfg = loadConfig(['--num-partitions', '6', '--auto-create-topics-enable=false'], {});
       const described = describeBrokerConfigs(cfg);
       assert.ok(described.every((d) => d.readOnly));
-      assert.deepEqual(described.filter((d) => d.isSensitive).map((d) => d.name), ['strata.s3.secret.access.key']);
+      assert.deepEqual(described.filter((d) => d.isSensitive).map((d) => d.name), ['strata.s3.secret.access.key', 'strata.sasl.bootstrap.users']);
       assert.deepEqual(byName(described, 'num.partitions'), {
         name: 'num.partitions',
         value: '6',

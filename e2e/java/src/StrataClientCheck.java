@@ -78,6 +78,19 @@ public class StrataClientCheck {
                 case "idem-produce" -> idemProduce(bootstrap, rest);
                 case "bench-produce" -> benchProduce(bootstrap, rest);
                 case "bench-consume" -> benchConsume(bootstrap, rest);
+                case "txn-shell" -> txnShell(bootstrap, rest);
+                case "txn-process" -> txnProcess(bootstrap, rest);
+                case "txn-read" -> txnRead(bootstrap, rest);
+                case "txn-describe" -> txnDescribe(bootstrap, rest);
+                case "acl-create" -> aclCreate(bootstrap, rest);
+                case "acl-describe" -> aclDescribe(bootstrap, rest, false);
+                case "acl-delete" -> aclDescribe(bootstrap, rest, true);
+                case "quota-alter" -> quotaAlter(bootstrap, rest);
+                case "quota-describe" -> quotaDescribe(bootstrap);
+                // SCRAM credentials (security suite): scram-upsert <user> <SCRAM-SHA-256|512> <iterations> <password>, scram-delete <user> <mech>, scram-describe [user…]
+                case "scram-upsert" -> scramAlter(bootstrap, new UserScramCredentialUpsertion(rest.get(0), new ScramCredentialInfo(ScramMechanism.fromMechanismName(rest.get(1)), Integer.parseInt(rest.get(2))), rest.get(3)));
+                case "scram-delete" -> scramAlter(bootstrap, new UserScramCredentialDeletion(rest.get(0), ScramMechanism.fromMechanismName(rest.get(1))));
+                case "scram-describe" -> scramDescribe(bootstrap, rest);
                 default -> fail("unknown command " + cmd, null);
             }
         } catch (Throwable t) {
@@ -89,8 +102,58 @@ public class StrataClientCheck {
 
     // ---------------------------------------------------------------------------------------------- admin
 
-    static Admin admin(String bootstrap) {
+    /**
+     * Properties every client starts from: empty, or the Java properties file named by $STRATA_CLIENT_PROPERTIES
+     * (security.protocol, sasl.*, ssl.* for the security suite).
+     */
+    static Properties clientProps() {
         Properties p = new Properties();
+        String file = System.getenv("STRATA_CLIENT_PROPERTIES");
+        if (file != null && !file.isEmpty()) {
+            try (java.io.FileReader r = new java.io.FileReader(file, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return p;
+    }
+
+    static void scramAlter(String bootstrap, UserScramCredentialAlteration alteration) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            String error = null;
+            try {
+                a.alterUserScramCredentials(List.of(alteration)).all().get(TIMEOUT_S, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                error = errorName(e.getCause());
+            }
+            emit(map("cmd", "scram-alter", "user", alteration.user(), "failure", error));
+        }
+    }
+
+    static void scramDescribe(String bootstrap, List<String> users) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            DescribeUserScramCredentialsResult r = users.isEmpty() ? a.describeUserScramCredentials() : a.describeUserScramCredentials(users);
+            Map<String, Object> out = new TreeMap<>();
+            // users() lists only users that have credentials; named users are looked up one by one (errors included).
+            Collection<String> names = users.isEmpty() ? r.users().get(TIMEOUT_S, TimeUnit.SECONDS) : users;
+            for (String u : names) {
+                List<Object> infos = new ArrayList<>();
+                try {
+                    for (ScramCredentialInfo i : r.description(u).get(TIMEOUT_S, TimeUnit.SECONDS).credentialInfos()) {
+                        infos.add(map("mechanism", i.mechanism().mechanismName(), "iterations", i.iterations()));
+                    }
+                    out.put(u, infos);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    out.put(u, errorName(e.getCause()));
+                }
+            }
+            emit(map("cmd", "scram-describe", "users", out));
+        }
+    }
+
+    static Admin admin(String bootstrap) {
+        Properties p = clientProps();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "strata-e2e-java-admin");
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
@@ -217,7 +280,7 @@ public class StrataClientCheck {
         Long tsBase = null;
         int tsPeak = -1;
         Integer partition = null;
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-e2e-java-producer");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -267,7 +330,7 @@ public class StrataClientCheck {
         String topic = args.get(0);
         int expected = Integer.parseInt(args.get(1));
         long timeoutMs = Long.parseLong(args.get(2));
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "strata-e2e-java-consumer");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -378,7 +441,7 @@ public class StrataClientCheck {
         String group = args.get(1);
         boolean printRecords = true;
         boolean commit = true;
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
@@ -637,6 +700,76 @@ public class StrataClientCheck {
         }
     }
 
+    // -------------------------------------------------------------------------------- ACLs and quotas
+
+    /** acl-create <resourceType> <name> <patternType> <principal> <host> <operation> <permission> (Kafka enum names). */
+    static void aclCreate(String bootstrap, List<String> a) throws Exception {
+        org.apache.kafka.common.acl.AclBinding b = new org.apache.kafka.common.acl.AclBinding(
+                new org.apache.kafka.common.resource.ResourcePattern(
+                        org.apache.kafka.common.resource.ResourceType.fromString(a.get(0)), a.get(1),
+                        org.apache.kafka.common.resource.PatternType.fromString(a.get(2))),
+                new org.apache.kafka.common.acl.AccessControlEntry(a.get(3), a.get(4),
+                        org.apache.kafka.common.acl.AclOperation.fromString(a.get(5)),
+                        org.apache.kafka.common.acl.AclPermissionType.fromString(a.get(6))));
+        try (Admin admin = admin(bootstrap)) {
+            admin.createAcls(List.of(b)).all().get(TIMEOUT_S, TimeUnit.SECONDS);
+            emit(map("cmd", "acl-create", "created", b.toString()));
+        }
+    }
+
+    /**
+     * acl-describe|acl-delete <resourceType|ANY> <name|-> <patternType|ANY|MATCH>: the bindings the filter selects
+     * (any principal, host, operation, permission), deleted too for acl-delete. "-" = any name.
+     */
+    static void aclDescribe(String bootstrap, List<String> a, boolean delete) throws Exception {
+        org.apache.kafka.common.acl.AclBindingFilter f = new org.apache.kafka.common.acl.AclBindingFilter(
+                new org.apache.kafka.common.resource.ResourcePatternFilter(
+                        org.apache.kafka.common.resource.ResourceType.fromString(a.get(0)), a.get(1).equals("-") ? null : a.get(1),
+                        org.apache.kafka.common.resource.PatternType.fromString(a.get(2))),
+                org.apache.kafka.common.acl.AccessControlEntryFilter.ANY);
+        try (Admin admin = admin(bootstrap)) {
+            Collection<org.apache.kafka.common.acl.AclBinding> found = delete
+                    ? admin.deleteAcls(List.of(f)).all().get(TIMEOUT_S, TimeUnit.SECONDS)
+                    : admin.describeAcls(f).values().get(TIMEOUT_S, TimeUnit.SECONDS);
+            List<Object> out = new ArrayList<>();
+            for (org.apache.kafka.common.acl.AclBinding b : found) {
+                out.add(map("resourceType", b.pattern().resourceType().name(), "name", b.pattern().name(),
+                        "patternType", b.pattern().patternType().name(), "principal", b.entry().principal(),
+                        "host", b.entry().host(), "operation", b.entry().operation().name(),
+                        "permission", b.entry().permissionType().name()));
+            }
+            emit(map("cmd", delete ? "acl-delete" : "acl-describe", "acls", out));
+        }
+    }
+
+    /** quota-alter <user|-> <client-id|-> <key>=<value>…: sets quotas of that entity ("-" leaves the part out). */
+    static void quotaAlter(String bootstrap, List<String> a) throws Exception {
+        Map<String, String> parts = new HashMap<>();
+        if (!a.get(0).equals("-")) parts.put(org.apache.kafka.common.quota.ClientQuotaEntity.USER, a.get(0));
+        if (!a.get(1).equals("-")) parts.put(org.apache.kafka.common.quota.ClientQuotaEntity.CLIENT_ID, a.get(1));
+        List<org.apache.kafka.common.quota.ClientQuotaAlteration.Op> ops = new ArrayList<>();
+        for (String kv : a.subList(2, a.size())) {
+            String[] p = kv.split("=", 2);
+            ops.add(new org.apache.kafka.common.quota.ClientQuotaAlteration.Op(p[0], Double.parseDouble(p[1])));
+        }
+        try (Admin admin = admin(bootstrap)) {
+            admin.alterClientQuotas(List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration(
+                    new org.apache.kafka.common.quota.ClientQuotaEntity(parts), ops))).all().get(TIMEOUT_S, TimeUnit.SECONDS);
+            emit(map("cmd", "quota-alter", "entity", parts));
+        }
+    }
+
+    /** quota-describe: every quota entity and its values. */
+    static void quotaDescribe(String bootstrap) throws Exception {
+        try (Admin admin = admin(bootstrap)) {
+            Map<org.apache.kafka.common.quota.ClientQuotaEntity, Map<String, Double>> found = admin
+                    .describeClientQuotas(org.apache.kafka.common.quota.ClientQuotaFilter.all()).entities().get(TIMEOUT_S, TimeUnit.SECONDS);
+            List<Object> out = new ArrayList<>();
+            for (var e : found.entrySet()) out.add(map("entity", new TreeMap<>(e.getKey().entries()), "values", new TreeMap<>(e.getValue())));
+            emit(map("cmd", "quota-describe", "entries", out));
+        }
+    }
+
     // -------------------------------------------------------------------------------- idempotent producer
 
     /**
@@ -651,7 +784,7 @@ public class StrataClientCheck {
         int partitions = Integer.parseInt(args.get(1));
         double rate = Double.parseDouble(args.get(2));
         long max = -1;
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-e2e-idem-producer");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -718,7 +851,7 @@ public class StrataClientCheck {
         double mbps = Double.parseDouble(args.get(2));
         double seconds = Double.parseDouble(args.get(3));
         int recordBytes = Integer.parseInt(args.get(4));
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-bench-producer");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -782,7 +915,7 @@ public class StrataClientCheck {
         String topic = args.get(0);
         String group = args.get(1);
         AtomicLong measureFrom = new AtomicLong(Long.parseLong(args.get(2)));
-        Properties p = new Properties();
+        Properties p = clientProps();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
@@ -849,6 +982,208 @@ public class StrataClientCheck {
     static double processCpuSeconds() {
         java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() / 1e9 : -1;
+    }
+
+    // --------------------------------------------------------------------------------------- transactions
+
+    static Properties txnProducerProps(String bootstrap, String txnId, int timeoutMs) {
+        Properties p = clientProps();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "strata-e2e-java-txn-" + txnId);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txnId);
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Integer.toString(timeoutMs));
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+        p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "100");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return p;
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * txn-shell <txnId> <transaction.timeout.ms>: one transactional producer driven line by line from stdin —
+     * init | begin | send <topic> <key> <value> | offsets <group> <topic> <partition> <offset> | commit | abort |
+     * close — each answered with {"op", "ok"} or {"op", "ok": false, "exception"}; errors do not end the process.
+     */
+    static void txnShell(String bootstrap, List<String> args) throws Exception {
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(txnProducerProps(bootstrap, args.get(0), Integer.parseInt(args.get(1))));
+        emit(map("event", "ready"));
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            String[] w = line.trim().split(" ");
+            if (w[0].isEmpty()) continue;
+            if (w[0].equals("stop")) break;
+            Map<String, Object> res = map("op", w[0]);
+            try {
+                switch (w[0]) {
+                    case "init" -> producer.initTransactions();
+                    case "begin" -> producer.beginTransaction();
+                    case "send" -> res.put("offset", producer.send(new ProducerRecord<>(w[1], utf8(w[2]), utf8(w[3]))).get(TIMEOUT_S, TimeUnit.SECONDS).offset());
+                    case "offsets" -> producer.sendOffsetsToTransaction(
+                            Map.of(new TopicPartition(w[2], Integer.parseInt(w[3])), new OffsetAndMetadata(Long.parseLong(w[4]))), new ConsumerGroupMetadata(w[1]));
+                    case "commit" -> producer.commitTransaction();
+                    case "abort" -> producer.abortTransaction();
+                    case "close" -> producer.close(Duration.ofSeconds(10));
+                    default -> throw new IllegalArgumentException("unknown op " + w[0]);
+                }
+                res.put("ok", true);
+            } catch (Exception e) {
+                res.put("ok", false);
+                res.put("exception", errorName(e));
+            }
+            emit(res);
+            System.out.flush();
+            if (w[0].equals("close")) break;
+        }
+        emit(map("cmd", "txn-shell"));
+    }
+
+    /**
+     * txn-process <in> <out> <group> <txnId> <maxPollRecords> [pauseAfter]: consume-transform-produce, exactly once. Reads `in`
+     * (read_committed, all partitions assigned, positions from the group's committed offsets), writes "T:" + value
+     * to `out` with the same key, and commits the input offsets in the same transaction. One transaction per poll;
+     * prints {"event": "committed", "txns", "records"} after each and {"event": "caught-up"} when an empty poll
+     * finds nothing left to read. Runs until "stop" on stdin (or a kill -9). With pauseAfter > 0, the transaction
+     * after that many commits is left open once its records and offsets are written ({"event": "in-transaction"}),
+     * for the test to kill the process there.
+     */
+    static void txnProcess(String bootstrap, List<String> args) throws Exception {
+        String in = args.get(0), out = args.get(1), group = args.get(2), txnId = args.get(3);
+        long pauseAfter = args.size() > 5 ? Long.parseLong(args.get(5)) : 0;
+        Properties cp = clientProps();
+        cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        cp.put(ConsumerConfig.CLIENT_ID_CONFIG, "strata-e2e-java-txn-process");
+        cp.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        cp.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        cp.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, args.get(4));
+        cp.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        cp.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        cp.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(txnProducerProps(bootstrap, txnId, 30000));
+             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp)) {
+            // Fences an earlier instance of this processor and aborts its open transaction before anything is read.
+            producer.initTransactions();
+            List<TopicPartition> tps = new ArrayList<>();
+            for (PartitionInfo pi : consumer.partitionsFor(in, Duration.ofSeconds(20))) tps.add(new TopicPartition(in, pi.partition()));
+            consumer.assign(tps);
+            emit(map("event", "ready"));
+            watchStdin(consumer::wakeup);
+            long txns = 0, records = 0;
+            boolean reported = false;
+            while (!stopRequested) {
+                ConsumerRecords<byte[], byte[]> recs;
+                try {
+                    recs = consumer.poll(Duration.ofMillis(200));
+                } catch (WakeupException e) {
+                    break;
+                }
+                if (recs.isEmpty()) {
+                    // {"event": "caught-up"} once every partition is read up to its last stable offset.
+                    Map<TopicPartition, Long> ends = consumer.endOffsets(tps, Duration.ofSeconds(20));
+                    boolean caughtUp = true;
+                    for (TopicPartition tp : tps) if (consumer.position(tp, Duration.ofSeconds(20)) < ends.get(tp)) caughtUp = false;
+                    if (caughtUp && !reported) emit(map("event", "caught-up", "txns", txns, "records", records));
+                    reported = caughtUp;
+                    System.out.flush();
+                    continue;
+                }
+                reported = false;
+                producer.beginTransaction();
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> r : recs) {
+                    producer.send(new ProducerRecord<>(out, r.key(), utf8("T:" + new String(r.value(), StandardCharsets.UTF_8))));
+                    offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                }
+                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                if (pauseAfter > 0 && txns == pauseAfter) {
+                    // Fault injection by count: leave this transaction open with its records and offsets written,
+                    // say so, and wait to be killed.
+                    producer.flush();
+                    emit(map("event", "in-transaction", "txns", txns, "records", records, "open", recs.count()));
+                    System.out.flush();
+                    while (true) Thread.sleep(1000);
+                }
+                producer.commitTransaction();
+                txns++;
+                records += recs.count();
+                emit(map("event", "committed", "txns", txns, "records", records));
+                System.out.flush();
+            }
+            emit(map("cmd", "txn-process", "txns", txns, "records", records));
+        }
+    }
+
+    /**
+     * txn-read <topic> <read_committed|read_uncommitted> <timeoutMs>: every record of every partition from the
+     * beginning up to the end offsets this isolation level sees (the LSO for read_committed), as {"p","o","k","v"}
+     * lines, then {"cmd": "txn-read", "count", "ends"}. Fails if the end is not reached in time (a blocked read).
+     */
+    static void txnRead(String bootstrap, List<String> args) throws Exception {
+        String topic = args.get(0);
+        Properties p = clientProps();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "strata-e2e-java-txn-read");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, args.get(1));
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        long deadline = System.currentTimeMillis() + Long.parseLong(args.get(2));
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (PartitionInfo pi : c.partitionsFor(topic, Duration.ofSeconds(20))) tps.add(new TopicPartition(topic, pi.partition()));
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            Map<TopicPartition, Long> ends = c.endOffsets(tps, Duration.ofSeconds(20));
+            int count = 0;
+            while (true) {
+                boolean done = true;
+                for (TopicPartition tp : tps) if (c.position(tp, Duration.ofSeconds(20)) < ends.get(tp)) done = false;
+                if (done) break;
+                if (System.currentTimeMillis() > deadline) throw new RuntimeException("end offsets " + ends + " not reached in time");
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    emit(map("p", r.partition(), "o", r.offset(), "k", r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
+                            "v", r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8)));
+                    count++;
+                }
+            }
+            Map<String, Object> endMap = new TreeMap<>();
+            for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) endMap.put(Integer.toString(e.getKey().partition()), e.getValue());
+            emit(map("cmd", "txn-read", "count", count, "ends", endMap));
+        }
+    }
+
+    /** txn-describe <txnId>: Admin.describeTransactions (DescribeTransactions) and listTransactions (ListTransactions). */
+    static void txnDescribe(String bootstrap, List<String> args) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            Map<String, Object> res = map("cmd", "txn-describe", "transactionalId", args.get(0));
+            try {
+                TransactionDescription d = a.describeTransactions(List.of(args.get(0))).description(args.get(0)).get(TIMEOUT_S, TimeUnit.SECONDS);
+                List<String> parts = new ArrayList<>();
+                for (TopicPartition tp : d.topicPartitions()) parts.add(tp.toString());
+                Collections.sort(parts);
+                res.put("state", d.state().toString());
+                res.put("producerId", d.producerId());
+                res.put("producerEpoch", d.producerEpoch());
+                res.put("timeoutMs", d.transactionTimeoutMs());
+                res.put("partitions", parts);
+            } catch (Exception e) {
+                res.put("failed", errorName(e));
+            }
+            List<String> listed = new ArrayList<>();
+            for (TransactionListing l : a.listTransactions().all().get(TIMEOUT_S, TimeUnit.SECONDS)) listed.add(l.transactionalId() + "=" + l.state());
+            Collections.sort(listed);
+            res.put("listed", listed);
+            emit(res);
+        }
     }
 
     // ----------------------------------------------------------------------------------------------- json

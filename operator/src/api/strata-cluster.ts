@@ -67,6 +67,14 @@ export const StrataClusterSpec = obj({
     localMs: int64({ description: 'Default local.retention.ms (hot tier) of new topics; -2 follows retention.ms.', minimum: -2 }),
     localBytes: int64({ description: 'Default local.retention.bytes (hot tier); -2 follows retention.bytes.', minimum: -2 }),
   }, { description: 'Retention defaults for topics that do not set their own.' }),
+  authorization: obj({
+    type: required(enumOf(['simple'] as const, { description: 'simple: Kafka ACLs (StrataUser authorization.acls) are enforced on every listener; principals without a matching ACL are denied.' })),
+    superUsers: arr(str({ minLength: 1, maxLength: 256 }), {
+      description: 'Principals allowed everything, as user names ("admin") or principals ("User:admin", "User:CN=client"). The operator\'s own user is always one.',
+      maxItems: 64,
+      'x-kubernetes-list-type': 'set',
+    }),
+  }, { description: 'Authorization of client requests; unset means every authenticated (or anonymous) client may do everything.' }),
   metrics: obj({
     serviceMonitor: bool({ description: 'Create a Prometheus Operator ServiceMonitor (when that CRD exists).', default: false }),
   }, { description: 'Metrics exposure.', default: {} }),

@@ -1,5 +1,5 @@
-// StrataUser: a SASL/SCRAM user with ACLs and quotas on the StrataCluster named by its label.
-// Its reconciler lands with the security issue; the API is defined now.
+// StrataUser: a SASL/SCRAM user with ACLs and quotas on the StrataCluster named by its label
+// (reconciled by reconcilers/user.ts).
 import { CRDKind } from './kind';
 import { Infer, arr, enumOf, int64, num, obj, required, str } from './schema';
 import { SecretKeyRef, conditions, observedGeneration } from './common';
@@ -41,7 +41,6 @@ export const StrataUserSpec = obj({
     producerByteRate: int64({ description: 'Produce bytes per second per broker.', minimum: 0 }),
     consumerByteRate: int64({ description: 'Fetch bytes per second per broker.', minimum: 0 }),
     requestPercentage: num({ description: 'Share of broker request-handler time, in percent.', minimum: 0 }),
-    controllerMutationRate: num({ description: 'Partition mutations per second (create/delete topics, add partitions).', minimum: 0 }),
   }, { description: 'Client quotas for this user.' }),
 }, { description: 'Desired state of a user.' });
 export type StrataUserSpec = Infer<typeof StrataUserSpec>;
@@ -51,6 +50,7 @@ export const StrataUserStatus = obj({
   observedGeneration: observedGeneration(),
   username: str({ description: 'SASL username on the cluster.' }),
   secret: str({ description: 'Secret holding the user\'s credentials.' }),
+  credentialVersion: str({ description: 'uid/resourceVersion of the Secret whose password the cluster holds; when the Secret changes, the credential is set again.' }),
 }, { description: 'Observed state of a user.' });
 export type StrataUserStatus = Infer<typeof StrataUserStatus>;
 

@@ -7,7 +7,8 @@ import { type ConditionInput, setConditions } from '../conditions';
 import { type KubeApi, type KubeObject, describeRef, refOf } from '../kube-client';
 import * as N from '../naming';
 import type { ReconcileResult } from '../queue';
-import { SERVICE_MONITOR_API_VERSION, buildClusterResources, ignoredConfigKeys, unknownConfigKeys } from '../resources';
+import { SERVICE_MONITOR_API_VERSION, buildClusterResources, hasSaslListener, ignoredConfigKeys, listenerProblems, listenersOf, unknownConfigKeys } from '../resources';
+import { buildOperatorCredentialsSecret, generatePassword } from '../users/user-secret';
 import { type Logger, type Reconciler, silentLogger } from './reconciler';
 
 export interface ClusterReconcilerOptions {
@@ -68,12 +69,9 @@ export class ClusterReconciler implements Reconciler {
       if (ignored.length) parts.push(`spec.config keys managed by the operator are ignored: ${ignored.join(', ')}`);
       problems.push({ type: 'Degraded', status: 'True', reason: 'InvalidConfig', message: `${parts.join('; ')}. Fix or remove them in spec.config.` });
     }
-    const extraListeners = (cluster.spec.listeners ?? []).filter((l) => !(l.port === N.KAFKA_PORT && !l.tls && !(l.sasl?.length)));
-    if (extraListeners.length > 0) {
-      problems.push({
-        type: 'Degraded', status: 'True', reason: 'ListenerNotSupported',
-        message: `listeners ${extraListeners.map((l) => l.name).join(', ')} are not served yet (only a plain listener on ${N.KAFKA_PORT}); TLS and SASL listeners arrive with the security issue`,
-      });
+    const listenerIssues = listenerProblems(cluster as never);
+    if (listenerIssues.length > 0) {
+      problems.push({ type: 'Degraded', status: 'True', reason: 'ListenerConfig', message: `${listenerIssues.join('; ')}.` });
     }
 
     const replicas = cluster.spec.brokers ?? N.DEFAULT_BROKERS;
@@ -115,6 +113,7 @@ export class ClusterReconciler implements Reconciler {
       else serviceMonitorNote = ' (no ServiceMonitor: the monitoring.coreos.com ServiceMonitor CRD is not installed)';
     }
     try {
+      if (hasSaslListener(cluster)) await this.ensureOperatorCredentials(cluster);
       for (const o of objects) await this.api.apply(o);
     } catch (err) {
       await this.writeStatus(cluster, {
@@ -144,12 +143,21 @@ export class ClusterReconciler implements Reconciler {
     const next: StrataClusterStatus = {
       conditions: setConditions(status.conditions, conds, generation),
       observedGeneration: generation,
-      listeners: [{ name: (cluster.spec.listeners ?? [])[0]?.name ?? 'plain', bootstrap: N.bootstrapAddress(name, namespace) }],
+      listeners: listenersOf(cluster).map((l) => ({ name: l.name, bootstrap: N.bootstrapAddress(name, namespace, l.port) })),
       readyBrokers,
       configHash: rollDone && allReady ? newHash : status.configHash ?? (current ? runningHash : undefined),
     };
     await this.writeStatus(cluster, next);
     if (rolling || !allReady) return { requeueAfterMs: this.opts.pollMs ?? 10_000 };
+  }
+
+  /** The operator's SASL password for this cluster: created once, never rewritten (brokers hold its credential). */
+  private async ensureOperatorCredentials(cluster: StrataCluster): Promise<void> {
+    const secretName = N.operatorCredentialsSecretName(cluster.metadata.name!);
+    const existing = await this.api.get({ apiVersion: 'v1', kind: 'Secret', namespace: cluster.metadata.namespace!, name: secretName });
+    if (existing) return;
+    await this.api.create(buildOperatorCredentialsSecret(cluster as never, generatePassword()) as KubeObject);
+    this.log.info(`${describeRef(refOf({ ...cluster }))}: created Secret ${secretName} with the operator's SASL credential`);
   }
 
   private async writeStatus(cluster: StrataCluster, status: StrataClusterStatus): Promise<void> {

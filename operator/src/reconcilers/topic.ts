@@ -18,7 +18,8 @@ import { type ConditionInput, setConditions } from '../conditions';
 import type { KubeApi } from '../kube-client';
 import * as N from '../naming';
 import type { ReconcileResult } from '../queue';
-import { type OperatorSettings, resolveBootstrap } from '../settings';
+import { clusterAccess, withClusterClient } from '../cluster-access';
+import type { OperatorSettings } from '../settings';
 import { type Logger, type Reconciler, silentLogger } from './reconciler';
 
 const TOPIC_RESOURCE = 2;
@@ -69,7 +70,7 @@ export class TopicReconciler implements Reconciler {
     if (topic.metadata.deletionTimestamp) {
       if (!topic.metadata.finalizers?.includes(N.TOPIC_FINALIZER)) return;
       if (cluster && !cluster.metadata.deletionTimestamp) {
-        await this.withClient(clusterName!, namespace, (c) => this.deleteTopic(c, topicName));
+        await this.withClient(cluster, (c) => this.deleteTopic(c, topicName));
         this.log.info(`StrataTopic ${namespace}/${name}: deleted topic ${topicName}`);
       } else {
         this.log.info(`StrataTopic ${namespace}/${name}: cluster ${clusterName ?? '(none)'} is gone; releasing the finalizer without deleting the topic`);
@@ -110,7 +111,7 @@ export class TopicReconciler implements Reconciler {
 
     await this.api.addFinalizer(ref, N.TOPIC_FINALIZER);
     try {
-      const outcome = await this.withClient(clusterName, namespace, (c) => this.sync(c, topicName, topic, replicas));
+      const outcome = await this.withClient(cluster, (c) => this.sync(c, topicName, topic, replicas));
       if (outcome.problem) {
         await report(notReady(outcome.problem.reason, outcome.problem.message), { topicId: outcome.topicId, topicName, partitions: outcome.partitions });
         return;
@@ -132,15 +133,9 @@ export class TopicReconciler implements Reconciler {
     }
   }
 
-  private async withClient<T>(cluster: string, namespace: string, fn: (c: KafkaClient) => Promise<T>): Promise<T> {
-    const { host, port } = resolveBootstrap(this.opts.settings, cluster, namespace);
-    const c = await KafkaClient.connect({ host, port, clientId: 'strata-operator', timeoutMs: this.opts.timeoutMs ?? 15_000 });
-    try {
-      await c.apiVersions();
-      return await fn(c);
-    } finally {
-      await c.close();
-    }
+  private async withClient<T>(cluster: StrataCluster, fn: (c: KafkaClient) => Promise<T>): Promise<T> {
+    const access = await clusterAccess(this.api, this.opts.settings, cluster);
+    return withClusterClient(access, fn, this.opts.timeoutMs);
   }
 
   private async describe(c: KafkaClient, topicName: string) {

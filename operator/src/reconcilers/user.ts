@@ -1,31 +1,172 @@
-// StrataUser: not implemented until the security issue lands; the status says so (no finalizer, so
-// deleting a StrataUser never waits on the operator).
-import type { StrataUser, StrataUserStatus } from '../api';
-import { setConditions } from '../conditions';
+// StrataUser → a SASL/SCRAM-SHA-512 user on its cluster, with exactly the spec's ACLs and quotas.
+// - authentication.type scram-sha-512: the password lives in a Secret named after the user, owned by it; the
+//   operator generates it when the Secret is missing (so deleting the Secret rotates the password).
+//   type secret: the password is read from the referenced Secret, which the user owns.
+// - The cluster holds the SCRAM credential (salted here; AlterUserScramCredentials); it is set again whenever
+//   the Secret changes (status.credentialVersion) or the cluster lost it.
+// - ACLs of principal User:<name> become exactly spec.authorization.acls (others' ACLs are untouched);
+//   quotas of the user entity become spec.quotas.
+// - A finalizer removes credential, ACLs and quotas on deletion (or just goes when the cluster is gone).
+import type { V1Secret } from '@kubernetes/client-node';
+import type { KafkaClient } from '../../../broker/src/protocol/client';
+import type { StrataCluster, StrataUser, StrataUserStatus } from '../api';
+import { clusterAccess, withClusterClient } from '../cluster-access';
+import { hasSaslListener } from '../resources/listeners';
+import { type ConditionInput, setConditions } from '../conditions';
 import type { KubeApi } from '../kube-client';
 import * as N from '../naming';
-import type { Reconciler } from './reconciler';
+import type { ReconcileResult } from '../queue';
+import type { OperatorSettings } from '../settings';
+import { aclDiff, desiredAcls, desiredQuotas, principalOf, quotaOps } from '../users/desired';
+import { buildUserSecret, generatePassword, secretValue } from '../users/user-secret';
+import * as admin from '../users/user-admin';
+import { type Logger, type Reconciler, silentLogger } from './reconciler';
 
-export const USER_NOT_IMPLEMENTED_MESSAGE =
-  'SCRAM users arrive with the security issue: this StrataUser is accepted but not yet created on the cluster';
+export interface UserReconcilerOptions {
+  settings: Pick<OperatorSettings, 'bootstrapOverrides' | 'bootstrapOverride'>;
+  /** How soon to look again when the cluster or the Secret is missing, or the cluster unreachable. */
+  retryMs?: number;
+  log?: Logger;
+  timeoutMs?: number;
+}
+
+const userRef = (namespace: string, name: string) => ({ apiVersion: N.CLUSTER_API_VERSION, kind: 'StrataUser', namespace, name });
+const clusterRef = (namespace: string, name: string) => ({ apiVersion: N.CLUSTER_API_VERSION, kind: N.CLUSTER_KIND, namespace, name });
+const secretRef = (namespace: string, name: string) => ({ apiVersion: 'v1', kind: 'Secret', namespace, name });
+
+/** Whether any listener of the cluster authenticates with SASL (else a SCRAM user could never log in). */
+export const clusterHasSasl = (cluster: StrataCluster): boolean => hasSaslListener(cluster);
+
+/** Whether the cluster enforces ACLs (else a user's ACLs would grant and deny nothing). */
+export function clusterHasAuthorization(cluster: StrataCluster): boolean {
+  return cluster.spec.authorization?.type === 'simple';
+}
 
 export class UserReconciler implements Reconciler {
   readonly kind = 'StrataUser';
+  private readonly log: Logger;
 
-  constructor(private readonly api: KubeApi) {}
+  constructor(
+    private readonly api: KubeApi,
+    private readonly opts: UserReconcilerOptions,
+  ) {
+    this.log = opts.log ?? silentLogger;
+  }
 
-  async reconcile(namespace: string, name: string): Promise<void> {
-    const ref = { apiVersion: N.CLUSTER_API_VERSION, kind: this.kind, namespace, name };
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult | void> {
+    const ref = userRef(namespace, name);
     const user = await this.api.get<StrataUser>(ref);
-    if (!user || user.metadata.deletionTimestamp) return;
+    if (!user) return;
+    const clusterName = user.metadata.labels?.[N.LABEL_CLUSTER];
+    const cluster = clusterName ? await this.api.get<StrataCluster>(clusterRef(namespace, clusterName)) : undefined;
+
+    if (user.metadata.deletionTimestamp) {
+      if (!user.metadata.finalizers?.includes(N.USER_FINALIZER)) return;
+      if (cluster && !cluster.metadata.deletionTimestamp && clusterHasSasl(cluster)) {
+        await this.withClient(cluster, (c) => this.remove(c, name, clusterHasAuthorization(cluster)));
+        this.log.info(`StrataUser ${namespace}/${name}: removed its credential, ACLs and quotas from cluster ${clusterName}`);
+      }
+      await this.api.removeFinalizer(ref, N.USER_FINALIZER);
+      return;
+    }
+
     const generation = user.metadata.generation;
-    const status: StrataUserStatus = {
-      ...user.status,
-      conditions: setConditions(user.status?.conditions, [
-        { type: 'Ready', status: 'False', reason: 'NotImplemented', message: USER_NOT_IMPLEMENTED_MESSAGE },
-      ], generation),
-      observedGeneration: generation,
+    const report = async (conds: ConditionInput[], extra: Partial<StrataUserStatus> = {}) => {
+      const status: StrataUserStatus = { ...user.status, ...extra, conditions: setConditions(user.status?.conditions, conds, generation), observedGeneration: generation };
+      if (JSON.stringify(status) !== JSON.stringify(user.status)) await this.api.patchStatus(ref, JSON.parse(JSON.stringify(status)) as object);
     };
-    if (JSON.stringify(status) !== JSON.stringify(user.status)) await this.api.patchStatus(ref, status);
+    const notReady = (reason: string, message: string): ConditionInput[] => [
+      { type: 'Ready', status: 'False', reason, message },
+      { type: 'Reconciling', status: 'False', reason, message },
+    ];
+    const retry = { requeueAfterMs: this.opts.retryMs ?? 30_000 };
+
+    if (!clusterName) {
+      await report(notReady('ClusterLabelMissing', `label ${N.LABEL_CLUSTER} must name the StrataCluster (in namespace ${namespace}) this user belongs to`));
+      return;
+    }
+    if (!cluster) {
+      await report(notReady('ClusterNotFound', `StrataCluster ${namespace}/${clusterName} (label ${N.LABEL_CLUSTER}) does not exist; the user is created once it does`));
+      return retry;
+    }
+    if (!clusterHasSasl(cluster)) {
+      await report(notReady('AuthenticationNotEnabled', `cluster ${clusterName} has no listener with SASL, so this user could never log in; add sasl: [SCRAM-SHA-512] to one of its listeners`));
+      return;
+    }
+    if ((user.spec.authorization?.acls?.length ?? 0) > 0 && !clusterHasAuthorization(cluster)) {
+      await report(notReady('AuthorizationNotEnabled', `cluster ${clusterName} does not enforce ACLs (spec.authorization.type is not simple), so this user's ACLs would have no effect; enable authorization on the cluster or remove the ACLs`));
+      return;
+    }
+
+    const secret = await this.passwordSecret(user);
+    if ('problem' in secret) {
+      await report(notReady('SecretNotFound', secret.problem));
+      return retry;
+    }
+
+    await this.api.addFinalizer(ref, N.USER_FINALIZER);
+    const version = `${secret.secret.metadata?.uid}/${secret.secret.metadata?.resourceVersion}`;
+    try {
+      await this.withClient(cluster, async (c) => {
+        if (user.status?.credentialVersion !== version || !(await admin.hasScramCredential(c, name))) {
+          await admin.upsertScramCredential(c, name, secret.password);
+          this.log.info(`StrataUser ${namespace}/${name}: set its SCRAM-SHA-512 credential on cluster ${clusterName}`);
+        }
+        // Without an authorizer the cluster keeps no ACLs (DescribeAcls answers SECURITY_DISABLED).
+        const acls = clusterHasAuthorization(cluster)
+          ? aclDiff(await admin.describePrincipalAcls(c, principalOf(name)), desiredAcls(name, user.spec))
+          : { create: [], delete: [] };
+        await admin.deleteAcls(c, acls.delete);
+        await admin.createAcls(c, acls.create);
+        const ops = quotaOps(await admin.describeUserQuotas(c, name), desiredQuotas(user.spec));
+        await admin.alterUserQuotas(c, name, ops);
+        if (acls.create.length + acls.delete.length + ops.length > 0) {
+          this.log.info(`StrataUser ${namespace}/${name}: ${acls.create.length} ACL(s) added, ${acls.delete.length} removed, ${ops.length} quota change(s)`);
+        }
+      });
+    } catch (err) {
+      await report([
+        { type: 'Ready', status: 'False', reason: 'ClusterUnreachable', message: `cannot reconcile the user on cluster ${clusterName} (retrying): ${(err as Error).message}` },
+        { type: 'Reconciling', status: 'True', reason: 'Retrying', message: (err as Error).message },
+      ]);
+      throw err;
+    }
+    await report([
+      { type: 'Ready', status: 'True', reason: 'UserReady', message: `user ${name} can log in with SCRAM-SHA-512 (password in Secret ${secret.secret.metadata?.name}) and has the spec's ACLs and quotas` },
+      { type: 'Reconciling', status: 'False', reason: 'Reconciled', message: 'the user matches its spec' },
+    ], { username: name, secret: secret.secret.metadata?.name, credentialVersion: version });
+  }
+
+  /** The Secret holding the password: the user's generated one (created when missing) or the referenced one. */
+  private async passwordSecret(user: StrataUser): Promise<{ secret: V1Secret; password: string } | { problem: string }> {
+    const ns = user.metadata.namespace!;
+    const auth = user.spec.authentication;
+    if (auth.type === 'secret') {
+      const key = auth.secretRef!.key ?? N.SECRET_KEY_PASSWORD;
+      const secret = await this.api.get<V1Secret>(secretRef(ns, auth.secretRef!.name));
+      const password = secretValue(secret, key);
+      if (!secret || !password) return { problem: `Secret ${ns}/${auth.secretRef!.name} with key ${key} (spec.authentication.secretRef) does not exist` };
+      return { secret, password };
+    }
+    const existing = await this.api.get<V1Secret>(secretRef(ns, N.userSecretName(user.metadata.name!)));
+    const owned = existing?.metadata?.ownerReferences?.some((o) => o.uid === user.metadata.uid);
+    if (existing && !owned) {
+      return { problem: `Secret ${ns}/${N.userSecretName(user.metadata.name!)} exists but does not belong to this StrataUser; delete or rename it so the operator can create the user's Secret` };
+    }
+    const password = secretValue(existing, N.SECRET_KEY_PASSWORD) ?? generatePassword();
+    const secret = await this.api.apply(buildUserSecret(user, password) as never);
+    return { secret: secret as V1Secret, password };
+  }
+
+  private async remove(c: KafkaClient, name: string, withAcls: boolean): Promise<void> {
+    if (withAcls) await admin.deleteAcls(c, await admin.describePrincipalAcls(c, principalOf(name)));
+    const quotas = await admin.describeUserQuotas(c, name);
+    await admin.alterUserQuotas(c, name, [...quotas.keys()].map((key) => ({ key, value: 0, remove: true })));
+    await admin.deleteScramCredential(c, name);
+  }
+
+  private async withClient<T>(cluster: StrataCluster, fn: (c: KafkaClient) => Promise<T>): Promise<T> {
+    const access = await clusterAccess(this.api, this.opts.settings, cluster);
+    return withClusterClient(access, fn, this.opts.timeoutMs);
   }
 }

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { configKeyFor } from '../../../broker/src/config';
 import * as N from '../naming';
 import { objectMeta } from './common';
+import { securityConfig } from './listeners';
 import type { BrokerConfigValue, StrataClusterLike } from './types';
 
 /** Keys the operator sets itself (or passes per pod); spec.config cannot override them. */
@@ -14,6 +15,9 @@ export const OPERATOR_MANAGED_KEYS: readonly string[] = [
   'nodeId', 'advertisedHost', 'advertisedPort', 'clusterId', 'host', 'port', 'dataDir', 'metricsHost', 'metricsPort',
   'objectStoreType', 'objectStoreDir', 's3Bucket', 's3Endpoint', 's3Region', 's3PathStyle', 's3Prefix',
   's3AccessKeyId', 's3SecretAccessKey',
+  // From spec.listeners and spec.authorization (listeners.ts).
+  'listeners', 'advertisedListeners', 'listenerSecurityProtocolMap', 'sslCertificateLocation', 'sslKeyLocation',
+  'saslEnabledMechanisms', 'saslBootstrapUsers', 'authorizer', 'superUsers',
 ];
 
 /** spec.config accepts the broker's keys or their Kafka names (log.segment.bytes); the broker file takes the keys. */
@@ -54,6 +58,7 @@ export function brokerConfig(cluster: StrataClusterLike): Record<string, BrokerC
     s3Region: spec.objectStore.region ?? 'us-east-1',
     s3PathStyle: spec.objectStore.pathStyle ?? false,
     s3Prefix: spec.objectStore.prefix ?? N.defaultObjectStorePrefix(metadata.name, metadata.namespace),
+    ...securityConfig(cluster),
   });
   const sorted: Record<string, BrokerConfigValue> = {};
   for (const k of Object.keys(out).sort()) sorted[k] = out[k]!;

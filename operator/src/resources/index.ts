@@ -9,6 +9,7 @@ import type { StrataClusterLike } from './types';
 
 export * from './common';
 export * from './config-map';
+export * from './listeners';
 export * from './pdb';
 export * from './service-monitor';
 export * from './services';

@@ -2,6 +2,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import * as N from '../naming';
 import { brokerSelector, objectMeta } from './common';
+import { listenerServicePorts } from './listeners';
 import type { StrataClusterLike } from './types';
 
 export const SERVICE_ROLE_BROKERS = 'brokers';
@@ -17,10 +18,7 @@ export function buildHeadlessService(cluster: StrataClusterLike): V1Service {
       // Brokers must resolve each other before they are ready (they become ready by talking to each other).
       publishNotReadyAddresses: true,
       selector: brokerSelector(cluster),
-      ports: [
-        { name: N.KAFKA_PORT_NAME, port: N.KAFKA_PORT, targetPort: N.KAFKA_PORT_NAME, protocol: 'TCP' },
-        { name: N.METRICS_PORT_NAME, port: N.METRICS_PORT, targetPort: N.METRICS_PORT_NAME, protocol: 'TCP' },
-      ],
+      ports: [...listenerServicePorts(cluster), { name: N.METRICS_PORT_NAME, port: N.METRICS_PORT, targetPort: N.METRICS_PORT_NAME, protocol: 'TCP' }],
     },
   };
 }
@@ -33,7 +31,7 @@ export function buildBootstrapService(cluster: StrataClusterLike): V1Service {
     spec: {
       type: 'ClusterIP',
       selector: brokerSelector(cluster),
-      ports: [{ name: N.KAFKA_PORT_NAME, port: N.KAFKA_PORT, targetPort: N.KAFKA_PORT_NAME, protocol: 'TCP' }],
+      ports: listenerServicePorts(cluster),
     },
   };
 }

@@ -3,6 +3,7 @@ import type { V1EnvVar, V1ResourceRequirements, V1StatefulSet } from '@kubernete
 import * as N from '../naming';
 import { brokerLabels, brokerSelector, objectMeta } from './common';
 import { buildBrokerConfigMap, configHash } from './config-map';
+import { listenerContainerPorts, operatorCredentialEnv, tlsVolume } from './listeners';
 import type { StrataClusterLike, StrataClusterSpec } from './types';
 
 export interface StatefulSetOptions {
@@ -48,6 +49,7 @@ export function brokerEnv(cluster: StrataClusterLike): V1EnvVar[] {
     // own STRATA_DATA_DIR (broker/Dockerfile sets one for plain `docker run`) would win over the config file.
     { name: 'STRATA_DATA_DIR', value: N.DATA_DIR },
   ];
+  env.push(...operatorCredentialEnv(cluster));
   const creds = cluster.spec.objectStore.credentialsSecret;
   if (creds) {
     env.push(
@@ -63,6 +65,7 @@ export function buildStatefulSet(cluster: StrataClusterLike, options: StatefulSe
   const { spec } = cluster;
   const hash = options.configHash ?? configHash(buildBrokerConfigMap(cluster));
   const resources = containerResources(spec.resources);
+  const tls = tlsVolume(cluster);
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -105,10 +108,7 @@ export function buildStatefulSet(cluster: StrataClusterLike, options: StatefulSe
               name: N.BROKER_CONTAINER_NAME,
               image: spec.image ?? options.defaultImage ?? N.DEFAULT_BROKER_IMAGE,
               env: brokerEnv(cluster),
-              ports: [
-                { name: N.KAFKA_PORT_NAME, containerPort: N.KAFKA_PORT, protocol: 'TCP' },
-                { name: N.METRICS_PORT_NAME, containerPort: N.METRICS_PORT, protocol: 'TCP' },
-              ],
+              ports: [...listenerContainerPorts(cluster), { name: N.METRICS_PORT_NAME, containerPort: N.METRICS_PORT, protocol: 'TCP' }],
               ...(resources ? { resources } : {}),
               startupProbe: { httpGet: { path: N.HEALTHZ_PATH, port: N.METRICS_PORT_NAME }, periodSeconds: 5, failureThreshold: 60 },
               livenessProbe: { httpGet: { path: N.HEALTHZ_PATH, port: N.METRICS_PORT_NAME }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
@@ -122,12 +122,14 @@ export function buildStatefulSet(cluster: StrataClusterLike, options: StatefulSe
                 { name: N.CONFIG_VOLUME_NAME, mountPath: N.CONFIG_MOUNT_PATH, readOnly: true },
                 { name: N.DATA_VOLUME_NAME, mountPath: N.DATA_MOUNT_PATH },
                 { name: N.TMP_VOLUME_NAME, mountPath: '/tmp' },
+                ...(tls ? [tls.mount] : []),
               ],
             },
           ],
           volumes: [
             { name: N.CONFIG_VOLUME_NAME, configMap: { name: N.brokerConfigMapName(name) } },
             { name: N.TMP_VOLUME_NAME, emptyDir: {} },
+            ...(tls ? [tls.volume] : []),
           ],
         },
       },

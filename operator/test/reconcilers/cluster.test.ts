@@ -148,4 +148,30 @@ describe('operator: cluster reconciler', () => {
     await new ClusterReconciler(kube).reconcile(NS, 'gone');
     assert.equal(kube.writes.length, 0);
   });
+
+  it('creates the operator\'s SASL credential once, lists every listener\'s bootstrap, and reports unservable listener combinations', async () => {
+    const kube = new FakeKube();
+    kube.seed(cluster('demo', {
+      listeners: [
+        { name: 'plain', port: 9092, tls: false },
+        { name: 'scram', port: 9093, tls: true, tlsSecret: 'tls-a', sasl: ['SCRAM-SHA-512'] },
+        { name: 'plainsasl', port: 9094, tls: true, tlsSecret: 'tls-b', sasl: ['PLAIN'] },
+      ],
+    }));
+    const r = new ClusterReconciler(kube, { pollMs: 5 });
+    await r.reconcile(NS, 'demo');
+    const secretRef = { apiVersion: 'v1', kind: 'Secret', namespace: NS, name: N.operatorCredentialsSecretName('demo') };
+    const secret = kube.peek<{ data: Record<string, string>; metadata: { ownerReferences: Array<{ kind: string }> } }>(secretRef)!;
+    assert.equal(Buffer.from(secret.data.username!, 'base64').toString(), 'strata-operator');
+    assert.match(Buffer.from(secret.data.password!, 'base64').toString(), /^[A-Za-z0-9]{32}$/);
+    assert.equal(secret.metadata.ownerReferences[0]!.kind, 'StrataCluster');
+    await r.reconcile(NS, 'demo');
+    assert.equal(kube.peek<typeof secret>(secretRef)!.data.password, secret.data.password, 'never regenerated');
+    assert.equal(kube.writes.filter((w) => w.verb === 'create' && w.ref.kind === 'Secret').length, 1);
+    const st = statusOf(kube);
+    assert.deepEqual(st.listeners!.map((l) => l.bootstrap), ['demo-bootstrap.kafka.svc:9092', 'demo-bootstrap.kafka.svc:9093', 'demo-bootstrap.kafka.svc:9094']);
+    const degraded = findCondition(st.conditions, 'Degraded')!;
+    assert.equal(degraded.reason, 'ListenerConfig');
+    assert.match(degraded.message!, /different Secrets \(tls-a, tls-b\)/);
+  });
 });

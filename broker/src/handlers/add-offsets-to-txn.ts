@@ -1,0 +1,23 @@
+// AddOffsetsToTxn (key 25), v0–4: adds the group's partition of __consumer_offsets to the producer's transaction,
+// so that the offsets it then sends with TxnOffsetCommit get the transaction's marker. PRODUCER_FENCED is
+// INVALID_PRODUCER_EPOCH below v2.
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
+import type { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../protocol/schema/types';
+import { OFFSETS_TOPIC } from '../coordinator/group-store';
+import { defineHandler } from './handler';
+import { fencedForVersion } from './txn-errors';
+
+export default defineHandler<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>({
+  apiKey: ApiKey.AddOffsetsToTxn,
+  minVersion: 0,
+  maxVersion: 4,
+  async handle(req, ctx) {
+    const { transactions, groups } = ctx.services;
+    if (req.groupId === '') return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_GROUP_ID };
+    const [topic] = await transactions.addPartitions(req.transactionalId, { producerId: req.producerId, producerEpoch: req.producerEpoch }, [
+      { name: OFFSETS_TOPIC, partitions: [groups.partitionFor(req.groupId)] },
+    ]);
+    return { throttleTimeMs: 0, errorCode: fencedForVersion(topic.results[0].errorCode, ctx.apiVersion, 2) };
+  },
+});
