@@ -149,9 +149,25 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
 
   const bootstrapSvc = `${CLUSTER}-bootstrap.${NS}.svc:9092`;
   /** Every value in the topic, read from the host through the broker pod's IP (kcat, all partitions). */
+  let lastConsumed: Array<{ partition: number; offset: number; value: string }> = [];
   const consumeAll = async (): Promise<string[]> => {
-    const r = await k().kcat(['-C', '-b', `${await podIp()}:9092`, '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-f', '%s\n'], { timeoutMs: 120_000 });
-    return r.stdout.split('\n').filter(Boolean);
+    const r = await k().kcat(['-C', '-b', `${await podIp()}:9092`, '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-f', '%p %o %s\n'], { timeoutMs: 120_000 });
+    lastConsumed = r.stdout.split('\n').filter(Boolean).map((l) => {
+      const [p, o, ...v] = l.split(' ');
+      return { partition: Number(p), offset: Number(o), value: v.join(' ') };
+    });
+    return lastConsumed.map((c) => c.value);
+  };
+  /** Per partition: first and last offset read and how many records (for failure messages). */
+  const consumedSummary = () => {
+    const by = new Map<number, { first: number; last: number; n: number; host: number }>();
+    for (const c of lastConsumed) {
+      const e = by.get(c.partition) ?? { first: c.offset, last: c.offset, n: 0, host: 0 };
+      e.first = Math.min(e.first, c.offset); e.last = Math.max(e.last, c.offset); e.n++;
+      if (c.value.startsWith('host-')) e.host++;
+      by.set(c.partition, e);
+    }
+    return JSON.stringify(Object.fromEntries(by));
   };
 
   it('a client pod produces and consumes through the bootstrap Service (kcat in the pod)', async () => {
@@ -260,7 +276,7 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
     const got = new Set(await consumeAll());
     const lost = producer.acked.filter((v) => !got.has(v));
     assert.deepStrictEqual(lost, [], `acknowledged records lost (of ${producer.acked.length})`);
-    for (const v of ['pod-1', 'pod-100', 'host-0', 'host-1999']) assert.ok(got.has(v), `${v} survived the restart`);
+    for (const v of ['pod-1', 'pod-100', 'host-0', 'host-1999']) assert.ok(got.has(v), `${v} survived the restart; read ${consumedSummary()}`);
   });
 
   it('a spec.config change rolls the broker and the cluster returns to Ready (produce errors recorded)', async () => {

@@ -30,6 +30,9 @@ export function containerResources(r: StrataClusterSpec['resources']): V1Resourc
 }
 
 export const TERMINATION_GRACE_SECONDS = 60;
+/** Startup probe: how often, and how long a broker may take to start (log recovery) before it is restarted. */
+export const STARTUP_PROBE_PERIOD_SECONDS = 1;
+export const STARTUP_BUDGET_SECONDS = 300;
 
 /** What happens to the brokers' PersistentVolumeClaims (operator/README.md, "Storage"). */
 export const PVC_RETENTION = { whenDeleted: 'Retain', whenScaled: 'Retain' } as const;
@@ -110,7 +113,9 @@ export function buildStatefulSet(cluster: StrataClusterLike, options: StatefulSe
               env: brokerEnv(cluster),
               ports: [...listenerContainerPorts(cluster), { name: N.METRICS_PORT_NAME, containerPort: N.METRICS_PORT, protocol: 'TCP' }],
               ...(resources ? { resources } : {}),
-              startupProbe: { httpGet: { path: N.HEALTHZ_PATH, port: N.METRICS_PORT_NAME }, periodSeconds: 5, failureThreshold: 60 },
+              // A broker in a pod answers /healthz ~6 s after its container starts (e2e/k8s): probing every second
+              // (same 5-minute budget for replaying a large log) makes it Ready about 4 s sooner than every 5 s.
+              startupProbe: { httpGet: { path: N.HEALTHZ_PATH, port: N.METRICS_PORT_NAME }, periodSeconds: STARTUP_PROBE_PERIOD_SECONDS, failureThreshold: STARTUP_BUDGET_SECONDS / STARTUP_PROBE_PERIOD_SECONDS },
               livenessProbe: { httpGet: { path: N.HEALTHZ_PATH, port: N.METRICS_PORT_NAME }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
               readinessProbe: { httpGet: { path: N.READYZ_PATH, port: N.METRICS_PORT_NAME }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
               securityContext: {

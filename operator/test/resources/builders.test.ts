@@ -226,6 +226,10 @@ describe('operator resources', () => {
     it('probes /healthz (liveness) and /readyz (readiness) on the metrics port 9644', () => {
       assert.deepEqual(container.livenessProbe!.httpGet, { path: '/healthz', port: 'metrics' });
       assert.deepEqual(container.readinessProbe!.httpGet, { path: '/readyz', port: 'metrics' });
+      // Startup: probed every second (Ready soon after a restart) within a 5-minute budget for log recovery.
+      assert.deepEqual(container.startupProbe!.httpGet, { path: '/healthz', port: 'metrics' });
+      assert.equal(container.startupProbe!.periodSeconds, 1);
+      assert.equal(container.startupProbe!.periodSeconds! * container.startupProbe!.failureThreshold!, 300);
       assert.ok(container.ports!.some((p) => p.name === 'metrics' && p.containerPort === 9644));
       assert.ok(container.ports!.some((p) => p.name === 'kafka' && p.containerPort === 9092));
     });
