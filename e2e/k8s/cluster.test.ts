@@ -30,6 +30,9 @@ const TOPIC = 'events';
 const BUCKET = 'strata-k8s';
 const SEGMENT_BYTES = 64 * 1024;
 const POD0 = `${CLUSTER}-broker-0`;
+const HOST_RECORDS = 2000;
+/** The i-th record kcat produces from the host: ~190 bytes, so 2000 of them fill several 64 KiB segments. */
+const hostRecord = (i: number) => `host-${i}-${'x'.repeat(180)}`;
 const BROKER_SELECTOR = `app.kubernetes.io/instance=${CLUSTER},app.kubernetes.io/component=broker`;
 
 /** Timings reported at the end of the run (ms unless named otherwise). */
@@ -198,7 +201,7 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
   it('kcat on the host produces and consumes through the broker pod IP; closed segments appear in the bucket', async () => {
     const ip = await podIp();
     // ~200 KB per partition over 64 KiB segments: several closed segments to tier.
-    const lines = Array.from({ length: 2000 }, (_, i) => `host-${i}-${'x'.repeat(180)}`);
+    const lines = Array.from({ length: HOST_RECORDS }, (_, i) => hostRecord(i));
     // Batches under the topic's 64 KiB segments (the broker refuses a batch larger than a segment).
     await k().kcat(['-P', '-b', `${ip}:9092`, '-t', TOPIC, '-X', 'acks=all', '-X', 'batch.size=32768'], { input: lines.join('\n') + '\n' });
     const got = await consumeAll();
@@ -276,7 +279,9 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
     const got = new Set(await consumeAll());
     const lost = producer.acked.filter((v) => !got.has(v));
     assert.deepStrictEqual(lost, [], `acknowledged records lost (of ${producer.acked.length})`);
-    for (const v of ['pod-1', 'pod-100', 'host-0', 'host-1999']) assert.ok(got.has(v), `${v} survived the restart; read ${consumedSummary()}`);
+    for (const v of ['pod-1', 'pod-100', hostRecord(0), hostRecord(HOST_RECORDS - 1)]) {
+      assert.ok(got.has(v), `${v.slice(0, 12)} survived the restart; read ${consumedSummary()}`);
+    }
   });
 
   it('a spec.config change rolls the broker and the cluster returns to Ready (produce errors recorded)', async () => {
