@@ -228,15 +228,17 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
     assert.match(text, /^# TYPE strata_\w+/m);
   });
 
-  /** Sends one record at a time (acks=all) until stopped; keeps the acknowledged values and counts errors. */
-  function steadyProducer(prefix: string): { acked: string[]; errors: number; stop(): Promise<void> } {
-    const state = { acked: [] as string[], errors: 0, stop: async () => {} };
+  /** Sends one record at a time (acks=all) until stopped; keeps the acknowledged values and counts the sends that
+   *  failed (errors) and the errors KafkaJS logged while retrying on its own (retriedErrors). */
+  function steadyProducer(prefix: string): { acked: string[]; errors: number; retriedErrors: number; stop(): Promise<void> } {
+    const state = { acked: [] as string[], errors: 0, retriedErrors: 0, stop: async () => {} };
     let stopped = false;
     let producer: Producer | undefined;
     const loop = (async () => {
       // The bootstrap Service's ClusterIP: kube-proxy routes the host's connections too, whatever the pod IP.
       const svc = await get(['service', `${CLUSTER}-bootstrap`]);
-      producer = k().kafka(`${svc.spec.clusterIP}:9092`, `steady-${prefix}`).producer({ allowAutoTopicCreation: false });
+      producer = k().kafka(`${svc.spec.clusterIP}:9092`, `steady-${prefix}`, () => { state.retriedErrors++; })
+        .producer({ allowAutoTopicCreation: false });
       let connected = false;
       for (let i = 0; !stopped; i++) {
         const value = `${prefix}-${i}`;
@@ -275,7 +277,7 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
       assert.strictEqual(after.spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, claim);
       assert.strictEqual((await get(['pvc', claim])).spec.volumeName, pvBefore, 'same PersistentVolume');
     } finally { await producer.stop(); }
-    timings.produceErrorsDuringPodDeletion = producer.errors;
+    timings.produceErrorsDuringPodDeletion = `${producer.errors} failed sends, ${producer.retriedErrors} errors retried by the client, ${producer.acked.length} acked`;
     const got = new Set(await consumeAll());
     const lost = producer.acked.filter((v) => !got.has(v));
     assert.deepStrictEqual(lost, [], `acknowledged records lost (of ${producer.acked.length})`);
@@ -306,7 +308,7 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
       const n = producer.acked.length;
       await ackedAtLeast(producer, n + 20, 'records acknowledged after the roll');
     } finally { await producer.stop(); }
-    timings.produceErrorsDuringRoll = producer.errors;
+    timings.produceErrorsDuringRoll = `${producer.errors} failed sends, ${producer.retriedErrors} errors retried by the client, ${producer.acked.length} acked`;
     const got = new Set(await consumeAll());
     assert.deepStrictEqual(producer.acked.filter((v) => !got.has(v)), [], 'acknowledged records lost in the roll');
   });

@@ -103,8 +103,9 @@ export class KubeNode extends ApiServer {
       { timeoutMs: 60_000, ...opts });
   }
 
-  /** A KafkaJS client on the host whose sockets resolve *.svc names through the cluster DNS. */
-  kafka(bootstrap: string, clientId: string): Kafka {
+  /** A KafkaJS client on the host whose sockets resolve *.svc names through the cluster DNS; `onError` sees every
+   *  error KafkaJS logs (connection losses and failed requests it retries on its own). */
+  kafka(bootstrap: string, clientId: string, onError: (message: string) => void = () => {}): Kafka {
     const resolver = new dns.Resolver();
     resolver.setServers([NODE_IP]);
     const lookup: net.LookupFunction = (host, options, cb) => {
@@ -118,7 +119,8 @@ export class KubeNode extends ApiServer {
     return new Kafka({
       clientId, brokers: [bootstrap], connectionTimeout: 3000, requestTimeout: 15_000,
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 3000 },
-      logLevel: logLevel.NOTHING,
+      logLevel: logLevel.ERROR,
+      logCreator: () => ({ log }) => onError(String(log.message)),
       socketFactory: ({ host, port, onConnect }) => {
         const socket = net.connect({ host, port, lookup }, onConnect);
         socket.setKeepAlive(true, 30_000);
