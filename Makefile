@@ -33,6 +33,7 @@ test-deps: setup
 	@command -v kcat >/dev/null && command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kcat prometheus; }
 	@[ "$$(dpkg-query -W -f='$${db:Status-Status}\n' $(K8S_DEBS) 2>/dev/null | grep -c '^installed$$')" = "$(words $(K8S_DEBS))" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(K8S_DEBS); }
 	bash e2e/java/install.sh
+	bash bench/java/install.sh
 	bash e2e/tier/install.sh >/dev/null
 	bash e2e/franz-go/install.sh >/dev/null
 	GO_BUILD_JOBS=2 bash operator/scripts/kube-tools/build.sh
@@ -56,6 +57,7 @@ run start: build
 
 bench: build
 	bash e2e/java/install.sh
+	bash bench/java/install.sh
 	node dist/bench/produce-fetch.js $(ARGS)
 	node dist/bench/e2e-latency.js
 	node dist/bench/transactions.js

@@ -2,9 +2,12 @@
 // for exact per-API error codes. Until authentication exists every client is User:ANONYMOUS, so the suite runs in
 // two phases over the same directories: first with super.users=User:ANONYMOUS (the ACL APIs, Java and KafkaJS
 // admin, bad input), then restarted without super users, so ANONYMOUS may do only what the ACLs (kept in the
-// metadata log across the restart) grant: ALL on topics and groups prefixed "ok-", a DENY of WRITE on
-// "ok-readonly", nothing on "no-…". Each cell below is one API × (allowed, denied), with Kafka's error.
+// metadata log across the restart) grant: ALL on topics, groups and transactional ids prefixed "ok-", a DENY of
+// WRITE on "ok-readonly", nothing on "no-…". Each cell below is one API × (allowed, denied), with Kafka's error.
+// A last suite runs the Java transactional producer as a SASL user with and without its transactional id's ACL.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   AclOperationTypes,
   AclPermissionTypes,
@@ -20,7 +23,13 @@ import { ZERO_UUID } from '../broker/src/protocol/codec';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import { buildRecordBatch } from '../broker/src/protocol/records';
 import type {
+  AddOffsetsToTxnResponse,
+  AddPartitionsToTxnResponse,
   AlterClientQuotasResponse,
+  DescribeTransactionsResponse,
+  EndTxnResponse,
+  ListTransactionsResponse,
+  TxnOffsetCommitResponse,
   CreatePartitionsResponse,
   DeleteGroupsResponse,
   DeleteRecordsResponse,
@@ -52,6 +61,9 @@ import { createKafka } from './helpers/kafkajs';
 import { kcat, requireKcat } from './helpers/kcat';
 import { requireJavaClient, runJava, summary } from './helpers/java';
 import { useBroker } from './helpers/suite';
+import { freePort, makeTempDir, removeTempDir } from './helpers/util';
+import { TxnShell } from './helpers/txn-shell';
+import { stopAll, type JsonLinesProcess } from './helpers/json-process';
 
 const ANON = 'User:ANONYMOUS';
 
@@ -115,6 +127,7 @@ describe('ACLs with authorizer=simple', function () {
   const okTopic = 'ok-data';
   const readonlyTopic = 'ok-readonly';
   const noTopic = 'no-data';
+  const txnTopic = 'ok-txn';
 
   const aclOf = (resourceType: number, resourceName: string, patternType: number, operation: number, permissionType = AclPermissionTypes.ALLOW) => ({
     resourceType,
@@ -125,6 +138,26 @@ describe('ACLs with authorizer=simple', function () {
     operation,
     permissionType,
   });
+
+  // Transactional APIs over the wire (the transactional id's producer id and epoch come from InitProducerId).
+  type Txn = { transactionalId: string; producerId: number; producerEpoch: number };
+  const initTxn = async (transactionalId: string, transactionTimeoutMs = 60_000): Promise<Txn> => {
+    const r = await client.request<InitProducerIdResponse>(ApiKey.InitProducerId, 4, { transactionalId, transactionTimeoutMs, producerId: -1, producerEpoch: -1 });
+    assert.equal(r.errorCode, 0, `InitProducerId ${transactionalId}`);
+    return { transactionalId, producerId: r.producerId, producerEpoch: r.producerEpoch };
+  };
+  /** A transactional id without an ACL gets no producer id: these requests carry made-up ones. */
+  const unauthorizedTxn: Txn = { transactionalId: 'no-txn', producerId: 1, producerEpoch: 0 };
+  const addPartitions = async (t: Txn, topics: Array<[string, number]>): Promise<number[]> => {
+    const r = await client.request<AddPartitionsToTxnResponse>(ApiKey.AddPartitionsToTxn, 3, {
+      v3AndBelowTransactionalId: t.transactionalId,
+      v3AndBelowProducerId: t.producerId,
+      v3AndBelowProducerEpoch: t.producerEpoch,
+      v3AndBelowTopics: topics.map(([name, partition]) => ({ name, partitions: [partition] })),
+    });
+    return r.resultsByTopicV3AndBelow.flatMap((x) => x.resultsByPartition.map((p) => p.partitionErrorCode));
+  };
+  const describeTxns = (ids: string[]) => client.request<DescribeTransactionsResponse>(ApiKey.DescribeTransactions, 0, { transactionalIds: ids });
 
   before(async () => {
     requireKcat();
@@ -214,7 +247,7 @@ describe('ACLs with authorizer=simple', function () {
     });
 
     it('sets up the phase 2 ACLs and topics', async () => {
-      await admin.createTopics({ topics: [okTopic, readonlyTopic, noTopic, 'ok-deletable', 'no-deletable'].map((topic) => ({ topic, numPartitions: 1 })) });
+      await admin.createTopics({ topics: [okTopic, readonlyTopic, noTopic, 'ok-deletable', 'no-deletable', txnTopic].map((topic) => ({ topic, numPartitions: 1 })) });
       const producer = kafka.producer();
       await producer.connect();
       for (const topic of [okTopic, readonlyTopic, noTopic]) await producer.send({ topic, messages: [{ value: `hello ${topic}` }] });
@@ -226,8 +259,19 @@ describe('ACLs with authorizer=simple', function () {
           aclOf(AclResourceTypes.TOPIC, 'ok-', ResourcePatternTypes.PREFIXED, AclOperationTypes.ALL),
           aclOf(AclResourceTypes.TOPIC, readonlyTopic, ResourcePatternTypes.LITERAL, AclOperationTypes.WRITE, AclPermissionTypes.DENY),
           aclOf(AclResourceTypes.GROUP, 'ok-', ResourcePatternTypes.PREFIXED, AclOperationTypes.ALL),
+          aclOf(AclResourceTypes.TRANSACTIONAL_ID, 'ok-', ResourcePatternTypes.PREFIXED, AclOperationTypes.ALL),
         ],
       });
+      // Transactions ANONYMOUS will describe and list in phase 2: one it may see, open (for the whole run) on a
+      // topic it may describe and on one it may not; one it may not see at all.
+      const mixed = await initTxn('ok-mixed', 900_000);
+      assert.deepEqual(await addPartitions(mixed, [[txnTopic, 0], [noTopic, 0]]), [0, 0]);
+      await initTxn('no-hidden-txn');
+    });
+
+    it('AddPartitionsToTxn refuses internal topics even to a super user (TOPIC_AUTHORIZATION_FAILED, as Kafka)', async () => {
+      const t = await initTxn('ok-internal');
+      assert.deepEqual(await addPartitions(t, [['__consumer_offsets', 0], [txnTopic, 0]]), [ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.OPERATION_NOT_ATTEMPTED]);
     });
   });
 
@@ -463,11 +507,150 @@ describe('ACLs with authorizer=simple', function () {
       assert.equal(dcq.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     });
 
+    it('transactions: AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and EndTxn need WRITE on the transactional id, and each its group and topic ACLs', async () => {
+      const group = 'ok-txn-group';
+      const t = await initTxn('ok-txn-wire');
+      const describedState = async () => (await describeTxns([t.transactionalId])).transactionStates[0].transactionState;
+      // AddPartitionsToTxn v3: the transactional id, then WRITE on every topic (one denied topic: nothing added).
+      assert.deepEqual(await addPartitions(unauthorizedTxn, [[txnTopic, 0], [noTopic, 0]]), [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED]);
+      assert.deepEqual(await addPartitions(t, [[txnTopic, 0], [noTopic, 0]]), [ErrorCode.OPERATION_NOT_ATTEMPTED, ErrorCode.TOPIC_AUTHORIZATION_FAILED]);
+      assert.deepEqual(await addPartitions(t, [[txnTopic, 0], [readonlyTopic, 0]]), [ErrorCode.OPERATION_NOT_ATTEMPTED, ErrorCode.TOPIC_AUTHORIZATION_FAILED], 'the DENY of WRITE wins');
+      assert.equal(await describedState(), 'Empty', 'nothing was added');
+      assert.deepEqual(await addPartitions(t, [[txnTopic, 0]]), [ErrorCode.NONE]);
+      // v4+ is the brokers' form: CLUSTER_ACTION on the cluster, answered at the top level.
+      const v4 = await client.request<AddPartitionsToTxnResponse>(ApiKey.AddPartitionsToTxn, 4, {
+        transactions: [{ ...t, verifyOnly: true, topics: [{ name: txnTopic, partitions: [0] }] }],
+      });
+      assert.equal(v4.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      assert.deepEqual(v4.resultsByTransaction, []);
+
+      // AddOffsetsToTxn: WRITE on the transactional id, then READ on the group.
+      const addOffsets = async (x: Txn, groupId: string) => (await client.request<AddOffsetsToTxnResponse>(ApiKey.AddOffsetsToTxn, 3, { ...x, groupId })).errorCode;
+      assert.equal(await addOffsets(unauthorizedTxn, group), ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      assert.equal(await addOffsets(t, 'no-group'), ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      assert.equal(await addOffsets(t, group), ErrorCode.NONE);
+
+      // TxnOffsetCommit: the transactional id and the group for every partition, READ per topic.
+      const commitOffsets = async (x: Txn, groupId: string) => {
+        const r = await client.request<TxnOffsetCommitResponse>(ApiKey.TxnOffsetCommit, 3, {
+          ...x,
+          groupId,
+          generationId: -1,
+          memberId: '',
+          groupInstanceId: null,
+          topics: [txnTopic, noTopic].map((name) => ({ name, partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] })),
+        });
+        return r.topics.map((x) => x.partitions[0].errorCode);
+      };
+      assert.deepEqual(await commitOffsets(unauthorizedTxn, group), [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED]);
+      assert.deepEqual(await commitOffsets(t, 'no-group'), [ErrorCode.GROUP_AUTHORIZATION_FAILED, ErrorCode.GROUP_AUTHORIZATION_FAILED]);
+      assert.deepEqual(await commitOffsets(t, group), [ErrorCode.NONE, ErrorCode.TOPIC_AUTHORIZATION_FAILED]);
+
+      // EndTxn: WRITE on the transactional id; the allowed commit makes the offset visible.
+      const endTxn = async (x: Txn) => (await client.request<EndTxnResponse>(ApiKey.EndTxn, 3, { ...x, committed: true })).errorCode;
+      assert.equal(await endTxn(unauthorizedTxn), ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      assert.equal(await endTxn(t), ErrorCode.NONE);
+      const fetched = await client.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 7, { groupId: group, topics: [{ name: txnTopic, partitionIndexes: [0] }], groups: [], requireStable: true });
+      assert.equal(fetched.topics[0].partitions[0].committedOffset, 1);
+    });
+
+    it('transactions: FindCoordinator, DescribeTransactions and ListTransactions show only what ANONYMOUS may describe', async () => {
+      const find = await client.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 4, { key: '', keyType: 1, coordinatorKeys: ['ok-mixed', 'no-hidden-txn'] });
+      assert.deepEqual(find.coordinators.map((c) => c.errorCode), [ErrorCode.NONE, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED]);
+      const described = await describeTxns(['ok-mixed', 'no-hidden-txn']);
+      const [mixed, hidden] = described.transactionStates;
+      assert.equal(mixed.errorCode, ErrorCode.NONE);
+      assert.equal(mixed.transactionState, 'Ongoing');
+      assert.deepEqual(mixed.topics, [{ topic: txnTopic, partitions: [0] }], `partitions of ${noTopic} are left out: ${JSON.stringify(mixed.topics)}`);
+      assert.equal(hidden.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      assert.equal(hidden.producerId, 0, "nothing of it is shown (Kafka's defaults)");
+      const listed = await client.request<ListTransactionsResponse>(ApiKey.ListTransactions, 1, { stateFilters: [], producerIdFilters: [], durationFilter: -1 });
+      const ids = listed.transactionStates.map((x) => x.transactionalId);
+      assert.ok(ids.includes('ok-mixed') && ids.includes('ok-txn-wire'), `listed: ${ids.join(',')}`);
+      assert.ok(!ids.includes('no-hidden-txn'), `no-hidden-txn is hidden: ${ids.join(',')}`);
+    });
+
     it('denials are counted by API and resource type', async () => {
       const text = await ref.broker.metricsText();
       assert.match(text, /strata_authorization_denied_total\{api="Produce",resource_type="TOPIC"\} [1-9]/);
       assert.match(text, /strata_authorization_denied_total\{api="CreateAcls",resource_type="CLUSTER"\} [1-9]/);
       assert.match(text, /strata_authorization_denied_total\{api="JoinGroup",resource_type="GROUP"\} [1-9]/);
+      assert.match(text, /strata_authorization_denied_total\{api="EndTxn",resource_type="TRANSACTIONAL_ID"\} [1-9]/);
+      assert.doesNotMatch(text, /strata_authorization_denied_total\{api="ListTransactions"/, 'a list filtered by ACLs is not a denial');
     });
+  });
+});
+
+describe('ACLs: the Java transactional producer as a SASL user', function () {
+  this.timeout(180_000);
+  const USER = { name: 'txn-app', password: 'txn-app-secret' };
+  let saslPort = 0;
+  before(async () => {
+    requireJavaClient();
+    saslPort = await freePort();
+  });
+  // PLAINTEXT (User:ANONYMOUS) is the super user that sets things up; the application connects with SCRAM.
+  const ref = useBroker({
+    name: 'acl-txn-java',
+    autoCreateTopics: false,
+    extraArgs: (port) => [
+      '--listeners', `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
+      '--sasl-enabled-mechanisms', 'SCRAM-SHA-512',
+      '--sasl-bootstrap-users', `${USER.name}:${USER.password}`,
+      '--authorizer', 'simple',
+      '--super-users', ANON,
+    ],
+  });
+  const jvms: JsonLinesProcess[] = [];
+  const dir = makeTempDir('acl-txn-java');
+  after(async () => {
+    await stopAll(jvms);
+    removeTempDir(dir);
+  });
+
+  it('commits with WRITE on its transactional id and topic (and READ on the group for its offsets); without the transactional id ACL, TransactionalIdAuthorizationException', async () => {
+    const principal = `User:${USER.name}`;
+    const allow = (resourceType: number, resourceName: string, operation: number) => ({ resourceType, resourceName, resourcePatternType: 3, principal, host: '*', operation, permissionType: 3 });
+    const client = await KafkaClient.connect({ host: ref.broker.host, port: ref.broker.port, clientId: 'acl-txn-setup' });
+    try {
+      const created = await client.request<CreateAclsResponse>(ApiKey.CreateAcls, 3, {
+        creations: [allow(5, 'app-txn', 4), allow(2, 'app-out', 4), allow(2, 'app-in', 3), allow(3, 'app-group', 3)], // WRITE txn id, WRITE out, READ in, READ group
+      });
+      assert.deepEqual(created.results.map((r) => r.errorCode), [0, 0, 0, 0]);
+    } finally {
+      await client.close();
+    }
+    summary(await runJava('create-topic', [ref.broker.bootstrap, 'app-out', 1]), 'create-topic');
+    summary(await runJava('create-topic', [ref.broker.bootstrap, 'app-in', 1]), 'create-topic');
+    const props = path.join(dir, 'txn-app.properties');
+    fs.writeFileSync(
+      props,
+      [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=SCRAM-SHA-512',
+        `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${USER.name}" password="${USER.password}";`,
+      ].join('\n'),
+    );
+    const env = { STRATA_CLIENT_PROPERTIES: props };
+    const bootstrap = `127.0.0.1:${saslPort}`;
+
+    const app = new TxnShell(bootstrap, 'app-txn', 60_000, jvms, env);
+    await app.ok('init', 'begin', 'send app-out k committed-1', 'offsets app-group app-in 0 1', 'commit');
+    // A group it may not read: the offsets are refused (GROUP_AUTHORIZATION_FAILED), the transaction can be aborted.
+    await app.ok('begin', 'send app-out k aborted-1');
+    const denied = await app.op('offsets other-group app-in 0 2');
+    assert.equal(denied.ok, false);
+    assert.match(String(denied.exception), /GroupAuthorizationException/);
+    await app.ok('abort', 'close');
+    const read = await runJava('txn-read', [ref.broker.bootstrap, 'app-out', 'read_committed', 30_000], 60_000);
+    assert.deepEqual(read.lines.filter((l) => typeof l.v === 'string').map((l) => l.v), ['committed-1']);
+    const offsets = summary(await runJava('group-offsets', [ref.broker.bootstrap, 'app-group']), 'group-offsets');
+    assert.deepEqual(offsets.offsets, { 'app-in': { '0': 1 } }, 'the committed transaction\'s offsets, not the aborted one\'s');
+
+    const stranger = new TxnShell(bootstrap, 'other-txn', 60_000, jvms, env);
+    const init = await stranger.op('init');
+    assert.equal(init.ok, false);
+    assert.match(String(init.exception), /TransactionalIdAuthorizationException/);
+    await stranger.op('close');
   });
 });

@@ -4,6 +4,7 @@
 // certificate) keeps the previous certificate until the files are consistent again. Also mutual TLS with
 // ssl.client.auth=required: no certificate, no connection.
 import { strict as assert } from 'node:assert';
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import { useBroker } from './helpers/suite';
@@ -63,13 +64,19 @@ describe('security: TLS certificate rotation and required client certificates', 
     }
   }
 
+  /** strata_tls_certificate_expiry_timestamp_seconds as the broker reports it. */
+  const expiryMetric = async () => Number(/^strata_tls_certificate_expiry_timestamp_seconds (\S+)$/m.exec(await ref.broker.metricsText())?.[1]);
+  const notAfter = (pem: string) => Date.parse(new X509Certificate(fs.readFileSync(pem)).validTo) / 1000;
+
   it('new connections get the new certificate; open ones keep working; an inconsistent pair is not used', async () => {
     assert.equal(await servedCn(), 'broker-gen-1');
+    const initialExpiry = await expiryMetric();
+    assert.equal(initialExpiry, notAfter(live.cert));
     const open = await KafkaClient.connect({ host: '127.0.0.1', port: sslPort, tls: { ca: fs.readFileSync(ca.cert) } });
     await open.apiVersions();
 
     // Half a rotation: the new certificate with the old key. Not usable: generation 1 stays.
-    const second = ca.issue('broker-2', '/O=Strata/CN=broker-gen-2', { server: true });
+    const second = ca.issue('broker-2', '/O=Strata/CN=broker-gen-2', { server: true, days: 3 });
     install(second, ['cert']);
     await waitFor(() => ref.broker.logTail(100).includes('cannot be used yet') || undefined, { timeoutMs: 10_000, what: 'the broker to notice the mismatched pair' });
     assert.equal(await servedCn(), 'broker-gen-1');
@@ -77,6 +84,9 @@ describe('security: TLS certificate rotation and required client certificates', 
     // The key follows: generation 2 is served to new connections.
     install(second, ['key']);
     await waitFor(async () => (await servedCn()) === 'broker-gen-2' || undefined, { timeoutMs: 10_000, what: 'the rotated certificate to be served' });
+    // The expiry gauge follows the certificate served (one more day: issued for 3 days instead of 2).
+    assert.equal(await expiryMetric(), notAfter(second.cert));
+    assert.ok(notAfter(second.cert) > initialExpiry + 80_000);
     const after = await KafkaClient.connect({ host: '127.0.0.1', port: sslPort, tls: { ca: fs.readFileSync(ca.cert) } });
     await after.request(ApiKey.Metadata, 1, { topics: null });
     await after.close();

@@ -15,6 +15,7 @@
 import { strict as assert } from 'node:assert';
 import type { Admin, Producer } from 'kafkajs';
 import { startJava } from './helpers/client-process';
+import { TxnShell } from './helpers/txn-shell';
 import { adminWithTopicAndProducer } from './helpers/groups';
 import { requireJavaClient, runJava, summary, type JsonLine } from './helpers/java';
 import { stopAll, type JsonLinesProcess } from './helpers/json-process';
@@ -22,32 +23,6 @@ import { BrokerProcess } from './helpers/broker-process';
 import { useBroker } from './helpers/suite';
 import { uniqueName, waitFor, withTimeout } from './helpers/util';
 import { checkExactlyOnce, describeReport } from './helpers/exactly-once';
-
-/** A txn-shell JVM: one transactional producer driven op by op. */
-class TxnShell {
-  readonly proc: JsonLinesProcess;
-
-  constructor(bootstrap: string, txnId: string, timeoutMs: number, jvms: JsonLinesProcess[]) {
-    this.proc = startJava('txn-shell', [bootstrap, txnId, timeoutMs], { name: `txn-shell ${txnId}` });
-    jvms.push(this.proc);
-  }
-
-  /** Runs one op and returns its result line ({op, ok, exception?}). */
-  async op(line: string, timeoutMs = 60_000): Promise<JsonLine> {
-    const from = this.proc.lines.length;
-    this.proc.send(line);
-    const name = line.split(' ')[0];
-    return this.proc.waitForLine((l) => l.op === name, timeoutMs, `result of ${line}`, from);
-  }
-
-  /** Runs ops that must all succeed. */
-  async ok(...lines: string[]): Promise<void> {
-    for (const line of lines) {
-      const r = await this.op(line);
-      assert.equal(r.ok, true, `${line}: ${JSON.stringify(r)}`);
-    }
-  }
-}
 
 async function readTopic(bootstrap: string, topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<string[]> {
   const res = await runJava('txn-read', [bootstrap, topic, isolation, 30_000], 60_000);

@@ -41,6 +41,18 @@ export interface KafkaSettings {
   segmentBytes: number;
 }
 
+/** Additions for tests that need more than the benchmark's plain broker (e.g. SASL and an authorizer). */
+export interface KafkaOptions {
+  /** More listeners by name, each on its own free loopback port and advertised; map their protocol in `properties`. */
+  extraListeners?: string[];
+  /** server.properties entries added after the defaults, or replacing a default of the same key. */
+  properties?: Record<string, string>;
+  /** More `kafka-storage format` arguments, e.g. `--add-scram` to create SCRAM users in the bootstrap metadata. */
+  formatArgs?: string[];
+  /** JVM heap flags instead of KAFKA_HEAP. */
+  heap?: string[];
+}
+
 /** A Kafka cluster id as Kafka's Uuid.randomUuid() makes it: 16 random bytes, base64url, no padding, no leading '-'. */
 function kafkaUuid(): string {
   for (;;) {
@@ -63,6 +75,8 @@ export class KafkaBroker {
     readonly port: number,
     readonly controllerPort: number,
     readonly settings: KafkaSettings,
+    readonly options: KafkaOptions,
+    private readonly extraPorts: ReadonlyMap<string, number>,
   ) {
     this.baseDir = makeTempDir('vs-kafka');
     this.logDir = path.join(this.baseDir, 'kraft-logs');
@@ -72,6 +86,13 @@ export class KafkaBroker {
 
   get bootstrap(): string {
     return `${this.host}:${this.port}`;
+  }
+
+  /** host:port of an extra listener named in KafkaOptions.extraListeners. */
+  listenerBootstrap(name: string): string {
+    const port = this.extraPorts.get(name);
+    if (port === undefined) throw new Error(`no extra listener ${name}`);
+    return `${this.host}:${port}`;
   }
 
   get pid(): number | undefined {
@@ -85,13 +106,14 @@ export class KafkaBroker {
   /** The server.properties this broker runs with (written before formatting). */
   properties(): string {
     const s = this.settings;
-    return [
+    const extra = [...this.extraPorts].map(([name, port]) => `,${name}://${this.host}:${port}`).join('');
+    const lines = [
       '# Written by bench/vs-kafka: KRaft combined mode, one node; everything else is Kafka 4.1.1 default.',
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@${this.host}:${this.controllerPort}`,
-      `listeners=PLAINTEXT://${this.host}:${this.port},CONTROLLER://${this.host}:${this.controllerPort}`,
-      `advertised.listeners=PLAINTEXT://${this.host}:${this.port}`,
+      `listeners=PLAINTEXT://${this.host}:${this.port}${extra},CONTROLLER://${this.host}:${this.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://${this.host}:${this.port}${extra}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
       'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -104,12 +126,22 @@ export class KafkaBroker {
       'transaction.state.log.min.isr=1',
       'share.coordinator.state.topic.replication.factor=1',
       'share.coordinator.state.topic.min.isr=1',
-      '',
-    ].join('\n');
+    ];
+    const overrides = new Map(Object.entries(this.options.properties ?? {}));
+    const merged = lines.map((line) => {
+      const key = line.startsWith('#') ? undefined : line.slice(0, line.indexOf('='));
+      if (key === undefined || !overrides.has(key)) return line;
+      const value = overrides.get(key);
+      overrides.delete(key);
+      return `${key}=${value}`;
+    });
+    return [...merged, ...[...overrides].map(([k, v]) => `${k}=${v}`), ''].join('\n');
   }
 
-  static async start(settings: KafkaSettings): Promise<KafkaBroker> {
-    const b = new KafkaBroker(await freePort(), await freePort(), settings);
+  static async start(settings: KafkaSettings, options: KafkaOptions = {}): Promise<KafkaBroker> {
+    const extraPorts = new Map<string, number>();
+    for (const name of options.extraListeners ?? []) extraPorts.set(name, await freePort());
+    const b = new KafkaBroker(await freePort(), await freePort(), settings, options, extraPorts);
     try {
       await b.launch();
     } catch (err) {
@@ -124,7 +156,7 @@ export class KafkaBroker {
     const cp = javaClasspath();
     const fmt = await runProcess(
       'java',
-      ['-Xmx256m', ...KAFKA_JVM_PERF_OPTS, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', kafkaUuid(), '-c', this.propsPath],
+      ['-Xmx256m', ...KAFKA_JVM_PERF_OPTS, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', kafkaUuid(), '-c', this.propsPath, ...(this.options.formatArgs ?? [])],
       { timeoutMs: 60_000 },
     );
     if (fmt.code !== 0) throw new Error(`kafka storage format failed (code ${fmt.code}):\n${tail(fmt.stdout + fmt.stderr)}`);
@@ -132,7 +164,7 @@ export class KafkaBroker {
     const fd = fs.openSync(this.outPath, 'a');
     try {
       this.child = track(
-        spawn('java', [...KAFKA_HEAP, ...KAFKA_JVM_PERF_OPTS, '-cp', cp, 'kafka.Kafka', this.propsPath], {
+        spawn('java', [...(this.options.heap ?? KAFKA_HEAP), ...KAFKA_JVM_PERF_OPTS, '-cp', cp, 'kafka.Kafka', this.propsPath], {
           stdio: ['ignore', fd, fd],
           cwd: this.baseDir,
         }),

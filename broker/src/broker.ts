@@ -187,6 +187,8 @@ export class Broker {
         this.logger.child('tls'),
       );
       this.tls.startWatching(config.sslReloadCheckIntervalMs);
+      const tls = this.tls;
+      metrics.setTlsCertificateSource(() => tls.certificateExpirySeconds);
     }
     for (const listener of this.listeners) this.servers.push(await this.listen(listener, requestPool));
     this.retentionTimer = setInterval(() => void this.enforceRetention(), config.logRetentionCheckIntervalMs);

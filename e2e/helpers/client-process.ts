@@ -11,6 +11,8 @@ export interface JavaProcessOptions {
   name?: string;
   /** JVM flags; default: small heap, serial GC, C1 only (fast start, enough for tests). */
   jvmFlags?: string[];
+  /** Added to the environment (e.g. STRATA_CLIENT_PROPERTIES). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const FAST_START_JVM = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
@@ -18,7 +20,7 @@ export const FAST_START_JVM = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAt
 export function startJava(command: string, args: Array<string | number>, opts: JavaProcessOptions = {}): JsonLinesProcess {
   const { lib, source } = javaPaths();
   const argv = [...(opts.jvmFlags ?? FAST_START_JVM), '-cp', `${lib}/*`, source, command, ...args.map(String)];
-  return new JsonLinesProcess('java', argv, { name: opts.name ?? `java ${command}` });
+  return new JsonLinesProcess('java', argv, { name: opts.name ?? `java ${command}`, env: { ...process.env, ...opts.env } });
 }
 
 /** The compiled worker script e2e/workers/<name>.js next to this compiled helper. */

@@ -41,6 +41,7 @@ interface KjsBroker {
 }
 
 interface KjsCluster {
+  brokerPool: { seedBroker: { findGroupCoordinator(q: { groupId: string; coordinatorType: number }): Promise<unknown> } };
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   addTargetTopic(topic: string): Promise<void>;
@@ -55,6 +56,20 @@ function createCluster(kafka: Kafka): KjsCluster {
   if (!sym) throw new Error('KafkaJS internals changed: private:Kafka:createCluster not found');
   const factory = (kafka as unknown as Record<symbol, (o: object) => KjsCluster>)[sym];
   return factory({ allowAutoTopicCreation: false, isolationLevel: 0 });
+}
+
+/**
+ * One FindCoordinator for a consumer group, sent to the bootstrap broker. KafkaJS's own lookup turns every error
+ * into KafkaJSGroupCoordinatorNotFound; this rejects with the Kafka error itself (e.g. GROUP_AUTHORIZATION_FAILED).
+ */
+export async function findGroupCoordinator(kafka: Kafka, groupId: string): Promise<void> {
+  const cluster = createCluster(kafka);
+  try {
+    await withTimeout(cluster.connect(), 10_000, 'KafkaJS cluster connect');
+    await withTimeout(cluster.brokerPool.seedBroker.findGroupCoordinator({ groupId, coordinatorType: 0 }), 10_000, 'FindCoordinator');
+  } finally {
+    await cluster.disconnect();
+  }
 }
 
 /**

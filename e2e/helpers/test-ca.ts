@@ -26,7 +26,7 @@ export class TestCa {
   }
 
   /** A certificate signed by this CA; `subject` in openssl form ("/O=Strata/CN=app"), SANs for servers. */
-  issue(name: string, subject: string, opts: { server?: boolean } = {}): CertFiles {
+  issue(name: string, subject: string, opts: { server?: boolean; days?: number } = {}): CertFiles {
     const key = path.join(this.dir, `${name}.key`);
     const csr = path.join(this.dir, `${name}.csr`);
     const cert = path.join(this.dir, `${name}.pem`);
@@ -38,7 +38,7 @@ export class TestCa {
         ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
         : 'extendedKeyUsage=clientAuth\n',
     );
-    openssl(['x509', '-req', '-in', csr, '-CA', this.cert, '-CAkey', this.key, '-set_serial', String(this.serial++), '-out', cert, '-days', '2', '-extfile', ext]);
+    openssl(['x509', '-req', '-in', csr, '-CA', this.cert, '-CAkey', this.key, '-set_serial', String(this.serial++), '-out', cert, '-days', String(opts.days ?? 2), '-extfile', ext]);
     return { cert, key };
   }
 }

@@ -166,18 +166,27 @@ export class TransactionCoordinator {
 
   // ---- AddPartitionsToTxn / AddOffsetsToTxn ---------------------------------------------------------------
 
-  /** Adds partitions to the producer's transaction (opening it). Per partition: NONE, or why not. */
-  async addPartitions(transactionalId: string, producer: ProducerIdAndEpoch, topics: TopicPartitions[]): Promise<PartitionErrors[]> {
-    const all = (code: ErrorCode): PartitionErrors[] => topics.map((t) => ({ name: t.name, results: t.partitions.map((partition) => ({ partition, errorCode: code })) }));
-    if (!this.loaded) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    const unknown = topics.some((t) => t.partitions.some((p) => !this.opts.partitionExists(t.name, p)));
-    if (unknown) {
-      return topics.map((t) => ({
-        name: t.name,
-        results: t.partitions.map((partition) => ({ partition, errorCode: this.opts.partitionExists(t.name, partition) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })),
-      }));
+  /**
+   * Adds partitions to the producer's transaction (opening it). Per partition: NONE, or why not. As Kafka, one
+   * refused partition (a topic the caller may not write: `writable`, the handler's authorization; or one that
+   * does not exist) refuses the whole request: the others answer OPERATION_NOT_ATTEMPTED and nothing is added.
+   */
+  async addPartitions(
+    transactionalId: string,
+    producer: ProducerIdAndEpoch,
+    topics: TopicPartitions[],
+    writable: (topic: string) => boolean = () => true,
+  ): Promise<PartitionErrors[]> {
+    const all = (code: (topic: string, partition: number) => ErrorCode): PartitionErrors[] =>
+      topics.map((t) => ({ name: t.name, results: t.partitions.map((partition) => ({ partition, errorCode: code(t.name, partition) })) }));
+    const refusal = (topic: string, partition: number): ErrorCode =>
+      !writable(topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : !this.opts.partitionExists(topic, partition) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NONE;
+    if (topics.some((t) => t.partitions.some((p) => refusal(t.name, p) !== ErrorCode.NONE))) {
+      return all((topic, partition) => refusal(topic, partition) || ErrorCode.OPERATION_NOT_ATTEMPTED);
     }
-    return all(await this.withLock(transactionalId, () => this.add(transactionalId, producer, topics)));
+    if (!this.loaded) return all(() => ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    const code = await this.withLock(transactionalId, () => this.add(transactionalId, producer, topics));
+    return all(() => code);
   }
 
   /** AddPartitionsToTxn v4+ verifyOnly (KIP-890): whether each partition is already in the producer's open transaction. */

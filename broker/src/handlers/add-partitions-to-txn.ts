@@ -3,12 +3,17 @@
 // (is every partition already in the open transaction?). Partition errors: UNKNOWN_TOPIC_OR_PARTITION for
 // partitions that do not exist and OPERATION_NOT_ATTEMPTED for the rest of that transaction, else the
 // transaction's error for every partition. PRODUCER_FENCED is INVALID_PRODUCER_EPOCH below v2.
+// Authorization as Kafka: v0–3 need WRITE on the transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED for
+// every partition) and WRITE on each topic (else TOPIC_AUTHORIZATION_FAILED for its partitions, the others
+// OPERATION_NOT_ATTEMPTED, nothing added; internal topics, never a client's to add, are refused the same way);
+// v4+ come from brokers and need CLUSTER_ACTION on the cluster (else the top-level CLUSTER_AUTHORIZATION_FAILED).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../protocol/schema/types';
 import type { PartitionErrors, TransactionCoordinator } from '../coordinator/transaction-coordinator';
 import { defineHandler } from './handler';
-import { echoName } from '../cluster/topic-names';
+import { echoName, isInternalTopic } from '../cluster/topic-names';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
 import { fencedForVersion } from './txn-errors';
 
 type TopicResult = AddPartitionsToTxnResponse['resultsByTopicV3AndBelow'][number];
@@ -35,20 +40,27 @@ export default defineHandler<AddPartitionsToTxnRequest, AddPartitionsToTxnRespon
   maxVersion: 5,
   async handle(req, ctx) {
     const { transactions } = ctx.services;
+    const response = (errorCode: ErrorCode, resultsByTransaction: AddPartitionsToTxnResponse['resultsByTransaction'], resultsByTopicV3AndBelow: TopicResult[]) => ({
+      throttleTimeMs: 0,
+      errorCode,
+      resultsByTransaction,
+      resultsByTopicV3AndBelow,
+    });
     if (ctx.apiVersion >= 4) {
+      if (!ctx.authorize(AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)) return response(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, [], []);
       const resultsByTransaction = [];
       for (const t of req.transactions) {
         resultsByTransaction.push({ transactionalId: echoName(t.transactionalId), topicResults: toTopicResults(await addOrVerify(transactions, t), ctx.apiVersion) });
       }
-      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction, resultsByTopicV3AndBelow: [] };
+      return response(ErrorCode.NONE, resultsByTransaction, []);
     }
-    const errors = await addOrVerify(transactions, {
-      transactionalId: req.v3AndBelowTransactionalId,
-      producerId: req.v3AndBelowProducerId,
-      producerEpoch: req.v3AndBelowProducerEpoch,
-      verifyOnly: false,
-      topics: req.v3AndBelowTopics,
-    });
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction: [], resultsByTopicV3AndBelow: toTopicResults(errors, ctx.apiVersion) };
+    const { v3AndBelowTransactionalId: transactionalId, v3AndBelowTopics: topics } = req;
+    if (!ctx.authorize(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) {
+      const denied = topics.map((t) => ({ name: t.name, results: t.partitions.map((partition) => ({ partition, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED })) }));
+      return response(ErrorCode.NONE, [], toTopicResults(denied, ctx.apiVersion));
+    }
+    const writable = (topic: string) => !isInternalTopic(topic) && ctx.authorize(AclOperation.WRITE, ResourceType.TOPIC, topic);
+    const producer = { producerId: req.v3AndBelowProducerId, producerEpoch: req.v3AndBelowProducerEpoch };
+    return response(ErrorCode.NONE, [], toTopicResults(await transactions.addPartitions(transactionalId, producer, topics, writable), ctx.apiVersion));
   },
 });

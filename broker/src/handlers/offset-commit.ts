@@ -7,24 +7,20 @@ import { ApiKey } from '../protocol/apis';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
 import { AclOperation, ResourceType } from '../security/acl';
-import { echoName } from '../cluster/topic-names';
+import { onAuthorizedTopics, partitionResults } from './topic-authorization';
 
 export default defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
   apiKey: ApiKey.OffsetCommit,
   minVersion: 0,
   maxVersion: 9,
   async handle(req, ctx) {
-    const answer = (codeOf: (topic: string) => number) => ({
-      throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({ name: echoName(t.name), partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codeOf(t.name) })) })),
+    if (!ctx.authorize(AclOperation.READ, ResourceType.GROUP, req.groupId)) return { throttleTimeMs: 0, topics: partitionResults(req.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
+    const codes = await onAuthorizedTopics(ctx, AclOperation.READ, req.topics, (allowed) => {
+      const commits = allowed.flatMap((t) =>
+        t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+      );
+      return ctx.services.groups.commitOffsets(req.groupId, ctx.apiVersion === 0 ? -1 : req.generationIdOrMemberEpoch, req.memberId, req.groupInstanceId, commits);
     });
-    if (!ctx.authorize(AclOperation.READ, ResourceType.GROUP, req.groupId)) return answer(() => ErrorCode.GROUP_AUTHORIZATION_FAILED);
-    const allowed = req.topics.filter((t) => ctx.authorize(AclOperation.READ, ResourceType.TOPIC, t.name));
-    const commits = allowed.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
-    );
-    const codes = await ctx.services.groups.commitOffsets(req.groupId, ctx.apiVersion === 0 ? -1 : req.generationIdOrMemberEpoch, req.memberId, req.groupInstanceId, commits);
-    let i = 0;
-    return answer((topic) => (ctx.authorize(AclOperation.READ, ResourceType.TOPIC, topic) ? codes[i++] : ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+    return { throttleTimeMs: 0, topics: partitionResults(req.topics, codes) };
   },
 });

@@ -2,10 +2,11 @@
 // State has two sides. The assignment side moves synchronously as append hands out offsets and file positions
 // (so index entries and roll decisions are exact); the committed side moves when the bytes are in the file,
 // and is all that readers, retention and ListOffsets see.
-import { promises as fsp, constants as fsc } from 'fs';
+import { promises as fsp } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFile } from './file-names';
 import { TransactionIndex } from './transaction-index';
+import { LazyFile } from './fs-util';
 import { OffsetIndex } from './offset-index';
 import { TimeIndex } from './time-index';
 import { ScannedBatch, readAt, scanBatchHeaders } from './batch-scanner';
@@ -62,10 +63,9 @@ export class Segment {
   offsetOfLargestTimestamp: number;
   lastModifiedMs: number;
 
-  private handle?: Promise<FileHandle>;
+  private readonly logFile: LazyFile;
   /** Its directory entry is not yet known to be durable (a segment created by a roll). */
   newFile: boolean;
-  private closed = false;
   private closing?: Promise<void>;
   private deleted = false;
   private replaced = false;
@@ -80,6 +80,7 @@ export class Segment {
   ) {
     this.newFile = opts.newFile;
     this.file = segmentFile(dir, baseOffset, LOG_SUFFIX);
+    this.logFile = new LazyFile(this.file, 'segment');
     this.offsetIndex = new OffsetIndex(segmentFile(dir, baseOffset, INDEX_SUFFIX), baseOffset, maxIndexBytes);
     this.timeIndex = new TimeIndex(segmentFile(dir, baseOffset, TIME_INDEX_SUFFIX), baseOffset, maxIndexBytes);
     this.txnIndex = new TransactionIndex(segmentFile(dir, baseOffset, TXN_INDEX_SUFFIX));
@@ -172,16 +173,7 @@ export class Segment {
 
   /** The .log file, created on first use (a rolled segment gets its file when its first batch is written). */
   fileHandle(): Promise<FileHandle> {
-    if (this.closed) return Promise.reject(new Error(`segment ${this.file} is closed`));
-    if (!this.handle) {
-      const opening = fsp.open(this.file, fsc.O_RDWR | fsc.O_CREAT, 0o644);
-      this.handle = opening;
-      // A failed open (full disk) is not remembered: the next write tries again.
-      opening.catch(() => {
-        if (this.handle === opening) this.handle = undefined;
-      });
-    }
-    return this.handle;
+    return this.logFile.open();
   }
 
   /** Writes `buffers` at `position`. A short write (the disk filling up) is continued, so it ends in the error that explains it. */
@@ -197,7 +189,8 @@ export class Segment {
   }
 
   async sync(): Promise<void> {
-    if (this.handle && !this.closed) await (await this.handle).sync();
+    const opened = this.logFile.opened;
+    if (opened) await (await opened).sync();
     await this.txnIndex.sync();
   }
 
@@ -217,10 +210,7 @@ export class Segment {
   }
 
   close(): Promise<void> {
-    this.closed = true;
-    const handle = this.handle;
-    // Waits for reads in flight; a failed open has nothing to close.
-    this.closing ??= Promise.all([handle ? handle.then((fh) => fh.close(), () => undefined) : undefined, this.txnIndex.close()]).then(() => undefined);
+    this.closing ??= Promise.all([this.logFile.close(), this.txnIndex.close()]).then(() => undefined);
     return this.closing;
   }
 

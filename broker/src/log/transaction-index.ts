@@ -5,8 +5,8 @@
 // Entries are written through to the file (created on the first abort) before the marker becomes readable,
 // and fsynced with the segment; the file is the only copy, so memory does not grow with the number of aborts.
 // Recovery rebuilds the file of every segment it re-validates.
-import { promises as fsp, constants as fsc } from 'fs';
-import type { FileHandle } from 'fs/promises';
+import { promises as fsp } from 'fs';
+import { LazyFile } from './fs-util';
 import { readAt } from './batch-scanner';
 
 export const TXN_INDEX_ENTRY_SIZE = 34;
@@ -58,12 +58,13 @@ export function collectFrom(data: Buffer, fetchOffset: number, upperBoundOffset:
 }
 
 export class TransactionIndex {
-  private handle?: Promise<FileHandle>;
+  private readonly lazy: LazyFile;
   private bytes = 0;
   private dirty = false;
-  private closed = false;
 
-  constructor(readonly file: string) {}
+  constructor(readonly file: string) {
+    this.lazy = new LazyFile(file, 'transaction index');
+  }
 
   get sizeBytes(): number {
     return this.bytes;
@@ -84,7 +85,8 @@ export class TransactionIndex {
   /** Empties the index before recovery rebuilds it. */
   async reset(): Promise<void> {
     this.bytes = 0;
-    if (this.handle) await (await this.handle).truncate(0);
+    const opened = this.lazy.opened;
+    if (opened) await (await opened).truncate(0);
     else await fsp.rm(this.file, { force: true });
   }
 
@@ -94,7 +96,7 @@ export class TransactionIndex {
     // Appends come one at a time (the log's writer); readers see an entry only once it is whole in the file.
     const at = this.bytes;
     this.dirty = true;
-    const fh = await this.fileHandle();
+    const fh = await this.lazy.open();
     let written = 0;
     while (written < data.length) {
       const n = (await fh.write(data, written, data.length - written, at + written)).bytesWritten;
@@ -107,7 +109,7 @@ export class TransactionIndex {
   /** Entries overlapping [fetchOffset, upperBoundOffset) into `out`; true when the search is complete (see collectFrom). */
   async collect(fetchOffset: number, upperBoundOffset: number, out: AbortedTxn[]): Promise<boolean> {
     if (this.bytes === 0) return false;
-    const fh = await this.fileHandle();
+    const fh = await this.lazy.open();
     const chunk = READ_CHUNK_ENTRIES * TXN_INDEX_ENTRY_SIZE;
     for (let pos = 0; pos < this.bytes; pos += chunk) {
       const data = await readAt(fh, pos, Math.min(chunk, this.bytes - pos));
@@ -117,32 +119,18 @@ export class TransactionIndex {
   }
 
   async sync(): Promise<void> {
-    if (!this.dirty || !this.handle || this.closed) return;
+    const opened = this.lazy.opened;
+    if (!this.dirty || !opened) return;
     this.dirty = false;
-    await (await this.handle).sync();
+    await (await opened).sync();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    const handle = this.handle;
-    this.handle = undefined;
-    if (handle) await handle.then((fh) => fh.close(), () => undefined);
+  close(): Promise<void> {
+    return this.lazy.close();
   }
 
   async delete(): Promise<void> {
     await this.close();
     await fsp.rm(this.file, { force: true });
-  }
-
-  private fileHandle(): Promise<FileHandle> {
-    if (this.closed) return Promise.reject(new Error(`transaction index ${this.file} is closed`));
-    if (!this.handle) {
-      const opening = fsp.open(this.file, fsc.O_RDWR | fsc.O_CREAT, 0o644);
-      this.handle = opening;
-      opening.catch(() => {
-        if (this.handle === opening) this.handle = undefined;
-      });
-    }
-    return this.handle;
   }
 }

@@ -205,6 +205,15 @@ export class BrokerMetrics {
   }
 
   /** Where the count of offline partitions (logs that failed to open or hit an I/O error) is read at scrape time. */
+  /** Only brokers with a TLS listener have the series (an expiry alert never sees a value it cannot act on). */
+  setTlsCertificateSource(expirySeconds: () => number): void {
+    this.scrapeGauge(
+      'strata_tls_certificate_expiry_timestamp_seconds',
+      'When the certificate the TLS listeners serve expires (notAfter), as a Unix timestamp; follows certificate reloads.',
+      expirySeconds,
+    );
+  }
+
   setOfflinePartitionSource(count: () => number): void {
     this.offlinePartitionSource = count;
   }

@@ -52,6 +52,11 @@ export class TlsContextProvider {
     return this.material;
   }
 
+  /** When the served certificate (the first of the chain) expires, as a Unix timestamp in seconds (metrics, alerts). */
+  get certificateExpirySeconds(): number {
+    return certificateExpirySeconds(this.material.cert);
+  }
+
   /** Calls `fn` with the new material after each reload (listeners pass it to setSecureContext). */
   subscribe(fn: (m: TlsMaterial) => void): () => void {
     this.subscribers.add(fn);
@@ -107,6 +112,10 @@ function fingerprintOf(m: TlsMaterial): string {
   const h = createHash('sha256');
   for (const part of [m.cert, m.key, m.ca ?? Buffer.alloc(0)]) h.update(createHash('sha256').update(part).digest());
   return h.digest('hex');
+}
+
+function certificateExpirySeconds(pem: Buffer): number {
+  return Date.parse(new X509Certificate(pem).validTo) / 1000;
 }
 
 function describeCertificate(pem: Buffer): Record<string, unknown> {

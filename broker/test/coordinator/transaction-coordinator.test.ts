@@ -138,10 +138,14 @@ describe('transaction coordinator', () => {
     assert.equal(c.openCount(), 0);
   });
 
-  it('AddPartitionsToTxn: unknown partitions are refused with OPERATION_NOT_ATTEMPTED for the rest; wrong producer ids and epochs too', async () => {
+  it('AddPartitionsToTxn: unknown partitions and unwritable topics are refused with OPERATION_NOT_ATTEMPTED for the rest; wrong producer ids and epochs too', async () => {
     const c = await coordinator();
     const p = await c.initProducerId('t', 30_000, null);
     assert.deepEqual(await addAll(c, 't', p, [{ name: 'a', partitions: [0, 9] }]), [ErrorCode.OPERATION_NOT_ATTEMPTED, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    // A topic the caller may not write (the handler's authorization) refuses the request the same way.
+    const refused = await c.addPartitions('t', p, [{ name: 'a', partitions: [0] }, { name: 'b', partitions: [1, 9] }], (topic) => topic !== 'b');
+    assert.deepEqual(refused.flatMap((t) => t.results.map((x) => x.errorCode)), [ErrorCode.OPERATION_NOT_ATTEMPTED, ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.TOPIC_AUTHORIZATION_FAILED]);
+    assert.equal(c.describe('t').transactionState, 'Empty', 'nothing was added');
     assert.deepEqual(await addAll(c, 't', { producerId: 5, producerEpoch: 0 }), [ErrorCode.INVALID_PRODUCER_ID_MAPPING, ErrorCode.INVALID_PRODUCER_ID_MAPPING, ErrorCode.INVALID_PRODUCER_ID_MAPPING]);
     assert.deepEqual(await addAll(c, 'unknown', p, [{ name: 'a', partitions: [0] }]), [ErrorCode.INVALID_PRODUCER_ID_MAPPING]);
     assert.equal(await c.endTransaction('t', p, true), ErrorCode.INVALID_TXN_STATE, 'nothing to commit in Empty');

@@ -1,0 +1,78 @@
+// The authorization matrix of issue 11 (e2e/helpers/authz-matrix.ts) run by the same KafkaJS code against a Strata
+// broker and against Apache Kafka 4.1.1 (KRaft, one node, from the jars of bench/java/install.sh), both set up the
+// same way: a PLAINTEXT listener (User:ANONYMOUS), a SASL_PLAINTEXT listener with SCRAM-SHA-512, the users admin,
+// alice and bob, an authorizer with allow.everyone.if.no.acl.found=false, super.users=User:admin. Every cell must
+// give the same outcome on both; the two matrices are printed side by side (Strata / Kafka).
+import { strict as assert } from 'node:assert';
+import { KafkaBroker, type KafkaOptions } from '../bench/vs-kafka/kafka-broker';
+import { useBroker } from './helpers/suite';
+import { freePort } from './helpers/util';
+import {
+  AUTHZ_CELLS,
+  AUTHZ_PRINCIPALS,
+  AUTHZ_USERS,
+  formatAuthzMatrix,
+  runAuthzMatrix,
+  strataAuthzArgs,
+  type AuthzMatrix,
+} from './helpers/authz-matrix';
+
+/**
+ * Kafka with the matrix's listeners. Clients meet PLAINTEXT (ANONYMOUS, not a super user) and SASL_PLAINTEXT
+ * (SCRAM-SHA-512, users created at format time). The controller listener uses SASL PLAIN with a static JAAS user
+ * `admin`, so the broker reaches its controller as the super user without making ANONYMOUS one.
+ */
+function kafkaAuthzOptions(): KafkaOptions {
+  const admin = AUTHZ_USERS.admin;
+  return {
+    extraListeners: ['SASL_PLAINTEXT'],
+    heap: ['-Xmx768m', '-Xms768m'],
+    properties: {
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT',
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'sasl.mechanism.controller.protocol': 'PLAIN',
+      'listener.name.controller.sasl.enabled.mechanisms': 'PLAIN',
+      'listener.name.controller.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${admin}" user_admin="${admin}";`,
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'allow.everyone.if.no.acl.found': 'false',
+      'super.users': 'User:admin',
+    },
+    formatArgs: Object.entries(AUTHZ_USERS).flatMap(([name, password]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${password}]`]),
+  };
+}
+
+describe('security: the authorization matrix, Strata vs Apache Kafka 4.1.1', function () {
+  this.timeout(240_000);
+  let saslPort = 0;
+  before(async () => {
+    saslPort = await freePort();
+  });
+  const ref = useBroker({ name: 'sec-authz-vs-kafka', autoCreateTopics: false, extraArgs: (port) => strataAuthzArgs(port, saslPort) });
+
+  let kafka: KafkaBroker | undefined;
+  before(async function () {
+    this.timeout(120_000);
+    kafka = await KafkaBroker.start({ numPartitions: 1, segmentBytes: 1 << 30 }, kafkaAuthzOptions());
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed' && kafka) console.log(`--- kafka log tail ---\n${kafka.logTail(40)}\n--- end of kafka log ---`);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await kafka?.cleanup();
+  });
+
+  it('every cell gives the same outcome on Strata and on Kafka', async () => {
+    const strata: AuthzMatrix = await runAuthzMatrix({ plaintext: ref.broker.bootstrap, saslPlaintext: `127.0.0.1:${saslPort}` });
+    const k = kafka!;
+    const reference: AuthzMatrix = await runAuthzMatrix({ plaintext: k.bootstrap, saslPlaintext: k.listenerBootstrap('SASL_PLAINTEXT') });
+    console.log(`      Strata / Kafka 4.1.1\n${formatAuthzMatrix(strata, reference).replace(/^/gm, '      ')}`);
+    const differ = AUTHZ_CELLS.flatMap((cell) =>
+      AUTHZ_PRINCIPALS.filter((who) => strata[cell][who] !== reference[cell][who]).map(
+        (who) => `${cell} as ${who}: Strata ${strata[cell][who]}, Kafka ${reference[cell][who]}`,
+      ),
+    );
+    assert.deepEqual(differ, []);
+  });
+});
