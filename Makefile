@@ -11,7 +11,7 @@ $(if $(NODE_BIN),,$(error scripts/node.sh could not provide Node >= 24 (see the 
 export PATH := $(NODE_BIN):$(PATH)
 endif
 
-.PHONY: setup build gen test test-deps unit e2e run start bench bench-tier clean
+.PHONY: setup build gen test test-deps test-k8s unit e2e run start bench bench-tier clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -26,16 +26,25 @@ gen: setup
 
 # Test peers: kcat (librdkafka) and promtool from Debian, the Kafka Java client from Maven Central, moto (S3)
 # from PyPI, etcd/kube-apiserver/kube-controller-manager/kubectl/helm built from the Go module proxy (cached in ~/.cache).
+# The real-pods suite (e2e/k8s) adds containerd, runc, CNI plugins, podman/buildah, mmdebstrap and catatonit from
+# Debian, and kubelet/kube-scheduler/kube-proxy/CoreDNS from the Go module proxy (cached in ~/.cache).
+K8S_DEBS := containerd runc containernetworking-plugins podman buildah mmdebstrap catatonit nftables
 test-deps: setup
 	@command -v kcat >/dev/null && command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kcat prometheus; }
+	@[ "$$(dpkg-query -W -f='$${db:Status-Status}\n' $(K8S_DEBS) 2>/dev/null | grep -c '^installed$$')" = "$(words $(K8S_DEBS))" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(K8S_DEBS); }
 	bash e2e/java/install.sh
 	bash bench/java/install.sh
 	bash e2e/tier/install.sh >/dev/null
 	bash e2e/franz-go/install.sh >/dev/null
 	GO_BUILD_JOBS=2 bash operator/scripts/kube-tools/build.sh
+	GO_BUILD_JOBS=2 bash operator/scripts/kube-tools/build.sh node
 
 test: test-deps build
 	npx mocha
+
+# The operator and brokers in pods on a single-node cluster with real containers (root; also part of `make test`).
+test-k8s: test-deps build
+	npx mocha --no-config --timeout 120000 --exit --reporter spec 'dist/e2e/k8s/**/*.test.js'
 
 unit: build
 	npx mocha 'dist/broker/test/**/*.test.js'

@@ -43,23 +43,24 @@ export function motoServerPath(): string {
 }
 
 export class MotoServer {
-  readonly host = '127.0.0.1';
   private child: ChildProcess | null = null;
   private exited: Promise<void> | null = null;
   private clients: S3Client[] = [];
 
   private constructor(
+    /** Listening address: loopback, or e.g. a node bridge address that pods reach (e2e/k8s). */
+    readonly host: string,
     readonly port: number,
     readonly baseDir: string,
     readonly logPath: string,
   ) {}
 
   /** Starts moto_server, waits until it answers HTTP, and creates the given buckets. */
-  static async start(opts: { buckets?: string[]; readyTimeoutMs?: number } = {}): Promise<MotoServer> {
+  static async start(opts: { buckets?: string[]; readyTimeoutMs?: number; host?: string } = {}): Promise<MotoServer> {
     const exe = motoServerPath();
     const port = await freePort();
     const baseDir = makeTempDir('moto');
-    const server = new MotoServer(port, baseDir, path.join(baseDir, 'moto.log'));
+    const server = new MotoServer(opts.host ?? '127.0.0.1', port, baseDir, path.join(baseDir, 'moto.log'));
     try {
       server.launch(exe);
       await server.waitReady(opts.readyTimeoutMs ?? 30_000);

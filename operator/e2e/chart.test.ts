@@ -79,6 +79,9 @@ describe('Helm chart charts/strata-operator against a real kube-apiserver', func
     assert.ok(dep, 'Deployment exists');
     assert.strictEqual(dep.spec.template.spec.serviceAccountName, FULLNAME);
     assert.strictEqual(dep.spec.template.spec.containers[0].image, 'ghcr.io/strata/strata-operator:0.1.0');
+    // The broker image of clusters without spec.image: the release matching the operator (never "latest").
+    assert.strictEqual(dep.spec.template.spec.containers[0].env.find((e: any) => e.name === 'STRATA_BROKER_IMAGE')?.value,
+      'ghcr.io/strata/strata-broker:0.1.0');
     assert.strictEqual(dep.metadata.labels['app.kubernetes.io/managed-by'], 'Helm');
     assert.ok(await k.api.getJson(['serviceaccount', FULLNAME], NS), 'ServiceAccount exists');
     assert.ok(await k.api.getJson(['clusterrole', FULLNAME]), 'ClusterRole exists');

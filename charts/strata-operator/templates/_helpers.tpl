@@ -37,6 +37,10 @@ app.kubernetes.io/part-of: strata
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
+{{- define "strata-operator.brokerImage" -}}
+{{- printf "%s:%s" .Values.brokerImage.repository (default .Chart.AppVersion .Values.brokerImage.tag) }}
+{{- end }}
+
 {{/* RBAC rules for reconciling the strata.dev kinds and the objects they own (namespaced part). */}}
 {{- define "strata-operator.rules" -}}
 - apiGroups: ["strata.dev"]

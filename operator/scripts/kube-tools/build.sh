@@ -2,8 +2,10 @@
 # Builds the Kubernetes test peers from the Go module proxy into a cache outside the repository:
 #   etcd, kube-apiserver, kube-controller-manager, kubectl, helm  ->  ${XDG_CACHE_HOME:-$HOME/.cache}/strata-test-peers/kube/bin/
 # (kube-controller-manager runs the garbage collector and StatefulSet controller in operator/e2e.)
+# On request also kubelet, kube-scheduler, kube-proxy and CoreDNS: the real single-node cluster of e2e/k8s.
 # Idempotent: a binary whose version stamp matches the pinned version is not rebuilt.
-# Usage: build.sh [etcd|kube-apiserver|kubectl|kube-controller-manager|helm ...]   (default: all)
+# Usage: build.sh [etcd|kube-apiserver|kubectl|kube-controller-manager|helm|kubelet|kube-scheduler|kube-proxy|coredns ...]
+#        (default: the first five; `node` = kubelet kube-scheduler kube-proxy coredns)
 # Env: KUBE_TOOLS_CACHE (cache root), GO_BUILD_JOBS (go build -p, default 1; GOFLAGS from the caller is replaced).
 set -euo pipefail
 
@@ -11,6 +13,7 @@ set -euo pipefail
 ETCD_VERSION=v3.6.16      # go.etcd.io/etcd/server/v3
 KUBE_VERSION=v1.36.3      # k8s.io/kubernetes; staging modules pinned to v0.36.3
 HELM_VERSION=v3.22.0      # helm.sh/helm/v3
+COREDNS_VERSION=v1.14.7   # github.com/coredns/coredns (cluster DNS of e2e/k8s: *.svc names inside pods)
 
 CACHE="${KUBE_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/strata-test-peers/kube}"
 BIN="$CACHE/bin"
@@ -94,6 +97,16 @@ build_kube() { # NAME (cmd under k8s.io/kubernetes/cmd)
   install_bin "$name" "$KUBE_VERSION" "$dir/$name.tmp"
 }
 
+build_coredns() {
+  if up_to_date coredns "$COREDNS_VERSION"; then log "coredns $COREDNS_VERSION up to date"; return; fi
+  local dir="$WORK/coredns-$COREDNS_VERSION"
+  new_module "$dir"
+  log "building coredns $COREDNS_VERSION"
+  (cd "$dir" && go get "github.com/coredns/coredns@$COREDNS_VERSION" \
+    && go build -trimpath -ldflags='-s -w' -o "$dir/coredns.tmp" github.com/coredns/coredns)
+  install_bin coredns "$COREDNS_VERSION" "$dir/coredns.tmp"
+}
+
 # Helm's built-in Kubernetes version (what `helm template` and `helm lint` assume without
 # --kube-version) defaults to 1.20 unless set at link time, as helm's own Makefile does from the
 # k8s.io/client-go it builds with; without it, charts with kubeVersion >= 1.21 fail to template.
@@ -124,7 +137,9 @@ targets=("$@")
 for t in "${targets[@]}"; do
   case "$t" in
     etcd) build_etcd ;;
-    kube-apiserver|kubectl|kube-controller-manager) build_kube "$t" ;;
+    kube-apiserver|kubectl|kube-controller-manager|kubelet|kube-scheduler|kube-proxy) build_kube "$t" ;;
+    coredns) build_coredns ;;
+    node) for n in kubelet kube-scheduler kube-proxy; do build_kube "$n"; done; build_coredns ;;
     helm) build_helm ;;
     *) echo "build.sh: unknown target $t" >&2; exit 2 ;;
   esac

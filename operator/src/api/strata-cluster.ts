@@ -26,7 +26,7 @@ export const ResourceRequirements = obj({
 export type ResourceRequirements = Infer<typeof ResourceRequirements>;
 
 export const StrataClusterSpec = obj({
-  brokers: int({ description: 'Number of brokers (StatefulSet replicas).', minimum: 1, maximum: 64, default: 3 }),
+  brokers: int({ description: 'Number of brokers (StatefulSet replicas). Brokers do not form a multi-broker cluster yet, hence the default of 1.', minimum: 1, maximum: 64, default: 1 }),
   image: str({ description: 'Broker container image; defaults to the operator\'s matching release.', maxLength: 512 }),
   resources: ResourceRequirements,
   storage: required(obj({

@@ -108,7 +108,7 @@ describe('CRDs generated from operator/src/api', () => {
   });
 
   it('defaults and bounds', () => {
-    assert.strictEqual(at('StrataCluster', '.spec.brokers').default, 3);
+    assert.strictEqual(at('StrataCluster', '.spec.brokers').default, 1);
     assert.strictEqual(at('StrataCluster', '.spec.brokers').minimum, 1);
     assert.strictEqual(at('StrataTopic', '.spec.partitions').minimum, 1);
     assert.deepStrictEqual(at('StrataTopic', '').required, ['spec']);

@@ -99,15 +99,20 @@ describe('Dockerfiles', () => {
     ['broker', JSON.stringify(['node', ...BROKER_NODE_FLAGS, 'dist/broker/src/main.js']).replaceAll(',', ', ')],
     ['operator', '["node", "dist/operator/src/main.js"]'],
   ] as const) {
-    it(`${name}/Dockerfile: two stages on BASE_IMAGE (default node:24-bookworm-slim), prod deps, non-root, entry point`, () => {
+    it(`${name}/Dockerfile: build stages on BUILD_IMAGE, runtime on BASE_IMAGE (default node:24-bookworm-slim), prod deps, non-root, entry point`, () => {
       const text = fs.readFileSync(path.join(root, name, 'Dockerfile'), 'utf8');
       const lines = text.split('\n').filter((l) => !l.startsWith('#'));
       const froms = lines.filter((l) => l.startsWith('FROM '));
       assert.deepStrictEqual(lines.filter((l) => l.startsWith('ARG BASE_IMAGE')), ['ARG BASE_IMAGE=node:24-bookworm-slim']);
       assert.ok(lines.findIndex((l) => l.startsWith('ARG BASE_IMAGE')) < lines.indexOf(froms[0]), 'ARG before the first FROM');
-      assert.deepStrictEqual(froms, ['FROM ${BASE_IMAGE} AS build', 'FROM ${BASE_IMAGE} AS runtime']);
-      const runtime = lines.slice(lines.indexOf(froms[1]));
-      assert.ok(runtime.some((l) => l.startsWith('RUN npm ci --omit=dev')));
+      assert.deepStrictEqual(lines.filter((l) => l.startsWith('ARG BUILD_IMAGE')), ['ARG BUILD_IMAGE=${BASE_IMAGE}']);
+      assert.deepStrictEqual(froms, ['FROM ${BUILD_IMAGE} AS build', 'FROM ${BUILD_IMAGE} AS deps', 'FROM ${BASE_IMAGE} AS runtime']);
+      const deps = lines.slice(lines.indexOf(froms[1]), lines.indexOf(froms[2]));
+      assert.ok(deps.some((l) => l.startsWith('RUN npm ci --omit=dev')), 'production dependencies only');
+      const runtime = lines.slice(lines.indexOf(froms[2]));
+      // No RUN in the runtime stage: the base needs only node and a uid 1000 user (e2e/k8s/images.sh builds one).
+      assert.deepStrictEqual(runtime.filter((l) => l.startsWith('RUN ')), []);
+      assert.ok(runtime.includes('COPY --from=deps /app/node_modules ./node_modules'));
       const user = runtime.filter((l) => l.startsWith('USER '));
       assert.deepStrictEqual(user, ['USER 1000:1000']);
       assert.strictEqual(runtime.filter((l) => l.startsWith('CMD ')).pop(), `CMD ${entry}`);

@@ -200,6 +200,10 @@ describe('operator resources', () => {
       });
       for (const [k, v] of Object.entries(sts.spec!.selector.matchLabels!)) assert.equal(sts.spec!.template.metadata!.labels![k], v);
     });
+    it('keeps the brokers\' claims when the cluster is deleted or scaled down, labelled for cleanup', () => {
+      assert.deepEqual(sts.spec!.persistentVolumeClaimRetentionPolicy, { whenDeleted: 'Retain', whenScaled: 'Retain' });
+      assert.equal(sts.spec!.volumeClaimTemplates![0]!.metadata!.labels!['strata.dev/cluster'], 'demo');
+    });
     it('sets the rolling-update partition when asked', () => {
       assert.deepEqual(buildStatefulSet(cluster(), { partition: 2 }).spec!.updateStrategy!.rollingUpdate, { partition: 2 });
     });
@@ -222,11 +226,16 @@ describe('operator resources', () => {
     it('probes /healthz (liveness) and /readyz (readiness) on the metrics port 9644', () => {
       assert.deepEqual(container.livenessProbe!.httpGet, { path: '/healthz', port: 'metrics' });
       assert.deepEqual(container.readinessProbe!.httpGet, { path: '/readyz', port: 'metrics' });
+      // Startup: probed every second (Ready soon after a restart) within a 5-minute budget for log recovery.
+      assert.deepEqual(container.startupProbe!.httpGet, { path: '/healthz', port: 'metrics' });
+      assert.equal(container.startupProbe!.periodSeconds, 1);
+      assert.equal(container.startupProbe!.periodSeconds! * container.startupProbe!.failureThreshold!, 300);
       assert.ok(container.ports!.some((p) => p.name === 'metrics' && p.containerPort === 9644));
       assert.ok(container.ports!.some((p) => p.name === 'kafka' && p.containerPort === 9092));
     });
     it('derives nodeId and advertisedHost from the pod and reads credentials from the Secret', () => {
       const env = Object.fromEntries(container.env!.map((e) => [e.name, e]));
+      assert.equal(env.STRATA_DATA_DIR!.value, '/var/lib/strata/data', 'a folder in the volume, over the image\'s default');
       assert.equal(env.STRATA_NODE_ID!.valueFrom!.fieldRef!.fieldPath, "metadata.labels['apps.kubernetes.io/pod-index']");
       assert.equal(env.STRATA_ADVERTISED_HOST!.value, '$(POD_NAME).demo-brokers.$(POD_NAMESPACE).svc');
       const names = container.env!.map((e) => e.name);
@@ -236,7 +245,7 @@ describe('operator resources', () => {
       assert.deepEqual(env.STRATA_S3_ACCESS_KEY_ID!.valueFrom!.secretKeyRef, { name: 's3-creds', key: 'id' });
       assert.deepEqual(env.STRATA_S3_SECRET_ACCESS_KEY!.valueFrom!.secretKeyRef, { name: 's3-creds', key: 'secret' });
       // Only known broker keys (or STRATA_CONFIG) may start with STRATA_.
-      const known = new Set(['STRATA_NODE_ID', 'STRATA_ADVERTISED_HOST', 'STRATA_CONFIG', 'STRATA_S3_ACCESS_KEY_ID', 'STRATA_S3_SECRET_ACCESS_KEY']);
+      const known = new Set(['STRATA_NODE_ID', 'STRATA_ADVERTISED_HOST', 'STRATA_CONFIG', 'STRATA_DATA_DIR', 'STRATA_S3_ACCESS_KEY_ID', 'STRATA_S3_SECRET_ACCESS_KEY']);
       for (const n of names) if (n.startsWith('STRATA_')) assert.ok(known.has(n), n);
     });
     it('uses default Secret keys, and no credential env without a Secret', () => {
