@@ -72,7 +72,7 @@ describe('CRDs in a real kube-apiserver (kubectl apply -f crds/)', function () {
     const r = await apply(cluster('demo', { storage: { size: '10Gi' } }));
     assert.strictEqual(r.code, 0, r.stderr);
     const c = await k.api.getJson(['stratacluster', 'demo'], 'default');
-    assert.strictEqual(c.spec.brokers, 3);
+    assert.strictEqual(c.spec.brokers, 1);
     assert.deepStrictEqual(c.spec.listeners, [{ name: 'plain', port: 9092, tls: false }]);
   });
 
