@@ -3,16 +3,10 @@
 import { ErrorCode } from '../protocol/errors';
 import { AclOperation, CLUSTER_NAME, ResourceType, type AclBinding, type AclFilter } from '../security/acl';
 import type { RequestContext } from './handler';
+import type { DeleteAclsRequestDeleteAclsFilter } from '../protocol/schema/types';
 
-export interface WireFilter {
-  resourceTypeFilter: number;
-  resourceNameFilter: string | null;
-  patternTypeFilter: number;
-  principalFilter: string | null;
-  hostFilter: string | null;
-  operation: number;
-  permissionType: number;
-}
+/** A filter as DescribeAcls and DeleteAcls carry it (the generated schema type; DescribeAcls's request has the same fields). */
+export type WireFilter = DeleteAclsRequestDeleteAclsFilter;
 
 export function filterFromWire(f: WireFilter): AclFilter {
   return {
