@@ -213,7 +213,9 @@ describe('Prometheus scrapes the broker and the operator (real Prometheus server
       await p().waitForSeries(`sum(strata_log_end_offset{topic=${q(topic)}})`, (s) => values(s)[0] === TOTAL_RECORDS);
     });
 
-    it('tiered storage: bytes uploaded, upload lag per partition, object-store PUT latency', async () => {
+    // `function`, not an arrow: in an arrow `this` is the suite, and mocha 11's Suite#timeout re-arms the timers of
+    // every test of the suite, finished ones included, which then fail 180 s later as "done() called multiple times".
+    it('tiered storage: bytes uploaded, upload lag per partition, object-store PUT latency', async function () {
       this.timeout(180_000);
       await p().waitForSeries(`sum(strata_tier_uploaded_bytes_total{topic=${q(topic)}})`, (s) => values(s)[0] > 0, { timeoutMs: 150_000 });
       const lag = await p().waitForSeries(`strata_tier_upload_lag_bytes{topic=${q(topic)}}`, (s) => s.length === PARTITIONS);
@@ -228,7 +230,7 @@ describe('Prometheus scrapes the broker and the operator (real Prometheus server
       assert.ok(values(putP99)[0] < 10, `PUT p99 ${values(putP99)[0]} s`);
     });
 
-    it('per-topic storage and cost: remote and local bytes, object-store requests by topic, estimated monthly cost', async () => {
+    it('per-topic storage and cost: remote and local bytes, object-store requests by topic, estimated monthly cost', async function () {
       this.timeout(180_000);
       const t = `topic=${q(topic)}`;
       await p().waitForSeries(`strata_topic_remote_bytes{${t}}`, (s) => values(s)[0] > 0, { timeoutMs: 150_000 });
