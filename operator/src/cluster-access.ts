@@ -49,6 +49,17 @@ export async function clusterAccess(
   return access;
 }
 
+/** Resolves how to reach the cluster, then runs fn on a connected client (what the topic and user reconcilers do). */
+export async function withCluster<T>(
+  api: KubeApi,
+  settings: Pick<OperatorSettings, 'bootstrapOverrides' | 'bootstrapOverride'>,
+  cluster: StrataCluster,
+  fn: (c: KafkaClient) => Promise<T>,
+  timeoutMs?: number,
+): Promise<T> {
+  return withClusterClient(await clusterAccess(api, settings, cluster), fn, timeoutMs);
+}
+
 /** Connects (TLS, SASL as configured), negotiates versions, runs fn and closes. */
 export async function withClusterClient<T>(access: ClusterAccess, fn: (c: KafkaClient) => Promise<T>, timeoutMs = 15_000): Promise<T> {
   const c = await KafkaClient.connect({ ...access, clientId: N.OPERATOR_USERNAME, timeoutMs });

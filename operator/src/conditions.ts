@@ -45,3 +45,31 @@ export function setConditions(
 export function findCondition(list: readonly StrataCondition[] | undefined, type: string): StrataCondition | undefined {
   return list?.find((c) => c.type === type);
 }
+
+/** Ready=False and Reconciling=False with one reason: a problem to fix in the spec, or something to wait for. */
+export function notReady(reason: string, message: string): ConditionInput[] {
+  return [
+    { type: 'Ready', status: 'False', reason, message },
+    { type: 'Reconciling', status: 'False', reason, message },
+  ];
+}
+
+interface StatusWithConditions {
+  conditions?: StrataCondition[];
+  observedGeneration?: number;
+}
+
+/**
+ * A status writer for one object as read at the start of a reconcile: sets the conditions (and any extra
+ * status fields) for its generation and patches the status subresource only when something changed.
+ */
+export function statusReporter<S extends StatusWithConditions>(
+  patchStatus: (status: object) => Promise<void>,
+  obj: { metadata: { generation?: number }; status?: S },
+): (conds: ConditionInput[], extra?: Partial<S>) => Promise<void> {
+  const generation = obj.metadata.generation;
+  return async (conds, extra = {}) => {
+    const status = { ...obj.status, ...extra, conditions: setConditions(obj.status?.conditions, conds, generation), observedGeneration: generation };
+    if (JSON.stringify(status) !== JSON.stringify(obj.status)) await patchStatus(JSON.parse(JSON.stringify(status)) as object);
+  };
+}

@@ -14,11 +14,11 @@ import type {
   MetadataResponse,
 } from '../../../broker/src/protocol/schema/types';
 import type { StrataCluster, StrataTopic, StrataTopicStatus } from '../api';
-import { type ConditionInput, setConditions } from '../conditions';
+import { notReady, statusReporter } from '../conditions';
 import type { KubeApi } from '../kube-client';
 import * as N from '../naming';
 import type { ReconcileResult } from '../queue';
-import { clusterAccess, withClusterClient } from '../cluster-access';
+import { withCluster } from '../cluster-access';
 import type { OperatorSettings } from '../settings';
 import { type Logger, type Reconciler, silentLogger } from './reconciler';
 
@@ -79,20 +79,7 @@ export class TopicReconciler implements Reconciler {
       return;
     }
 
-    const generation = topic.metadata.generation;
-    const report = async (conds: ConditionInput[], extra: Partial<StrataTopicStatus> = {}) => {
-      const status: StrataTopicStatus = {
-        ...topic.status,
-        ...extra,
-        conditions: setConditions(topic.status?.conditions, conds, generation),
-        observedGeneration: generation,
-      };
-      if (JSON.stringify(status) !== JSON.stringify(topic.status)) await this.api.patchStatus(ref, JSON.parse(JSON.stringify(status)) as object);
-    };
-    const notReady = (reason: string, message: string): ConditionInput[] => [
-      { type: 'Ready', status: 'False', reason, message },
-      { type: 'Reconciling', status: 'False', reason, message },
-    ];
+    const report = statusReporter<StrataTopicStatus>((status) => this.api.patchStatus(ref, status), topic);
 
     if (!clusterName) {
       await report(notReady('ClusterLabelMissing', `label ${N.LABEL_CLUSTER} must name the StrataCluster (in namespace ${namespace}) this topic belongs to`));
@@ -133,9 +120,8 @@ export class TopicReconciler implements Reconciler {
     }
   }
 
-  private async withClient<T>(cluster: StrataCluster, fn: (c: KafkaClient) => Promise<T>): Promise<T> {
-    const access = await clusterAccess(this.api, this.opts.settings, cluster);
-    return withClusterClient(access, fn, this.opts.timeoutMs);
+  private withClient<T>(cluster: StrataCluster, fn: (c: KafkaClient) => Promise<T>): Promise<T> {
+    return withCluster(this.api, this.opts.settings, cluster, fn, this.opts.timeoutMs);
   }
 
   private async describe(c: KafkaClient, topicName: string) {

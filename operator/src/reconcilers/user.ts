@@ -10,9 +10,9 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KafkaClient } from '../../../broker/src/protocol/client';
 import type { StrataCluster, StrataUser, StrataUserStatus } from '../api';
-import { clusterAccess, withClusterClient } from '../cluster-access';
+import { withCluster } from '../cluster-access';
 import { hasSaslListener } from '../resources/listeners';
-import { type ConditionInput, setConditions } from '../conditions';
+import { notReady, statusReporter } from '../conditions';
 import type { KubeApi } from '../kube-client';
 import * as N from '../naming';
 import type { ReconcileResult } from '../queue';
@@ -70,15 +70,7 @@ export class UserReconciler implements Reconciler {
       return;
     }
 
-    const generation = user.metadata.generation;
-    const report = async (conds: ConditionInput[], extra: Partial<StrataUserStatus> = {}) => {
-      const status: StrataUserStatus = { ...user.status, ...extra, conditions: setConditions(user.status?.conditions, conds, generation), observedGeneration: generation };
-      if (JSON.stringify(status) !== JSON.stringify(user.status)) await this.api.patchStatus(ref, JSON.parse(JSON.stringify(status)) as object);
-    };
-    const notReady = (reason: string, message: string): ConditionInput[] => [
-      { type: 'Ready', status: 'False', reason, message },
-      { type: 'Reconciling', status: 'False', reason, message },
-    ];
+    const report = statusReporter<StrataUserStatus>((status) => this.api.patchStatus(ref, status), user);
     const retry = { requeueAfterMs: this.opts.retryMs ?? 30_000 };
 
     if (!clusterName) {
@@ -165,8 +157,7 @@ export class UserReconciler implements Reconciler {
     await admin.deleteScramCredential(c, name);
   }
 
-  private async withClient<T>(cluster: StrataCluster, fn: (c: KafkaClient) => Promise<T>): Promise<T> {
-    const access = await clusterAccess(this.api, this.opts.settings, cluster);
-    return withClusterClient(access, fn, this.opts.timeoutMs);
+  private withClient<T>(cluster: StrataCluster, fn: (c: KafkaClient) => Promise<T>): Promise<T> {
+    return withCluster(this.api, this.opts.settings, cluster, fn, this.opts.timeoutMs);
   }
 }
