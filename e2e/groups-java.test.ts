@@ -8,13 +8,12 @@
 //    alterConsumerGroupOffsets, deleteConsumerGroupOffsets, deleteConsumerGroups, including the errors Kafka
 //    gives for groups that still have members.
 import { strict as assert } from 'node:assert';
-import type { Admin, Producer } from 'kafkajs';
 import { startJava } from './helpers/client-process';
-import { adminWithTopicAndProducer, committedOffsets, describeGroup, endOffsets, exactCoverProblem } from './helpers/groups';
+import { committedOffsets, describeGroup, endOffsets, exactCoverProblem, useAdminWithTopicAndProducer } from './helpers/groups';
 import { requireJavaClient, runJava, type JsonLine } from './helpers/java';
-import { stopAll, type JsonLinesProcess } from './helpers/json-process';
+import { useClientProcesses, type JsonLinesProcess } from './helpers/json-process';
 import { useBroker } from './helpers/suite';
-import { sleep, uniqueName, waitFor, withTimeout } from './helpers/util';
+import { sleep, uniqueName, waitFor } from './helpers/util';
 
 const PARTITIONS = 6;
 
@@ -49,30 +48,15 @@ describe('consumer groups: Java client (kafka-clients 4.1.1) in separate JVMs', 
   const topic = uniqueName('grp-java');
   const coopGroup = uniqueName('grp-java-coop');
   const staticGroup = uniqueName('grp-java-static');
-  const jvms: JsonLinesProcess[] = [];
   const next = Array.from({ length: PARTITIONS }, () => 0);
-  let admin: Admin;
-  let producer: Producer;
   let j1: JsonLinesProcess;
   let j2: JsonLinesProcess;
   let s1: JsonLinesProcess;
   let s2b: JsonLinesProcess;
 
-  before(async function () {
-    requireJavaClient();
-    ({ admin, producer } = await adminWithTopicAndProducer(ref.broker.bootstrap, 'grp-java-test', topic, PARTITIONS));
-  });
-
-  after(async function () {
-    this.timeout(40_000);
-    await stopAll(jvms, 15_000);
-    await withTimeout(producer?.disconnect() ?? Promise.resolve(), 5000, 'producer disconnect').catch(() => undefined);
-    await withTimeout(admin?.disconnect() ?? Promise.resolve(), 5000, 'admin disconnect').catch(() => undefined);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') for (const j of jvms) console.log(`${j.describe(6, 3000)}\n(all output: ${j.dump()})`);
-  });
+  before(() => requireJavaClient());
+  const jvms = useClientProcesses();
+  const clients = useAdminWithTopicAndProducer(() => ref.broker.bootstrap, 'grp-java-test', topic, PARTITIONS);
 
   function consumer(name: string, group: string, extra: string[]): JsonLinesProcess {
     const j = startJava('group-consume', [ref.broker.bootstrap, topic, group, `--client-id=${name}`, ...extra], { name: `java consumer ${name}` });
@@ -85,7 +69,7 @@ describe('consumer groups: Java client (kafka-clients 4.1.1) in separate JVMs', 
     for (let p = 0; p < PARTITIONS; p++) {
       for (let k = 0; k < perPartition; k++) messages.push({ partition: p, key: `k${p}-${next[p] + k}`, value: `${p}:${next[p] + k}` });
     }
-    await producer.send({ topic, acks: -1, messages });
+    await clients.producer.send({ topic, acks: -1, messages });
     for (let p = 0; p < PARTITIONS; p++) next[p] += perPartition;
   }
 
@@ -111,7 +95,7 @@ describe('consumer groups: Java client (kafka-clients 4.1.1) in separate JVMs', 
           last = problem;
           return undefined;
         }
-        const view = await describeGroup(admin, group, topic);
+        const view = await describeGroup(clients.admin, group, topic);
         last = `DescribeGroups ${JSON.stringify(view)} vs members ${JSON.stringify(byId)}`;
         if (view.state !== 'Stable') return undefined;
         if (JSON.stringify(Object.entries(view.members).sort()) !== JSON.stringify(Object.entries(byId).sort())) return undefined;
@@ -126,12 +110,12 @@ describe('consumer groups: Java client (kafka-clients 4.1.1) in separate JVMs', 
   async function waitCommitted(group: string, want: number[], timeoutMs: number): Promise<void> {
     await waitFor(
       async () => {
-        const c = await committedOffsets(admin, group, topic);
+        const c = await committedOffsets(clients.admin, group, topic);
         return want.every((o, p) => c.get(p) === o) ? true : undefined;
       },
       { timeoutMs, intervalMs: 200, what: `${group}: committed offsets ${JSON.stringify(want)}` },
     ).catch(async (err: Error) => {
-      throw new Error(`${err.message}; committed now ${JSON.stringify([...(await committedOffsets(admin, group, topic))])}`);
+      throw new Error(`${err.message}; committed now ${JSON.stringify([...(await committedOffsets(clients.admin, group, topic))])}`);
     });
   }
 
@@ -212,18 +196,18 @@ describe('consumer groups: Java client (kafka-clients 4.1.1) in separate JVMs', 
     for (const p of mine) {
       assert.deepEqual(recs(s2b).filter((r) => r.p === p).map((r) => r.o), Array.from({ length: 10 }, (_, i) => next[p] - 10 + i), `partition ${p} after the restart`);
     }
-    const view = await describeGroup(admin, staticGroup, topic);
+    const view = await describeGroup(clients.admin, staticGroup, topic);
     assert.equal(view.state, 'Stable');
     assert.deepEqual(Object.keys(view.members).sort(), [s1State.memberId, assigned.memberId as string].sort(), 'DescribeGroups lists s1 and the new member id of s2');
   });
 
   it('AdminClient: listGroups with a state filter, describe, list/alter/delete offsets, delete groups', async () => {
     for (const j of [j1, j2]) assert.deepEqual(await j.stop(20_000), { code: 0, signal: null }, `${j.opts.name} closed cleanly`);
-    await waitFor(async () => ((await describeGroup(admin, coopGroup, topic)).state === 'Empty' ? true : undefined), {
+    await waitFor(async () => ((await describeGroup(clients.admin, coopGroup, topic)).state === 'Empty' ? true : undefined), {
       timeoutMs: 10_000,
       what: 'the cooperative group to be Empty after both members closed',
     });
-    const end = await endOffsets(admin, topic);
+    const end = await endOffsets(clients.admin, topic);
     const q = (...op: string[]) => ['--', ...op];
     const res = await runJava(
       'admin-batch',
@@ -297,7 +281,7 @@ describe('consumer groups: Java client (kafka-clients 4.1.1) in separate JVMs', 
     const gone = (take('groups-describe').groups as Record<string, Record<string, unknown>>)[coopGroup];
     assert.ok(gone.state === 'Dead' || /^GroupIdNotFoundException/.test(String(gone.error)), `a deleted group describes as Dead or GROUP_ID_NOT_FOUND: ${JSON.stringify(gone)}`);
     assert.deepEqual(out, [], 'no unexpected output');
-    const c = await committedOffsets(admin, coopGroup, topic);
+    const c = await committedOffsets(clients.admin, coopGroup, topic);
     assert.ok([...c.values()].every((o) => o === -1), `no committed offsets remain for the deleted group: ${JSON.stringify([...c])}`);
   });
 });

@@ -13,15 +13,14 @@
 //  - the broker kill -9ed right after writing PrepareCommit (STRATA_TEST_KILL_AFTER_PREPARE_COMMIT): after a
 //    restart the transaction completes as committed and read_committed consumers read past it.
 import { strict as assert } from 'node:assert';
-import type { Admin, Producer } from 'kafkajs';
 import { startJava } from './helpers/client-process';
 import { TxnShell } from './helpers/txn-shell';
-import { adminWithTopicAndProducer } from './helpers/groups';
+import { useAdminWithTopicAndProducer } from './helpers/groups';
 import { requireJavaClient, runJava, summary, type JsonLine } from './helpers/java';
-import { stopAll, type JsonLinesProcess } from './helpers/json-process';
+import { useClientProcesses } from './helpers/json-process';
 import { BrokerProcess } from './helpers/broker-process';
 import { useBroker } from './helpers/suite';
-import { uniqueName, waitFor, withTimeout } from './helpers/util';
+import { uniqueName, waitFor } from './helpers/util';
 import { checkExactlyOnce, describeReport } from './helpers/exactly-once';
 
 async function readTopic(bootstrap: string, topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<string[]> {
@@ -41,28 +40,12 @@ describe('transactions: Java client (kafka-clients 4.1.1)', function () {
     autoCreateTopics: false,
     extraArgs: ['--offsets-topic-num-partitions', '5', '--transaction-state-log-num-partitions', '5', '--transaction-abort-timed-out-transaction-cleanup-interval-ms', '200'],
   });
-  const jvms: JsonLinesProcess[] = [];
-  let admin: Admin;
-  let producer: Producer;
-
-  before(async function () {
-    requireJavaClient();
-    ({ admin, producer } = await adminWithTopicAndProducer(ref.broker.bootstrap, 'txn-java-test', uniqueName('txn-unused'), 1));
-  });
-
-  after(async function () {
-    this.timeout(40_000);
-    await stopAll(jvms, 15_000);
-    await withTimeout(producer?.disconnect() ?? Promise.resolve(), 5000, 'producer disconnect').catch(() => undefined);
-    await withTimeout(admin?.disconnect() ?? Promise.resolve(), 5000, 'admin disconnect').catch(() => undefined);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') for (const j of jvms) console.log(`${j.describe(6, 3000)}\n(all output: ${j.dump()})`);
-  });
+  before(() => requireJavaClient());
+  const jvms = useClientProcesses();
+  const clients = useAdminWithTopicAndProducer(() => ref.broker.bootstrap, 'txn-java-test', uniqueName('txn-unused'), 1);
 
   async function createTopic(topic: string, numPartitions: number): Promise<void> {
-    assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions }] }), true);
+    assert.equal(await clients.admin.createTopics({ topics: [{ topic, numPartitions }] }), true);
   }
 
   it('consume-transform-produce survives kill -9 of the processor: every input in `out` exactly once (read_committed)', async function () {
@@ -75,7 +58,7 @@ describe('transactions: Java client (kafka-clients 4.1.1)', function () {
     await createTopic(output, 3);
     const inputs = Array.from({ length: 600 }, (_, i) => `v${i}`);
     for (let i = 0; i < inputs.length; i += 100) {
-      await producer.send({ topic: input, messages: inputs.slice(i, i + 100).map((v, j) => ({ key: `k${i + j}`, value: v })) });
+      await clients.producer.send({ topic: input, messages: inputs.slice(i, i + 100).map((v, j) => ({ key: `k${i + j}`, value: v })) });
     }
     // Each round is killed (-9) in the middle of its 7th transaction, after the records and the input offsets of
     // that transaction were written: the next round's initTransactions must abort them.
@@ -157,7 +140,7 @@ describe('transactions: Java client (kafka-clients 4.1.1)', function () {
     assert.equal(commit.ok, false, `commit after the timeout abort must fail: ${JSON.stringify(commit)}`);
     assert.deepEqual(await readTopic(bootstrap, topic, 'read_committed'), []);
     assert.deepEqual(await readTopic(bootstrap, topic, 'read_uncommitted'), ['abandoned-1']);
-    await producer.send({ topic, messages: [{ key: 'k', value: 'after' }] });
+    await clients.producer.send({ topic, messages: [{ key: 'k', value: 'after' }] });
     assert.deepEqual(await readTopic(bootstrap, topic, 'read_committed'), ['after'], 'read_committed is not blocked by the aborted transaction');
   });
 });
@@ -165,19 +148,15 @@ describe('transactions: Java client (kafka-clients 4.1.1)', function () {
 describe('transactions: broker kill -9 between PrepareCommit and the markers', function () {
   this.timeout(180_000);
   let broker: BrokerProcess | undefined;
-  const jvms: JsonLinesProcess[] = [];
+  const jvms = useClientProcesses();
 
   after(async function () {
     this.timeout(40_000);
-    await stopAll(jvms, 15_000);
     await broker?.cleanup();
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') {
-      for (const j of jvms) console.log(`${j.describe(6, 3000)}\n(all output: ${j.dump()})`);
-      if (broker) console.log(`--- broker log tail ---\n${broker.logTail(60)}`);
-    }
+    if (this.currentTest?.state === 'failed' && broker) console.log(`--- broker log tail ---\n${broker.logTail(60)}`);
   });
 
   it('after a restart the transaction completes as committed and read_committed consumers read past it', async function () {

@@ -6,6 +6,7 @@ import { AssignerProtocol, type Admin, type Producer } from 'kafkajs';
 import type { JsonLine, JsonLinesProcess } from './json-process';
 import { strict as assert } from 'node:assert';
 import { createKafka } from './kafkajs';
+import { withTimeout } from './util';
 
 /** The suites' common set-up: a connected admin that created `topic`, and a connected producer for it. */
 export async function adminWithTopicAndProducer(bootstrap: string, clientId: string, topic: string, partitions: number): Promise<{ admin: Admin; producer: Producer }> {
@@ -231,4 +232,18 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
   }
   return undefined;
+}
+
+/** Call inside a describe(): adminWithTopicAndProducer in before(), both disconnected after the suite. */
+export function useAdminWithTopicAndProducer(bootstrap: () => string, clientId: string, topic: string, partitions: number): { admin: Admin; producer: Producer } {
+  const holder = {} as { admin: Admin; producer: Producer };
+  before(async function () {
+    Object.assign(holder, await adminWithTopicAndProducer(bootstrap(), clientId, topic, partitions));
+  });
+  after(async function () {
+    this.timeout(15_000);
+    await withTimeout(holder.producer?.disconnect() ?? Promise.resolve(), 5000, 'producer disconnect').catch(() => undefined);
+    await withTimeout(holder.admin?.disconnect() ?? Promise.resolve(), 5000, 'admin disconnect').catch(() => undefined);
+  });
+  return holder;
 }

@@ -197,3 +197,19 @@ export async function stopAll(procs: Iterable<JsonLinesProcess | undefined>, tim
     }),
   );
 }
+
+/**
+ * Call inside a describe(): the list the suite pushes its client processes into. They are stopped after the
+ * suite, and printed (tail of each, and where all their output went) when a test fails.
+ */
+export function useClientProcesses(): JsonLinesProcess[] {
+  const procs: JsonLinesProcess[] = [];
+  after(async function () {
+    this.timeout(40_000);
+    await stopAll(procs, 15_000);
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') for (const j of procs) console.log(`${j.describe(6, 3000)}\n(all output: ${j.dump()})`);
+  });
+  return procs;
+}
