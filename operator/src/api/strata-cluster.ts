@@ -19,6 +19,9 @@ export const Listener = obj({
 });
 export type Listener = Infer<typeof Listener>;
 
+/** The listeners of a cluster whose spec names none (the CRD's default; builders fall back to the same). */
+export const DEFAULT_LISTENERS: Listener[] = [{ name: 'plain', port: 9092, tls: false }];
+
 export const ResourceRequirements = obj({
   requests: map(quantity(), { description: 'Minimum resources (cpu, memory).' }),
   limits: map(quantity(), { description: 'Maximum resources (cpu, memory).' }),
@@ -42,7 +45,7 @@ export const StrataClusterSpec = obj({
     'x-kubernetes-list-map-keys': ['name'],
     minItems: 1,
     maxItems: 8,
-    default: [{ name: 'plain', port: 9092, tls: false }],
+    default: DEFAULT_LISTENERS,
     validations: [{ rule: 'self.all(l, self.exists_one(m, m.port == l.port))', message: 'listener ports must be unique' }],
   }),
   objectStore: required(obj({

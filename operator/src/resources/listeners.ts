@@ -4,7 +4,7 @@
 // The broker has one certificate and one SASL mechanism list for all listeners, so listeners that ask for
 // different ones are reported (listenerProblems) and the first TLS Secret / the union of mechanisms is used.
 import type { V1ContainerPort, V1EnvVar, V1ServicePort, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { Listener } from '../api';
+import { DEFAULT_LISTENERS, type Listener } from '../api/strata-cluster';
 import * as N from '../naming';
 import type { BrokerConfigValue, StrataClusterLike } from './types';
 
@@ -16,7 +16,7 @@ const OPERATOR_PASSWORD_ENV = 'STRATA_OPERATOR_PASSWORD';
 /** The listeners of a cluster, with the CRD's default when none are given. */
 export function listenersOf(cluster: Pick<StrataClusterLike, 'spec'>): Listener[] {
   const ls = cluster.spec.listeners ?? [];
-  return ls.length > 0 ? ls : [{ name: 'plain', port: N.KAFKA_PORT, tls: false }];
+  return ls.length > 0 ? ls : DEFAULT_LISTENERS;
 }
 
 /** Whether any listener authenticates clients with SASL. */
