@@ -11,7 +11,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { KafkaClient } from '../../../broker/src/protocol/client';
 import type { StrataCluster, StrataUser, StrataUserStatus } from '../api';
 import { withCluster } from '../cluster-access';
-import { hasSaslListener } from '../resources/listeners';
+import { hasAuthorization, hasSaslListener } from '../resources/listeners';
 import { notReady, statusReporter } from '../conditions';
 import type { KubeApi } from '../kube-client';
 import * as N from '../naming';
@@ -34,14 +34,6 @@ const userRef = (namespace: string, name: string) => ({ apiVersion: N.CLUSTER_AP
 const clusterRef = (namespace: string, name: string) => ({ apiVersion: N.CLUSTER_API_VERSION, kind: N.CLUSTER_KIND, namespace, name });
 const secretRef = (namespace: string, name: string) => ({ apiVersion: 'v1', kind: 'Secret', namespace, name });
 
-/** Whether any listener of the cluster authenticates with SASL (else a SCRAM user could never log in). */
-export const clusterHasSasl = (cluster: StrataCluster): boolean => hasSaslListener(cluster);
-
-/** Whether the cluster enforces ACLs (else a user's ACLs would grant and deny nothing). */
-export function clusterHasAuthorization(cluster: StrataCluster): boolean {
-  return cluster.spec.authorization?.type === 'simple';
-}
-
 export class UserReconciler implements Reconciler {
   readonly kind = 'StrataUser';
   private readonly log: Logger;
@@ -62,8 +54,8 @@ export class UserReconciler implements Reconciler {
 
     if (user.metadata.deletionTimestamp) {
       if (!user.metadata.finalizers?.includes(N.USER_FINALIZER)) return;
-      if (cluster && !cluster.metadata.deletionTimestamp && clusterHasSasl(cluster)) {
-        await this.withClient(cluster, (c) => this.remove(c, name, clusterHasAuthorization(cluster)));
+      if (cluster && !cluster.metadata.deletionTimestamp && hasSaslListener(cluster)) {
+        await this.withClient(cluster, (c) => this.remove(c, name, hasAuthorization(cluster)));
         this.log.info(`StrataUser ${namespace}/${name}: removed its credential, ACLs and quotas from cluster ${clusterName}`);
       }
       await this.api.removeFinalizer(ref, N.USER_FINALIZER);
@@ -81,11 +73,11 @@ export class UserReconciler implements Reconciler {
       await report(notReady('ClusterNotFound', `StrataCluster ${namespace}/${clusterName} (label ${N.LABEL_CLUSTER}) does not exist; the user is created once it does`));
       return retry;
     }
-    if (!clusterHasSasl(cluster)) {
+    if (!hasSaslListener(cluster)) {
       await report(notReady('AuthenticationNotEnabled', `cluster ${clusterName} has no listener with SASL, so this user could never log in; add sasl: [SCRAM-SHA-512] to one of its listeners`));
       return;
     }
-    if ((user.spec.authorization?.acls?.length ?? 0) > 0 && !clusterHasAuthorization(cluster)) {
+    if ((user.spec.authorization?.acls?.length ?? 0) > 0 && !hasAuthorization(cluster)) {
       await report(notReady('AuthorizationNotEnabled', `cluster ${clusterName} does not enforce ACLs (spec.authorization.type is not simple), so this user's ACLs would have no effect; enable authorization on the cluster or remove the ACLs`));
       return;
     }
@@ -105,7 +97,7 @@ export class UserReconciler implements Reconciler {
           this.log.info(`StrataUser ${namespace}/${name}: set its SCRAM-SHA-512 credential on cluster ${clusterName}`);
         }
         // Without an authorizer the cluster keeps no ACLs (DescribeAcls answers SECURITY_DISABLED).
-        const acls = clusterHasAuthorization(cluster)
+        const acls = hasAuthorization(cluster)
           ? aclDiff(await admin.describePrincipalAcls(c, principalOf(name)), desiredAcls(name, user.spec))
           : { create: [], delete: [] };
         await admin.deleteAcls(c, acls.delete);

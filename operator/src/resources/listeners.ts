@@ -19,8 +19,11 @@ export function listenersOf(cluster: Pick<StrataClusterLike, 'spec'>): Listener[
   return ls.length > 0 ? ls : DEFAULT_LISTENERS;
 }
 
-/** Whether any listener authenticates clients with SASL. */
+/** Whether any listener authenticates clients with SASL (else a SCRAM user could never log in). */
 export const hasSaslListener = (c: Pick<StrataClusterLike, 'spec'>): boolean => listenersOf(c).some((l) => (l.sasl?.length ?? 0) > 0);
+
+/** Whether the brokers enforce ACLs (else ACLs would grant and deny nothing). */
+export const hasAuthorization = (c: Pick<StrataClusterLike, 'spec'>): boolean => c.spec.authorization?.type === 'simple';
 
 /** Kafka listener name of a listener: "sasl-tls" → SASL_TLS. */
 export const kafkaListenerName = (l: Listener): string => l.name.toUpperCase().replace(/-/g, '_');
@@ -63,7 +66,7 @@ export function securityConfig(c: StrataClusterLike): Record<string, BrokerConfi
   }
   const mechanisms = [...new Set(saslListeners(c).flatMap((l) => l.sasl ?? []))];
   if (mechanisms.length > 0) out.saslEnabledMechanisms = mechanisms.join(',');
-  if (c.spec.authorization?.type === 'simple') {
+  if (hasAuthorization(c)) {
     out.authorizer = 'simple';
     out.superUsers = superUsers(c).join(';');
   }
@@ -77,7 +80,7 @@ export function listenerProblems(c: StrataClusterLike): string[] {
   if (secrets.length > 1) problems.push(`TLS listeners name different Secrets (${secrets.join(', ')}); brokers serve one certificate, from ${secrets[0]}`);
   const sets = [...new Set(saslListeners(c).map((l) => [...(l.sasl ?? [])].sort().join(',')))];
   if (sets.length > 1) problems.push(`SASL listeners ask for different mechanisms (${sets.join(' / ')}); brokers accept ${[...new Set(sets.join(',').split(','))].join(', ')} on every SASL listener`);
-  if (c.spec.authorization?.type === 'simple' && saslListeners(c).length === 0) {
+  if (hasAuthorization(c) && saslListeners(c).length === 0) {
     problems.push('authorization is simple but no listener has SASL, so every client (the operator too) is User:ANONYMOUS and denied unless an ACL allows it; add sasl to a listener');
   }
   return problems;
