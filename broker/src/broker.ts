@@ -99,7 +99,7 @@ export class Broker {
       gcGraceMs: config.remoteGcGraceMs,
       logger: logger.child('tier'),
     });
-    const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), 1, logger.child('replicas'), tier);
+    const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), config.minInsyncReplicas, logger.child('replicas'), tier);
     await replicas.removeStaleDirectories();
     await replicas.sync();
     metrics.setTierSource(() => tier.stats(), function* () {

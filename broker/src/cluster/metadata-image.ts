@@ -28,6 +28,12 @@ export interface BrokerImage {
   rack: string | null;
   /** Every advertised listener (absent in records written before listeners existed: host/port only). */
   endpoints?: BrokerEndpoint[];
+  /** The id stored on the broker's disk at its latest registration ('' in records from before cluster mode). */
+  incarnationId: string;
+  /** Fenced brokers lead nothing and are left out of Metadata responses. */
+  fenced: boolean;
+  /** Position of the metadata log entry of its latest registration (Kafka's broker epoch). */
+  epoch: number;
 }
 
 /**
@@ -51,6 +57,9 @@ export function listenerBrokers(image: MetadataImage, listener: string): Array<{
 
 export class MetadataImage {
   clusterId = '';
+  /** The broker holding the controller lease (-1: none yet) and the lease's epoch. */
+  controllerId = -1;
+  controllerEpoch = 0;
   /** Number of records applied: the image's position in the metadata log. */
   offset = 0;
   readonly topicsByName = new Map<string, TopicImage>();
@@ -76,7 +85,25 @@ export class MetadataImage {
         this.clusterId = record.clusterId;
         break;
       case 'broker':
-        this.brokers.set(record.nodeId, { nodeId: record.nodeId, host: record.host, port: record.port, rack: record.rack, endpoints: record.endpoints });
+        this.brokers.set(record.nodeId, {
+          nodeId: record.nodeId,
+          host: record.host,
+          port: record.port,
+          rack: record.rack,
+          endpoints: record.endpoints,
+          incarnationId: record.incarnationId ?? '',
+          fenced: record.fenced ?? false,
+          epoch: this.offset,
+        });
+        break;
+      case 'broker-fence': {
+        const b = this.brokers.get(record.nodeId);
+        if (b) b.fenced = record.fenced;
+        break;
+      }
+      case 'controller':
+        this.controllerId = record.nodeId;
+        this.controllerEpoch = Math.max(this.controllerEpoch, record.epoch);
         break;
       case 'topic': {
         const topic: TopicImage = { name: record.name, topicId: record.topicId, partitions: [], configs: {} };

@@ -83,7 +83,8 @@ export class MetadataLog {
 export function imageToRecords(image: MetadataImage): MetadataRecord[] {
   const out: MetadataRecord[] = [];
   if (image.clusterId) out.push({ type: 'cluster', clusterId: image.clusterId });
-  for (const b of image.brokers.values()) out.push({ type: 'broker', ...b });
+  if (image.controllerId >= 0) out.push({ type: 'controller', nodeId: image.controllerId, epoch: image.controllerEpoch });
+  for (const { epoch: _epoch, ...b } of image.brokers.values()) out.push({ type: 'broker', ...b });
   for (const t of image.topicsById.values()) {
     out.push({ type: 'topic', name: t.name, topicId: t.topicId });
     for (const p of t.partitions) out.push({ type: 'partition', topicId: t.topicId, ...p });

@@ -6,13 +6,31 @@ import type { QuotaEntity } from '../security/client-quotas';
 
 export type MetadataRecord =
   | { type: 'cluster'; clusterId: string }
-  /** host/port: the broker's first advertised listener; endpoints (optional, newer records): every listener's. */
-  | { type: 'broker'; nodeId: number; host: string; port: number; rack: string | null; endpoints?: BrokerEndpoint[] }
+  /**
+   * A broker's registration. host/port: its first advertised listener; endpoints (optional, newer records): every
+   * listener's. incarnationId: the id stored on the broker's disk, new when the disk is (a wiped broker must never
+   * lead before it caught up, KIP-966). A registration unfences the broker (fenced: false) unless it says otherwise.
+   */
+  | {
+      type: 'broker';
+      nodeId: number;
+      host: string;
+      port: number;
+      rack: string | null;
+      endpoints?: BrokerEndpoint[];
+      incarnationId?: string;
+      fenced?: boolean;
+    }
+  /** The controller fenced (its heartbeats stopped, or it shut down) or unfenced a registered broker. */
+  | { type: 'broker-fence'; nodeId: number; fenced: boolean }
+  /** A broker took the controller lease with this epoch; later entries are written under it. */
+  | { type: 'controller'; nodeId: number; epoch: number }
   | { type: 'topic'; name: string; topicId: string }
   | {
       type: 'partition';
       topicId: string;
       partition: number;
+      /** -1: no leader (offline: no ISR member is alive). */
       leader: number;
       leaderEpoch: number;
       replicas: number[];
