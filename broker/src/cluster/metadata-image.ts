@@ -11,6 +11,9 @@ export interface PartitionState {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** A reassignment in progress (KIP-455): replicas being added, and those removed once the added ones are in sync. */
+  addingReplicas?: number[];
+  removingReplicas?: number[];
 }
 
 export interface TopicImage {
