@@ -1,15 +1,15 @@
 // `npm run bench:vs-kafka`: Apache Kafka 4.1.1 (KRaft combined mode, one node) and Strata side by side on this
 // machine, driven by the same standard load tools, one broker at a time, in rounds A B A B (Kafka, Strata, Kafka,
 // Strata, …) so a drift of the machine hits both. Each broker run starts fresh (empty dirs) and is stopped before
-// the other starts.
+// the other starts. Prints the versions, settings and machine, then one table (medians over the rounds) and writes
+// it as JSON under bench/results/. A benchmark, not a test: nothing passes or fails; a workload a broker cannot
+// serve shows "n/a (why)".
 //
 // `npm run bench:vs-kafka -- --brokers 3`: the same with a 3-node cluster of each (Kafka: 3 KRaft combined nodes,
 // one static controller quorum, -Xmx512m each; Strata: 3 broker processes sharing one local object store), topics
 // with replication factor 3 and min.insync.replicas=2 (every partition's ISR is checked to hold all 3 replicas
 // before anything is measured), and by default only the cluster workloads: acksall, latency (acks=all, at half of
-// Kafka's acks=all peak), cjava and ckcat (reading the acksall topic); RSS and CPU are summed over the 3 processes. Prints the versions, settings and machine, then one table (medians over the rounds) and writes
-// it as JSON under bench/results/. A benchmark, not a test: nothing passes or fails; a workload a broker cannot
-// serve shows "n/a (why)".
+// Kafka's acks=all peak), cjava and ckcat (reading the acksall topic); RSS and CPU are summed over the 3 processes.
 //
 // Workloads per broker run (1 topic per workload, 8 partitions, 1 KiB records):
 //   warm-up    ProducerPerformance, 200k records, acks=1 (not reported; JIT warm-up for both brokers)
