@@ -23,6 +23,9 @@ import { REASON_SCALE_DOWN_BLOCKED, healthStatus, scaleDownBlocker, underReplica
 import { type Logger, type Reconciler, silentLogger } from './reconciler';
 import { planRoll, stepBlocker } from './roll-plan';
 
+/** A status probe must not hold the work queue long when the cluster does not answer (it is asked again soon). */
+const HEALTH_TIMEOUT_MS = 5_000;
+
 export interface ClusterReconcilerOptions {
   defaultImage?: string;
   /** How soon to look again while brokers roll or start (StatefulSet events usually come first). */
@@ -30,7 +33,7 @@ export interface ClusterReconcilerOptions {
   log?: Logger;
   /** How to reach clusters' brokers (bootstrap overrides) for the health check. */
   settings?: Pick<OperatorSettings, 'bootstrapOverrides' | 'bootstrapOverride'>;
-  /** Admin request timeout of the health check. */
+  /** Connect and request timeout of the health check (default HEALTH_TIMEOUT_MS). */
   timeoutMs?: number;
   /** Asks a cluster for its health; default: Metadata over the operator's admin connection (tests inject one). */
   clusterHealth?: (cluster: StrataCluster) => Promise<ClusterHealth>;
@@ -232,7 +235,7 @@ export class ClusterReconciler implements Reconciler {
   }
 
   private readonly defaultHealth = (cluster: StrataCluster): Promise<ClusterHealth> =>
-    withCluster(this.api, this.opts.settings ?? { bootstrapOverrides: {} }, cluster, fetchClusterHealth, this.opts.timeoutMs);
+    withCluster(this.api, this.opts.settings ?? { bootstrapOverrides: {} }, cluster, fetchClusterHealth, this.opts.timeoutMs ?? HEALTH_TIMEOUT_MS);
 
   private async podReady(namespace: string, pod: string): Promise<boolean> {
     const p = await this.api.get<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace, name: pod });
