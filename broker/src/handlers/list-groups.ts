@@ -13,7 +13,7 @@ export default defineHandler<ListGroupsRequest, ListGroupsResponse>({
   maxVersion: 5,
   handle(req, ctx) {
     const { groups } = ctx.services;
-    if (!groups.isLoaded) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
+    if (groups.isLoading) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
     const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
     const types = new Set(req.typesFilter.map((t) => t.toLowerCase()));
     // As Kafka: DESCRIBE on the cluster lists every group, else only the groups the principal may describe.

@@ -22,7 +22,8 @@ interface PartitionOut {
 
 function fetchGroup(ctx: RequestContext, groups: GroupCoordinator, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean) {
   if (!ctx.authorize(AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
-  if (!groups.isLoaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] };
+  const notHere = groups.errorFor(groupId);
+  if (notHere !== ErrorCode.NONE) return { errorCode: notHere, topics: [] };
   const found = groups.fetchOffsets(groupId, topics && topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
   const byTopic = new Map<string, PartitionOut[]>();
   for (const f of found) {

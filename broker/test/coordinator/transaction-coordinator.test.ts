@@ -15,6 +15,7 @@ import { silentLogger } from './helpers';
 
 class FakeTxnStore implements TransactionPersistence {
   readonly log: Array<{ key: Buffer; value: Buffer | null }> = [];
+  readonly numPartitions = 50;
 
   partitionFor(id: string): number {
     return coordinatorPartition(id, 50);
@@ -29,8 +30,11 @@ class FakeTxnStore implements TransactionPersistence {
     this.log.push(encodeTransactionRecord(id, value));
   }
 
-  async *load() {
-    for (const r of this.log) yield decodeTransactionRecord(r.key, r.value)!;
+  async *load(partition: number) {
+    for (const r of this.log) {
+      const rec = decodeTransactionRecord(r.key, r.value)!;
+      if (this.partitionFor(rec.transactionalId) === partition) yield rec;
+    }
   }
 
   /** The states written for an id, oldest first (null for a tombstone). */
