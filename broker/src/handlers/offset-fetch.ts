@@ -57,6 +57,11 @@ export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
       };
     }
     const r = fetchGroup(ctx, groups, req.groupId, req.topics, ctx.apiVersion >= 7 && req.requireStable);
+    // v0–1 have no group-level error: as Kafka, it goes on every requested partition (e.g. NOT_COORDINATOR).
+    if (ctx.apiVersion < 2 && r.errorCode !== ErrorCode.NONE && req.topics) {
+      const failed = (partitionIndex: number) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode });
+      return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: echoName(t.name), partitions: t.partitionIndexes.map(failed) })), errorCode: r.errorCode, groups: [] };
+    }
     return {
       throttleTimeMs: 0,
       topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ ...p, errorCode: r.errorCode || p.errorCode })) })),
