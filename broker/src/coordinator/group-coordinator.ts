@@ -136,6 +136,8 @@ export class GroupCoordinator {
   private closed = false;
   private readonly clock: Clock;
   private expiryTimer: TimerHandle | null = null;
+  /** The expiry pass runs from the first election on (one chain of timers, whatever partitions come and go). */
+  private expiryStarted = false;
   /** Offsets of open transactions: producer id → group → offset key → value (visible once committed). */
   private readonly pendingTxnOffsets = new Map<number, Map<string, Map<string, CommittedOffset>>>();
 
@@ -208,7 +210,10 @@ export class GroupCoordinator {
     this.markersWhileLoading.delete(partition);
     for (const m of markers) this.completeTransaction(m.producerId, partition, m.commit);
     if (groups > 0) this.logger.info('groups loaded', { partition, epoch, groups });
-    if (this.expiryTimer === null) this.scheduleExpiry();
+    if (!this.expiryStarted) {
+      this.expiryStarted = true;
+      this.scheduleExpiry();
+    }
   }
 
   /** Installs one partition's groups as read from the log; returns how many there are. */

@@ -143,14 +143,16 @@ export class TransactionCoordinator {
     }
     if (this.closed || !this.partitions.isCurrent(partition, token)) return;
     const unfinished: TransactionMetadata[] = [];
+    let installed = 0;
     for (const [id, value] of read) {
       if (!value) continue;
+      installed++;
       const m = TransactionMetadata.fromLog(id, value);
       this.txns.set(id, m);
       if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') unfinished.push(m);
     }
     this.partitions.finish(partition, token);
-    if (read.size > 0) this.logger.info('transactions loaded', { partition, epoch, transactionalIds: this.txns.size, completing: unfinished.length });
+    if (installed > 0) this.logger.info('transactions loaded', { partition, epoch, transactionalIds: installed, completing: unfinished.length });
     for (const m of unfinished) void this.withLock(m.transactionalId, () => this.complete(m));
     if (!this.timersStarted) {
       this.timersStarted = true;
