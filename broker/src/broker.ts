@@ -375,8 +375,9 @@ async function ensureInternalTopic(image: MetadataImage, controller: Controller,
 
 /**
  * Creates __transaction_state on first start, then follows the leadership of its partitions as the group
- * coordinator does (loading completes transactions left between EndTxn's decision and its markers). STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes
- * the process kill itself with SIGKILL right after writing its Nth PrepareCommit, before any marker.
+ * coordinator does (loading completes transactions left between EndTxn's decision and its markers).
+ * STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes the process kill itself with SIGKILL right after
+ * writing its Nth PrepareCommit, before any marker.
  */
 async function startTransactionCoordinator(
   config: BrokerConfig,

@@ -5,8 +5,9 @@
 // broker coordinates the groups of the partitions it leads (CLUSTER.md "Coordinators"): onElection reads a
 // partition's groups back from the local replica (its requests get COORDINATOR_LOAD_IN_PROGRESS meanwhile),
 // onResignation drops them (pending JoinGroup/SyncGroup answer NOT_COORDINATOR, sessions end, nothing is
-// written); groups of other partitions answer NOT_COORDINATOR. Every offsets.retention.check.interval.ms, expired offsets
-// (offset-expiry.ts) get tombstones and groups left Empty without offsets are removed, as Kafka does.
+// written); groups of other partitions answer NOT_COORDINATOR. Every offsets.retention.check.interval.ms,
+// expired offsets (offset-expiry.ts) of the groups it coordinates get tombstones and groups left Empty without
+// offsets are removed, as Kafka does.
 // Transactional offset commits (TxnOffsetCommit) stay pending per producer until the transaction coordinator
 // reports the COMMIT (materialise) or ABORT (drop) marker written to the group's partition.
 import { randomUUID } from 'node:crypto';
