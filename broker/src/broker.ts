@@ -135,8 +135,8 @@ export class Broker {
     const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
     const producerIds = new ProducerIdManager(controller, config.nodeId);
     const txnMarkers = new TxnMarkerAppender(replicas, groups);
-    // Markers for partitions other brokers lead go to them as WriteTxnMarkers (inter-broker clients: wired with
-    // cluster/broker-clients.ts; until then such markers are retried).
+    // Markers for partitions other brokers lead go to them as WriteTxnMarkers (inter-broker requests: BrokerClients
+    // of cluster/broker-clients.ts goes here once merged; until then such markers fail and are retried).
     const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, null);
     const transactions = await startTransactionCoordinator(config, image, controller, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
 

@@ -5,18 +5,20 @@
 // written or its partition is gone (TransactionCoordinator.complete).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode, KafkaError } from '../protocol/errors';
-import type { KafkaClient } from '../protocol/client';
 import type { WriteTxnMarkersResponse } from '../protocol/schema/types';
 import type { MetadataImage } from '../cluster/metadata-image';
 import type { TxnMarker } from '../log/control-batch';
 import type { TxnMarkerWriter } from './transaction-coordinator';
 
-/** A client per remote broker over the inter-broker listener (cluster/broker-clients.ts, liveness slice). */
-export interface BrokerClientSource {
-  client(nodeId: number): Promise<KafkaClient>;
+/**
+ * Requests to other brokers over the inter-broker listener (BrokerClients, cluster/broker-clients.ts): at the
+ * highest version both sides support up to maxVersion; throws when the broker is unreachable.
+ */
+export interface BrokerRequester {
+  request<T>(nodeId: number, apiKey: number, maxVersion: number, body: object): Promise<T>;
 }
 
-/** WriteTxnMarkers versions this broker sends (v1 is flexible); the highest the leader also serves is used. */
+/** The highest WriteTxnMarkers version this broker sends (v1 is flexible). */
 const MAX_VERSION = 1;
 
 export class TxnMarkerRouter implements TxnMarkerWriter {
@@ -25,7 +27,7 @@ export class TxnMarkerRouter implements TxnMarkerWriter {
     private readonly image: MetadataImage,
     private readonly nodeId: number,
     /** null until the inter-broker clients are wired: markers for other leaders then fail (and are retried). */
-    private readonly clients: BrokerClientSource | null,
+    private readonly clients: BrokerRequester | null,
   ) {}
 
   async write(topic: string, partition: number, marker: TxnMarker): Promise<void> {
@@ -33,10 +35,7 @@ export class TxnMarkerRouter implements TxnMarkerWriter {
     if (leader === this.nodeId) return this.local.write(topic, partition, marker);
     if (leader < 0) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic}-${partition} has no leader`);
     if (!this.clients) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic}-${partition} is led by broker ${leader}, and no inter-broker client is configured`);
-    const client = await this.clients.client(leader);
-    await client.apiVersions();
-    const version = client.pickVersion(ApiKey.WriteTxnMarkers, MAX_VERSION);
-    const res = await client.request<WriteTxnMarkersResponse>(ApiKey.WriteTxnMarkers, version, {
+    const res = await this.clients.request<WriteTxnMarkersResponse>(leader, ApiKey.WriteTxnMarkers, MAX_VERSION, {
       markers: [
         {
           producerId: marker.producerId,

@@ -3,8 +3,7 @@
 // retries).
 import { strict as assert } from 'assert';
 import { MetadataImage } from '../../src/cluster/metadata-image';
-import { TxnMarkerRouter, type BrokerClientSource } from '../../src/coordinator/txn-marker-router';
-import type { KafkaClient } from '../../src/protocol/client';
+import { TxnMarkerRouter, type BrokerRequester } from '../../src/coordinator/txn-marker-router';
 import { ApiKey } from '../../src/protocol/apis';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors';
 import type { TxnMarker } from '../../src/log/control-batch';
@@ -19,19 +18,19 @@ function image(leaders: number[]): MetadataImage {
   return img;
 }
 
-/** A client of broker `nodeId` that records requests and answers every partition with `errorCode`. */
+/** Inter-broker requests recorded; every partition is answered with `errorCode`. */
 function clients(errorCode: ErrorCode) {
-  const sent: Array<{ nodeId: number; apiKey: number; version: number; body: any }> = [];
-  const source: BrokerClientSource = {
-    client: async (nodeId) =>
-      ({
-        apiVersions: async () => new Map(),
-        pickVersion: () => 1,
-        request: async (apiKey: number, version: number, body: any) => {
-          sent.push({ nodeId, apiKey, version, body });
-          return { markers: body.markers.map((m: any) => ({ producerId: m.producerId, topics: m.topics.map((t: any) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex: number) => ({ partitionIndex, errorCode })) })) })) };
-        },
-      }) as unknown as KafkaClient,
+  const sent: Array<{ nodeId: number; apiKey: number; maxVersion: number; body: any }> = [];
+  const source: BrokerRequester = {
+    request: async <T>(nodeId: number, apiKey: number, maxVersion: number, body: any): Promise<T> => {
+      sent.push({ nodeId, apiKey, maxVersion, body });
+      return {
+        markers: body.markers.map((m: any) => ({
+          producerId: m.producerId,
+          topics: m.topics.map((t: any) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex: number) => ({ partitionIndex, errorCode })) })),
+        })),
+      } as T;
+    },
   };
   return { source, sent };
 }
