@@ -379,30 +379,33 @@ export class TransactionCoordinator {
   }
 
   /**
-   * Writes the marker of a prepared transaction to each of its partitions, then Complete*. A failed marker write
-   * is retried (in the background, after MARKER_RETRY_MS) until it succeeds; the state stays Prepare* until then,
-   * so the producer's next request gets CONCURRENT_TRANSACTIONS and retries.
+   * Writes the marker of a prepared transaction to each of its partitions (`targets`: all of them, or on a retry
+   * those still missing), all at once, since each partition led elsewhere costs a round trip to its leader; then
+   * Complete*. Failed marker writes are retried (in the background, after MARKER_RETRY_MS) until they succeed or
+   * their partition is gone; the state stays Prepare* until then, so the producer's next request gets
+   * CONCURRENT_TRANSACTIONS and retries.
    */
-  private async complete(m: TransactionMetadata): Promise<void> {
+  private async complete(m: TransactionMetadata, targets: Array<[topic: string, partition: number]> = m.partitionList().flatMap((t) => t.partitions.map((p): [string, number] => [t.topic, p]))): Promise<void> {
     if (!this.owns(m)) return; // the partition moved: its new coordinator completes the transaction
     const commit = m.state === 'PrepareCommit';
     const coordinatorEpoch = this.partitions.epochOf(this.partitionFor(m.transactionalId));
     const marker: TxnMarker = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch, commit };
+    const retry = (missing: Array<[string, number]>, err: unknown) => {
+      if (this.closed || !this.owns(m)) return;
+      this.logger.warn('could not complete transaction, retrying', { transactionalId: m.transactionalId, commit, missingMarkers: missing.length, err });
+      this.schedule(MARKER_RETRY_MS, () => this.withLock(m.transactionalId, () => (isPreparing(m.state) && this.owns(m) ? this.complete(m, missing) : Promise.resolve())), false);
+    };
+    // A partition deleted since it was added has nothing to mark.
+    const live = targets.filter(([topic, p]) => this.opts.partitionExists(topic, p));
+    const results = await Promise.allSettled(live.map(([topic, p]) => this.opts.markers.write(topic, p, marker)));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ target: live[i], reason: r.reason as unknown }] : []));
+    if (failed.length > 0) return retry(failed.map((f) => f.target), failed[0].reason);
     try {
-      for (const t of m.partitionList()) {
-        for (const p of t.partitions) {
-          if (!this.opts.partitionExists(t.topic, p)) continue; // deleted since it was added: nothing to mark
-          await this.opts.markers.write(t.topic, p, marker);
-        }
-      }
       const value = m.next({ state: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: [], lastUpdateMs: this.clock.now() });
       await this.store.write(m.transactionalId, value);
       m.apply(value);
     } catch (err) {
-      if (this.closed || !this.owns(m)) return;
-      this.logger.warn('could not complete transaction, retrying', { transactionalId: m.transactionalId, commit, err });
-      this.schedule(MARKER_RETRY_MS, () => this.withLock(m.transactionalId, () => (isPreparing(m.state) && this.owns(m) ? this.complete(m) : Promise.resolve())), false);
-      return;
+      return retry([], err);
     }
     if (commit) this.events.onCommit?.();
     else this.events.onAbort?.();
