@@ -58,10 +58,6 @@ export class CoordinatorPartitions {
     return o.state === 'loaded' ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
   }
 
-  isLoaded(partition: number): boolean {
-    return this.owned.get(partition)?.state === 'loaded';
-  }
-
   /** Whether any owned partition is still loading (ListGroups/ListTransactions answer COORDINATOR_LOAD_IN_PROGRESS). */
   get anyLoading(): boolean {
     for (const o of this.owned.values()) if (o.state === 'loading') return true;
