@@ -19,9 +19,9 @@ import { ErrorCode } from '../protocol/errors';
 import { Segment } from './segment';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { PartitionStateWriter } from './partition-state';
-import { LoadedPartition, loadPartition, loadProducerState } from './recovery';
+import { LoadedPartition, loadPartition, loadProducerState, recoverSegment } from './recovery';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, DuplicateAppend, ProducerEntry, ProducerSnapshotEntry, ProducerStateManager } from './producer-state';
-import { pruneSnapshots, writeSnapshot } from './producer-snapshot';
+import { deleteSnapshot, listSnapshots, pruneSnapshots, writeSnapshot } from './producer-snapshot';
 import { countDeletableSegments, countTieredSegments, localRetentionLimit } from './retention';
 import type { RemoteLog, RemoteLogStats } from '../tier/remote-log';
 import type { UploadCandidate } from '../tier/segment-uploader';
@@ -33,7 +33,8 @@ import { CompactOptions, CompactionResult, CompactionTarget, compactLog, notClea
 import type { StagedSegment } from './compactor';
 import { commitSwap } from './compaction-files';
 import { Serial } from './serial';
-import { TxnMarker, buildControlBatch, isAbortMarker } from './control-batch';
+import { ControlRecordType, TxnMarker, buildControlBatch, isAbortMarker, parseMarker } from './control-batch';
+import { parseReplicaBatches } from './replica-batches';
 import type { AbortedTxn } from './transaction-index';
 import { abortedEntry, collectAbortedTxns } from './aborted-transactions';
 import { fsyncDirectory } from './fs-util';
@@ -139,9 +140,13 @@ export interface OpenOptions {
 /** Delay before the uploader tries again after a local error. */
 const UPLOAD_RETRY_MS = 5000;
 
-/** 'append' fires after bytes are written, with the new log end offset (wakes delayed fetches). */
+/**
+ * 'append' fires after bytes are written, with the new log end offset (wakes delayed fetches).
+ * 'highWatermark' fires when updateHighWatermark moves the high watermark of a replicated log.
+ */
 export interface PartitionLogEvents {
   append: [logEndOffset: number];
+  highWatermark: [highWatermark: number];
 }
 
 export class PartitionLog extends EventEmitter<PartitionLogEvents> {
@@ -150,14 +155,15 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   private nextOffset: number;
   /** Offset after the last batch written to the file. */
   private endOffset: number;
-  /** Single node: follows endOffset. Replication will move it by follower progress. */
+  /** Follows endOffset unless the log is replicated; then only updateHighWatermark moves it. */
   private hw: number;
+  private isReplicated = false;
   private startOffset: number;
   /** Everything below is fsynced. */
   private recoveryPoint: number;
   private totalSize: number;
   private cfg: LogConfig;
-  private readonly epochs: LeaderEpochCache;
+  private epochs: LeaderEpochCache;
   private readonly stateWriter: PartitionStateWriter;
   private readonly housekeeping = new Serial();
 
@@ -177,6 +183,8 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   private failure: LogError | null = null;
   private closing = false;
   private closed?: Promise<void>;
+  /** A truncation under way: appends wait for it (see runExclusive). */
+  private exclusive?: Promise<void>;
   /** Orders appends around the asynchronous key check of compacted topics. */
   private readonly keyGate = new AppendGate();
   private compaction?: Promise<CompactionResult>;
@@ -190,6 +198,8 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   private uploadRetryTimer?: NodeJS.Timeout;
   /** Another broker took over the manifest with a newer leader epoch: this log uploads no more. */
   private uploadFenced = false;
+  /** Remote writes are this broker's job (it leads the partition, or runs alone): see setUploading. */
+  private uploadsOn = true;
   /** When the active segment got its first record (remote.upload.max.lag.ms), -1 while it is empty. */
   private activeFirstAppendMs = -1;
   private uploadLagTimer?: NodeJS.Timeout;
@@ -198,7 +208,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     readonly dir: string,
     config: LogConfig,
     loaded: LoadedPartition,
-    private readonly producers: ProducerStateManager,
+    private producers: ProducerStateManager,
     private readonly logger: Logger,
     remote: RemoteLog | null,
   ) {
@@ -258,12 +268,54 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     return this.remote !== null && this.cfg.remoteStorageEnable && !this.cfg.cleanupPolicy.compact && !this.uploadFenced;
   }
 
+  /** Tiering, and this broker is the one writing to the bucket (setUploading). */
+  private get uploadsEnabled(): boolean {
+    return this.tieringEnabled && this.uploadsOn;
+  }
+
   get logEndOffset(): number {
     return this.endOffset;
   }
 
   get highWatermark(): number {
     return this.hw;
+  }
+
+  /**
+   * A replicated log's high watermark moves only by updateHighWatermark (the leader's view of its in-sync
+   * followers, or the leader's word on a follower). Unreplicated, it follows the log end (one broker: what
+   * is written is committed). Turning replication off brings it up to the log end.
+   */
+  get replicated(): boolean {
+    return this.isReplicated;
+  }
+
+  set replicated(on: boolean) {
+    this.isReplicated = on;
+    if (!on) this.raiseHighWatermark(this.endOffset);
+  }
+
+  /** Moves a replicated log's high watermark forward to `hw` (at most the log end). Returns whether it moved. */
+  updateHighWatermark(hw: number): boolean {
+    return this.isReplicated && this.raiseHighWatermark(hw);
+  }
+
+  private raiseHighWatermark(hw: number): boolean {
+    const next = Math.min(hw, this.endOffset);
+    if (next <= this.hw) return false;
+    this.hw = next;
+    try {
+      this.emit('highWatermark', next);
+    } catch (err) {
+      this.logger.error('highWatermark listener failed', { error: err });
+    }
+    this.kickUploader(); // segments wait below the last stable offset, which the high watermark bounds
+    return true;
+  }
+
+  /** The epoch of the latest leader that wrote to this log (-1 when none did). */
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch;
   }
 
   get sizeBytes(): number {
@@ -318,6 +370,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
         this.keyGate.leave();
       }
     }
+    if (this.exclusive) await this.exclusive;
     this.ensureWritable();
     // Producer checks come before offsets exist, so a refused or retried payload writes nothing.
     const producerAppend = this.producers.check(validated.batches, fromClient);
@@ -379,6 +432,244 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     const appended = this.append(buildControlBatch(marker, now), { leaderEpoch: opts.leaderEpoch, now, durable: true });
     this.producers.noteCoordinatorEpoch(producerId, marker.coordinatorEpoch);
     return appended;
+  }
+
+  /**
+   * Appends batches copied from the partition's leader, as they are: their offsets, leader epochs and
+   * timestamps stay. Only framing and CRCs are checked, nothing is deduplicated; the epoch cache, producer
+   * state (transactions and markers included, with the .txnindex) and segments follow exactly as on the
+   * leader. The first batch may not start below the log end; it may start past it (a compacted leader log has
+   * holes). Resolves once the bytes are written.
+   */
+  async appendAsFollower(records: Buffer, opts: { now?: number } = {}): Promise<AppendResult> {
+    const parsed = parseReplicaBatches(records);
+    if (parsed.batches.length === 0) throw new LogError(ErrorCode.INVALID_RECORD, 'the payload holds no record batch');
+    const turn = this.keyGate.admit(null); // after any leader append still in its record check
+    if (turn) {
+      try {
+        await turn;
+      } finally {
+        this.keyGate.leave();
+      }
+    }
+    if (this.exclusive) await this.exclusive;
+    this.ensureWritable();
+    const baseOffset = parsed.batches[0].header.baseOffset;
+    if (baseOffset < this.nextOffset) {
+      throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `replicated batches start at ${baseOffset}, below the log end ${this.nextOffset}`);
+    }
+    const now = opts.now ?? Date.now();
+    const checked = this.producers.check(parsed.batches, false); // unverified: never a duplicate
+    const producerAppend = checked?.kind === 'append' ? checked : null;
+    // One write per segment the batches land in (a payload may cross a roll).
+    const chunks: Array<Omit<PendingWrite, 'resolve' | 'reject'>> = [];
+    let chunkStart = 0;
+    for (let i = 0; i < parsed.batches.length; i++) {
+      const b = parsed.batches[i];
+      const h = b.header;
+      const batchLast = h.baseOffset + h.lastOffsetDelta;
+      this.maybeRoll(b.size, h.maxTimestamp, batchLast, now);
+      const segment = this.activeSegment;
+      let chunk = chunks[chunks.length - 1];
+      if (chunk?.segment !== segment) {
+        chunkStart = b.position;
+        chunk = { segment, position: segment.assignedSize, data: EMPTY, lastOffset: batchLast, recordCount: 0, maxTimestamp: -1, offsetOfMaxTimestamp: h.baseOffset, aborts: [] };
+        chunks.push(chunk);
+        if (segment.assignedSize === 0) {
+          this.activeFirstAppendMs = now;
+          this.armUploadLagTimer();
+        }
+      }
+      if (this.epochs.assign(h.partitionLeaderEpoch, h.baseOffset)) this.track(this.saveState(false));
+      segment.assign(h.baseOffset, batchLast, h.maxTimestamp, b.size, this.cfg.indexIntervalBytes);
+      const ended = producerAppend ? this.producers.record(producerAppend, i, h, h.baseOffset, batchLast, h.maxTimestamp, now) : null;
+      if (h.isControl && h.producerId >= 0) {
+        const marker = parseMarker(records, b.position);
+        if (marker) this.producers.noteCoordinatorEpoch(h.producerId, marker.coordinatorEpoch);
+        if (ended && marker?.type === ControlRecordType.ABORT) chunk.aborts.push(abortedEntry(ended, this.producers.firstOngoingOffset()));
+      }
+      chunk.data = records.subarray(chunkStart, b.position + b.size);
+      chunk.lastOffset = batchLast;
+      chunk.recordCount += Math.max(0, h.recordCount);
+      if (h.maxTimestamp > chunk.maxTimestamp) {
+        chunk.maxTimestamp = h.maxTimestamp;
+        chunk.offsetOfMaxTimestamp = batchLast;
+      }
+      this.nextOffset = batchLast + 1;
+    }
+    const lastOffset = this.nextOffset - 1;
+    await Promise.all(chunks.map((c) => this.enqueue(c)));
+    return { baseOffset, lastOffset, logAppendTime: -1, logStartOffset: this.logStartOffset, recordCount: parsed.recordCount, bytes: parsed.bytes };
+  }
+
+  // ---- Replication: truncation and the remote side's owner.
+
+  /**
+   * Drops every batch holding an offset at or above `offset` (a batch that straddles it goes whole, so the log
+   * may end a little before `offset`); nothing happens when `offset` is at or past the log end. Segments,
+   * their indexes and .txnindex, the leader epoch cache and the producer state are cut back with it, by
+   * recovery's own code: the cut segment is re-validated as after a crash and the producer state replayed
+   * from the newest snapshot below the cut. The high watermark drops to the new end if it was past it.
+   * Appends that come meanwhile wait for it. Truncating to the log start or below empties the log
+   * (truncateFullyAndStartAt).
+   */
+  truncateTo(offset: number): Promise<void> {
+    return this.runExclusive(async () => {
+      if (offset >= this.endOffset) return;
+      if (offset <= this.startOffset) return this.restartAt(offset);
+      const segments = this.segments;
+      let keep = segments.length;
+      while (keep > 1 && segments[keep - 1].baseOffset >= offset) keep--;
+      const last = segments[keep - 1];
+      const cut = await last.batchAt(offset);
+      // A batch holding the log start would leave the log ending below its start: nothing above it is kept.
+      if (cut && cut.header.baseOffset <= this.startOffset) return this.restartAt(this.startOffset);
+      // Should the process die half way, the next open re-validates everything from `last` on.
+      this.recoveryPoint = Math.min(this.recoveryPoint, last.baseOffset);
+      await this.saveState(false);
+      const doomed = segments.slice(keep);
+      this.segments = segments.slice(0, keep);
+      for (const s of doomed) {
+        this.totalSize -= s.size;
+        this.dirty.delete(s);
+      }
+      await Promise.all(doomed.map((s) => s.delete()));
+      const txnIndexRebuilds = new Set<Segment>();
+      if (cut) {
+        this.totalSize -= last.size - cut.position;
+        await last.truncate(cut.position);
+        await last.txnIndex.reset();
+        txnIndexRebuilds.add(last);
+        await recoverSegment(last, cut.position, this.cfg.indexIntervalBytes, this.epochs, this.logger);
+        await last.persistIndexes();
+        this.epochs.truncateFromStart(this.logStartOffset); // re-derived from batches, some maybe below the start
+      }
+      const end = last.nextOffset;
+      this.endOffset = this.nextOffset = end;
+      this.hw = Math.min(this.hw, end);
+      this.epochs.truncateFromEnd(end);
+      if (last.size === 0) this.activeFirstAppendMs = -1;
+      this.dirty.add(last);
+      await this.syncDirty();
+      const loaded = { segments: this.segments, logStartOffset: this.startOffset, logEndOffset: end, epochs: this.epochs, txnIndexRebuilds };
+      this.producers = await loadProducerState(this.dir, loaded, this.producers.expirationMs, this.logger);
+      await this.saveState(false);
+      this.dropDurableWaitersPast(end);
+      this.logger.info('truncated log', { offset, logEndOffset: end, deletedSegments: doomed.length });
+    });
+  }
+
+  /**
+   * Empties the local log and starts it again at `offset`: log start, log end and high watermark (a follower
+   * that is too far behind, or whose leader keeps only later offsets locally). Leader epochs of tiered
+   * segments below `offset` stay known.
+   */
+  truncateFullyAndStartAt(offset: number): Promise<void> {
+    return this.runExclusive(() => this.restartAt(offset));
+  }
+
+  /**
+   * Whether this broker writes the partition's remote side: uploads, remote retention, remote DeleteRecords.
+   * On by default (one broker); a replicated partition has it on only at its leader.
+   */
+  setUploading(on: boolean): void {
+    if (this.uploadsOn === on) return;
+    this.uploadsOn = on;
+    if (on) {
+      this.armUploadLagTimer();
+      this.kickUploader();
+    } else if (this.uploadLagTimer) {
+      clearTimeout(this.uploadLagTimer);
+      this.uploadLagTimer = undefined;
+    }
+  }
+
+  /**
+   * Reads the partition manifest again (this broker became the leader): uploads continue after what the
+   * previous leader tiered, a remote start it moved moves the local start, and a fence from an older
+   * epoch is lifted (a stale manifest write fences again).
+   */
+  async reloadRemote(): Promise<void> {
+    const remote = this.remote;
+    if (!remote) return;
+    this.ensureWritable();
+    try {
+      await remote.reload();
+    } catch (err) {
+      throw this.remoteError('manifest reload', err);
+    }
+    this.uploadFenced = false;
+    if (remote.isActive) {
+      if (remote.endOffset > this.endOffset) {
+        this.logger.warn('local log ends before the tiered data; restarting it at the remote end', { localEnd: this.endOffset, remoteEnd: remote.endOffset });
+        await this.truncateFullyAndStartAt(remote.endOffset);
+      } else {
+        await this.runExclusive(async () => {
+          if (remote.logStartOffset > this.startOffset) await this.moveLocalStart(remote.logStartOffset);
+          this.epochs = mergeRemoteEpochs(this.epochs, remote, this.endOffset);
+          await this.saveState(false);
+        });
+      }
+    }
+    this.kickUploader();
+  }
+
+  /**
+   * Runs `task` on the housekeeping queue once the writes queued before it are written and no compaction is
+   * running; appends that come meanwhile wait for it. An I/O error in it takes the log offline.
+   */
+  private runExclusive(task: () => Promise<void>): Promise<void> {
+    const run = (this.exclusive ?? Promise.resolve()).then(async () => {
+      this.ensureWritable();
+      await this.compaction?.catch(() => undefined);
+      await this.lastWrite;
+      await this.housekeeping.run(async () => {
+        this.ensureWritable();
+        try {
+          await task();
+        } catch (err) {
+          if (!(err instanceof LogError)) this.goOffline(err, []);
+          throw err;
+        }
+      });
+    });
+    const settled = run.catch(() => undefined);
+    this.exclusive = settled;
+    void settled.then(() => {
+      if (this.exclusive === settled) this.exclusive = undefined;
+    });
+    return run;
+  }
+
+  /** Empties the log and starts it at `offset`. Runs exclusively (runExclusive). */
+  private async restartAt(offset: number): Promise<void> {
+    const doomed = this.segments;
+    await Promise.all(doomed.map((s) => s.delete()));
+    this.segments = [new Segment(this.dir, offset, this.cfg.segmentIndexBytes, Date.now(), { newFile: true })];
+    this.totalSize = 0;
+    this.dirty.clear();
+    this.unflushedMessages = 0;
+    this.startOffset = this.endOffset = this.nextOffset = this.hw = this.recoveryPoint = offset;
+    this.epochs = this.remote?.isActive ? mergeRemoteEpochs(new LeaderEpochCache(), this.remote, offset) : new LeaderEpochCache();
+    this.producers = new ProducerStateManager(this.producers.expirationMs);
+    for (const snapshot of await listSnapshots(this.dir)) await deleteSnapshot(this.dir, snapshot);
+    this.activeFirstAppendMs = -1;
+    if (this.uploadLagTimer) clearTimeout(this.uploadLagTimer);
+    this.uploadLagTimer = undefined;
+    await this.saveState(false); // also fsyncs the directory: the deletions are durable
+    this.dropDurableWaitersPast(offset);
+    this.logger.info('log emptied and restarted', { offset, deletedSegments: doomed.length });
+  }
+
+  /** Durable appends whose data a truncation removed: they are refused, never acknowledged. */
+  private dropDurableWaitersPast(endOffset: number): void {
+    const gone = new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} was truncated to ${endOffset}`);
+    const still: DurableWaiter[] = [];
+    for (const w of this.durableWaiters) {
+      if (w.endOffset > endOffset) w.reject(gone);
+      else still.push(w);
+    }
+    this.durableWaiters = still;
   }
 
   /**
@@ -604,7 +895,8 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     }
     segment.commit(group[0].position + bytes, maxTimestamp, offsetOfMaxTimestamp, Date.now());
     this.totalSize += bytes;
-    this.endOffset = this.hw = group[group.length - 1].lastOffset + 1;
+    this.endOffset = group[group.length - 1].lastOffset + 1;
+    if (!this.isReplicated) this.hw = this.endOffset;
     this.producers.markersWritten(this.endOffset);
     this.dirty.add(segment);
     this.unflushedMessages += records;
@@ -903,7 +1195,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
 
   /** Starts the uploader if closed segments wait for the bucket. One upload loop per log; uploads go in offset order. */
   private kickUploader(): void {
-    if (!this.tieringEnabled || this.closing || this.failure) return;
+    if (!this.uploadsEnabled || this.closing || this.failure) return;
     this.uploadWanted = true;
     if (this.uploading) return;
     this.uploading = this.uploadLoop().finally(() => {
@@ -916,7 +1208,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     while (this.uploadWanted) {
       this.uploadWanted = false;
       for (let c = this.nextUploadCandidate(); c !== null; c = this.nextUploadCandidate()) {
-        if (this.closing || this.failure || !this.tieringEnabled) return;
+        if (this.closing || this.failure || !this.uploadsEnabled) return;
         try {
           if (!(await this.remote!.upload(c))) return; // stopped (close)
         } catch (err) {
@@ -998,7 +1290,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       this.kickUploader();
       const running = this.uploading;
       if (running) await running;
-      if (!this.tieringEnabled || this.closing || this.failure || this.nextUploadCandidate() === null) return;
+      if (!this.uploadsEnabled || this.closing || this.failure || this.nextUploadCandidate() === null) return;
       if (this.uploadRetryTimer) throw new LogError(ErrorCode.KAFKA_STORAGE_ERROR, 'segment upload failed; retry scheduled');
     }
   }
@@ -1006,12 +1298,12 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
   /** True when remote.upload.max.lag.ms asks for the active segment to be rolled for upload. */
   private uploadLagExceeded(now: number): boolean {
     const lag = this.cfg.remoteUploadMaxLagMs;
-    return lag >= 0 && this.tieringEnabled && this.activeFirstAppendMs >= 0 && now - this.activeFirstAppendMs >= lag;
+    return lag >= 0 && this.uploadsEnabled && this.activeFirstAppendMs >= 0 && now - this.activeFirstAppendMs >= lag;
   }
 
   private armUploadLagTimer(): void {
     const lag = this.cfg.remoteUploadMaxLagMs;
-    if (this.uploadLagTimer || lag < 0 || !this.tieringEnabled || this.activeFirstAppendMs < 0 || this.closing) return;
+    if (this.uploadLagTimer || lag < 0 || !this.uploadsEnabled || this.activeFirstAppendMs < 0 || this.closing) return;
     const wait = Math.max(0, this.activeFirstAppendMs + lag - Date.now());
     this.uploadLagTimer = setTimeout(() => {
       this.uploadLagTimer = undefined;
@@ -1038,7 +1330,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     const tieredEnd = this.remote.endOffset;
     let uploadLagSegments = 0;
     let uploadLagBytes = 0;
-    if (this.tieringEnabled) {
+    if (this.uploadsEnabled) {
       for (let i = 0; i + 1 < this.segments.length; i++) {
         if (this.segments[i + 1].baseOffset > tieredEnd && this.segments[i].size > 0) {
           uploadLagSegments++;
@@ -1152,7 +1444,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     }
     // The bucket first: its start moves and its segments wholly below go (manifest, then objects).
     const remote = this.remote;
-    if (remote?.isActive && offset > remote.logStartOffset) {
+    if (remote?.isActive && this.uploadsOn && offset > remote.logStartOffset) {
       try {
         await remote.deleteRecordsBefore(offset);
       } catch (err) {
@@ -1160,16 +1452,21 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       }
     }
     return this.housekeeping.run(async () => {
-      if (offset > this.startOffset) {
-        this.startOffset = offset;
-        this.epochs.truncateFromStart(offset);
-        await this.saveState(false);
-      }
-      let below = 0;
-      while (below < this.segments.length - 1 && this.segments[below + 1].baseOffset <= this.startOffset) below++;
-      await this.deleteSegments(below);
+      await this.moveLocalStart(offset);
       return this.logStartOffset;
     });
+  }
+
+  /** Moves the local log start to `offset` (persisted) and deletes the segments wholly below it. Runs on the housekeeping queue. */
+  private async moveLocalStart(offset: number): Promise<void> {
+    if (offset > this.startOffset) {
+      this.startOffset = offset;
+      this.epochs.truncateFromStart(offset);
+      await this.saveState(false);
+    }
+    let below = 0;
+    while (below < this.segments.length - 1 && this.segments[below + 1].baseOffset <= this.startOffset) below++;
+    await this.deleteSegments(below);
   }
 
   /**
@@ -1182,7 +1479,7 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     this.producers.removeExpired(now);
     const remote = this.remote;
     let deletedRemoteSegments = 0;
-    if (remote?.hasSegments && !remote.isClosed && !this.uploadFenced) {
+    if (remote?.hasSegments && !remote.isClosed && !this.uploadFenced && this.uploadsOn) {
       try {
         deletedRemoteSegments = await remote.enforceRetention({
           now,
@@ -1284,7 +1581,12 @@ async function reconcileWithRemote(dir: string, config: LogConfig, loaded: Loade
   } else if (remote.logStartOffset > loaded.logStartOffset) {
     loaded.logStartOffset = remote.logStartOffset;
   }
-  const local = loaded.epochs.toJSON();
+  loaded.epochs = mergeRemoteEpochs(loaded.epochs, remote, loaded.logEndOffset);
+}
+
+/** The epoch cache with the leader epochs of the tiered segments below its first entry filled in. */
+function mergeRemoteEpochs(epochs: LeaderEpochCache, remote: RemoteLog, logEndOffset: number): LeaderEpochCache {
+  const local = epochs.toJSON();
   const firstLocal = local[0];
   const merged: Array<[number, number]> = [];
   for (const seg of remote.segments) {
@@ -1295,10 +1597,10 @@ async function reconcileWithRemote(dir: string, config: LogConfig, loaded: Loade
       merged.push([epoch, start]);
     }
   }
-  if (merged.length > 0) {
-    loaded.epochs = new LeaderEpochCache([...merged, ...local]);
-    loaded.epochs.truncateFromEnd(loaded.logEndOffset);
-  }
+  if (merged.length === 0) return epochs;
+  const out = new LeaderEpochCache([...merged, ...local]);
+  out.truncateFromEnd(logEndOffset);
+  return out;
 }
 
 /** Index of the last segment whose base offset is <= `offset` (0 if none). */
