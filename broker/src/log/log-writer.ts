@@ -67,6 +67,8 @@ export class LogWriter {
   /** Durable appends waiting for an fsync, and the shared fsync under way for them. */
   private durableWaiters: DurableWaiter[] = [];
   private sharedSync?: Promise<void>;
+  /** The writes in flight when an I/O error struck, refused first. */
+  private failing: PendingWrite[] = [];
 
   constructor(
     private readonly s: LogState,
@@ -74,7 +76,7 @@ export class LogWriter {
   ) {
     s.onOffline = () => {
       this.clearFlushTimer();
-      for (const w of [...this.queue.splice(0), ...this.durableWaiters.splice(0)]) w.reject(s.failure!);
+      for (const w of [...this.failing.splice(0), ...this.queue.splice(0), ...this.durableWaiters.splice(0)]) w.reject(s.failure!);
     };
   }
 
@@ -250,8 +252,8 @@ export class LogWriter {
 
   /** An I/O error: the log goes offline and every write in flight or waiting is refused. */
   fail(err: unknown, inFlight: PendingWrite[]): void {
+    this.failing = inFlight;
     this.s.goOffline(err);
-    for (const w of inFlight) w.reject(this.s.failure!);
   }
 
   // ---- Durability.
