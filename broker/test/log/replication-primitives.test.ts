@@ -139,6 +139,20 @@ describe('log: replication primitives', () => {
       );
     });
 
+    it('makes appends that come meanwhile wait, so they land after the new end', async () => {
+      const log = await open(dir(), SMALL_SEGMENTS);
+      for (let i = 0; i < 10; i++) await log.append(batch(2, `b${i}`), { leaderEpoch: 0 });
+      const truncating = log.truncateTo(6);
+      const late = log.append(batch(1, 'late'), { leaderEpoch: 1 });
+      await truncating;
+      assert.equal((await late).baseOffset, 6);
+      assert.deepEqual(
+        (await readAll(log)).map((r) => r.value?.toString()),
+        ['b0-0', 'b0-1', 'b1-0', 'b1-1', 'b2-0', 'b2-1', 'late-0'],
+      );
+      assert.deepEqual(log.endOffsetForLeaderEpoch(0), { leaderEpoch: 0, endOffset: 6 });
+    });
+
     it('is a no-op at or past the log end', async () => {
       const log = await open(dir());
       await log.append(batch(3), { leaderEpoch: 0 });

@@ -47,6 +47,24 @@ describe('tiered storage: uploads by the leader only', () => {
     assert.equal((await bucketKeys(env(), '.log')).length, 3);
   });
 
+  it('a new leader takes the log start the previous leader moved (DeleteRecords) from the reloaded manifest', async () => {
+    const leader = await env().open({}, { leaderEpoch: 0 });
+    const follower = await openReplica(0);
+    follower.replicated = true;
+    follower.setUploading(false);
+    await appendMany(leader, 10, 1_000_000, 0);
+    await replicate(leader, follower);
+    await leader.waitForUploads();
+    await leader.deleteRecordsBefore(4);
+    assert.equal(follower.logStartOffset, 0);
+
+    follower.remoteLog!.leaderEpoch = 1;
+    await follower.reloadRemote();
+    assert.equal(follower.logStartOffset, 4);
+    assert.equal(follower.localLogStartOffset, 4);
+    assert.ok(Buffer.compare(await readBytes(follower), await readBytes(leader)) === 0);
+  });
+
   it('a new leader reloads the manifest and continues after the previous leader\'s segments', async () => {
     const leader = await env().open({}, { leaderEpoch: 0 });
     const follower = await openReplica(0);
