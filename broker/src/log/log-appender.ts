@@ -9,6 +9,7 @@ import type { DuplicateAppend } from './producer-state';
 import { AppendGate, asLogError, checkRecords } from './record-check';
 import { ControlRecordType, TxnMarker, buildControlBatch, isAbortMarker, parseMarker } from './control-batch';
 import { parseReplicaBatches } from './replica-batches';
+import { type LogTruncation, isEmpty } from './log-truncation';
 import type { AbortedTxn } from './transaction-index';
 import { abortedEntry } from './aborted-transactions';
 import {
@@ -54,6 +55,7 @@ export class LogAppender {
   constructor(
     private readonly s: LogState,
     private readonly writer: LogWriter,
+    private readonly truncation: LogTruncation,
     /** The active segment got its first batch (remote.upload.max.lag.ms counts from it). */
     private readonly activeSegmentStarted: (now: number) => void,
   ) {}
@@ -133,8 +135,9 @@ export class LogAppender {
    * Appends batches copied from the partition's leader, as they are: their offsets, leader epochs and
    * timestamps stay. Only framing and CRCs are checked, nothing is deduplicated; the epoch cache, producer
    * state (transactions and markers included, with the .txnindex) and segments follow exactly as on the
-   * leader. The first batch may not start below the log end; it may start past it (a compacted leader log has
-   * holes). Resolves once the bytes are written.
+   * leader. The first batch may not start below the log end (unless the log is empty and the batch holds its
+   * end: see LogTruncation.rebaseEmptyLog); it may start past it (a compacted leader log has holes). Resolves
+   * once the bytes are written.
    */
   async appendAsFollower(records: Buffer, opts: { now?: number } = {}): Promise<AppendResult> {
     const s = this.s;
@@ -142,7 +145,12 @@ export class LogAppender {
     if (parsed.batches.length === 0) throw new LogError(ErrorCode.INVALID_RECORD, 'the payload holds no record batch');
     const turn = this.turn(null); // after any leader append still in its record check
     if (turn) await turn;
-    const baseOffset = parsed.batches[0].header.baseOffset;
+    const first = parsed.batches[0].header;
+    const baseOffset = first.baseOffset;
+    if (baseOffset < s.nextOffset && isEmpty(s) && baseOffset + first.lastOffsetDelta >= s.nextOffset) {
+      await this.truncation.rebaseEmptyLog(baseOffset);
+      return this.appendAsFollower(records, opts);
+    }
     if (baseOffset < s.nextOffset) {
       throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `replicated batches start at ${baseOffset}, below the log end ${s.nextOffset}`);
     }

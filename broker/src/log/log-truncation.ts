@@ -115,6 +115,25 @@ export class LogTruncation {
     return run;
   }
 
+  /**
+   * A log holding no batch whose leader's first batch starts below its end, at `offset` (the leader's log
+   * start, where the follower started, is inside that batch): the empty segment is replaced by one at
+   * `offset`, so the batch can be stored whole, as Kafka does. The log start stays; the batch's records
+   * below it are never served.
+   */
+  rebaseEmptyLog(offset: number): Promise<void> {
+    const s = this.s;
+    return this.runExclusive(async () => {
+      if (!isEmpty(s) || offset >= s.nextOffset) return;
+      const old = s.activeSegment;
+      await old.delete();
+      s.segments = [new Segment(s.dir, offset, s.cfg.segmentIndexBytes, Date.now(), { newFile: true })];
+      s.dirty.delete(old);
+      s.nextOffset = offset;
+      await s.saveState(false); // also fsyncs the directory
+    });
+  }
+
   /** Empties the log and starts it at `offset`. Runs exclusively. */
   private async restartAt(offset: number): Promise<void> {
     const s = this.s;
@@ -133,4 +152,9 @@ export class LogTruncation {
     this.writer.dropDurableWaitersPast(offset);
     s.logger.info('log emptied and restarted', { offset, deletedSegments: doomed.length });
   }
+}
+
+/** The log holds no batch (nothing written, nothing queued). */
+export function isEmpty(s: LogState): boolean {
+  return s.segments.length === 1 && s.activeSegment.assignedSize === 0;
 }

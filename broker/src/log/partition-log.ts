@@ -78,11 +78,11 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
       uploadLagExceeded: (now) => this.uploads.lagExceeded(now),
     });
     this.uploads = new UploadScheduler(s, { roll: (now) => this.writer.roll(now), lastWrite: () => this.writer.lastWrite });
-    this.appender = new LogAppender(s, this.writer, (now) => this.uploads.activeSegmentStarted(now));
     this.reader = new LogReader(s);
     this.retention = new LogRetention(s, this.uploads, this.writer);
     this.compaction = new CompactionAdapter(s, { lastWrite: () => this.writer.lastWrite, abortedTransactions: (from, upper) => this.reader.abortedTransactions(from, upper) });
     this.truncation = new LogTruncation(s, this.writer, { compaction: () => this.compaction.current, activeSegmentEmpty: () => this.uploads.activeSegmentEmpty() });
+    this.appender = new LogAppender(s, this.writer, this.truncation, (now) => this.uploads.activeSegmentStarted(now));
   }
 
   /** Opens (creating if needed) the log in `dir`, recovering it if it was not closed cleanly. */

@@ -251,6 +251,27 @@ describe('log: replication primitives', () => {
     });
   });
 
+  describe('a follower starting inside a batch', () => {
+    it('takes the leader\'s batch that holds its start whole, and serves nothing below the start', async () => {
+      const leader = await open(dir());
+      for (let i = 0; i < 4; i++) await leader.append(batch(3, `b${i}`), { leaderEpoch: 2 });
+      await leader.deleteRecordsBefore(4); // inside the batch 3..5
+      const follower = await open(sibling('follower-0'));
+      await follower.truncateFullyAndStartAt(leader.localLogStartOffset);
+      const r = await leader.read(follower.logEndOffset, 1 << 20);
+      assert.equal(r.records.readBigInt64BE(0), 3n, 'the leader answers from the batch holding offset 4');
+      await follower.appendAsFollower(Buffer.from(r.records));
+      assert.deepEqual([follower.logStartOffset, follower.logEndOffset, follower.latestEpoch], [4, 12, 2]);
+      assert.ok(Buffer.compare(await rawBytes(follower), await rawBytes(leader)) === 0);
+      assert.deepEqual((await readAll(follower)).map((rec) => rec.offset), [4, 5, 6, 7, 8, 9, 10, 11]);
+      await assert.rejects(follower.read(3, 100), isLogError(ErrorCode.OFFSET_OUT_OF_RANGE));
+      await follower.close();
+      const reopened = await open(follower.dir);
+      assert.deepEqual([reopened.logStartOffset, reopened.logEndOffset], [4, 12]);
+      assert.deepEqual((await readAll(reopened)).map((rec) => rec.offset), [4, 5, 6, 7, 8, 9, 10, 11]);
+    });
+  });
+
   describe('high watermark', () => {
     it('follows the log end while the log is not replicated', async () => {
       const log = await open(dir());
