@@ -6,24 +6,11 @@ import { strict as assert } from 'node:assert';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Controller } from '../../src/cluster/controller';
 import { MetadataConflictError, MetadataLog, imageToRecords } from '../../src/cluster/metadata-log';
 import type { MetadataImage } from '../../src/cluster/metadata-image';
+import { metadataNode } from './metadata-node';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors';
 import { LocalObjectStore } from '../../src/tier/local-object-store';
-
-export interface TestNode {
-  log: MetadataLog;
-  image: MetadataImage;
-  controller: Controller;
-}
-
-/** A broker's metadata side (log, image, controller) over the object store in `dir`. */
-export async function metadataNode(dir: string, nodeId: number, snapshotEvery = 500): Promise<TestNode> {
-  const log = new MetadataLog(new LocalObjectStore(dir), 'c/', snapshotEvery);
-  const image = await log.load();
-  return { log, image, controller: new Controller(image, log, nodeId) };
-}
 
 const spec = (name: string) => ({ name, numPartitions: 1, replicationFactor: 1, configs: {} });
 
