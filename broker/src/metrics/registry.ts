@@ -113,6 +113,7 @@ export class BrokerMetrics {
   private readonly apis = new Map<string, ApiMetrics>();
   private partitionSource: PartitionSource = () => [];
   private offlinePartitionSource: () => number = () => 0;
+  private controllerActiveSource: () => boolean = () => false;
   private groupSource: GroupSource = () => [];
   private tierCacheSource: () => TierCacheStats | null = () => null;
   private requestPoolSource: () => RequestPoolStats | null = () => null;
@@ -183,6 +184,11 @@ export class BrokerMetrics {
       'Partitions this broker leads but cannot serve: their log failed to open or hit an I/O error (Kafka OfflinePartitionsCount).',
       () => this.offlinePartitionSource(),
     );
+    this.scrapeGauge(
+      'strata_controller_active',
+      '1 while this broker holds the controller lease and acts as controller (Kafka ActiveControllerCount), else 0.',
+      () => (this.controllerActiveSource() ? 1 : 0),
+    );
   }
 
   /** Where the broker-wide request pool (queued.max.request.bytes) is read at scrape time. */
@@ -216,6 +222,11 @@ export class BrokerMetrics {
 
   setOfflinePartitionSource(count: () => number): void {
     this.offlinePartitionSource = count;
+  }
+
+  /** Where strata_controller_active reads whether this broker is the active controller (ControllerLease.isActive). */
+  setControllerActiveSource(active: () => boolean): void {
+    this.controllerActiveSource = active;
   }
 
   /** `request` names the key touched and the bytes a get returned: counted per topic for the cost estimate. */
