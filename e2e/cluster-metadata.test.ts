@@ -82,4 +82,15 @@ describe('cluster metadata: two broker processes on one object store', function 
     assert.equal(await createTopic(b2, 'made-on-two'), 0);
     assert.match(b2.logTail(400), /active controller.*"epoch":2/);
   });
+
+  it('a broker stopped with SIGTERM resigns the lease and the restarted other broker takes it over', async () => {
+    const [b1, b2] = brokers;
+    await b1.restart();
+    await waitFor(async () => (await metadata(b1)).topics.some((t) => t.name === 'made-on-two'), { timeoutMs: 10_000, intervalMs: 50, what: 'restarted broker 1 to see the topic made on broker 2' });
+    assert.equal(await controllerActive(b1), 0);
+    await b2.stop();
+    assert.match(b2.logTail(100), /resigned the controller lease/);
+    await waitFor(async () => (await controllerActive(b1)) === 1, { timeoutMs: 5 * LEASE_MS, intervalMs: 50, what: 'broker 1 to take over the resigned lease' });
+    assert.equal(await createTopic(b1, 'made-on-one-again'), 0);
+  });
 });
