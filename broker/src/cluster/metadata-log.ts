@@ -25,6 +25,25 @@ interface LogEntry {
   records: MetadataRecord[];
 }
 
+/**
+ * A snapshot's content: the records that rebuild the image, plus what replaying them would not reproduce — the
+ * image's record count and each broker's epoch (the count at its registration), which every broker must agree on.
+ * (Snapshots from before cluster mode are a bare record array.)
+ */
+interface Snapshot {
+  offset: number;
+  brokerEpochs: Record<string, number>;
+  records: MetadataRecord[];
+}
+
+function applySnapshot(image: MetadataImage, snapshot: Snapshot | MetadataRecord[]): void {
+  const records = Array.isArray(snapshot) ? snapshot : snapshot.records;
+  for (const r of records) image.apply(r);
+  if (Array.isArray(snapshot)) return;
+  image.offset = snapshot.offset;
+  for (const b of image.brokers.values()) b.epoch = snapshot.brokerEpochs[b.nodeId] ?? b.epoch;
+}
+
 /** Another writer took the position (or the writer's image fell behind): catch up and retry. */
 export class MetadataConflictError extends Error {
   override readonly name = 'MetadataConflictError';
@@ -93,9 +112,9 @@ export class MetadataLog extends EventEmitter<{ applied: [entries: number] }> {
     const snapshots = await this.store.list(`${this.prefix}metadata/snapshot/`);
     let from = 0;
     for (let i = snapshots.length - 1; i >= 0; i--) {
-      const records = await this.getJson<MetadataRecord[]>(snapshots[i]);
-      if (!records) continue; // deleted since the listing: an older one than the newest, try the next
-      for (const r of records) image.apply(r);
+      const snapshot = await this.getJson<Snapshot | MetadataRecord[]>(snapshots[i]);
+      if (!snapshot) continue; // deleted since the listing: an older one than the newest, try the next
+      applySnapshot(image, snapshot);
       from = seqOf(snapshots[i]);
       break;
     }
@@ -180,7 +199,12 @@ export class MetadataLog extends EventEmitter<{ applied: [entries: number] }> {
     if (this.nextSeq - this.newestSnapshot < this.snapshotEvery || !this.snapshotWriter()) return;
     const seq = this.nextSeq;
     // Any writer of position `seq` writes the same image, so a plain put is safe against a deposed holder.
-    await this.store.put(this.snapshotKey(seq), Buffer.from(JSON.stringify(imageToRecords(image))));
+    const snapshot: Snapshot = {
+      offset: image.offset,
+      brokerEpochs: Object.fromEntries([...image.brokers.values()].map((b) => [b.nodeId, b.epoch])),
+      records: imageToRecords(image),
+    };
+    await this.store.put(this.snapshotKey(seq), Buffer.from(JSON.stringify(snapshot)));
     this.newestSnapshot = seq;
     const snapshots = (await this.store.list(`${this.prefix}metadata/snapshot/`)).map(seqOf).filter((s) => s <= seq);
     if (snapshots.length < 2) return;

@@ -14,9 +14,10 @@ import { LocalObjectStore } from '../../src/tier/local-object-store';
 
 const spec = (name: string) => ({ name, numPartitions: 1, replicationFactor: 1, configs: {} });
 
-/** The image's content, comparable across brokers (snapshot records, sorted). */
+/** The image's content, comparable across brokers (snapshot records sorted, record count, broker epochs). */
 function content(image: MetadataImage): string[] {
-  return imageToRecords(image).map((r) => JSON.stringify(r)).sort();
+  const epochs = [...image.brokers.values()].map((b) => `broker ${b.nodeId} epoch ${b.epoch}`);
+  return [...imageToRecords(image).map((r) => JSON.stringify(r)), ...epochs, `offset ${image.offset}`].sort();
 }
 
 describe('metadata log: several writers', () => {
@@ -97,6 +98,9 @@ describe('metadata log: several writers', () => {
     const b = await metadataNode(dir, 2, 5);
     b.log.setSnapshotWriter(() => false);
     await a.controller.bootstrap('cluster', 'h', 1);
+    // Records a snapshot folds into one: the image's record count and broker epochs must still agree after loading it.
+    await a.controller.claimController(1);
+    await a.controller.claimController(2);
     const behind = await metadataNode(dir, 3, 5); // loaded now, then not tailing
     const imageObject = behind.image;
     for (let i = 0; i < 8; i++) await b.controller.createTopic(spec(`b${i}`), false);
