@@ -22,6 +22,8 @@ export class MetadataTailer {
   /** The catch-up in progress (poke and the poll share it) and whether another must follow it. */
   private catching: Promise<void> | null = null;
   private again = false;
+  /** Whether the latest catch-up failed (the object store is unreachable). */
+  private failing = false;
   /** The listener run in progress, and whether entries arrived during it (one more run then covers them all). */
   private notifying: Promise<void> = Promise.resolve();
   private dirty = false;
@@ -73,8 +75,12 @@ export class MetadataTailer {
           this.again = false;
           await this.log.catchUp(this.image);
         } while (this.again);
+        if (this.failing) this.logger.info('metadata catch-up works again');
+        this.failing = false;
       } catch (err) {
-        this.logger.warn('metadata catch-up failed; retrying at the next poll', { err });
+        // Logged once per outage, not at every poll.
+        if (!this.failing) this.logger.warn('metadata catch-up failed; retrying at every poll', { err });
+        this.failing = true;
       } finally {
         this.catching = null;
       }

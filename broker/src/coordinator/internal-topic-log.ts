@@ -5,6 +5,7 @@
 // start-up.
 import { buildRecordBatch, decodeRecords, readBatchHeader, readBatchOffsets, RECORD_BATCH_HEADER_SIZE, type BatchHeader, type DecodedRecord, type RecordInput } from '../protocol/records';
 import type { ReplicaManager } from '../cluster/replica-manager';
+import type { PartitionLog } from '../log/partition-log';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import type { Logger } from '../logger';
 import { ControlRecordType, controlTypeOf } from '../log/control-batch';
@@ -80,16 +81,20 @@ export class InternalTopicLog {
     return this.replicas.get(this.topic, partition).leaderEpoch;
   }
 
-  /** Every decodable batch of a partition, in log order; undecodable ones are reported and skipped. */
-  async *readPartition(p: number): AsyncGenerator<InternalBatch> {
-    let log;
+  /** The partition's log, or null when another broker of the cluster leads it (its coordinator loads it there). */
+  private localLog(p: number): PartitionLog | null {
     try {
-      log = this.replicas.get(this.topic, p).log;
+      return this.replicas.get(this.topic, p).log;
     } catch (err) {
-      // Led by another broker of the cluster: its coordinator loads it (cluster mode, CLUSTER.md "Coordinators").
-      if (err instanceof KafkaError && err.code === ErrorCode.NOT_LEADER_OR_FOLLOWER) return;
+      if (err instanceof KafkaError && err.code === ErrorCode.NOT_LEADER_OR_FOLLOWER) return null;
       throw err;
     }
+  }
+
+  /** Every decodable batch of a partition, in log order; undecodable ones are reported and skipped. */
+  async *readPartition(p: number): AsyncGenerator<InternalBatch> {
+    const log = this.localLog(p);
+    if (!log) return;
     let skipped = 0;
     const skip = (offset: number, what: string, err: unknown): void => {
       if (++skipped <= LOGGED_SKIPS_PER_PARTITION) {
