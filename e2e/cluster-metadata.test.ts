@@ -1,6 +1,6 @@
 // Two broker processes sharing one local object store directory (each its own node id and data dir): the metadata
 // log is shared, so a topic created through broker 1 appears in broker 2's Metadata (its tailer applies the entry),
-// one broker holds the controller lease (strata_controller_active 1), and when it is killed with SIGKILL the other
+// one broker holds the controller lease (strata_active_controller 1), and when it is killed with SIGKILL the other
 // takes the lease over within the lease timeout and admin operations work through it.
 import { strict as assert } from 'node:assert';
 import { BrokerProcess } from './helpers/broker-process';
@@ -46,8 +46,8 @@ describe('cluster metadata: two broker processes on one object store', function 
       includeTopicAuthorizedOperations: false,
     });
   const controllerActive = async (b: BrokerProcess) => {
-    const m = /^strata_controller_active (\d+)$/m.exec(await b.metricsText());
-    assert.ok(m, 'strata_controller_active is exported');
+    const m = /^strata_active_controller (\d+)$/m.exec(await b.metricsText());
+    assert.ok(m, 'strata_active_controller is exported');
     return Number(m[1]);
   };
 
@@ -69,6 +69,8 @@ describe('cluster metadata: two broker processes on one object store', function 
       { timeoutMs: 10_000, intervalMs: 50, what: 'broker 2 to list the topic made on broker 1' },
     );
     assert.deepEqual(md.brokers.map((b) => b.nodeId).sort(), [1, 2]);
+    const propagated = /^strata_metadata_propagation_seconds_count (\d+)$/m.exec(await b2.metricsText());
+    assert.ok(propagated && Number(propagated[1]) > 0, 'broker 2 measured the propagation of entries broker 1 wrote');
   });
 
   it('the lease holder is the one active controller; after it is killed the other takes over and serves admin requests', async () => {

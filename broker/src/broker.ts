@@ -14,6 +14,7 @@ import { MetadataLog } from './cluster/metadata-log';
 import { Controller } from './cluster/controller';
 import { ControllerLease } from './cluster/controller-lease';
 import { MetadataTailer } from './cluster/metadata-tailer';
+import { imageClusterView } from './cluster/cluster-view';
 import { ReplicaManager } from './cluster/replica-manager';
 import { TopicCreator } from './cluster/topic-creator';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
@@ -126,7 +127,8 @@ export class Broker {
       logger: logger.child('controller-lease'),
     });
     metadataLog.setSnapshotWriter(() => lease.isActive());
-    metrics.setControllerActiveSource(() => lease.isActive());
+    metrics.cluster.setView(imageClusterView(image, config.nodeId, config.minInsyncReplicas, lease, metadataLog));
+    metadataLog.on('entry', (writtenAtMs) => metrics.cluster.metadataApplied(writtenAtMs));
     await lease.start();
     metrics.setOfflinePartitionSource(() => replicas.offlineCount());
     replicas.onAppend = (p, r) => {

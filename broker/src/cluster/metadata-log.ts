@@ -22,6 +22,8 @@ interface LogEntry {
   nodeId?: number;
   /** The controller epoch in the writer's image when it wrote. */
   controllerEpoch: number;
+  /** When it was written, on the writer's wall clock (for the propagation delay metric only). */
+  writtenAtMs?: number;
   records: MetadataRecord[];
 }
 
@@ -55,7 +57,8 @@ export class MetadataConflictError extends Error {
  */
 const VERIFY_END_EVERY = 20;
 
-export class MetadataLog extends EventEmitter<{ applied: [entries: number] }> {
+/** 'applied': a catch-up applied entries (or reloaded); 'entry': one entry written by another broker was applied. */
+export class MetadataLog extends EventEmitter<{ applied: [entries: number]; entry: [writtenAtMs: number] }> {
   /** Position of the next entry to read or write: the image reflects every entry below it. */
   private nextSeq = 0;
   /** Position of the newest snapshot this log knows of (0: none). */
@@ -151,6 +154,7 @@ export class MetadataLog extends EventEmitter<{ applied: [entries: number] }> {
       for (const r of entry.records) image.apply(r);
       this.nextSeq++;
       n++;
+      if (entry.writtenAtMs !== undefined) this.emit('entry', entry.writtenAtMs);
     }
   }
 
@@ -184,7 +188,7 @@ export class MetadataLog extends EventEmitter<{ applied: [entries: number] }> {
         this.behind = true;
         throw new MetadataConflictError(`metadata log position ${seq} is below the newest snapshots: reloading`);
       }
-      const entry: LogEntry = { nodeId: writer.nodeId, controllerEpoch: image.controllerEpoch, records };
+      const entry: LogEntry = { nodeId: writer.nodeId, controllerEpoch: image.controllerEpoch, writtenAtMs: Date.now(), records };
       if ((await this.store.putIfAbsent(this.logKey(seq), Buffer.from(JSON.stringify(entry)))) === null) {
         throw new MetadataConflictError(`metadata log position ${seq} was written by another broker`);
       }

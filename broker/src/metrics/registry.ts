@@ -2,6 +2,7 @@
 // (tests). Hot-path counters are reached through cached labelled children; per-partition gauges are read
 // from a callback at scrape time instead of being updated on every append.
 import { promises as fs } from 'node:fs';
+import { ClusterMetrics } from './cluster-metrics';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from '../clock';
 import { CostMeter, DEFAULT_PRICES, type PriceTable } from './cost-model';
@@ -80,6 +81,8 @@ const UNSPECIFIED_ERROR = 'UNKNOWN_SERVER_ERROR';
 
 export class BrokerMetrics {
   readonly registry = new Registry();
+  /** Replication and metadata health (metrics/cluster-metrics.ts). */
+  readonly cluster = new ClusterMetrics(this.registry);
 
   private readonly bytesIn = this.counter('strata_bytes_in_total', 'Bytes of record batches appended, by topic.', ['topic']);
   private readonly bytesOut = this.counter('strata_bytes_out_total', 'Bytes of record batches sent to fetchers, by topic.', ['topic']);
@@ -113,7 +116,6 @@ export class BrokerMetrics {
   private readonly apis = new Map<string, ApiMetrics>();
   private partitionSource: PartitionSource = () => [];
   private offlinePartitionSource: () => number = () => 0;
-  private controllerActiveSource: () => boolean = () => false;
   private groupSource: GroupSource = () => [];
   private tierCacheSource: () => TierCacheStats | null = () => null;
   private requestPoolSource: () => RequestPoolStats | null = () => null;
@@ -184,11 +186,6 @@ export class BrokerMetrics {
       'Partitions this broker leads but cannot serve: their log failed to open or hit an I/O error (Kafka OfflinePartitionsCount).',
       () => this.offlinePartitionSource(),
     );
-    this.scrapeGauge(
-      'strata_controller_active',
-      '1 while this broker holds the controller lease and acts as controller (Kafka ActiveControllerCount), else 0.',
-      () => (this.controllerActiveSource() ? 1 : 0),
-    );
   }
 
   /** Where the broker-wide request pool (queued.max.request.bytes) is read at scrape time. */
@@ -222,11 +219,6 @@ export class BrokerMetrics {
 
   setOfflinePartitionSource(count: () => number): void {
     this.offlinePartitionSource = count;
-  }
-
-  /** Where strata_controller_active reads whether this broker is the active controller (ControllerLease.isActive). */
-  setControllerActiveSource(active: () => boolean): void {
-    this.controllerActiveSource = active;
   }
 
   /** `request` names the key touched and the bytes a get returned: counted per topic for the cost estimate. */
