@@ -16,6 +16,8 @@ export interface BrokersUnderTest {
   /** One broker for admin requests (any broker answers them in both systems). */
   host: string;
   port: number;
+  /** Each broker's log dir (`<dir>/<topic>-<partition>/`), in node id order. */
+  logDirs: string[];
   /** Temp dirs to remove should the benchmark be interrupted. */
   baseDirs: string[];
   /** The broker processes whose memory and CPU are measured. */
@@ -39,24 +41,24 @@ export async function startBrokers(kind: BrokerKind, count: number, s: BrokerSet
   const kafkaSettings = { numPartitions: s.numPartitions, segmentBytes: s.segmentBytes };
   if (kind === 'kafka' && count === 1) {
     const k = await KafkaBroker.start(kafkaSettings);
-    return { ...single(k), baseDirs: [k.baseDir], stop: () => stopThen(() => k.stop(), () => k.cleanup()) };
+    return { ...single(k), logDirs: [k.logDir], baseDirs: [k.baseDir], stop: () => stopThen(() => k.stop(), () => k.cleanup()) };
   }
   if (kind === 'kafka') {
     const c = await KafkaCluster.start(count, kafkaSettings);
-    return { ...cluster(c, c.nodes[0]), stop: () => stopThen(() => c.stop(), () => c.cleanup()) };
+    return { ...cluster(c, c.nodes[0]), logDirs: c.nodes.map((n) => n.logDir), stop: () => stopThen(() => c.stop(), () => c.cleanup()) };
   }
   const opts = { name: 'vs-kafka-strata', logLevel: 'warn', numPartitions: s.numPartitions, logSegmentBytes: s.segmentBytes };
   return withNodeFlags(s.strataNodeFlags, async () => {
     if (count === 1) {
       const b = await BrokerProcess.start(opts);
-      return { ...single(b), baseDirs: [b.baseDir], stop: () => stopThen(() => b.stop(30_000), () => b.cleanup()) };
+      return { ...single(b), logDirs: [b.dataDir], baseDirs: [b.baseDir], stop: () => stopThen(() => b.stop(30_000), () => b.cleanup()) };
     }
     const c = await StrataCluster.start(count, opts);
-    return { ...cluster(c, c.brokers[0]), stop: () => stopThen(() => c.stop(), () => c.cleanup()) };
+    return { ...cluster(c, c.brokers[0]), logDirs: c.brokers.map((b) => b.dataDir), stop: () => stopThen(() => c.stop(), () => c.cleanup()) };
   });
 }
 
-type Measured = Omit<BrokersUnderTest, 'stop' | 'baseDirs'>;
+type Measured = Omit<BrokersUnderTest, 'stop' | 'baseDirs' | 'logDirs'>;
 
 function single(b: { bootstrap: string; host: string; port: number; pid: number | undefined; isAlive(): boolean; logTail(lines?: number): string }): Measured {
   return {
