@@ -42,6 +42,7 @@ import endTxn from './end-txn';
 import txnOffsetCommit from './txn-offset-commit';
 import describeTransactions from './describe-transactions';
 import listTransactions from './list-transactions';
+import brokerHeartbeat from './broker-heartbeat';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -86,6 +87,7 @@ const ALL: ApiHandler[] = [
   txnOffsetCommit,
   describeTransactions,
   listTransactions,
+  brokerHeartbeat,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {

@@ -1,0 +1,28 @@
+// BrokerHeartbeat (key 63), v0–1 (both flexible; v1 adds OfflineLogDirs, which we ignore: one log dir per
+// broker). Kafka serves it on the controller listener; here the controller is whichever broker holds the
+// lease, reached over the inter-broker listener (CLUSTER.md). It answers NOT_CONTROLLER when this broker does not
+// hold the lease (the sender retries its current controller from the metadata image), else hands the heartbeat
+// to the liveness table (cluster/broker-liveness.ts): it refreshes the broker's session, unfences a fenced
+// broker, and runs controlled shutdown for wantShutDown. BrokerEpoch is not checked (our broker epoch, the
+// registration's log position, is not the same number on every broker). An inter-broker API: it needs
+// CLUSTER_ACTION on the cluster, else CLUSTER_AUTHORIZATION_FAILED.
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
+import type { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from '../protocol/schema/types';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
+import { defineHandler } from './handler';
+
+const refused = (errorCode: ErrorCode): BrokerHeartbeatResponse => ({ throttleTimeMs: 0, errorCode, isCaughtUp: false, isFenced: true, shouldShutDown: false });
+
+export default defineHandler<BrokerHeartbeatRequest, BrokerHeartbeatResponse>({
+  apiKey: ApiKey.BrokerHeartbeat,
+  minVersion: 0,
+  maxVersion: 1,
+  async handle(req, ctx) {
+    if (!ctx.authorize(AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)) return refused(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    const { lease, liveness } = ctx.services;
+    if (!lease?.isActive()) return refused(ErrorCode.NOT_CONTROLLER);
+    const outcome = await liveness.heartbeat({ brokerId: req.brokerId, wantShutDown: req.wantShutDown });
+    return { throttleTimeMs: 0, isCaughtUp: outcome.errorCode === ErrorCode.NONE, ...outcome };
+  },
+});
