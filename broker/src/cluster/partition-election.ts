@@ -97,13 +97,13 @@ export function registerReplica(state: PartitionState, broker: number, sameIncar
     const leader = state.leader !== broker && state.leader !== NO_LEADER && alive(state.leader) ? state.leader : otherLeader;
     return withLeader(state, leader, others);
   }
-  if (sameIncarnation || state.replicas.length === 1) {
-    const kept = withLeader(state, broker, state.isr);
-    return kept ?? { ...state, leaderEpoch: state.leaderEpoch + 1 };
-  }
+  // Where it (still) leads, a new epoch even if nothing else changes.
+  const lead = (isr: readonly number[]) => withLeader(state, broker, isr) ?? { ...state, leaderEpoch: state.leaderEpoch + 1 };
+  if (sameIncarnation || state.replicas.length === 1) return lead(state.isr);
   if (unclean) {
-    const u = uncleanLeader(state, alive);
-    if (u) return u;
+    // The first alive replica leads alone (an out-of-ISR replica before this empty one has at least some data).
+    const u = firstAlive(state.replicas, state.replicas, alive);
+    return u === broker ? lead([broker]) : withLeader(state, u, [u]);
   }
   return withLeader(state, NO_LEADER, others);
 }
