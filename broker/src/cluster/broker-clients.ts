@@ -72,8 +72,8 @@ export class BrokerClients {
 
   /**
    * Sends one request to broker `nodeId` at the highest version both sides support (≤ maxVersion). Throws
-   * BrokerUnavailableError while the broker is unknown, unreachable or backing off; a KafkaError from the request
-   * itself (UNSUPPORTED_VERSION) keeps the connection.
+   * BrokerUnavailableError while the broker is unknown, unreachable or backing off, or when the connection fails
+   * or times out (it is then dropped); a KafkaError from the request itself (UNSUPPORTED_VERSION) keeps it.
    */
   async request<T>(nodeId: number, apiKey: number, maxVersion: number, body: object): Promise<T> {
     const peer = this.peer(nodeId);
@@ -81,8 +81,9 @@ export class BrokerClients {
     try {
       return await client.request<T>(apiKey, client.pickVersion(apiKey, maxVersion), body);
     } catch (err) {
-      if (!(err instanceof KafkaError)) this.failed(nodeId, peer, client, err);
-      throw err;
+      if (err instanceof KafkaError) throw err;
+      this.failed(nodeId, peer, client, err);
+      throw new BrokerUnavailableError(`request to broker ${nodeId} (${peer.address}) failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
