@@ -24,6 +24,7 @@ export interface LivenessController {
   fenceBrokers(ids: readonly number[]): Promise<void>;
   unfenceBroker(id: number): Promise<void>;
   shutDownBroker(id: number): Promise<{ pending: number }>;
+  cancelShutdown(id: number): void;
 }
 
 export interface HeartbeatInput {
@@ -128,6 +129,7 @@ export class BrokerLiveness {
     const b = this.opts.image.brokers.get(req.brokerId);
     if (!b) return Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, isFenced: true, shouldShutDown: false });
     this.lastHeard.set(req.brokerId, this.opts.clock.now());
+    if (!req.wantShutDown) this.opts.controller.cancelShutdown(req.brokerId);
     if (!req.wantShutDown && !b.fenced) return Promise.resolve({ errorCode: ErrorCode.NONE, isFenced: false, shouldShutDown: false });
     const running = this.inFlight.get(req.brokerId);
     if (running) return running.then((r) => ({ ...r, shouldShutDown: r.shouldShutDown && req.wantShutDown }));

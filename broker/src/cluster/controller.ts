@@ -230,6 +230,14 @@ export class Controller {
   }
 
   /**
+   * The broker heartbeats without wantShutDown: it is running, so it is no longer shutting down (a shutdown it
+   * abandoned, or a forged request, must not keep it from leading for good).
+   */
+  cancelShutdown(id: number): void {
+    this.shuttingDown.delete(id);
+  }
+
+  /**
    * AlterPartition from a partition's leader (this broker): sets the ISR of a partition it leads. Valid only while
    * this broker still leads it with `leaderEpoch` (else FENCED_LEADER_EPOCH), with an ISR of distinct replicas
    * containing the leader (else INVALID_REQUEST), every added member alive (else INELIGIBLE_REPLICA).

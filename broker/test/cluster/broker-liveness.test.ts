@@ -16,11 +16,15 @@ class FakeController implements LivenessController {
   readonly fenced: number[][] = [];
   readonly unfenced: number[] = [];
   readonly shutdowns: number[] = [];
+  readonly shuttingDown = new Set<number>();
   pendingAfterShutdown = 0;
   constructor(private readonly brokers: Map<number, BrokerImage>) {}
   async fenceBrokers(ids: readonly number[]): Promise<void> {
     this.fenced.push([...ids]);
     for (const id of ids) this.brokers.get(id)!.fenced = true;
+  }
+  cancelShutdown(id: number): void {
+    this.shuttingDown.delete(id);
   }
   async unfenceBroker(id: number): Promise<void> {
     this.unfenced.push(id);
@@ -28,6 +32,7 @@ class FakeController implements LivenessController {
   }
   async shutDownBroker(id: number): Promise<{ pending: number }> {
     this.shutdowns.push(id);
+    this.shuttingDown.add(id);
     return { pending: this.pendingAfterShutdown };
   }
 }
@@ -127,6 +132,9 @@ describe('broker liveness (controller heartbeat table)', () => {
     controller.pendingAfterShutdown = 0;
     assert.equal((await liveness.heartbeat({ brokerId: 1, wantShutDown: true })).shouldShutDown, true);
     assert.deepEqual(controller.shutdowns, [1, 1]);
+    assert.ok(controller.shuttingDown.has(1));
+    await liveness.heartbeat({ brokerId: 1, wantShutDown: false });
+    assert.ok(!controller.shuttingDown.has(1), 'a heartbeat without wantShutDown: the broker runs on, eligible again');
   });
 
   it('a failing controller write is answered with an error, and retried on the next heartbeat', async () => {

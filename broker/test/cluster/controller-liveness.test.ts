@@ -143,8 +143,11 @@ describe('controller: registration, fencing, shutdown, ISR changes and elections
     // Shutting down, it is never elected: fencing 2 leaves the partition without a leader.
     await c.fenceBrokers([2]);
     assert.equal(state('t', 0).leader, -1);
-    // Registering again ends the shutdown.
+    // Registering again, or heartbeating without wantShutDown, ends the shutdown.
     await c.registerBroker(reg(1));
+    assert.equal(c.isAlive(1), true);
+    await c.shutDownBroker(1);
+    c.cancelShutdown(1);
     assert.equal(c.isAlive(1), true);
     await rejectsWith(c.shutDownBroker(42), ErrorCode.BROKER_ID_NOT_REGISTERED);
   });
