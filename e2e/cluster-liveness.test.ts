@@ -116,8 +116,12 @@ describe('cluster liveness: fencing, re-registration and controlled shutdown (3 
       { timeoutMs: FAILOVER_MS, what: `partitions led by other brokers than the killed broker ${victim}, without it in any ISR` },
     );
     assert.ok(after[0].leaderEpoch > before[0].leaderEpoch, 'the leadership change bumped the leader epoch');
+    await waitFor(async () => !(await metadata(survivor)).brokers.some((b) => b.nodeId === victim), {
+      timeoutMs: FAILOVER_MS,
+      what: `the fenced broker ${victim} to be left out of Metadata`,
+    });
 
-    // Restarted (same disk), it registers again: listed, unfenced, leading nothing until it is back in an ISR.
+    // Restarted (same disk), it registers again: unfenced (listed again), leading nothing until it is back in an ISR.
     await brokers.get(victim)!.restart();
     await waitFor(async () => (await metadata(survivor)).brokers.some((b) => b.nodeId === victim), {
       timeoutMs: FAILOVER_MS,

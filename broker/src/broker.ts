@@ -167,7 +167,9 @@ export class Broker {
       listenerName: config.interBrokerListenerName,
       clientId: `strata-broker-${config.nodeId}`,
       tls: interBrokerTls(config),
-      requestTimeoutMs: config.brokerSessionTimeoutMs,
+      // A heartbeat stuck longer than half a session is better retried (the controller may have moved); a
+      // replica fetch may wait replicaFetchWaitMaxMs at the leader before answering.
+      requestTimeoutMs: Math.max(Math.floor(config.brokerSessionTimeoutMs / 2), config.replicaFetchWaitMaxMs + 5000),
       logger: logger.child('broker-clients'),
     });
     const heartbeats = new HeartbeatSender({
