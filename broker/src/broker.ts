@@ -41,10 +41,7 @@ import { systemClock } from './clock';
 import { loadIncarnation } from './cluster/incarnation';
 import { BrokerLiveness, type LeaseView } from './cluster/broker-liveness';
 import { BrokerClients, interBrokerTls } from './cluster/broker-clients';
-import { HeartbeatSender } from './cluster/heartbeat-sender';
-import { ApiKey } from './protocol/apis';
-import { ErrorCode } from './protocol/errors';
-import type { BrokerHeartbeatResponse } from './protocol/schema/types';
+import { HeartbeatSender, heartbeatTransport } from './cluster/heartbeat-sender';
 
 /** Until the controller lease is wired (cluster mode), every broker is its own controller, as before. */
 const SOLE_CONTROLLER_LEASE: LeaseView = { isActive: () => true };
@@ -176,12 +173,7 @@ export class Broker {
       nodeId: config.nodeId,
       // No controller record yet (single broker, or before the first lease): this broker is the candidate.
       controllerId: () => (image.controllerId >= 0 ? image.controllerId : config.nodeId),
-      // To ourselves without a connection (a single broker needs no inter-broker listener); else over the wire.
-      send: async (controllerId, req) => {
-        if (controllerId !== config.nodeId) return brokerClients.request<BrokerHeartbeatResponse>(controllerId, ApiKey.BrokerHeartbeat, 1, req);
-        if (!lease.isActive()) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, isCaughtUp: false, isFenced: true, shouldShutDown: false };
-        return { throttleTimeMs: 0, isCaughtUp: true, ...(await liveness.heartbeat(req)) };
-      },
+      send: heartbeatTransport(config.nodeId, lease, liveness, brokerClients),
       clock: monotonicClock,
       intervalMs: config.brokerHeartbeatIntervalMs,
       sessionTimeoutMs: config.brokerSessionTimeoutMs,

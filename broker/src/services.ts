@@ -37,7 +37,7 @@ export interface BrokerServices {
   readonly logger: Logger;
   /** Every API handler, by api key (ApiVersions answers from this). */
   readonly handlers: ReadonlyMap<number, ApiHandler>;
-  /** The controller lease (cluster mode); absent until it is wired: then this broker is its own controller. */
+  /** The controller lease: this broker answers heartbeats and decides liveness only while it holds it. */
   readonly lease?: LeaseView;
   /** The controller's heartbeat table (acts while this broker holds the lease). */
   readonly liveness: BrokerLiveness;

@@ -12,6 +12,7 @@
 import type { Clock, TimerHandle } from '../clock';
 import { createLogger, type Logger } from '../logger';
 import { ErrorCode, KafkaError } from '../protocol/errors';
+import type { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from '../protocol/schema/types';
 import type { MetadataImage } from './metadata-image';
 
 /** The controller lease as liveness sees it: may this broker make controller decisions now? */
@@ -157,4 +158,19 @@ export class BrokerLiveness {
   private isFenced(id: number): boolean {
     return this.opts.image.brokers.get(id)?.fenced ?? true;
   }
+}
+
+/**
+ * This broker's answer to a BrokerHeartbeat (from another broker over the wire, or from itself): NOT_CONTROLLER
+ * unless it holds the lease, else the liveness table's. isCaughtUp: we do not track metadata lag per broker, so
+ * an answered heartbeat says yes.
+ */
+export async function answerHeartbeat(lease: LeaseView | undefined, liveness: Pick<BrokerLiveness, 'heartbeat'>, req: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse> {
+  if (!lease?.isActive()) return refusedHeartbeat(ErrorCode.NOT_CONTROLLER);
+  const outcome = await liveness.heartbeat({ brokerId: req.brokerId, wantShutDown: req.wantShutDown });
+  return { throttleTimeMs: 0, isCaughtUp: outcome.errorCode === ErrorCode.NONE, ...outcome };
+}
+
+export function refusedHeartbeat(errorCode: ErrorCode): BrokerHeartbeatResponse {
+  return { throttleTimeMs: 0, errorCode, isCaughtUp: false, isFenced: true, shouldShutDown: false };
 }

@@ -7,9 +7,21 @@
 import type { Clock, TimerHandle } from '../clock';
 import { createLogger, type Logger } from '../logger';
 import { ErrorCode } from '../protocol/errors';
+import { ApiKey } from '../protocol/apis';
 import type { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from '../protocol/schema/types';
+import { answerHeartbeat, type BrokerLiveness, type LeaseView } from './broker-liveness';
+import type { BrokerClients } from './broker-clients';
 
 export type HeartbeatTransport = (controllerId: number, req: BrokerHeartbeatRequest) => Promise<BrokerHeartbeatResponse>;
+
+/**
+ * Heartbeats to another broker go over the inter-broker listener; to this broker itself (a single broker, or
+ * the controller's own) straight to its liveness table, so a single broker needs no connection to itself.
+ */
+export function heartbeatTransport(selfId: number, lease: LeaseView, liveness: Pick<BrokerLiveness, 'heartbeat'>, clients: Pick<BrokerClients, 'request'>): HeartbeatTransport {
+  return (controllerId, req) =>
+    controllerId === selfId ? answerHeartbeat(lease, liveness, req) : clients.request<BrokerHeartbeatResponse>(controllerId, ApiKey.BrokerHeartbeat, 1, req);
+}
 
 export interface HeartbeatSenderOptions {
   nodeId: number;

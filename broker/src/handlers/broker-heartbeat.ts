@@ -10,19 +10,15 @@ import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from '../protocol/schema/types';
 import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
+import { answerHeartbeat, refusedHeartbeat } from '../cluster/broker-liveness';
 import { defineHandler } from './handler';
-
-const refused = (errorCode: ErrorCode): BrokerHeartbeatResponse => ({ throttleTimeMs: 0, errorCode, isCaughtUp: false, isFenced: true, shouldShutDown: false });
 
 export default defineHandler<BrokerHeartbeatRequest, BrokerHeartbeatResponse>({
   apiKey: ApiKey.BrokerHeartbeat,
   minVersion: 0,
   maxVersion: 1,
-  async handle(req, ctx) {
-    if (!ctx.authorize(AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)) return refused(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
-    const { lease, liveness } = ctx.services;
-    if (!lease?.isActive()) return refused(ErrorCode.NOT_CONTROLLER);
-    const outcome = await liveness.heartbeat({ brokerId: req.brokerId, wantShutDown: req.wantShutDown });
-    return { throttleTimeMs: 0, isCaughtUp: outcome.errorCode === ErrorCode.NONE, ...outcome };
+  handle(req, ctx) {
+    if (!ctx.authorize(AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME)) return refusedHeartbeat(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    return answerHeartbeat(ctx.services.lease, ctx.services.liveness, req);
   },
 });
