@@ -45,11 +45,10 @@ export function brokerEndpoint(b: BrokerImage, listener: string): { host: string
   return b.endpoints.find((e) => e.listener === listener) ?? null;
 }
 
-/** Every unfenced broker that has `listener`, with that listener's endpoint (Kafka leaves fenced brokers out). */
+/** Every broker that has `listener`, with that listener's endpoint. */
 export function listenerBrokers(image: MetadataImage, listener: string): Array<{ b: BrokerImage; e: { host: string; port: number } }> {
   const out: Array<{ b: BrokerImage; e: { host: string; port: number } }> = [];
   for (const b of image.brokers.values()) {
-    if (b.fenced) continue;
     const e = brokerEndpoint(b, listener);
     if (e) out.push({ b, e });
   }
