@@ -131,6 +131,26 @@ describe('cluster liveness: fencing, re-registration and controlled shutdown (3 
     assert.ok(now.every((p) => p.leaderId !== victim || p.isrNodes.includes(victim)));
   });
 
+  it('a paused broker (SIGSTOP past the session timeout) is fenced, and unfenced once it heartbeats again', async () => {
+    const [pausedId, paused] = alive()[alive().length - 1];
+    const [, observer] = alive()[0];
+    process.kill(paused.pid!, 'SIGSTOP');
+    try {
+      await waitFor(async () => !(await metadata(observer)).brokers.some((b) => b.nodeId === pausedId), {
+        timeoutMs: FAILOVER_MS,
+        what: `the paused broker ${pausedId} to be fenced (left out of Metadata)`,
+      });
+      const ps = (await partitions(observer))!;
+      assert.ok(ps.every((p) => p.leaderId !== pausedId && !p.isrNodes.includes(pausedId)), 'it leads nothing and is in no ISR');
+    } finally {
+      process.kill(paused.pid!, 'SIGCONT');
+    }
+    await waitFor(async () => (await metadata(observer)).brokers.some((b) => b.nodeId === pausedId), {
+      timeoutMs: FAILOVER_MS,
+      what: `the resumed broker ${pausedId} to be unfenced (listed again)`,
+    });
+  });
+
   it('SIGTERM hands the broker\'s leaderships over before it exits (controlled shutdown)', async () => {
     let leaders = (await partitions(alive()[0][1]))!;
     const target = leaders.find((p) => p.leaderId > 0 && brokers.get(p.leaderId)!.isAlive())!.leaderId;
