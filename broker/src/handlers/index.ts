@@ -43,6 +43,8 @@ import txnOffsetCommit from './txn-offset-commit';
 import describeTransactions from './describe-transactions';
 import listTransactions from './list-transactions';
 import brokerHeartbeat from './broker-heartbeat';
+import alterPartitionReassignments from './alter-partition-reassignments';
+import listPartitionReassignments from './list-partition-reassignments';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -88,6 +90,8 @@ const ALL: ApiHandler[] = [
   describeTransactions,
   listTransactions,
   brokerHeartbeat,
+  alterPartitionReassignments,
+  listPartitionReassignments,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {
