@@ -43,6 +43,7 @@ import txnOffsetCommit from './txn-offset-commit';
 import describeTransactions from './describe-transactions';
 import listTransactions from './list-transactions';
 import brokerHeartbeat from './broker-heartbeat';
+import electLeaders from './elect-leaders';
 import alterPartitionReassignments from './alter-partition-reassignments';
 import listPartitionReassignments from './list-partition-reassignments';
 
@@ -90,6 +91,7 @@ const ALL: ApiHandler[] = [
   describeTransactions,
   listTransactions,
   brokerHeartbeat,
+  electLeaders,
   alterPartitionReassignments,
   listPartitionReassignments,
 ];
