@@ -162,6 +162,7 @@ export class Broker {
       clock: monotonicClock,
       sessionTimeoutMs: config.brokerSessionTimeoutMs,
       leaseMs: config.controllerLeaseMs,
+      preferredElectionIntervalMs: config.autoLeaderRebalanceEnable ? config.leaderImbalanceCheckIntervalSeconds * 1000 : 0,
       logger: logger.child('liveness'),
     });
     const brokerClients = new BrokerClients({

@@ -8,7 +8,9 @@
 //   heartbeats it was not there to receive;
 // - unfences a fenced but registered broker on its next heartbeat;
 // - runs controlled shutdown for a broker whose heartbeat says wantShutDown, answering shouldShutDown once it
-//   holds nothing another broker could take over.
+//   holds nothing another broker could take over;
+// - every preferredElectionIntervalMs (auto.leader.rebalance.enable), gives partitions back to their preferred
+//   replica once it is alive and in the ISR again (a broker that returned and caught up leads its share again).
 import type { Clock, TimerHandle } from '../clock';
 import { createLogger, type Logger } from '../logger';
 import { ErrorCode, KafkaError } from '../protocol/errors';
@@ -26,6 +28,7 @@ export interface LivenessController {
   unfenceBroker(id: number): Promise<void>;
   shutDownBroker(id: number): Promise<{ pending: number }>;
   cancelShutdown(id: number): void;
+  electLeaders(type: 'preferred', partitions: null): Promise<ReadonlyArray<{ topic: string; partition: number; error: unknown }>>;
 }
 
 export interface HeartbeatInput {
@@ -47,6 +50,8 @@ export interface BrokerLivenessOptions {
   clock: Clock;
   sessionTimeoutMs: number;
   leaseMs: number;
+  /** Preferred leader election this often while holding the lease; 0 = never (auto.leader.rebalance.enable off). */
+  preferredElectionIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -63,6 +68,8 @@ export class BrokerLiveness {
   private fencing: Promise<void> | null = null;
   /** Per broker, the unfence or shutdown write in flight: heartbeats arriving meanwhile do not start another. */
   private readonly inFlight = new Map<number, Promise<HeartbeatOutcome>>();
+  /** When the last preferred election ran (or this broker became the controller). */
+  private lastPreferredElection = 0;
 
   constructor(private readonly opts: BrokerLivenessOptions) {
     // Often enough to fence within ~a quarter session of the deadline and to notice a pause of leaseMs/2.
@@ -101,6 +108,7 @@ export class BrokerLiveness {
     if (!this.wasActive || late > this.opts.leaseMs / 2) {
       if (this.wasActive) this.logger.warn('this process paused: every broker gets a new session before anyone is fenced', { lateMs: late });
       this.wasActive = true;
+      this.lastPreferredElection = now;
       this.lastHeard.clear();
       for (const id of this.opts.image.brokers.keys()) this.lastHeard.set(id, now);
       return;
@@ -115,6 +123,11 @@ export class BrokerLiveness {
       }
     }
     for (const id of this.lastHeard.keys()) if (!this.opts.image.brokers.has(id)) this.lastHeard.delete(id);
+    const interval = this.opts.preferredElectionIntervalMs ?? 0;
+    if (expired.length === 0 && interval > 0 && now - this.lastPreferredElection >= interval) {
+      this.lastPreferredElection = now;
+      await this.electPreferred();
+    }
     if (expired.length === 0 || this.fencing) return;
     this.logger.warn('fencing brokers whose heartbeats stopped', { brokers: expired.join(','), sessionTimeoutMs: this.opts.sessionTimeoutMs });
     this.fencing = this.opts.controller.fenceBrokers(expired).catch((err) => this.logger.error('fencing failed; retrying on the next tick', { err }));
@@ -122,6 +135,15 @@ export class BrokerLiveness {
       await this.fencing;
     } finally {
       this.fencing = null;
+    }
+  }
+
+  private async electPreferred(): Promise<void> {
+    try {
+      const moved = (await this.opts.controller.electLeaders('preferred', null)).filter((r) => !r.error);
+      if (moved.length > 0) this.logger.info('gave partitions back to their preferred leaders', { partitions: moved.length });
+    } catch (err) {
+      this.logger.warn('preferred leader election failed; retrying at the next interval', { err });
     }
   }
 

@@ -18,6 +18,7 @@ class FakeController implements LivenessController {
   readonly shutdowns: number[] = [];
   readonly shuttingDown = new Set<number>();
   pendingAfterShutdown = 0;
+  preferredElections = 0;
   constructor(private readonly brokers: Map<number, BrokerImage>) {}
   async fenceBrokers(ids: readonly number[]): Promise<void> {
     this.fenced.push([...ids]);
@@ -25,6 +26,10 @@ class FakeController implements LivenessController {
   }
   cancelShutdown(id: number): void {
     this.shuttingDown.delete(id);
+  }
+  async electLeaders(): Promise<Array<{ topic: string; partition: number; error: unknown }>> {
+    this.preferredElections++;
+    return [{ topic: 't', partition: 0, error: null }];
   }
   async unfenceBroker(id: number): Promise<void> {
     this.unfenced.push(id);
@@ -73,6 +78,7 @@ describe('broker liveness (controller heartbeat table)', () => {
     assert.deepEqual(controller.fenced, [[3]]);
     await beatFor(SESSION * 2, [1, 2]);
     assert.deepEqual(controller.fenced, [[3]], 'a fenced broker is not fenced again');
+    assert.equal(controller.preferredElections, 0, 'no preferred elections without an interval');
   });
 
   it('fences brokers that never heartbeat after a grace period of one session from becoming active', async () => {
@@ -110,6 +116,25 @@ describe('broker liveness (controller heartbeat table)', () => {
     // Without the pause check the same silence fences: brokers that really stopped are still fenced after it.
     await clock.advance(SESSION + 2 * TICK);
     assert.deepEqual(controller.fenced, [[1, 2, 3]]);
+  });
+
+  it('runs a preferred leader election every interval while it holds the lease, none when the interval is 0', async () => {
+    liveness.stop();
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, preferredElectionIntervalMs: 60_000 });
+    liveness.start();
+    await beatFor(59_000, [1, 2, 3]);
+    assert.equal(controller.preferredElections, 0);
+    await beatFor(3_000, [1, 2, 3]); // due a minute after the first tick (the grace tick when it became controller)
+    assert.equal(controller.preferredElections, 1);
+    active = false;
+    await beatFor(120_000, [1, 2, 3]);
+    assert.equal(controller.preferredElections, 1, 'not without the lease');
+    active = true;
+    await beatFor(59_000, [1, 2, 3]);
+    assert.equal(controller.preferredElections, 1, 'a new lease holder waits a full interval');
+    await beatFor(3_000, [1, 2, 3]);
+    assert.equal(controller.preferredElections, 2);
+    assert.deepEqual(controller.fenced, []);
   });
 
   it('unfences a fenced broker on its next heartbeat', async () => {
