@@ -6,6 +6,7 @@ import { BrokerLiveness, type LivenessController } from '../../src/cluster/broke
 import type { BrokerImage } from '../../src/cluster/metadata-image';
 import { ErrorCode } from '../../src/protocol/errors';
 import { ManualClock } from '../manual-clock';
+import { silentLogger } from '../coordinator/helpers';
 
 const SESSION = 6000;
 const LEASE = 5000;
@@ -56,7 +57,7 @@ describe('broker liveness (controller heartbeat table)', () => {
     brokers = new Map([1, 2, 3].map((id) => [id, broker(id)]));
     controller = new FakeController(brokers);
     active = true;
-    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE });
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
     liveness.start();
   });
   afterEach(() => liveness.stop());
@@ -105,7 +106,7 @@ describe('broker liveness (controller heartbeat table)', () => {
     // a long GC) while the brokers kept heartbeating to nobody.
     let skew = 0;
     const pausable = { now: () => clock.now() + skew, setTimeout: clock.setTimeout.bind(clock), clearTimeout: clock.clearTimeout.bind(clock) };
-    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock: pausable, sessionTimeoutMs: SESSION, leaseMs: LEASE });
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock: pausable, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
     liveness.start();
     await beatFor(SESSION, [1, 2, 3]);
     skew += 10_000;
@@ -120,7 +121,7 @@ describe('broker liveness (controller heartbeat table)', () => {
 
   it('runs a preferred leader election every interval while it holds the lease, none when the interval is 0', async () => {
     liveness.stop();
-    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, preferredElectionIntervalMs: 60_000 });
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, preferredElectionIntervalMs: 60_000, logger: silentLogger });
     liveness.start();
     await beatFor(59_000, [1, 2, 3]);
     assert.equal(controller.preferredElections, 0);
