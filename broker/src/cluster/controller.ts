@@ -243,7 +243,7 @@ export class Controller {
    * this broker still leads it with `leaderEpoch` (else FENCED_LEADER_EPOCH), with an ISR of distinct replicas
    * containing the leader (else INVALID_REQUEST), every added member alive (else INELIGIBLE_REPLICA).
    */
-  alterIsr(topicId: string, partition: number, leaderEpoch: number, isr: readonly number[]): Promise<PartitionState> {
+  alterIsr(topicId: string, partition: number, leaderEpoch: number, isr: readonly number[]): Promise<void> {
     return this.serialize(async () => {
       const topic = this.image.topicsById.get(topicId);
       if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, `Topic id ${topicId} does not exist.`);
@@ -262,7 +262,6 @@ export class Controller {
       if (ineligible !== undefined) throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `Broker ${ineligible} is fenced, shutting down or not registered: it cannot join the ISR.`);
       const next = withLeader(state, state.leader, isr);
       if (next) await this.write([{ type: 'partition', topicId, ...next }]);
-      return next ?? state;
     });
   }
 
