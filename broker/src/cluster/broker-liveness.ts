@@ -115,12 +115,15 @@ export class BrokerLiveness {
     }
     const expired: number[] = [];
     for (const b of this.opts.image.brokers.values()) {
-      const heard = this.lastHeard.get(b.nodeId);
-      if (heard === undefined) {
-        this.lastHeard.set(b.nodeId, now); // registered since we last looked: its session starts now
-      } else if (!b.fenced && now - heard > this.opts.sessionTimeoutMs) {
-        expired.push(b.nodeId);
+      // A fenced broker has no session; one that is unfenced again (registered anew, or unfenced on a heartbeat)
+      // starts a new one, rather than being fenced again for its silence before.
+      if (b.fenced) {
+        this.lastHeard.delete(b.nodeId);
+        continue;
       }
+      const heard = this.lastHeard.get(b.nodeId);
+      if (heard === undefined) this.lastHeard.set(b.nodeId, now);
+      else if (now - heard > this.opts.sessionTimeoutMs) expired.push(b.nodeId);
     }
     for (const id of this.lastHeard.keys()) if (!this.opts.image.brokers.has(id)) this.lastHeard.delete(id);
     const interval = this.opts.preferredElectionIntervalMs ?? 0;

@@ -82,6 +82,17 @@ describe('broker liveness (controller heartbeat table)', () => {
     assert.equal(controller.preferredElections, 0, 'no preferred elections without an interval');
   });
 
+  it('a fenced broker that registers again gets a new session instead of being fenced again at once', async () => {
+    await beatFor(SESSION + 2 * TICK, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]]);
+    await beatFor(60_000, [1, 2]);
+    brokers.get(3)!.fenced = false; // its registration record, written by broker 3 itself
+    await beatFor(SESSION - 500, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]], 'not fenced again before a session without heartbeats passed');
+    await beatFor(2 * TICK, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3], [3]]);
+  });
+
   it('fences brokers that never heartbeat after a grace period of one session from becoming active', async () => {
     await clock.advance(SESSION);
     assert.deepEqual(controller.fenced, []);
