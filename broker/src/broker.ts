@@ -12,6 +12,9 @@ import type { ObjectStore } from './tier/object-store';
 import { resolveClusterId } from './cluster/cluster-id';
 import { MetadataLog } from './cluster/metadata-log';
 import { Controller } from './cluster/controller';
+import { ControllerLease } from './cluster/controller-lease';
+import { MetadataTailer } from './cluster/metadata-tailer';
+import { imageClusterView } from './cluster/cluster-view';
 import { ReplicaManager } from './cluster/replica-manager';
 import { TopicCreator } from './cluster/topic-creator';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
@@ -41,12 +44,10 @@ import { Authenticator } from './security/authenticator';
 import { bootstrapCredentialRecords } from './security/bootstrap-users';
 import { systemClock } from './clock';
 import { loadIncarnation } from './cluster/incarnation';
-import { BrokerLiveness, type LeaseView } from './cluster/broker-liveness';
+import { BrokerLiveness } from './cluster/broker-liveness';
 import { BrokerClients, interBrokerTls } from './cluster/broker-clients';
 import { HeartbeatSender, heartbeatTransport } from './cluster/heartbeat-sender';
-
-/** Until the controller lease is wired (cluster mode), every broker is its own controller, as before. */
-const SOLE_CONTROLLER_LEASE: LeaseView = { isActive: () => true };
+import { ErrorCode, KafkaError } from './protocol/errors';
 
 export class Broker {
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -125,6 +126,23 @@ export class Broker {
       }
     });
     controller.onCommitted(() => replicas.sync());
+    // Other brokers' metadata changes: the tailer applies them, then the local partitions follow.
+    const tailer = new MetadataTailer(metadataLog, image, { pollIntervalMs: config.metadataPollIntervalMs, logger: logger.child('metadata') });
+    tailer.onChange(() => replicas.sync());
+    tailer.start();
+    const lease = new ControllerLease({
+      store,
+      key: `${clusterId}/metadata/controller`,
+      nodeId: config.nodeId,
+      leaseMs: config.controllerLeaseMs,
+      claim: (epoch) => controller.claimController(epoch),
+      knownEpoch: () => image.controllerEpoch,
+      logger: logger.child('controller-lease'),
+    });
+    metadataLog.setSnapshotWriter(() => lease.isActive());
+    metrics.cluster.setView(imageClusterView(image, config.nodeId, config.minInsyncReplicas, lease, metadataLog));
+    metadataLog.on('entry', (writtenAtMs) => metrics.cluster.metadataApplied(writtenAtMs));
+    await lease.start();
     metrics.setOfflinePartitionSource(() => replicas.offlineCount());
     replicas.onAppend = (p, r) => {
       const t = metrics.topic(p.topic);
@@ -154,7 +172,6 @@ export class Broker {
     const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, null);
     const transactions = await startTransactionCoordinator(config, image, controller, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
 
-    const lease = SOLE_CONTROLLER_LEASE;
     const liveness = new BrokerLiveness({
       image,
       controller,
@@ -187,12 +204,15 @@ export class Broker {
       logger: logger.child('heartbeat'),
     });
     controller.onCommitted(async () => brokerClients.sync());
+    tailer.onChange(async () => brokerClients.sync());
 
     const services: BrokerServices = {
       config,
       nodeId: config.nodeId,
       image,
       controller,
+      lease,
+      tailer,
       replicas,
       topics: new TopicCreator(image, controller, {
         enabled: config.autoCreateTopicsEnable,
@@ -213,7 +233,6 @@ export class Broker {
       }),
       logger: logger.child('handler'),
       handlers: handlerTable(),
-      lease,
       liveness,
       heartbeats,
       brokerClients,
@@ -255,10 +274,15 @@ export class Broker {
     this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
     this.cleanerTimer.unref();
     // The bucket's garbage collector: objects no manifest references (interrupted uploads and deletes) and
-    // prefixes of deleted topics. Once at start, then periodically.
+    // prefixes of deleted topics. Runs on the active controller only (against a current image): at start or
+    // election, then periodically.
     const gc = this.tier.garbageCollector((topicId) => services.replicas.topicExists(topicId));
-    const collect = () => gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
+    const collect = async () => {
+      if (!services.lease.isActive()) return;
+      await gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
+    };
     void collect();
+    services.lease.on('elected', () => void collect());
     this.gcTimer = setInterval(() => void collect(), config.remoteGcIntervalMs);
     this.gcTimer.unref();
     this.readiness.ready = true;
@@ -358,6 +382,9 @@ export class Broker {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     if (this.gcTimer) clearInterval(this.gcTimer);
+    // Hand the controller role over at once rather than after the lease expires.
+    this.services.tailer.stop();
+    await this.services.lease.resign();
     await Promise.all(this.servers.map((s) => s.close()));
     await this.services.brokerClients.close();
     this.tls?.stop();
@@ -427,10 +454,15 @@ async function startGroupCoordinator(
 /** Creates a compacted internal topic on first start; returns its partition count. */
 async function ensureInternalTopic(image: MetadataImage, controller: Controller, name: string, numPartitions: number, segmentBytes: number): Promise<number> {
   if (!image.topicsByName.has(name)) {
-    await controller.createTopic(
-      { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
-      false,
-    );
+    await controller
+      .createTopic(
+        { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
+        false,
+      )
+      .catch((err: unknown) => {
+        // Another broker of the cluster created it first: its topic is the one to use.
+        if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
+      });
   }
   return image.topicsByName.get(name)!.partitions.length;
 }

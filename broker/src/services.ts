@@ -5,6 +5,8 @@ import type { Logger } from './logger';
 import type { BrokerMetrics } from './metrics/registry';
 import type { MetadataImage } from './cluster/metadata-image';
 import type { Controller } from './cluster/controller';
+import type { ControllerLease } from './cluster/controller-lease';
+import type { MetadataTailer } from './cluster/metadata-tailer';
 import type { ReplicaManager } from './cluster/replica-manager';
 import type { TopicCreator } from './cluster/topic-creator';
 import type { ProducerIdManager } from './coordinator/producer-id-manager';
@@ -14,7 +16,7 @@ import type { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import type { ApiHandler } from './handlers/handler';
 import type { Authorizer } from './security/authorizer';
 import type { QuotaManager } from './security/quota-manager';
-import type { BrokerLiveness, LeaseView } from './cluster/broker-liveness';
+import type { BrokerLiveness } from './cluster/broker-liveness';
 import type { HeartbeatSender } from './cluster/heartbeat-sender';
 import type { BrokerClients } from './cluster/broker-clients';
 
@@ -23,6 +25,10 @@ export interface BrokerServices {
   readonly nodeId: number;
   readonly image: MetadataImage;
   readonly controller: Controller;
+  /** The controller lease: liveness decisions, the tier garbage collector and snapshots only while isActive(). */
+  readonly lease: ControllerLease;
+  /** Keeps `image` current with the shared metadata log (poke() to catch up now). */
+  readonly tailer: MetadataTailer;
   readonly replicas: ReplicaManager;
   readonly topics: TopicCreator;
   readonly producerIds: ProducerIdManager;
@@ -37,8 +43,6 @@ export interface BrokerServices {
   readonly logger: Logger;
   /** Every API handler, by api key (ApiVersions answers from this). */
   readonly handlers: ReadonlyMap<number, ApiHandler>;
-  /** The controller lease: this broker answers heartbeats and decides liveness only while it holds it. */
-  readonly lease?: LeaseView;
   /** The controller's heartbeat table (acts while this broker holds the lease). */
   readonly liveness: BrokerLiveness;
   /** This broker's heartbeats to the controller; selfFenced() = refuse produce. */
