@@ -167,9 +167,18 @@ export class Broker {
     const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
     const producerIds = new ProducerIdManager(controller, config.nodeId);
     const txnMarkers = new TxnMarkerAppender(replicas, groups);
-    // Markers for partitions other brokers lead go to them as WriteTxnMarkers (inter-broker requests: BrokerClients
-    // of cluster/broker-clients.ts goes here once merged; until then such markers fail and are retried).
-    const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, null);
+    const brokerClients = new BrokerClients({
+      image,
+      listenerName: config.interBrokerListenerName,
+      clientId: `strata-broker-${config.nodeId}`,
+      tls: interBrokerTls(config),
+      // A heartbeat stuck longer than half a session is better retried (the controller may have moved); a
+      // replica fetch may wait replicaFetchWaitMaxMs at the leader before answering.
+      requestTimeoutMs: Math.max(Math.floor(config.brokerSessionTimeoutMs / 2), config.replicaFetchWaitMaxMs + 5000),
+      logger: logger.child('broker-clients'),
+    });
+    // Markers for partitions other brokers lead go to them as WriteTxnMarkers over the inter-broker clients.
+    const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, brokerClients);
     const transactions = await startTransactionCoordinator(config, image, controller, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
 
     const liveness = new BrokerLiveness({
@@ -181,16 +190,6 @@ export class Broker {
       leaseMs: config.controllerLeaseMs,
       preferredElectionIntervalMs: config.autoLeaderRebalanceEnable ? config.leaderImbalanceCheckIntervalSeconds * 1000 : 0,
       logger: logger.child('liveness'),
-    });
-    const brokerClients = new BrokerClients({
-      image,
-      listenerName: config.interBrokerListenerName,
-      clientId: `strata-broker-${config.nodeId}`,
-      tls: interBrokerTls(config),
-      // A heartbeat stuck longer than half a session is better retried (the controller may have moved); a
-      // replica fetch may wait replicaFetchWaitMaxMs at the leader before answering.
-      requestTimeoutMs: Math.max(Math.floor(config.brokerSessionTimeoutMs / 2), config.replicaFetchWaitMaxMs + 5000),
-      logger: logger.child('broker-clients'),
     });
     const heartbeats = new HeartbeatSender({
       nodeId: config.nodeId,
