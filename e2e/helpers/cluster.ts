@@ -10,6 +10,7 @@ import { flagName, type ConfigKey } from '../../broker/src/config';
 import { ApiKey } from '../../broker/src/protocol/apis';
 import { KafkaClient } from '../../broker/src/protocol/client';
 import { ZERO_UUID } from '../../broker/src/protocol/codec';
+import { buildRecordBatch } from '../../broker/src/protocol/records';
 import type {
   CreateTopicsResponse,
   DescribeClusterResponse,
@@ -279,11 +280,43 @@ export class Cluster {
     await this.waitForFullIsr(name, spec.partitions, spec.replicationFactor, timeoutMs);
   }
 
+  /**
+   * Makes broker `id` the partition's leader without ElectLeaders: stops (SIGTERM, a controlled shutdown that
+   * hands leaderships to other ISR members) whichever other broker leads, until `id` does. `id` must be in the
+   * ISR. Returns the brokers it stopped (restart them with restart()).
+   */
+  async stopLeadersUntil(topic: string, partition: number, id: number, timeoutMs: number): Promise<number[]> {
+    const stopped: number[] = [];
+    for (;;) {
+      const view = await this.waitForLeader(topic, partition, (v) => v.isr.includes(id), timeoutMs);
+      if (view.leader === id) return stopped;
+      await this.kill(view.leader, 'SIGTERM');
+      stopped.push(view.leader);
+      await this.waitForLeader(topic, partition, (v) => v.leader !== view.leader, timeoutMs);
+    }
+  }
+
   /** A wire client connected to the current leader of the partition (as the running brokers agree on it). */
   async leaderClient(topic: string, partition: number, timeoutMs = 20_000): Promise<{ leader: number; wire: WireClient }> {
     const view = await this.waitForLeader(topic, partition, () => true, timeoutMs);
     const b = this.broker(view.leader);
     return { leader: view.leader, wire: await WireClient.connect(b.host, b.port, 'strata-e2e-cluster-reader') };
+  }
+
+  /** Writes record batches (one per entry, acks=all) through the partition's leader; throws on any error code. */
+  async produce(topic: string, partition: number, batches: Array<Array<{ key: string; value: string | Buffer }>>): Promise<number[]> {
+    const { leader, wire } = await this.leaderClient(topic, partition);
+    try {
+      const offsets: number[] = [];
+      for (const records of batches) {
+        const r = await wire.produce(topic, partition, buildRecordBatch({ records: records.map((x) => ({ key: Buffer.from(x.key), value: Buffer.from(x.value) })) }));
+        if (r.errorCode !== 0) throw new Error(`produce to ${topic}[${partition}] on leader ${leader}: error ${r.errorCode} ${r.errorMessage ?? ''}`);
+        offsets.push(r.baseOffset);
+      }
+      return offsets;
+    } finally {
+      await wire.close();
+    }
   }
 
   /** Every batch of a partition from its log start to the high watermark, read from its leader. */
