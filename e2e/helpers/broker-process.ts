@@ -37,6 +37,8 @@ export interface BrokerOptions {
    * missing and never removed by cleanup(). Default: fresh temp dirs removed by cleanup().
    */
   dirs?: { base: string; data: string; objectStore: string };
+  /** A command the broker is started through (it execs the rest of its arguments), e.g. to enter a cgroup. */
+  launchPrefix?: string[];
 }
 
 export interface ExitInfo {
@@ -136,7 +138,9 @@ export class BrokerProcess {
     // STRATA_E2E_BROKER_CMD runs another executable with the same flags instead of `node main.js` (used to check
     // the suites themselves against a reference Kafka broker behind a small wrapper script).
     const custom = process.env.STRATA_E2E_BROKER_CMD;
-    const [cmd, argv] = custom ? [custom, args] : [process.execPath, [...BROKER_NODE_FLAGS, brokerMainPath(), ...args]];
+    const [direct, directArgv] = custom ? [custom, args] : [process.execPath, [...BROKER_NODE_FLAGS, brokerMainPath(), ...args]];
+    const prefix = this.opts.launchPrefix ?? [];
+    const [cmd, argv] = prefix.length > 0 ? [prefix[0], [...prefix.slice(1), direct, ...directArgv]] : [direct, directArgv];
     fs.appendFileSync(this.logPath, `\n===== [e2e] start #${this.starts}: ${cmd} ${argv.join(' ')}\n`);
     const fd = fs.openSync(this.logPath, 'a');
     let child: ChildProcess;

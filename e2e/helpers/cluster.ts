@@ -19,6 +19,7 @@ import type {
   MetadataResponseTopic,
 } from '../../broker/src/protocol/schema/types';
 import { BrokerProcess, type ExitInfo } from './broker-process';
+import { NetworkPartitioner } from './net-partition';
 import { WireClient } from './protocol-batches';
 import { makeTempDir, removeTempDir, waitFor } from './util';
 
@@ -42,11 +43,8 @@ export interface ClusterOptions {
   brokers?: number;
   /** Label of the temp dir and messages. */
   name?: string;
-  /**
-   * Put broker <id> on its own address 127.0.0.<10+id> (bind and advertise) instead of 127.0.0.1, so a test
-   * can cut one broker off the network.
-   */
-  distinctHosts?: boolean;
+  /** Start each broker in its own cgroup so isolate(id) can cut it off the network (root; net-partition.ts). */
+  partitionable?: boolean;
   /** Overrides of TEST_CLUSTER_CONFIG and further broker settings, by config key. */
   config?: Partial<Record<ConfigKey, string | number | boolean>>;
   logLevel?: string;
@@ -77,9 +75,13 @@ export class Cluster {
   readonly objectStoreDir: string;
   readonly clusterId = `e2e-${randomBytes(6).toString('hex')}`;
   private readonly brokers = new Map<number, BrokerProcess>();
+  /** Paused and cut-off brokers run but cannot answer. */
   private readonly paused = new Set<number>();
+  private readonly isolated = new Set<number>();
+  private readonly partitioner?: NetworkPartitioner;
 
   private constructor(private readonly opts: ClusterOptions) {
+    if (opts.partitionable) this.partitioner = new NetworkPartitioner();
     this.root = makeTempDir(opts.name ?? 'cluster');
     this.objectStoreDir = path.join(this.root, 'object-store');
     fs.mkdirSync(this.objectStoreDir);
@@ -108,7 +110,7 @@ export class Cluster {
     const broker = await BrokerProcess.start({
       name: `broker-${id}`,
       nodeId: id,
-      host: this.opts.distinctHosts ? `127.0.0.${10 + id}` : '127.0.0.1',
+      launchPrefix: this.partitioner?.launchPrefix(id),
       dirs: { base: this.root, data: path.join(this.root, `broker-${id}`), objectStore: this.objectStoreDir },
       logLevel: this.opts.logLevel,
       env: this.opts.env,
@@ -128,9 +130,9 @@ export class Cluster {
     return b;
   }
 
-  /** Brokers that run and are not paused: the ones that can answer. */
+  /** Brokers that run and are neither paused nor cut off: the ones that can answer. */
   get running(): number[] {
-    return this.ids.filter((id) => this.broker(id).isAlive() && !this.paused.has(id));
+    return this.ids.filter((id) => this.broker(id).isAlive() && !this.paused.has(id) && !this.isolated.has(id));
   }
 
   /** Every broker's address, as a client's bootstrap.servers (a client copes with some being down). */
@@ -158,6 +160,18 @@ export class Cluster {
   resume(id: number): void {
     this.broker(id).signal('SIGCONT');
     this.paused.delete(id);
+  }
+
+  /** Cuts broker `id` off the network: nothing it sends and nothing sent to its port gets through (heal() undoes it). */
+  isolate(id: number): void {
+    if (!this.partitioner) throw new Error('start the cluster with partitionable: true to isolate a broker');
+    this.partitioner.isolate(id, [this.broker(id).port]);
+    this.isolated.add(id);
+  }
+
+  heal(id: number): void {
+    this.partitioner?.heal(id);
+    this.isolated.delete(id);
   }
 
   /** Deletes a stopped broker's data dir (a replaced disk); the next start finds it empty. */
@@ -348,6 +362,7 @@ export class Cluster {
   /** Kills every broker (paused ones too) and removes the cluster's temp dir. */
   async cleanup(): Promise<void> {
     await Promise.all([...this.brokers.values()].map((b) => b.kill9().catch(() => undefined)));
+    this.partitioner?.cleanup();
     removeTempDir(this.root);
   }
 }
