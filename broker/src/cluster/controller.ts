@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import { validateTopicConfig } from '../log/topic-config';
 import { createLogger, type Logger } from '../logger';
-import type { MetadataImage, TopicImage } from './metadata-image';
+import type { MetadataImage, PartitionState, TopicImage } from './metadata-image';
+import { cancelReassignment, startReassignment } from './reassignment';
 import type { MetadataLog } from './metadata-log';
 import type { BrokerEndpoint, MetadataRecord } from './metadata-records';
 import { planScramAlterations, type ScramDeletion, type ScramUpsertion, type UserResult } from '../security/scram-credentials';
@@ -332,6 +333,38 @@ export class Controller {
         return null;
       });
       if (!validateOnly && records.length > 0) await this.write(records);
+      return outcomes;
+    });
+  }
+
+  /**
+   * AlterPartitionReassignments: per partition, a target replica list starts (or replaces) a reassignment and null
+   * cancels one (cluster/reassignment.ts). The valid ones are written in one entry; one outcome per entry, in order.
+   */
+  reassignPartitions(entries: Array<{ topic: string; partition: number; target: number[] | null }>): Promise<AclOutcome[]> {
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      const outcomes = entries.map(({ topic: name, partition, target }): AclOutcome => {
+        const topic = this.image.topicsByName.get(name);
+        const state = topic?.partitions[partition];
+        if (!topic || !state) return new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${quoteName(name)} has no partition ${partition}.`);
+        let next: PartitionState | null;
+        if (target === null) {
+          next = cancelReassignment(state);
+          if (!next) return new KafkaError(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `No reassignment of ${name}-${partition} is in progress.`);
+        } else {
+          if (target.length === 0) return new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The target replica list is empty.');
+          try {
+            this.checkAssignment(target, target.length);
+          } catch (err) {
+            return err as KafkaError;
+          }
+          next = startReassignment(state, target).next;
+        }
+        if (next) records.push({ type: 'partition', topicId: topic.topicId, ...next });
+        return null;
+      });
+      if (records.length > 0) await this.write(records);
       return outcomes;
     });
   }

@@ -11,6 +11,9 @@ export interface PartitionState {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** A reassignment in progress (KIP-455): replicas being added, and those removed once the added ones are in sync. */
+  addingReplicas?: number[];
+  removingReplicas?: number[];
 }
 
 export interface TopicImage {
@@ -45,10 +48,11 @@ export function brokerEndpoint(b: BrokerImage, listener: string): { host: string
   return b.endpoints.find((e) => e.listener === listener) ?? null;
 }
 
-/** Every broker that has `listener`, with that listener's endpoint. */
+/** Every live (unfenced) broker that has `listener`, with that listener's endpoint: what clients are told about. */
 export function listenerBrokers(image: MetadataImage, listener: string): Array<{ b: BrokerImage; e: { host: string; port: number } }> {
   const out: Array<{ b: BrokerImage; e: { host: string; port: number } }> = [];
   for (const b of image.brokers.values()) {
+    if (b.fenced) continue;
     const e = brokerEndpoint(b, listener);
     if (e) out.push({ b, e });
   }
@@ -174,6 +178,15 @@ export class MetadataImage {
         break;
       }
     }
+  }
+
+  /**
+   * The controller id clients are told: the lease holder while it is alive, else `self` (a client only needs some
+   * live broker here: admin requests are handled by whichever broker gets them).
+   */
+  advertisedControllerId(self: number): number {
+    const c = this.brokers.get(this.controllerId);
+    return c && !c.fenced ? c.nodeId : self;
   }
 
   topic(name: string): TopicImage | undefined {

@@ -35,6 +35,9 @@ export type MetadataRecord =
       leaderEpoch: number;
       replicas: number[];
       isr: number[];
+      /** A reassignment in progress (KIP-455): replicas being added (catching up) and to be removed once they have. */
+      addingReplicas?: number[];
+      removingReplicas?: number[];
     }
   /** Sets (string) or removes (null) topic config overrides. */
   | { type: 'topic-config'; topicId: string; configs: Record<string, string | null> }

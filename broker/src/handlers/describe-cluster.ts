@@ -17,7 +17,7 @@ export default defineHandler<DescribeClusterRequest, DescribeClusterResponse>({
   maxVersion: 1,
   handle(req, ctx) {
     const { image, nodeId } = ctx.services;
-    const base = { throttleTimeMs: 0, endpointType: req.endpointType, clusterId: image.clusterId, controllerId: nodeId, clusterAuthorizedOperations: clusterAuthorizedOperations(ctx, req.includeClusterAuthorizedOperations) };
+    const base = { throttleTimeMs: 0, endpointType: req.endpointType, clusterId: image.clusterId, controllerId: image.advertisedControllerId(nodeId), clusterAuthorizedOperations: clusterAuthorizedOperations(ctx, req.includeClusterAuthorizedOperations) };
     if (req.endpointType !== BROKERS) {
       return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Endpoint type ${req.endpointType} is not supported.`, brokers: [] };
     }

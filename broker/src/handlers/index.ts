@@ -42,6 +42,8 @@ import endTxn from './end-txn';
 import txnOffsetCommit from './txn-offset-commit';
 import describeTransactions from './describe-transactions';
 import listTransactions from './list-transactions';
+import alterPartitionReassignments from './alter-partition-reassignments';
+import listPartitionReassignments from './list-partition-reassignments';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -86,6 +88,8 @@ const ALL: ApiHandler[] = [
   txnOffsetCommit,
   describeTransactions,
   listTransactions,
+  alterPartitionReassignments,
+  listPartitionReassignments,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {

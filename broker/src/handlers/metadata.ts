@@ -75,7 +75,7 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
       throttleTimeMs: 0,
       brokers: listenerBrokers(image, ctx.listenerName).map(({ b, e }) => ({ nodeId: b.nodeId, host: e.host, port: e.port, rack: b.rack })),
       clusterId: image.clusterId,
-      controllerId: ctx.services.nodeId,
+      controllerId: image.advertisedControllerId(ctx.services.nodeId),
       topics,
       clusterAuthorizedOperations: clusterAuthorizedOperations(ctx, req.includeClusterAuthorizedOperations),
     };

@@ -2,6 +2,7 @@
 // (tests). Hot-path counters are reached through cached labelled children; per-partition gauges are read
 // from a callback at scrape time instead of being updated on every append.
 import { promises as fs } from 'node:fs';
+import { ClusterMetrics } from './cluster-metrics';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from '../clock';
 import { CostMeter, DEFAULT_PRICES, type PriceTable } from './cost-model';
@@ -80,6 +81,8 @@ const UNSPECIFIED_ERROR = 'UNKNOWN_SERVER_ERROR';
 
 export class BrokerMetrics {
   readonly registry = new Registry();
+  /** Replication and metadata health (metrics/cluster-metrics.ts). */
+  readonly cluster = new ClusterMetrics(this.registry);
 
   private readonly bytesIn = this.counter('strata_bytes_in_total', 'Bytes of record batches appended, by topic.', ['topic']);
   private readonly bytesOut = this.counter('strata_bytes_out_total', 'Bytes of record batches sent to fetchers, by topic.', ['topic']);

@@ -12,11 +12,11 @@ import { checkExpressions, isKnownMetric, metricNames, promtool, renderChart, RU
 interface Rule { alert?: string; record?: string; expr: string }
 const PROMETHEUS_RULE_API = 'monitoring.coreos.com/v1/PrometheusRule';
 
-// The alerts shipped today. Under-replicated / under-min-ISR partitions come with cluster mode: their series
-// do not exist yet (see the chart README).
+// The alerts shipped today.
 const ALERTS = [
   'StrataBrokerDown', 'StrataOfflinePartitions', 'StrataDiskAlmostFull', 'StrataProcessErrors', 'StrataConsumerLagGrowing',
   'StrataTierUploadLagHigh', 'StrataObjectStoreErrors', 'StrataOperatorReconcileFailing', 'StrataTlsCertificateExpiringSoon',
+  'StrataUnderReplicatedPartitions', 'StrataUnderMinIsrPartitions', 'StrataClusterOfflinePartitions', 'StrataNoActiveController',
 ];
 
 describe('Prometheus rules (charts/strata-operator/files/prometheus)', function () {

@@ -1,0 +1,56 @@
+// AlterPartitionReassignments (key 45), v0. Per partition, a replica list starts (or replaces) a reassignment and
+// null cancels the one in progress (KIP-455; cluster/reassignment.ts). Added replicas copy only the hot, local part
+// of the log from the leader; the reassignment completes once they are in the ISR. Needs ALTER on the cluster
+// (else CLUSTER_AUTHORIZATION_FAILED for the whole request). A topic or partition named twice is an INVALID_REQUEST.
+import { ApiKey } from '../protocol/apis';
+import { ErrorCode } from '../protocol/errors';
+import type { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from '../protocol/schema/types';
+import { echoName } from '../cluster/topic-names';
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../security/acl';
+import { defineHandler } from './handler';
+import { errorCodeOf, errorMessageOf } from './error-code';
+
+type TopicResult = AlterPartitionReassignmentsResponse['responses'][number];
+
+export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>({
+  apiKey: ApiKey.AlterPartitionReassignments,
+  minVersion: 0,
+  maxVersion: 0,
+  async handle(req, ctx) {
+    if (!ctx.authorize(AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_NAME)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'ALTER on the cluster is required.', responses: [] };
+    }
+    const seen = new Set<string>();
+    const entries: Array<{ topic: string; partition: number; target: number[] | null }> = [];
+    const slots: Array<{ topic: number; partition: number; entry: number } | { error: ErrorCode; message: string; topic: number; partition: number }> = [];
+    const responses: TopicResult[] = req.topics.map((t, ti) => ({
+      name: echoName(t.name),
+      partitions: t.partitions.map((p, pi) => {
+        const key = `${t.name}\u0000${p.partitionIndex}`;
+        if (seen.has(key)) slots.push({ error: ErrorCode.INVALID_REQUEST, message: 'Partition named twice in the request.', topic: ti, partition: pi });
+        else {
+          seen.add(key);
+          slots.push({ topic: ti, partition: pi, entry: entries.push({ topic: t.name, partition: p.partitionIndex, target: p.replicas }) - 1 });
+        }
+        return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null };
+      }),
+    }));
+    let outcomes: Array<Error | null>;
+    try {
+      outcomes = entries.length > 0 ? await ctx.services.controller.reassignPartitions(entries) : [];
+    } catch (err) {
+      outcomes = entries.map(() => err as Error); // the metadata write itself failed: every entry reports it
+    }
+    for (const slot of slots) {
+      const out = responses[slot.topic].partitions[slot.partition];
+      if ('error' in slot) {
+        out.errorCode = slot.error;
+        out.errorMessage = slot.message;
+      } else if (outcomes[slot.entry]) {
+        out.errorCode = errorCodeOf(outcomes[slot.entry], ctx.services.logger);
+        out.errorMessage = errorMessageOf(outcomes[slot.entry]);
+      }
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, responses };
+  },
+});
