@@ -50,6 +50,7 @@ describe('cluster: a paused leader is fenced', function () {
 
     // Read through the old leader itself: the same batches, byte for byte (headers with CRCs, records).
     await c.stopLeadersUntil(topic, 0, old, FAILOVER_MS);
+    await c.waitForEndOffset(old, topic, 0, expected.length, FAILOVER_MS);
     const fromOld = await c.readPartition(topic, 0);
     assert.deepEqual(fromOld, fromNewLeader, 'the old leader truncated what diverged and holds exactly the new leader\'s log');
   });

@@ -50,6 +50,7 @@ describe('cluster: a wiped broker rejoins', function () {
     assert.equal(early, undefined, `the wiped broker was leader outside the ISR: ${JSON.stringify(early)}`);
 
     await c.stopLeadersUntil(topic, 0, victim, FAILOVER_MS);
+    await c.waitForEndOffset(victim, topic, 0, BATCHES * 5, FAILOVER_MS);
     const earliest = await c.listOffset(victim, topic, 0, -2);
     const earliestLocal = await c.listOffset(victim, topic, 0, -4);
     assert.deepEqual([earliest.errorCode, earliest.offset], [0, 0], 'the log still starts at 0 (in the bucket)');

@@ -27,7 +27,9 @@ const seqOf = (key: string | null): number => (key && /^k-\d+$/.test(key) ? Numb
 export function checkAckedRecords(producerLines: readonly JsonLine[], partitions: ReadonlyArray<readonly StoredRecord[]>): AckedRecordsReport {
   const acks = producerLines.filter((l) => typeof l.ack === 'number');
   const nacks = new Set(producerLines.filter((l) => typeof l.nack === 'number').map((l) => l.nack as number));
-  const sentMax = Math.max(-1, ...acks.map((a) => a.ack as number), ...nacks);
+  let sentMax = -1; // a loop, not Math.max(...): a long chaos run has more records than a call has arguments
+  for (const a of acks) sentMax = Math.max(sentMax, a.ack as number);
+  for (const n of nacks) sentMax = Math.max(sentMax, n);
   const where = new Map<number, Array<{ p: number; o: number }>>();
   const outOfOrder: string[] = [];
   const unexpected: string[] = [];

@@ -36,6 +36,8 @@ export const TEST_CLUSTER_CONFIG: Partial<Record<ConfigKey, string | number>> = 
   offsetsTopicNumPartitions: 3,
   transactionStateLogNumPartitions: 3,
   shutdownTimeoutMs: 20_000,
+  // Tiered segments leave the local disk soon after upload (local.retention.*), so tests see the cold part move.
+  logRetentionCheckIntervalMs: 500,
 };
 
 export interface ClusterOptions {
@@ -352,6 +354,23 @@ export class Cluster {
     });
     const p = res.topics[0].partitions[0];
     return { errorCode: p.errorCode, offset: p.offset };
+  }
+
+  /**
+   * Waits until broker `id` (leading the partition) reports `offset` as its high watermark: a broker that just
+   * became leader may take a moment to advance it.
+   */
+  async waitForEndOffset(id: number, topic: string, partition: number, offset: number, timeoutMs: number): Promise<void> {
+    let last: unknown;
+    await waitFor(
+      async () => {
+        last = await this.listOffset(id, topic, partition, -1);
+        return (last as { offset: number }).offset === offset;
+      },
+      { timeoutMs, what: `${topic}[${partition}] on broker ${id} to end at ${offset}` },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last answer ${JSON.stringify(last)}`);
+    });
   }
 
   /** Each broker's log tail, for a failed test. */
