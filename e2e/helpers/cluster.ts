@@ -92,11 +92,12 @@ export class Cluster {
   /** Starts the brokers together (as a fresh cluster starts) and waits until each answers /readyz. */
   static async start(opts: ClusterOptions = {}): Promise<Cluster> {
     const cluster = new Cluster(opts);
-    try {
-      await Promise.all(Array.from({ length: opts.brokers ?? 3 }, (_, i) => cluster.launch(i + 1)));
-    } catch (err) {
+    // allSettled, not all: on a failure every broker that did start is registered, so cleanup() stops it.
+    const results = await Promise.allSettled(Array.from({ length: opts.brokers ?? 3 }, (_, i) => cluster.launch(i + 1)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
       await cluster.cleanup();
-      throw err;
+      throw failed.reason;
     }
     return cluster;
   }
