@@ -12,14 +12,19 @@ import type { ObjectStore } from './tier/object-store';
 import { resolveClusterId } from './cluster/cluster-id';
 import { MetadataLog } from './cluster/metadata-log';
 import { Controller } from './cluster/controller';
+import { ControllerLease } from './cluster/controller-lease';
+import { MetadataTailer } from './cluster/metadata-tailer';
+import { imageClusterView } from './cluster/cluster-view';
 import { ReplicaManager } from './cluster/replica-manager';
 import { TopicCreator } from './cluster/topic-creator';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
 import { GroupCoordinator } from './coordinator/group-coordinator';
 import { GroupStore, OFFSETS_TOPIC } from './coordinator/group-store';
-import { TransactionCoordinator } from './coordinator/transaction-coordinator';
+import { TransactionCoordinator, type TxnMarkerWriter } from './coordinator/transaction-coordinator';
 import { TransactionStore, TRANSACTION_STATE_TOPIC } from './coordinator/transaction-store';
 import { TxnMarkerAppender } from './coordinator/txn-marker-appender';
+import { TxnMarkerRouter } from './coordinator/txn-marker-router';
+import { followLeadership } from './coordinator/leadership';
 import { subscribedTopics } from './coordinator/consumer-protocol';
 import { splitOffsetKey } from './coordinator/group';
 import type { MetadataImage } from './cluster/metadata-image';
@@ -38,6 +43,7 @@ import { TlsContextProvider } from './security/tls-context';
 import { Authenticator } from './security/authenticator';
 import { bootstrapCredentialRecords } from './security/bootstrap-users';
 import { systemClock } from './clock';
+import { ErrorCode, KafkaError } from './protocol/errors';
 
 export class Broker {
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -109,6 +115,23 @@ export class Broker {
       }
     });
     controller.onCommitted(() => replicas.sync());
+    // Other brokers' metadata changes: the tailer applies them, then the local partitions follow.
+    const tailer = new MetadataTailer(metadataLog, image, { pollIntervalMs: config.metadataPollIntervalMs, logger: logger.child('metadata') });
+    tailer.onChange(() => replicas.sync());
+    tailer.start();
+    const lease = new ControllerLease({
+      store,
+      key: `${clusterId}/metadata/controller`,
+      nodeId: config.nodeId,
+      leaseMs: config.controllerLeaseMs,
+      claim: (epoch) => controller.claimController(epoch),
+      knownEpoch: () => image.controllerEpoch,
+      logger: logger.child('controller-lease'),
+    });
+    metadataLog.setSnapshotWriter(() => lease.isActive());
+    metrics.cluster.setView(imageClusterView(image, config.nodeId, config.minInsyncReplicas, lease, metadataLog));
+    metadataLog.on('entry', (writtenAtMs) => metrics.cluster.metadataApplied(writtenAtMs));
+    await lease.start();
     metrics.setOfflinePartitionSource(() => replicas.offlineCount());
     replicas.onAppend = (p, r) => {
       const t = metrics.topic(p.topic);
@@ -133,13 +156,18 @@ export class Broker {
     const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
     const producerIds = new ProducerIdManager(controller, config.nodeId);
     const txnMarkers = new TxnMarkerAppender(replicas, groups);
-    const transactions = await startTransactionCoordinator(config, image, controller, replicas, txnMarkers, producerIds, metrics, logger.child('transactions'));
+    // Markers for partitions other brokers lead go to them as WriteTxnMarkers (inter-broker requests: BrokerClients
+    // of cluster/broker-clients.ts goes here once merged; until then such markers fail and are retried).
+    const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, null);
+    const transactions = await startTransactionCoordinator(config, image, controller, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
 
     const services: BrokerServices = {
       config,
       nodeId: config.nodeId,
       image,
       controller,
+      lease,
+      tailer,
       replicas,
       topics: new TopicCreator(image, controller, {
         enabled: config.autoCreateTopicsEnable,
@@ -196,10 +224,15 @@ export class Broker {
     this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
     this.cleanerTimer.unref();
     // The bucket's garbage collector: objects no manifest references (interrupted uploads and deletes) and
-    // prefixes of deleted topics. Once at start, then periodically.
+    // prefixes of deleted topics. Runs on the active controller only (against a current image): at start or
+    // election, then periodically.
     const gc = this.tier.garbageCollector((topicId) => services.replicas.topicExists(topicId));
-    const collect = () => gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
+    const collect = async () => {
+      if (!services.lease.isActive()) return;
+      await gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
+    };
     void collect();
+    services.lease.on('elected', () => void collect());
     this.gcTimer = setInterval(() => void collect(), config.remoteGcIntervalMs);
     this.gcTimer.unref();
     this.readiness.ready = true;
@@ -292,6 +325,9 @@ export class Broker {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     if (this.gcTimer) clearInterval(this.gcTimer);
+    // Hand the controller role over at once rather than after the lease expires.
+    this.services.tailer.stop();
+    await this.services.lease.resign();
     await Promise.all(this.servers.map((s) => s.close()));
     this.tls?.stop();
     this.services.groups.close();
@@ -304,8 +340,9 @@ export class Broker {
 }
 
 /**
- * Creates __consumer_offsets on first start (compacted, offsetsTopicNumPartitions partitions), then loads
- * every group from it: the coordinator answers nothing until this is done.
+ * Creates __consumer_offsets on first start (compacted, offsetsTopicNumPartitions partitions), then follows the
+ * leadership of its partitions: the groups of the partitions this broker leads are loaded before it opens its
+ * listeners; later elections load, resignations drop.
  */
 async function startGroupCoordinator(
   config: BrokerConfig,
@@ -331,7 +368,7 @@ async function startGroupCoordinator(
     logger,
     { onRebalance: (g) => metrics.groupRebalanced(g), onCommit: (g, n) => metrics.offsetsCommitted(g, n), onGroupRemoved: (g) => metrics.groupRemoved(g) },
   );
-  await groups.load();
+  await followLeadership(replicas, OFFSETS_TOPIC, groups, logger);
   metrics.setGroupSource(function* () {
     for (const g of groups.allGroups()) {
       yield {
@@ -359,25 +396,31 @@ async function startGroupCoordinator(
 /** Creates a compacted internal topic on first start; returns its partition count. */
 async function ensureInternalTopic(image: MetadataImage, controller: Controller, name: string, numPartitions: number, segmentBytes: number): Promise<number> {
   if (!image.topicsByName.has(name)) {
-    await controller.createTopic(
-      { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
-      false,
-    );
+    await controller
+      .createTopic(
+        { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
+        false,
+      )
+      .catch((err: unknown) => {
+        // Another broker of the cluster created it first: its topic is the one to use.
+        if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
+      });
   }
   return image.topicsByName.get(name)!.partitions.length;
 }
 
 /**
- * Creates __transaction_state on first start, then loads every transactional id from it (completing transactions
- * left between EndTxn's decision and its markers). STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes
- * the process kill itself with SIGKILL right after writing its Nth PrepareCommit, before any marker.
+ * Creates __transaction_state on first start, then follows the leadership of its partitions as the group
+ * coordinator does (loading completes transactions left between EndTxn's decision and its markers).
+ * STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes the process kill itself with SIGKILL right after
+ * writing its Nth PrepareCommit, before any marker.
  */
 async function startTransactionCoordinator(
   config: BrokerConfig,
   image: MetadataImage,
   controller: Controller,
   replicas: ReplicaManager,
-  txnMarkers: TxnMarkerAppender,
+  txnMarkers: TxnMarkerWriter,
   producerIds: ProducerIdManager,
   metrics: BrokerMetrics,
   logger: Logger,
@@ -408,7 +451,7 @@ async function startTransactionCoordinator(
     logger,
     { onCommit: () => metrics.transactionEnded('commit'), onAbort: () => metrics.transactionEnded('abort'), onFenced: () => metrics.producerFenced() },
   );
-  await transactions.load();
+  await followLeadership(replicas, TRANSACTION_STATE_TOPIC, transactions, logger);
   metrics.setOpenTransactionSource(() => transactions.openCount());
   return transactions;
 }
