@@ -156,9 +156,9 @@ export async function kcatProduce(bootstrap: string, topic: string, lines: strin
 }
 
 /**
- * A kcat producer (-P) that keeps running: the test writes lines to it over time (as an application would
- * hand records to one long-lived producer) and closes its input at the end, when kcat delivers what is queued
- * and exits. Delivery failures show on stderr.
+ * A kcat producer (-P) that keeps running: the test writes lines to it over time and closes its input at the
+ * end. kcat 1.7 hands the lines to librdkafka only then (nothing is delivered while the input stays open), so
+ * the delivery uses the metadata of a producer that has been up all along. Delivery failures show on stderr.
  */
 export class KcatProducer {
   private readonly child: ChildProcess;
