@@ -17,6 +17,7 @@ import { MetadataTailer } from './cluster/metadata-tailer';
 import { imageClusterView } from './cluster/cluster-view';
 import { ReplicaManager } from './cluster/replica-manager';
 import { TopicCreator } from './cluster/topic-creator';
+import { InternalTopics } from './cluster/internal-topics';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
 import { GroupCoordinator } from './coordinator/group-coordinator';
 import { GroupStore, OFFSETS_TOPIC } from './coordinator/group-store';
@@ -43,6 +44,10 @@ import { TlsContextProvider } from './security/tls-context';
 import { Authenticator } from './security/authenticator';
 import { bootstrapCredentialRecords } from './security/bootstrap-users';
 import { systemClock } from './clock';
+import { loadIncarnation } from './cluster/incarnation';
+import { BrokerLiveness } from './cluster/broker-liveness';
+import { BrokerClients, interBrokerTls } from './cluster/broker-clients';
+import { HeartbeatSender, heartbeatTransport } from './cluster/heartbeat-sender';
 import { ErrorCode, KafkaError } from './protocol/errors';
 
 export class Broker {
@@ -75,6 +80,9 @@ export class Broker {
       metrics.observeObjectStore(op, seconds, cause, request),
     );
     const clusterId = await resolveClusterId(store, config.clusterId);
+    // Before registering: a data dir of another node or cluster is refused here, and a new disk gets a new
+    // incarnation (the controller then keeps it out of ISRs until it caught up).
+    const incarnationId = await loadIncarnation(config.dataDir, config.nodeId, clusterId);
     const metadataLog = new MetadataLog(store, `${clusterId}/`);
     const image = await metadataLog.load();
     metrics.setObjectKeyTopic((key) => objectKeyTopic(clusterId, key, (id) => image.topicsById.get(id)?.name));
@@ -83,10 +91,14 @@ export class Broker {
       limits: { maxTopics: config.maxTopics, maxPartitions: config.maxPartitions },
       maxAcls: config.maxAcls,
       maxQuotaEntities: config.maxClientQuotaEntities,
+      uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
     });
     const listeners = resolveListeners(config);
     const endpoints = advertisedEndpoints(listeners, listeners.map((l) => l.port));
-    await controller.bootstrap(clusterId, endpoints[0].host, endpoints[0].port, endpoints);
+    await controller.registerBroker(
+      { nodeId: config.nodeId, host: endpoints[0].host, port: endpoints[0].port, endpoints, rack: config.brokerRack || null, incarnationId },
+      clusterId,
+    );
     if (config.saslBootstrapUsers !== '') {
       const added = await controller.addMissingScramCredentials(await bootstrapCredentialRecords(config.saslBootstrapUsers));
       if (added > 0) logger.info('bootstrap SCRAM credentials written', { credentials: added });
@@ -153,13 +165,55 @@ export class Broker {
       }
     });
 
-    const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
+    const internalTopics = new InternalTopics(
+      image,
+      controller,
+      new Map([
+        [OFFSETS_TOPIC, { numPartitions: config.offsetsTopicNumPartitions, replicationFactor: config.offsetsTopicReplicationFactor, segmentBytes: config.offsetsTopicSegmentBytes }],
+        [TRANSACTION_STATE_TOPIC, { numPartitions: config.transactionStateLogNumPartitions, replicationFactor: config.transactionStateLogReplicationFactor, segmentBytes: config.transactionStateLogSegmentBytes }],
+      ]),
+      logger.child('internal-topics'),
+    );
+    const groups = await startGroupCoordinator(config, image, internalTopics, replicas, metrics, logger.child('groups'));
     const producerIds = new ProducerIdManager(controller, config.nodeId);
     const txnMarkers = new TxnMarkerAppender(replicas, groups);
-    // Markers for partitions other brokers lead go to them as WriteTxnMarkers (inter-broker requests: BrokerClients
-    // of cluster/broker-clients.ts goes here once merged; until then such markers fail and are retried).
-    const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, null);
-    const transactions = await startTransactionCoordinator(config, image, controller, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
+    const brokerClients = new BrokerClients({
+      image,
+      listenerName: config.interBrokerListenerName,
+      clientId: `strata-broker-${config.nodeId}`,
+      tls: interBrokerTls(config),
+      // A heartbeat stuck longer than half a session is better retried (the controller may have moved); a
+      // replica fetch may wait replicaFetchWaitMaxMs at the leader before answering.
+      requestTimeoutMs: Math.max(Math.floor(config.brokerSessionTimeoutMs / 2), config.replicaFetchWaitMaxMs + 5000),
+      logger: logger.child('broker-clients'),
+    });
+    // Markers for partitions other brokers lead go to them as WriteTxnMarkers over the inter-broker clients.
+    const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, brokerClients);
+    const transactions = await startTransactionCoordinator(config, image, internalTopics, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
+
+    const liveness = new BrokerLiveness({
+      image,
+      controller,
+      lease,
+      clock: monotonicClock,
+      sessionTimeoutMs: config.brokerSessionTimeoutMs,
+      leaseMs: config.controllerLeaseMs,
+      preferredElectionIntervalMs: config.autoLeaderRebalanceEnable ? config.leaderImbalanceCheckIntervalSeconds * 1000 : 0,
+      logger: logger.child('liveness'),
+    });
+    const heartbeats = new HeartbeatSender({
+      nodeId: config.nodeId,
+      // No controller record yet (single broker, or before the first lease): this broker is the candidate.
+      controllerId: () => (image.controllerId >= 0 ? image.controllerId : config.nodeId),
+      send: heartbeatTransport(config.nodeId, lease, liveness, brokerClients),
+      clock: monotonicClock,
+      intervalMs: config.brokerHeartbeatIntervalMs,
+      sessionTimeoutMs: config.brokerSessionTimeoutMs,
+      metadataOffset: () => image.offset,
+      logger: logger.child('heartbeat'),
+    });
+    controller.onCommitted(async () => brokerClients.sync());
+    tailer.onChange(async () => brokerClients.sync());
 
     const services: BrokerServices = {
       config,
@@ -169,6 +223,7 @@ export class Broker {
       lease,
       tailer,
       replicas,
+      internalTopics,
       topics: new TopicCreator(image, controller, {
         enabled: config.autoCreateTopicsEnable,
         numPartitions: config.numPartitions,
@@ -188,6 +243,9 @@ export class Broker {
       }),
       logger: logger.child('handler'),
       handlers: handlerTable(),
+      liveness,
+      heartbeats,
+      brokerClients,
     };
     const broker = new Broker(config, logger, services, tier, listeners);
     await broker.open(metrics);
@@ -219,6 +277,8 @@ export class Broker {
       metrics.setTlsCertificateSource(() => tls.certificateExpirySeconds);
     }
     for (const listener of this.listeners) this.servers.push(await this.listen(listener, requestPool));
+    services.liveness.start();
+    services.heartbeats.start();
     this.retentionTimer = setInterval(() => void this.enforceRetention(), config.logRetentionCheckIntervalMs);
     this.retentionTimer.unref();
     this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
@@ -322,6 +382,13 @@ export class Broker {
   async stop(): Promise<void> {
     this.readiness.ready = false;
     this.readiness.reason = 'shutting down';
+    // Controlled shutdown first, while clients can still be served: the controller moves this broker's
+    // leaderships to other ISR members, so producers see a leader change instead of errors. Bounded by half the
+    // shutdown timeout: the rest is for flushing the logs.
+    const handedOver = await this.services.heartbeats.shutDown(Math.floor(this.config.shutdownTimeoutMs / 2));
+    if (!handedOver) this.logger.warn('controlled shutdown did not complete in time; stopping anyway');
+    this.services.heartbeats.stop();
+    this.services.liveness.stop();
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     if (this.gcTimer) clearInterval(this.gcTimer);
@@ -329,6 +396,7 @@ export class Broker {
     this.services.tailer.stop();
     await this.services.lease.resign();
     await Promise.all(this.servers.map((s) => s.close()));
+    await this.services.brokerClients.close();
     this.tls?.stop();
     this.services.groups.close();
     this.services.transactions.close();
@@ -340,19 +408,19 @@ export class Broker {
 }
 
 /**
- * Creates __consumer_offsets on first start (compacted, offsetsTopicNumPartitions partitions), then follows the
+ * The group coordinator over __consumer_offsets (created on first need, cluster/internal-topics.ts). It follows the
  * leadership of its partitions: the groups of the partitions this broker leads are loaded before it opens its
  * listeners; later elections load, resignations drop.
  */
 async function startGroupCoordinator(
   config: BrokerConfig,
   image: MetadataImage,
-  controller: Controller,
+  internalTopics: InternalTopics,
   replicas: ReplicaManager,
   metrics: BrokerMetrics,
   logger: Logger,
 ): Promise<GroupCoordinator> {
-  const partitions = await ensureInternalTopic(image, controller, OFFSETS_TOPIC, config.offsetsTopicNumPartitions, config.offsetsTopicSegmentBytes);
+  const partitions = internalTopics.partitionCount(OFFSETS_TOPIC);
   const groups = new GroupCoordinator(
     new GroupStore(replicas, partitions, { logger, onUndecodable: () => metrics.offsetsRecordSkipped() }),
     {
@@ -393,39 +461,23 @@ async function startGroupCoordinator(
   return groups;
 }
 
-/** Creates a compacted internal topic on first start; returns its partition count. */
-async function ensureInternalTopic(image: MetadataImage, controller: Controller, name: string, numPartitions: number, segmentBytes: number): Promise<number> {
-  if (!image.topicsByName.has(name)) {
-    await controller
-      .createTopic(
-        { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
-        false,
-      )
-      .catch((err: unknown) => {
-        // Another broker of the cluster created it first: its topic is the one to use.
-        if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
-      });
-  }
-  return image.topicsByName.get(name)!.partitions.length;
-}
-
 /**
- * Creates __transaction_state on first start, then follows the leadership of its partitions as the group
- * coordinator does (loading completes transactions left between EndTxn's decision and its markers).
+ * The transaction coordinator over __transaction_state (created on first need); it follows the leadership of its
+ * partitions as the group coordinator does (loading completes transactions left between EndTxn's decision and its markers).
  * STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes the process kill itself with SIGKILL right after
  * writing its Nth PrepareCommit, before any marker.
  */
 async function startTransactionCoordinator(
   config: BrokerConfig,
   image: MetadataImage,
-  controller: Controller,
+  internalTopics: InternalTopics,
   replicas: ReplicaManager,
   txnMarkers: TxnMarkerWriter,
   producerIds: ProducerIdManager,
   metrics: BrokerMetrics,
   logger: Logger,
 ): Promise<TransactionCoordinator> {
-  const partitions = await ensureInternalTopic(image, controller, TRANSACTION_STATE_TOPIC, config.transactionStateLogNumPartitions, config.transactionStateLogSegmentBytes);
+  const partitions = internalTopics.partitionCount(TRANSACTION_STATE_TOPIC);
   const killAfter = Number(process.env.STRATA_TEST_KILL_AFTER_PREPARE_COMMIT ?? 0);
   let prepared = 0;
   const transactions = new TransactionCoordinator(

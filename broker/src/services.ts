@@ -9,6 +9,7 @@ import type { ControllerLease } from './cluster/controller-lease';
 import type { MetadataTailer } from './cluster/metadata-tailer';
 import type { ReplicaManager } from './cluster/replica-manager';
 import type { TopicCreator } from './cluster/topic-creator';
+import type { InternalTopics } from './cluster/internal-topics';
 import type { ProducerIdManager } from './coordinator/producer-id-manager';
 import type { GroupCoordinator } from './coordinator/group-coordinator';
 import type { TransactionCoordinator } from './coordinator/transaction-coordinator';
@@ -16,6 +17,9 @@ import type { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import type { ApiHandler } from './handlers/handler';
 import type { Authorizer } from './security/authorizer';
 import type { QuotaManager } from './security/quota-manager';
+import type { BrokerLiveness } from './cluster/broker-liveness';
+import type { HeartbeatSender } from './cluster/heartbeat-sender';
+import type { BrokerClients } from './cluster/broker-clients';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -28,6 +32,8 @@ export interface BrokerServices {
   readonly tailer: MetadataTailer;
   readonly replicas: ReplicaManager;
   readonly topics: TopicCreator;
+  /** Creates __consumer_offsets / __transaction_state when a FindCoordinator first needs them. */
+  readonly internalTopics: InternalTopics;
   readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
@@ -40,4 +46,10 @@ export interface BrokerServices {
   readonly logger: Logger;
   /** Every API handler, by api key (ApiVersions answers from this). */
   readonly handlers: ReadonlyMap<number, ApiHandler>;
+  /** The controller's heartbeat table (acts while this broker holds the lease). */
+  readonly liveness: BrokerLiveness;
+  /** This broker's heartbeats to the controller; selfFenced() = refuse produce. */
+  readonly heartbeats: HeartbeatSender;
+  /** Connections to the other brokers over the inter-broker listener. */
+  readonly brokerClients: BrokerClients;
 }
