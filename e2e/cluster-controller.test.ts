@@ -25,7 +25,9 @@ describe('cluster: kill the controller', function () {
     const takeoverMs = Date.now() - killedAt;
     assert.ok(survivors.includes(second), `the new controller ${second} is a running broker (${survivors.join(',')})`);
 
-    // Admin works again; an RF=2 topic fits on the two survivors.
+    // Admin works again. Once the new controller has fenced the dead broker (a session timeout after its grace
+    // period), new replicas go to the two survivors only.
+    await c.waitForBrokers(survivors, 3 * LEASE_MS + 10_000);
     const after = uniqueName('after');
     await c.createTopic(after, { partitions: 2, replicationFactor: 2 });
     const view = await c.partition(second, after, 0);

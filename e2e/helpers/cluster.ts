@@ -244,6 +244,25 @@ export class Cluster {
   }
 
   /**
+   * Waits until every broker in `via` (default: every running one) lists exactly `ids` as the cluster's brokers
+   * in Metadata (fenced brokers are left out).
+   */
+  async waitForBrokers(ids: number[], timeoutMs: number, via?: number[]): Promise<void> {
+    const want = JSON.stringify([...ids].sort((a, b) => a - b));
+    let last = '';
+    await waitFor(
+      async () => {
+        const lists = await Promise.all((via ?? this.running).map(async (id) => JSON.stringify((await this.metadata(id, [])).brokers.map((b) => b.nodeId).sort((a, b) => a - b))));
+        last = lists.join(' ');
+        return lists.every((l) => l === want);
+      },
+      { timeoutMs, what: `Metadata to list brokers ${want}` },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last lists: ${last}`);
+    });
+  }
+
+  /**
    * Waits until every broker in `via` (default: every running one) reports the same leader and ISR for the
    * partition and `pred` accepts it; returns that view.
    */
