@@ -17,9 +17,11 @@ import { TopicCreator } from './cluster/topic-creator';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
 import { GroupCoordinator } from './coordinator/group-coordinator';
 import { GroupStore, OFFSETS_TOPIC } from './coordinator/group-store';
-import { TransactionCoordinator } from './coordinator/transaction-coordinator';
+import { TransactionCoordinator, type TxnMarkerWriter } from './coordinator/transaction-coordinator';
 import { TransactionStore, TRANSACTION_STATE_TOPIC } from './coordinator/transaction-store';
 import { TxnMarkerAppender } from './coordinator/txn-marker-appender';
+import { TxnMarkerRouter } from './coordinator/txn-marker-router';
+import { followLeadership } from './coordinator/leadership';
 import { subscribedTopics } from './coordinator/consumer-protocol';
 import { splitOffsetKey } from './coordinator/group';
 import type { MetadataImage } from './cluster/metadata-image';
@@ -133,7 +135,10 @@ export class Broker {
     const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
     const producerIds = new ProducerIdManager(controller, config.nodeId);
     const txnMarkers = new TxnMarkerAppender(replicas, groups);
-    const transactions = await startTransactionCoordinator(config, image, controller, replicas, txnMarkers, producerIds, metrics, logger.child('transactions'));
+    // Markers for partitions other brokers lead go to them as WriteTxnMarkers (inter-broker requests: BrokerClients
+    // of cluster/broker-clients.ts goes here once merged; until then such markers fail and are retried).
+    const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, null);
+    const transactions = await startTransactionCoordinator(config, image, controller, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
 
     const services: BrokerServices = {
       config,
@@ -304,8 +309,9 @@ export class Broker {
 }
 
 /**
- * Creates __consumer_offsets on first start (compacted, offsetsTopicNumPartitions partitions), then loads
- * every group from it: the coordinator answers nothing until this is done.
+ * Creates __consumer_offsets on first start (compacted, offsetsTopicNumPartitions partitions), then follows the
+ * leadership of its partitions: the groups of the partitions this broker leads are loaded before it opens its
+ * listeners; later elections load, resignations drop.
  */
 async function startGroupCoordinator(
   config: BrokerConfig,
@@ -331,7 +337,7 @@ async function startGroupCoordinator(
     logger,
     { onRebalance: (g) => metrics.groupRebalanced(g), onCommit: (g, n) => metrics.offsetsCommitted(g, n), onGroupRemoved: (g) => metrics.groupRemoved(g) },
   );
-  await groups.load();
+  await followLeadership(replicas, OFFSETS_TOPIC, groups, logger);
   metrics.setGroupSource(function* () {
     for (const g of groups.allGroups()) {
       yield {
@@ -368,16 +374,17 @@ async function ensureInternalTopic(image: MetadataImage, controller: Controller,
 }
 
 /**
- * Creates __transaction_state on first start, then loads every transactional id from it (completing transactions
- * left between EndTxn's decision and its markers). STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes
- * the process kill itself with SIGKILL right after writing its Nth PrepareCommit, before any marker.
+ * Creates __transaction_state on first start, then follows the leadership of its partitions as the group
+ * coordinator does (loading completes transactions left between EndTxn's decision and its markers).
+ * STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes the process kill itself with SIGKILL right after
+ * writing its Nth PrepareCommit, before any marker.
  */
 async function startTransactionCoordinator(
   config: BrokerConfig,
   image: MetadataImage,
   controller: Controller,
   replicas: ReplicaManager,
-  txnMarkers: TxnMarkerAppender,
+  txnMarkers: TxnMarkerWriter,
   producerIds: ProducerIdManager,
   metrics: BrokerMetrics,
   logger: Logger,
@@ -408,7 +415,7 @@ async function startTransactionCoordinator(
     logger,
     { onCommit: () => metrics.transactionEnded('commit'), onAbort: () => metrics.transactionEnded('abort'), onFenced: () => metrics.producerFenced() },
   );
-  await transactions.load();
+  await followLeadership(replicas, TRANSACTION_STATE_TOPIC, transactions, logger);
   metrics.setOpenTransactionSource(() => transactions.openCount());
   return transactions;
 }

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     namespaces: settings.watchNamespaces,
     resyncSeconds: settings.resyncSeconds,
     reconcilers: [
-      new ClusterReconciler(api, { log, ...(settings.brokerImage ? { defaultImage: settings.brokerImage } : {}) }),
+      new ClusterReconciler(api, { log, settings, ...(settings.brokerImage ? { defaultImage: settings.brokerImage } : {}) }),
       new TopicReconciler(api, { settings, log }),
       new UserReconciler(api, { settings, log }),
     ],

@@ -29,8 +29,7 @@ export const TMP_VOLUME_NAME = 'tmp';
 export const BROKER_UID = 1000;
 
 // Defaults the CRD also declares (the API server fills them in; builders repeat them for objects built in tests).
-/** One broker: brokers do not form a multi-broker cluster yet (cluster mode), so a larger default would promise
- *  replication that does not exist. */
+/** One broker unless the spec asks for more (then they form one replicated cluster, resources/cluster-mode.ts). */
 export const DEFAULT_BROKERS = 1;
 /** Broker image when spec.image is unset and the operator passes none (the chart sets the release's). */
 export const DEFAULT_BROKER_IMAGE = 'strata-broker:latest';

@@ -5,6 +5,7 @@
 // A partition whose log cannot be opened (corrupt file, full disk, permissions) is offline until restart, as
 // Kafka takes a failed log directory offline: it answers KAFKA_STORAGE_ERROR, and every other partition and
 // every later sync carry on.
+import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors';
@@ -43,6 +44,8 @@ export class ReplicaManager {
   private syncing: Promise<void> = Promise.resolve();
   /** Observes every successful append (metrics). */
   onAppend: ((p: Partition, r: AppendResult) => void) | null = null;
+  /** This broker became (or, with a new epoch, stayed) or stopped being a partition's leader: coordinators follow it. */
+  readonly leadership = new EventEmitter<{ change: [topic: string, index: number, isLeader: boolean, leaderEpoch: number] }>();
 
   constructor(
     private readonly dataDir: string,
@@ -115,15 +118,31 @@ export class ReplicaManager {
     });
   }
 
-  /** Appends the broker's own records (internal topics): no client checks, acknowledged when written. */
-  appendInternal(topicName: string, index: number, records: Buffer): Promise<AppendResult> {
+  /**
+   * Appends the broker's own records (internal topics): no client checks. Acknowledged when written, or with
+   * `requiredAcks: -1` (coordinators) as a client's acks=all: min.insync.replicas checked, durable.
+   */
+  appendInternal(topicName: string, index: number, records: Buffer, opts: { requiredAcks?: -1 | 1 } = {}): Promise<AppendResult> {
     let partition: Partition;
     try {
       partition = this.get(topicName, index);
+      if (opts.requiredAcks === -1) this.checkMinIsr(topicName, index);
     } catch (err) {
       return Promise.reject(err);
     }
-    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch });
+    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch, durable: opts.requiredAcks === -1 });
+  }
+
+  /** The partitions of a topic this broker leads and hosts now (coordinators take these on at start). */
+  ledPartitions(topicName: string): Array<{ index: number; leaderEpoch: number }> {
+    const topic = this.image.topicsByName.get(topicName);
+    if (!topic) return [];
+    const out: Array<{ index: number; leaderEpoch: number }> = [];
+    for (const state of topic.partitions) {
+      const p = state && state.leader === this.nodeId ? this.partitions.get(`${topic.topicId}:${state.partition}`) : undefined;
+      if (p) out.push({ index: p.index, leaderEpoch: p.leaderEpoch });
+    }
+    return out;
   }
 
   /**
@@ -216,7 +235,9 @@ export class ReplicaManager {
         wanted.add(key);
         const existing = this.partitions.get(key);
         if (existing) {
+          const newEpoch = existing.leaderEpoch !== state.leaderEpoch;
           existing.leaderEpoch = state.leaderEpoch;
+          if (newEpoch) this.leadership.emit('change', topic.name, state.partition, true, state.leaderEpoch);
           const remote = existing.log.remoteLog;
           if (remote) remote.leaderEpoch = Math.max(remote.leaderEpoch, state.leaderEpoch);
           existing.log.updateConfig(config);
@@ -225,6 +246,7 @@ export class ReplicaManager {
         if (this.offline.has(key)) continue; // offline until restart
         try {
           this.partitions.set(key, await this.openPartition(topic, state.partition, state.leaderEpoch, config));
+          this.leadership.emit('change', topic.name, state.partition, true, state.leaderEpoch);
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);
           this.offline.set(key, { topic: topic.name, topicId: topic.topicId, index: state.partition, reason });
@@ -242,6 +264,7 @@ export class ReplicaManager {
     for (const [key, p] of this.partitions) {
       if (wanted.has(key)) continue;
       this.partitions.delete(key);
+      this.leadership.emit('change', p.topic, p.index, false, p.leaderEpoch);
       try {
         await this.removePartition(p);
       } catch (err) {

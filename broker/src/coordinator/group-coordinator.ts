@@ -1,9 +1,13 @@
 // The group coordinator, classic protocol (JoinGroup/SyncGroup/Heartbeat/LeaveGroup), following Kafka's
 // state machine: Empty → PreparingRebalance → CompletingRebalance → Stable, with member ids required on
 // first join (KIP-394), static membership (KIP-345), rebalance and session timeouts, and an initial
-// rebalance delay for empty groups. Groups and offsets are persisted in __consumer_offsets (GroupStore) and
-// reloaded before the coordinator answers anything. Every offsets.retention.check.interval.ms, expired offsets
-// (offset-expiry.ts) get tombstones and groups left Empty without offsets are removed, as Kafka does.
+// rebalance delay for empty groups. Groups and offsets are persisted in __consumer_offsets (GroupStore). This
+// broker coordinates the groups of the partitions it leads (CLUSTER.md "Coordinators"): onElection reads a
+// partition's groups back from the local replica (its requests get COORDINATOR_LOAD_IN_PROGRESS meanwhile),
+// onResignation drops them (pending JoinGroup/SyncGroup answer NOT_COORDINATOR, sessions end, nothing is
+// written); groups of other partitions answer NOT_COORDINATOR. Every offsets.retention.check.interval.ms,
+// expired offsets (offset-expiry.ts) of the groups it coordinates get tombstones and groups left Empty without
+// offsets are removed, as Kafka does.
 // Transactional offset commits (TxnOffsetCommit) stay pending per producer until the transaction coordinator
 // reports the COMMIT (materialise) or ABORT (drop) marker written to the group's partition.
 import { randomUUID } from 'node:crypto';
@@ -12,7 +16,10 @@ import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../logger';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { Group, Member, offsetKey, splitOffsetKey, type CommittedOffset, type JoinResult, type Protocol, type SyncResult } from './group';
-import type { GroupLogEntry, GroupPersistence } from './group-store';
+import type { GroupPersistence } from './group-store';
+import { CoordinatorPartitions } from './coordinator-partitions';
+import { readGroupPartition, type LoadedGroupPartition } from './group-loader';
+import { writeFailureCode } from './internal-topic-log';
 import type { GroupMetadataValue, OffsetsRecord } from './offsets-records';
 import { expiredOffsets } from './offset-expiry';
 
@@ -122,11 +129,16 @@ function syncError(errorCode: ErrorCode): SyncResult {
 }
 
 export class GroupCoordinator {
+  /** Groups of the partitions this broker coordinates (loaded ones only). */
   private readonly groups = new Map<string, Group>();
-  private loaded = false;
+  private readonly partitions = new CoordinatorPartitions();
+  /** Transaction markers that landed in a partition while it was loading: replayed once its groups are in. */
+  private readonly markersWhileLoading = new Map<number, Array<{ producerId: number; commit: boolean }>>();
   private closed = false;
   private readonly clock: Clock;
   private expiryTimer: TimerHandle | null = null;
+  /** The expiry pass runs from the first election on (one chain of timers, whatever partitions come and go). */
+  private expiryStarted = false;
   /** Offsets of open transactions: producer id → group → offset key → value (visible once committed). */
   private readonly pendingTxnOffsets = new Map<number, Map<string, Map<string, CommittedOffset>>>();
 
@@ -139,12 +151,23 @@ export class GroupCoordinator {
     this.clock = opts.clock ?? systemClock;
   }
 
+  /** Whether this broker coordinates some partition and none of them is still loading. */
   get isLoaded(): boolean {
-    return this.loaded;
+    return this.partitions.size > 0 && !this.partitions.anyLoading;
+  }
+
+  /** Whether a partition this broker coordinates is still loading (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS). */
+  get isLoading(): boolean {
+    return this.partitions.anyLoading;
   }
 
   partitionFor(groupId: string): number {
     return this.store.partitionFor(groupId);
+  }
+
+  /** NONE when this broker coordinates the group now, else COORDINATOR_LOAD_IN_PROGRESS or NOT_COORDINATOR. */
+  errorFor(groupId: string): ErrorCode {
+    return this.partitions.errorFor(this.partitionFor(groupId));
   }
 
   allGroups(): Iterable<Group> {
@@ -153,34 +176,98 @@ export class GroupCoordinator {
 
   // ---- loading --------------------------------------------------------------------------------------------
 
-  /** Rebuilds every group and its offsets from __consumer_offsets. Members get fresh session timers. */
+  /** Takes on every partition of __consumer_offsets (a broker that leads them all; unit tests). */
   async load(): Promise<void> {
-    const metadata = new Map<string, GroupMetadataValue | null>();
-    for await (const r of this.store.load()) {
-      if (r.kind === 'txn-offset' || r.kind === 'txn-marker') {
-        this.replayTransactional(r);
-      } else if (r.kind === 'offset') {
-        const g = this.getOrCreate(r.group);
-        if (r.value) g.offsets.set(offsetKey(r.topic, r.partition), r.value);
-        else g.offsets.delete(offsetKey(r.topic, r.partition));
-      } else {
-        metadata.set(r.group, r.value);
-      }
+    await Promise.all(Array.from({ length: this.store.numPartitions }, (_, p) => this.onElection(p, 0)));
+  }
+
+  /**
+   * This broker became the leader of partition `partition` (under `epoch`): reads its groups back from the
+   * local replica and installs them in one step, unless the leadership was lost (or renewed) meanwhile. Members
+   * get fresh session timers. A repeated election under the same epoch changes nothing.
+   */
+  async onElection(partition: number, epoch: number): Promise<void> {
+    if (this.closed) return;
+    if (this.partitions.tokenOf(partition) !== undefined) {
+      if (this.partitions.epochOf(partition) === epoch) return;
+      this.onResignation(partition); // led by another broker in between: what it wrote is in the log now
     }
-    for (const [groupId, value] of metadata) {
+    const token = this.partitions.begin(partition, epoch);
+    this.markersWhileLoading.set(partition, []);
+    let loaded: LoadedGroupPartition;
+    try {
+      loaded = await readGroupPartition(this.store.load(partition));
+    } catch (err) {
+      if (this.partitions.isCurrent(partition, token)) {
+        this.partitions.drop(partition);
+        this.markersWhileLoading.delete(partition);
+      }
+      throw err;
+    }
+    if (this.closed || !this.partitions.isCurrent(partition, token)) return;
+    const groups = this.install(loaded);
+    this.partitions.finish(partition, token);
+    const markers = this.markersWhileLoading.get(partition) ?? [];
+    this.markersWhileLoading.delete(partition);
+    for (const m of markers) this.completeTransaction(m.producerId, partition, m.commit);
+    if (groups > 0) this.logger.info('groups loaded', { partition, epoch, groups });
+    if (!this.expiryStarted) {
+      this.expiryStarted = true;
+      this.scheduleExpiry();
+    }
+  }
+
+  /** Installs one partition's groups as read from the log; returns how many there are. */
+  private install(loaded: LoadedGroupPartition): number {
+    let n = 0;
+    for (const [groupId, offsets] of loaded.offsets) {
+      const g = this.getOrCreate(groupId);
+      for (const [k, v] of offsets) g.offsets.set(k, v);
+    }
+    for (const [groupId, value] of loaded.metadata) {
       const g = this.getOrCreate(groupId);
       if (value) this.restore(g, value);
     }
-    for (const [id, g] of this.groups) if (g.members.size === 0 && g.offsets.size === 0 && !metadata.get(id)) this.groups.delete(id);
-    this.loaded = true;
-    this.logger.info('groups loaded', { groups: this.groups.size });
-    this.scheduleExpiry();
+    for (const [producerId, byGroup] of loaded.pending) {
+      for (const [groupId, offsets] of byGroup) for (const [k, v] of offsets) this.pendingFor(producerId, groupId).set(k, v);
+    }
+    for (const groupId of new Set([...loaded.offsets.keys(), ...loaded.metadata.keys()])) {
+      const g = this.groups.get(groupId)!;
+      if (g.members.size === 0 && g.offsets.size === 0 && !loaded.metadata.get(groupId)) this.groups.delete(groupId);
+      else n++;
+    }
+    return n;
   }
 
-  private replayTransactional(r: Extract<GroupLogEntry, { kind: 'txn-offset' | 'txn-marker' }>): void {
-    if (r.kind === 'txn-marker') return this.completeTransaction(r.producerId, r.partition, r.commit);
-    this.getOrCreate(r.record.group);
-    if (r.record.value) this.pendingFor(r.producerId, r.record.group).set(offsetKey(r.record.topic, r.record.partition), r.record.value);
+  /**
+   * This broker stopped leading partition `partition`: its groups are dropped without writing anything (the new
+   * leader owns the log now). Members waiting in JoinGroup or SyncGroup get NOT_COORDINATOR and look the
+   * coordinator up again; timers stop.
+   */
+  onResignation(partition: number): void {
+    if (!this.partitions.drop(partition)) return;
+    this.markersWhileLoading.delete(partition);
+    let dropped = 0;
+    for (const group of [...this.groups.values()]) {
+      if (this.partitionFor(group.groupId) !== partition) continue;
+      if (group.rebalanceTimer) this.clock.clearTimeout(group.rebalanceTimer);
+      group.rebalanceTimer = null;
+      for (const m of group.members.values()) {
+        if (m.sessionTimer) this.clock.clearTimeout(m.sessionTimer);
+        m.sessionTimer = null;
+        m.awaitingJoin?.(joinError(ErrorCode.NOT_COORDINATOR, m.memberId));
+        m.awaitingSync?.(syncError(ErrorCode.NOT_COORDINATOR));
+        m.awaitingJoin = m.awaitingSync = null;
+      }
+      // Dead: whatever is still in flight for it (a write, a timer) finds it gone and does nothing more.
+      this.removeGroup(group);
+      dropped++;
+    }
+    for (const [producerId, byGroup] of this.pendingTxnOffsets) {
+      for (const groupId of byGroup.keys()) if (this.partitionFor(groupId) === partition) byGroup.delete(groupId);
+      if (byGroup.size === 0) this.pendingTxnOffsets.delete(producerId);
+    }
+    this.logger.info('groups unloaded: no longer the leader of their partition', { partition, groups: dropped });
   }
 
   private restore(g: Group, v: GroupMetadataValue): void {
@@ -214,8 +301,9 @@ export class GroupCoordinator {
   // ---- JoinGroup ------------------------------------------------------------------------------------------
 
   join(req: JoinRequest): Promise<JoinResult> {
-    if (!this.loaded) return Promise.resolve(joinError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS));
     if (!isValidGroupId(req.groupId)) return Promise.resolve(joinError(ErrorCode.INVALID_GROUP_ID));
+    const notHere = this.errorFor(req.groupId);
+    if (notHere !== ErrorCode.NONE) return Promise.resolve(joinError(notHere));
     // Echoed to every member and by DescribeGroups: one that cannot be encoded would break the whole group.
     if (req.groupInstanceId !== null && !fitsKafkaString(req.groupInstanceId)) return Promise.resolve(joinError(ErrorCode.INVALID_REQUEST));
     // The protocol type and the chosen protocol's name are echoed too (JoinGroup, ListGroups, DescribeGroups).
@@ -573,7 +661,8 @@ export class GroupCoordinator {
   }
 
   private checkMember(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): { group: Group; member: Member } | ErrorCode {
-    if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    const notHere = this.errorFor(groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -640,7 +729,7 @@ export class GroupCoordinator {
       await this.store.append(groupId, this.offsetRecords(groupId, accepted, values));
     } catch (err) {
       this.logger.warn('offset commit could not be written', { group: groupId, err });
-      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+      return codes.map((c) => (c === ErrorCode.NONE ? writeFailureCode(err) : c));
     }
     accepted.forEach((c, i) => group.offsets.set(offsetKey(c.topic, c.partition), values[i]));
     this.events.onCommit?.(groupId, accepted.length);
@@ -667,7 +756,7 @@ export class GroupCoordinator {
       await this.store.appendTransactional(groupId, this.offsetRecords(groupId, accepted, values), producer);
     } catch (err) {
       this.logger.warn('transactional offset commit could not be written', { group: groupId, err });
-      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+      return codes.map((c) => (c === ErrorCode.NONE ? writeFailureCode(err) : c));
     }
     const pending = this.pendingFor(producer.producerId, groupId);
     accepted.forEach((c, i) => pending.set(offsetKey(c.topic, c.partition), values[i]));
@@ -679,6 +768,11 @@ export class GroupCoordinator {
    * the groups in that partition become committed offsets (COMMIT) or are dropped (ABORT).
    */
   completeTransaction(producerId: number, partition: number, commit: boolean): void {
+    const whileLoading = this.markersWhileLoading.get(partition);
+    if (whileLoading) {
+      whileLoading.push({ producerId, commit }); // the load may have read past it: replayed once installed
+      return;
+    }
     const byGroup = this.pendingTxnOffsets.get(producerId);
     if (!byGroup) return;
     for (const [groupId, offsets] of byGroup) {
@@ -724,8 +818,9 @@ export class GroupCoordinator {
     commits: OffsetCommit[],
     transactional = false,
   ): CheckedCommit | { codes: ErrorCode } {
-    if (!this.loaded) return { codes: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
     if (!isValidGroupId(groupId)) return { codes: ErrorCode.INVALID_GROUP_ID };
+    const notHere = this.errorFor(groupId);
+    if (notHere !== ErrorCode.NONE) return { codes: notHere };
     let group = this.groups.get(groupId);
     if (generationId < 0 && memberId === '') {
       if (!transactional && group && group.members.size > 0) return { codes: ErrorCode.UNKNOWN_MEMBER_ID };
@@ -765,13 +860,18 @@ export class GroupCoordinator {
   /** OffsetDelete: refused per partition while an active consumer group still subscribes to the topic. */
   async deleteOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }>): Promise<{ errorCode: ErrorCode; partitions: ErrorCode[] }> {
     const group = this.groups.get(groupId);
-    if (!this.loaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, partitions: [] };
+    const notHere = this.errorFor(groupId);
+    if (notHere !== ErrorCode.NONE) return { errorCode: notHere, partitions: [] };
     if (!group || group.state === 'Dead') return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] };
     if (group.members.size > 0 && group.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions: [] };
     const subscribed = group.members.size > 0 ? group.subscribedTopics(this.opts.decodeSubscription) : new Set<string>();
     const codes = partitions.map((p) => (subscribed === null || subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
     const removed = partitions.filter((p, i) => codes[i] === ErrorCode.NONE && group.offsets.has(offsetKey(p.topic, p.partition)));
-    await this.store.append(groupId, removed.map((p): OffsetsRecord => ({ kind: 'offset', group: groupId, topic: p.topic, partition: p.partition, value: null })));
+    try {
+      await this.store.append(groupId, removed.map((p): OffsetsRecord => ({ kind: 'offset', group: groupId, topic: p.topic, partition: p.partition, value: null })));
+    } catch (err) {
+      return { errorCode: writeFailureCode(err), partitions: [] };
+    }
     for (const p of removed) group.offsets.delete(offsetKey(p.topic, p.partition));
     return { errorCode: ErrorCode.NONE, partitions: codes };
   }
@@ -803,7 +903,8 @@ export class GroupCoordinator {
   }
 
   async deleteGroup(groupId: string): Promise<ErrorCode> {
-    if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    const notHere = this.errorFor(groupId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const group = this.groups.get(groupId);
     if (!group || group.state === 'Dead') return ErrorCode.GROUP_ID_NOT_FOUND;
     if (group.state !== 'Empty') return ErrorCode.NON_EMPTY_GROUP;
@@ -812,7 +913,11 @@ export class GroupCoordinator {
       return { kind: 'offset', group: groupId, topic, partition, value: null };
     });
     tombstones.push({ kind: 'group', group: groupId, value: null });
-    await this.store.append(groupId, tombstones);
+    try {
+      await this.store.append(groupId, tombstones);
+    } catch (err) {
+      return writeFailureCode(err);
+    }
     this.removeGroup(group);
     return ErrorCode.NONE;
   }
@@ -845,9 +950,10 @@ export class GroupCoordinator {
    */
   async expireOffsets(): Promise<ExpiryResult> {
     const result: ExpiryResult = { offsets: 0, groups: 0 };
-    if (!this.loaded) return result;
     const now = this.clock.now();
     for (const group of [...this.groups.values()]) {
+      // Only groups of partitions this broker leads now (one may have been dropped during this pass).
+      if (this.groups.get(group.groupId) !== group || this.errorFor(group.groupId) !== ErrorCode.NONE) continue;
       const keys = expiredOffsets(group, now, this.opts.offsetsRetentionMs, this.opts.decodeSubscription);
       const expired = keys.map((k) => [k, group.offsets.get(k)!] as const);
       const idle = () => group.state === 'Empty' && group.members.size === 0 && group.pendingMembers.size === 0;

@@ -27,11 +27,13 @@ export type GroupLogEntry =
 
 /** What the coordinator needs from storage (GroupStore; an in-memory fake in unit tests). */
 export interface GroupPersistence {
+  readonly numPartitions: number;
   partitionFor(groupId: string): number;
   append(groupId: string, records: OffsetsRecord[]): Promise<void>;
   /** Appends offset records as a transactional batch of the producer (TxnOffsetCommit). */
   appendTransactional(groupId: string, records: OffsetsRecord[], producer: BatchProducer): Promise<void>;
-  load(): AsyncIterable<GroupLogEntry>;
+  /** Every decodable entry of one partition, in log order (read from this broker's replica). */
+  load(partition: number): AsyncIterable<GroupLogEntry>;
 }
 
 export class GroupStore implements GroupPersistence {
@@ -54,28 +56,25 @@ export class GroupStore implements GroupPersistence {
     return this.log.append(this.partitionFor(groupId), records.map(encodeOffsetsRecord), producer);
   }
 
-  /** Every decodable entry of every partition, in log order per partition (groups never span partitions). */
-  async *load(): AsyncGenerator<GroupLogEntry> {
-    for (let p = 0; p < this.numPartitions; p++) {
-      if (!this.log.isOnline(p)) continue; // its groups answer KAFKA_STORAGE_ERROR
-      for await (const { header, records, marker, skipRecord } of this.log.readPartition(p)) {
-        if (header.isControl) {
-          if (marker) yield { kind: 'txn-marker', producerId: header.producerId, partition: p, commit: marker === 'commit' };
+  /** Every decodable entry of a partition, in log order (groups never span partitions). */
+  async *load(p: number): AsyncGenerator<GroupLogEntry> {
+    for await (const { header, records, marker, skipRecord } of this.log.readPartition(p)) {
+      if (header.isControl) {
+        if (marker) yield { kind: 'txn-marker', producerId: header.producerId, partition: p, commit: marker === 'commit' };
+        continue;
+      }
+      for (const r of records) {
+        let rec: OffsetsRecord | null;
+        try {
+          if (!r.key) throw new Error('record without a key');
+          rec = decodeOffsetsRecord(r.key, r.value);
+        } catch (err) {
+          skipRecord(r.offset, err);
           continue;
         }
-        for (const r of records) {
-          let rec: OffsetsRecord | null;
-          try {
-            if (!r.key) throw new Error('record without a key');
-            rec = decodeOffsetsRecord(r.key, r.value);
-          } catch (err) {
-            skipRecord(r.offset, err);
-            continue;
-          }
-          if (!rec) continue; // a kind this broker does not load (see decodeOffsetsRecord)
-          if (header.isTransactional && rec.kind === 'offset') yield { kind: 'txn-offset', producerId: header.producerId, partition: p, record: rec };
-          else yield rec;
-        }
+        if (!rec) continue; // a kind this broker does not load (see decodeOffsetsRecord)
+        if (header.isTransactional && rec.kind === 'offset') yield { kind: 'txn-offset', producerId: header.producerId, partition: p, record: rec };
+        else yield rec;
       }
     }
   }

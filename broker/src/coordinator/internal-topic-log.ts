@@ -7,6 +7,7 @@ import { buildRecordBatch, decodeRecords, readBatchHeader, readBatchOffsets, REC
 import type { ReplicaManager } from '../cluster/replica-manager';
 import type { Logger } from '../logger';
 import { ControlRecordType, controlTypeOf } from '../log/control-batch';
+import { ErrorCode, KafkaError } from '../protocol/errors';
 
 const LOAD_READ_BYTES = 1024 * 1024;
 /** Skipped records logged one by one per partition and load; the rest only in the partition's summary. */
@@ -29,6 +30,33 @@ export function coordinatorPartition(key: string, numPartitions: number): number
 export interface BatchProducer {
   producerId: number;
   producerEpoch: number;
+}
+
+/**
+ * What a failed coordinator write means to the coordinator's client, as Kafka maps it (GroupMetadataManager
+ * storeGroup): leadership gone or the log broken → NOT_COORDINATOR (the client looks the coordinator up again);
+ * not enough replicas or a replication timeout → COORDINATOR_NOT_AVAILABLE (it retries).
+ */
+export function coordinatorWriteError(err: unknown): KafkaError {
+  const code = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
+  const message = err instanceof Error ? err.message : String(err);
+  switch (code) {
+    case ErrorCode.NOT_COORDINATOR:
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.FENCED_LEADER_EPOCH:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return new KafkaError(ErrorCode.NOT_COORDINATOR, message);
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+      return new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, message);
+    default:
+      return new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, message);
+  }
+}
+
+/** The error code a coordinator answers for a write that failed (coordinatorWriteError already applied by append). */
+export function writeFailureCode(err: unknown): ErrorCode {
+  return err instanceof KafkaError ? err.code : ErrorCode.COORDINATOR_NOT_AVAILABLE;
 }
 
 export interface InternalTopicLogOptions {
@@ -58,23 +86,25 @@ export class InternalTopicLog {
     return coordinatorPartition(key, this.numPartitions);
   }
 
-  /** Appends records as one batch to a partition (transactional when `producer` is given); resolves once written. */
+  /**
+   * Appends records as one batch to a partition (transactional when `producer` is given) through the leader's
+   * append path with acks=all: resolves once every in-sync replica has it (a single replica: once fsynced);
+   * rejects with coordinatorWriteError's NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE.
+   */
   async append(partition: number, records: RecordInput[], producer?: BatchProducer): Promise<void> {
     if (records.length === 0) return;
     const batch = buildRecordBatch({
       records,
       ...(producer && { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: -1, isTransactional: true }),
     });
-    await this.replicas.appendInternal(this.topic, partition, batch);
+    try {
+      await this.replicas.appendInternal(this.topic, partition, batch, { requiredAcks: -1 });
+    } catch (err) {
+      throw coordinatorWriteError(err);
+    }
   }
 
-  /** Whether a partition can be read (an offline one is skipped: its keys answer KAFKA_STORAGE_ERROR). */
-  isOnline(partition: number): boolean {
-    const topicId = this.replicas.topicIdOf(this.topic);
-    return !(topicId !== undefined && this.replicas.isOffline(topicId, partition));
-  }
-
-  /** The leader epoch of a partition (a coordinator's epoch is that of its partition). */
+  /** The leader epoch of a partition as hosted now (a coordinator's epoch is that of its partition). */
   leaderEpoch(partition: number): number {
     return this.replicas.get(this.topic, partition).leaderEpoch;
   }

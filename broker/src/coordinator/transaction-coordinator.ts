@@ -5,7 +5,11 @@
 // id run one at a time. EndTxn writes PrepareCommit/PrepareAbort, then a COMMIT/ABORT marker to every partition
 // of the transaction, then CompleteCommit/CompleteAbort; a transaction found in a Prepare state on load (the
 // broker stopped between those steps) is completed as decided. Marker writes that fail are retried until they
-// succeed: the decision is durable once Prepare* is written.
+// succeed (or the coordinator loses its partition: the next one completes it from the log).
+// This broker coordinates the transactional ids of the __transaction_state partitions it leads (CLUSTER.md
+// "Coordinators"): onElection loads a partition's ids from the local replica (COORDINATOR_LOAD_IN_PROGRESS
+// meanwhile) under the partition's leader epoch, which is the coordinator epoch its markers carry (a partition
+// refuses markers of an older one: TRANSACTION_COORDINATOR_FENCED); onResignation drops them (NOT_COORDINATOR).
 import { ErrorCode } from '../protocol/errors';
 import { readBatchHeader, RECORD_BATCH_HEADER_SIZE } from '../protocol/records';
 import { fitsKafkaString } from '../protocol/bounded-string';
@@ -15,9 +19,11 @@ import type { TxnMarker } from '../log/control-batch';
 import { isIdle, isPreparing, MAX_PRODUCER_EPOCH, TransactionMetadata, type TxnState } from './transaction-state';
 import type { TransactionLogValue } from './transaction-log-records';
 import type { TransactionPersistence } from './transaction-store';
+import { CoordinatorPartitions } from './coordinator-partitions';
+import { writeFailureCode } from './internal-topic-log';
 import { expiredTransactionalIds, timedOutTransactions } from './transaction-timeouts';
 
-/** Writes a COMMIT/ABORT marker to a partition (an in-process call today; WriteTxnMarkers to leaders in a cluster). Throws on failure. */
+/** Writes a COMMIT/ABORT marker to a partition (in-process when this broker leads it, else WriteTxnMarkers to its leader). Throws on failure. */
 export interface TxnMarkerWriter {
   write(topic: string, partition: number, marker: TxnMarker): Promise<void>;
 }
@@ -70,9 +76,11 @@ const MARKER_RETRY_MS = 500;
 const STATE_NAMES: readonly TxnState[] = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort', 'Dead', 'PrepareEpochFence'];
 
 export class TransactionCoordinator {
+  /** Transactional ids of the partitions this broker coordinates (loaded ones only). */
   private readonly txns = new Map<string, TransactionMetadata>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  private loaded = false;
+  private readonly partitions = new CoordinatorPartitions();
+  private timersStarted = false;
   private closed = false;
   private readonly clock: Clock;
   private readonly timers = new Set<TimerHandle>();
@@ -86,12 +94,18 @@ export class TransactionCoordinator {
     this.clock = opts.clock ?? systemClock;
   }
 
+  /** Whether this broker coordinates some partition and none of them is still loading. */
   get isLoaded(): boolean {
-    return this.loaded;
+    return this.partitions.size > 0 && !this.partitions.anyLoading;
   }
 
   partitionFor(transactionalId: string): number {
     return this.store.partitionFor(transactionalId);
+  }
+
+  /** NONE when this broker coordinates the id now, else COORDINATOR_LOAD_IN_PROGRESS or NOT_COORDINATOR. */
+  errorFor(transactionalId: string): ErrorCode {
+    return this.partitions.errorFor(this.partitionFor(transactionalId));
   }
 
   /** Transactions that are open or completing (the open-transactions gauge). */
@@ -103,18 +117,69 @@ export class TransactionCoordinator {
 
   // ---- loading --------------------------------------------------------------------------------------------
 
-  /** Rebuilds every transactional id from __transaction_state; completes transactions left in a Prepare state. */
+  /** Takes on every partition of __transaction_state under its current leader epoch (a broker that leads them all; unit tests). */
   async load(): Promise<void> {
-    for await (const r of this.store.load()) {
-      if (r.value) this.txns.set(r.transactionalId, TransactionMetadata.fromLog(r.transactionalId, r.value));
-      else this.txns.delete(r.transactionalId);
+    await Promise.all(Array.from({ length: this.store.numPartitions }, (_, p) => this.onElection(p, this.store.coordinatorEpoch(p))));
+  }
+
+  /**
+   * This broker became the leader of partition `partition` under `epoch`: reads its transactional ids back from
+   * the local replica, installs them unless the leadership was lost (or renewed) meanwhile, and completes the
+   * transactions left in a Prepare state (their markers now carry `epoch`). Ongoing ones time out as usual.
+   */
+  async onElection(partition: number, epoch: number): Promise<void> {
+    if (this.closed) return;
+    if (this.partitions.tokenOf(partition) !== undefined) {
+      if (this.partitions.epochOf(partition) === epoch) return;
+      this.onResignation(partition);
     }
-    this.loaded = true;
-    const unfinished = [...this.txns.values()].filter((m) => m.state === 'PrepareCommit' || m.state === 'PrepareAbort');
-    this.logger.info('transactions loaded', { transactionalIds: this.txns.size, completing: unfinished.length });
+    const token = this.partitions.begin(partition, epoch);
+    const read = new Map<string, TransactionLogValue | null>();
+    try {
+      for await (const r of this.store.load(partition)) read.set(r.transactionalId, r.value);
+    } catch (err) {
+      if (this.partitions.isCurrent(partition, token)) this.partitions.drop(partition);
+      throw err;
+    }
+    if (this.closed || !this.partitions.isCurrent(partition, token)) return;
+    const unfinished: TransactionMetadata[] = [];
+    let installed = 0;
+    for (const [id, value] of read) {
+      if (!value) continue;
+      installed++;
+      const m = TransactionMetadata.fromLog(id, value);
+      this.txns.set(id, m);
+      if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') unfinished.push(m);
+    }
+    this.partitions.finish(partition, token);
+    if (installed > 0) this.logger.info('transactions loaded', { partition, epoch, transactionalIds: installed, completing: unfinished.length });
     for (const m of unfinished) void this.withLock(m.transactionalId, () => this.complete(m));
-    this.schedule(this.opts.abortCheckIntervalMs, () => this.abortTimedOut());
-    this.schedule(this.opts.expirationCheckIntervalMs, () => this.expireIds());
+    if (!this.timersStarted) {
+      this.timersStarted = true;
+      this.schedule(this.opts.abortCheckIntervalMs, () => this.abortTimedOut());
+      this.schedule(this.opts.expirationCheckIntervalMs, () => this.expireIds());
+    }
+  }
+
+  /**
+   * This broker stopped leading partition `partition`: its transactional ids are dropped without writing
+   * anything. Operations in flight fail their next write (NOT_COORDINATOR); marker retries stop (the new
+   * coordinator completes what is prepared).
+   */
+  onResignation(partition: number): void {
+    if (!this.partitions.drop(partition)) return;
+    let dropped = 0;
+    for (const id of [...this.txns.keys()]) {
+      if (this.partitionFor(id) !== partition) continue;
+      this.txns.delete(id);
+      dropped++;
+    }
+    this.logger.info('transactions unloaded: no longer the leader of their partition', { partition, transactionalIds: dropped });
+  }
+
+  /** Whether `m` is still this broker's to act on (its partition was not dropped, nor the id removed). */
+  private owns(m: TransactionMetadata): boolean {
+    return this.txns.get(m.transactionalId) === m;
   }
 
   // ---- InitProducerId -------------------------------------------------------------------------------------
@@ -125,10 +190,14 @@ export class TransactionCoordinator {
    */
   async initProducerId(transactionalId: string, timeoutMs: number, expected: ProducerIdAndEpoch | null): Promise<InitProducerIdResult> {
     const fail = (errorCode: ErrorCode): InitProducerIdResult => ({ errorCode, ...NO_PRODUCER });
-    if (!this.loaded) return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     if (transactionalId === '' || !fitsKafkaString(transactionalId)) return fail(ErrorCode.INVALID_REQUEST);
+    const notHere = this.errorFor(transactionalId);
+    if (notHere !== ErrorCode.NONE) return fail(notHere);
     if (timeoutMs <= 0 || timeoutMs > this.opts.maxTimeoutMs) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     return this.withLock(transactionalId, async () => {
+      // Dropped while waiting for the lock, or the partition changed hands meanwhile.
+      const stillHere = this.errorFor(transactionalId);
+      if (stillHere !== ErrorCode.NONE) return fail(stillHere);
       let m = this.txns.get(transactionalId);
       const now = this.clock.now();
       if (!m) {
@@ -161,7 +230,7 @@ export class TransactionCoordinator {
       // A new producer instance took over the id: whoever held the previous epoch is fenced.
       if (!expected || expected.producerId < 0) this.events.onFenced?.();
       return { errorCode: ErrorCode.NONE, ...next };
-    });
+    }).catch((err: unknown) => fail(writeFailureCode(err)));
   }
 
   // ---- AddPartitionsToTxn / AddOffsetsToTxn ---------------------------------------------------------------
@@ -184,8 +253,9 @@ export class TransactionCoordinator {
     if (topics.some((t) => t.partitions.some((p) => refusal(t.name, p) !== ErrorCode.NONE))) {
       return all((topic, partition) => refusal(topic, partition) || ErrorCode.OPERATION_NOT_ATTEMPTED);
     }
-    if (!this.loaded) return all(() => ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    const code = await this.withLock(transactionalId, () => this.add(transactionalId, producer, topics));
+    const notHere = this.errorFor(transactionalId);
+    if (notHere !== ErrorCode.NONE) return all(() => notHere);
+    const code = await this.withLock(transactionalId, () => this.add(transactionalId, producer, topics)).catch((err: unknown) => writeFailureCode(err));
     return all(() => code);
   }
 
@@ -203,11 +273,22 @@ export class TransactionCoordinator {
   verifyProduce(transactionalId: string, topic: string, partition: number, records: Buffer): ErrorCode {
     if (records.length < RECORD_BATCH_HEADER_SIZE) return ErrorCode.NONE;
     const h = readBatchHeader(records, 0);
-    return h.isTransactional ? this.verify(transactionalId, h, topic, partition) : ErrorCode.NONE;
+    return h.isTransactional ? this.verifyWrite(transactionalId, h, topic, partition) : ErrorCode.NONE;
+  }
+
+  /**
+   * The check of a transactional write by a partition leader or a group coordinator (Produce, TxnOffsetCommit).
+   * It needs the id's state, which only its coordinator has: where another broker coordinates the id the write is
+   * not checked here (as Kafka with transaction.partition.verification.enable=false; the markers still fence).
+   */
+  verifyWrite(transactionalId: string, producer: ProducerIdAndEpoch, topic: string, partition: number): ErrorCode {
+    if (this.errorFor(transactionalId) === ErrorCode.NOT_COORDINATOR) return ErrorCode.NONE;
+    return this.verify(transactionalId, producer, topic, partition);
   }
 
   private verify(transactionalId: string, producer: ProducerIdAndEpoch, topic: string, partition: number): ErrorCode {
-    if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    const notHere = this.errorFor(transactionalId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     const m = this.txns.get(transactionalId);
     if (!m || m.producerId !== producer.producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (producer.producerEpoch < m.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
@@ -216,6 +297,8 @@ export class TransactionCoordinator {
   }
 
   private async add(transactionalId: string, producer: ProducerIdAndEpoch, topics: TopicPartitions[]): Promise<ErrorCode> {
+    const notHere = this.errorFor(transactionalId); // dropped while waiting for the lock
+    if (notHere !== ErrorCode.NONE) return notHere;
     const m = this.txns.get(transactionalId);
     const invalid = this.checkProducer(m, producer);
     if (invalid !== ErrorCode.NONE) return invalid;
@@ -251,8 +334,11 @@ export class TransactionCoordinator {
   // ---- EndTxn ---------------------------------------------------------------------------------------------
 
   async endTransaction(transactionalId: string, producer: ProducerIdAndEpoch, commit: boolean): Promise<ErrorCode> {
-    if (!this.loaded) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    const notHere = this.errorFor(transactionalId);
+    if (notHere !== ErrorCode.NONE) return notHere;
     return this.withLock(transactionalId, async () => {
+      const stillHere = this.errorFor(transactionalId);
+      if (stillHere !== ErrorCode.NONE) return stillHere;
       const m = this.txns.get(transactionalId);
       const invalid = this.checkProducer(m, producer);
       if (invalid !== ErrorCode.NONE) return invalid;
@@ -274,7 +360,7 @@ export class TransactionCoordinator {
       await this.prepare(txn, commit ? 'PrepareCommit' : 'PrepareAbort', txn.producerEpoch);
       await this.complete(txn);
       return ErrorCode.NONE;
-    });
+    }).catch((err: unknown) => writeFailureCode(err));
   }
 
   /** Writes the decision; from here on the transaction completes whatever happens (see complete()). */
@@ -293,28 +379,33 @@ export class TransactionCoordinator {
   }
 
   /**
-   * Writes the marker of a prepared transaction to each of its partitions, then Complete*. A failed marker write
-   * is retried (in the background, after MARKER_RETRY_MS) until it succeeds; the state stays Prepare* until then,
-   * so the producer's next request gets CONCURRENT_TRANSACTIONS and retries.
+   * Writes the marker of a prepared transaction to each of its partitions (`targets`: all of them, or on a retry
+   * those still missing), all at once, since each partition led elsewhere costs a round trip to its leader; then
+   * Complete*. Failed marker writes are retried (in the background, after MARKER_RETRY_MS) until they succeed or
+   * their partition is gone; the state stays Prepare* until then, so the producer's next request gets
+   * CONCURRENT_TRANSACTIONS and retries.
    */
-  private async complete(m: TransactionMetadata): Promise<void> {
+  private async complete(m: TransactionMetadata, targets: Array<[topic: string, partition: number]> = m.partitionList().flatMap((t) => t.partitions.map((p): [string, number] => [t.topic, p]))): Promise<void> {
+    if (!this.owns(m)) return; // the partition moved: its new coordinator completes the transaction
     const commit = m.state === 'PrepareCommit';
-    const marker: TxnMarker = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: this.store.coordinatorEpoch(this.partitionFor(m.transactionalId)), commit };
+    const coordinatorEpoch = this.partitions.epochOf(this.partitionFor(m.transactionalId));
+    const marker: TxnMarker = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch, commit };
+    const retry = (missing: Array<[string, number]>, err: unknown) => {
+      if (this.closed || !this.owns(m)) return;
+      this.logger.warn('could not complete transaction, retrying', { transactionalId: m.transactionalId, commit, missingMarkers: missing.length, err });
+      this.schedule(MARKER_RETRY_MS, () => this.withLock(m.transactionalId, () => (isPreparing(m.state) && this.owns(m) ? this.complete(m, missing) : Promise.resolve())), false);
+    };
+    // A partition deleted since it was added has nothing to mark.
+    const live = targets.filter(([topic, p]) => this.opts.partitionExists(topic, p));
+    const results = await Promise.allSettled(live.map(([topic, p]) => this.opts.markers.write(topic, p, marker)));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ target: live[i], reason: r.reason as unknown }] : []));
+    if (failed.length > 0) return retry(failed.map((f) => f.target), failed[0].reason);
     try {
-      for (const t of m.partitionList()) {
-        for (const p of t.partitions) {
-          if (!this.opts.partitionExists(t.topic, p)) continue; // deleted since it was added: nothing to mark
-          await this.opts.markers.write(t.topic, p, marker);
-        }
-      }
       const value = m.next({ state: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: [], lastUpdateMs: this.clock.now() });
       await this.store.write(m.transactionalId, value);
       m.apply(value);
     } catch (err) {
-      if (this.closed) return;
-      this.logger.warn('could not complete transaction, retrying', { transactionalId: m.transactionalId, commit, err });
-      this.schedule(MARKER_RETRY_MS, () => this.withLock(m.transactionalId, () => (isPreparing(m.state) ? this.complete(m) : Promise.resolve())), false);
-      return;
+      return retry([], err);
     }
     if (commit) this.events.onCommit?.();
     else this.events.onAbort?.();
@@ -327,7 +418,7 @@ export class TransactionCoordinator {
     let n = 0;
     for (const m of timedOutTransactions(this.txns.values(), this.clock.now())) {
       await this.withLock(m.transactionalId, async () => {
-        if (m.state !== 'Ongoing' || m.startMs + m.timeoutMs > this.clock.now()) return; // changed meanwhile
+        if (!this.owns(m) || m.state !== 'Ongoing' || m.startMs + m.timeoutMs > this.clock.now()) return; // changed or moved meanwhile
         this.events.onFenced?.();
         await this.abortFenced(m, `transaction.timeout.ms (${m.timeoutMs} ms) expired`);
         n++;
@@ -341,7 +432,7 @@ export class TransactionCoordinator {
     let n = 0;
     for (const m of expiredTransactionalIds(this.txns.values(), this.clock.now(), this.opts.idExpirationMs)) {
       await this.withLock(m.transactionalId, async () => {
-        if (this.txns.get(m.transactionalId) !== m || !isIdle(m.state) || m.lastUpdateMs + this.opts.idExpirationMs > this.clock.now()) return;
+        if (!this.owns(m) || !isIdle(m.state) || m.lastUpdateMs + this.opts.idExpirationMs > this.clock.now()) return;
         await this.store.write(m.transactionalId, null);
         this.txns.delete(m.transactionalId);
         n++;
@@ -355,7 +446,8 @@ export class TransactionCoordinator {
 
   describe(transactionalId: string) {
     const base = { transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] as Array<{ topic: string; partitions: number[] }> };
-    if (!this.loaded) return { ...base, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
+    const notHere = this.errorFor(transactionalId);
+    if (notHere !== ErrorCode.NONE) return { ...base, errorCode: notHere };
     const m = this.txns.get(transactionalId);
     if (!m) return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
     return {
@@ -380,7 +472,8 @@ export class TransactionCoordinator {
       .filter((m) => (states.size === 0 || states.has(m.state)) && (pids.size === 0 || pids.has(m.producerId)))
       .filter((m) => durationMs < 0 || now - m.startMs > durationMs) // as Kafka: ids without a transaction (start -1) pass
       .map((m) => ({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: m.state as string }));
-    return { errorCode: this.loaded ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, unknownStateFilters, transactionStates: this.loaded ? transactionStates : [] };
+    const loading = this.partitions.anyLoading;
+    return { errorCode: loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE, unknownStateFilters, transactionStates: loading ? [] : transactionStates };
   }
 
   // ---- plumbing -------------------------------------------------------------------------------------------

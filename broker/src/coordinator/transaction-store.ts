@@ -10,12 +10,14 @@ export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 
 /** What the transaction coordinator needs from storage (TransactionStore; an in-memory fake in unit tests). */
 export interface TransactionPersistence {
+  readonly numPartitions: number;
   partitionFor(transactionalId: string): number;
+  /** The partition's leader epoch as hosted now (the coordinator takes its epoch from the election instead). */
   coordinatorEpoch(partition: number): number;
   /** Writes the state (null: a tombstone) of one transactional id; resolves once in the log. */
   write(transactionalId: string, value: TransactionLogValue | null): Promise<void>;
-  /** Every decodable record, in log order per partition. */
-  load(): AsyncIterable<{ transactionalId: string; value: TransactionLogValue | null }>;
+  /** Every decodable record of one partition, in log order (read from this broker's replica). */
+  load(partition: number): AsyncIterable<{ transactionalId: string; value: TransactionLogValue | null }>;
 }
 
 export class TransactionStore implements TransactionPersistence {
@@ -23,6 +25,10 @@ export class TransactionStore implements TransactionPersistence {
 
   constructor(replicas: ReplicaManager, numPartitions: number, opts: { logger: Logger; onUndecodable?: () => void }) {
     this.log = new InternalTopicLog(replicas, TRANSACTION_STATE_TOPIC, numPartitions, opts);
+  }
+
+  get numPartitions(): number {
+    return this.log.numPartitions;
   }
 
   partitionFor(transactionalId: string): number {
@@ -37,19 +43,16 @@ export class TransactionStore implements TransactionPersistence {
     return this.log.append(this.partitionFor(transactionalId), [encodeTransactionRecord(transactionalId, value)]);
   }
 
-  async *load(): AsyncGenerator<{ transactionalId: string; value: TransactionLogValue | null }> {
-    for (let p = 0; p < this.log.numPartitions; p++) {
-      if (!this.log.isOnline(p)) continue;
-      for await (const { header, records, skipRecord } of this.log.readPartition(p)) {
-        if (header.isControl) continue;
-        for (const r of records) {
-          try {
-            if (!r.key) throw new Error('record without a key');
-            const rec = decodeTransactionRecord(r.key, r.value);
-            if (rec) yield rec;
-          } catch (err) {
-            skipRecord(r.offset, err);
-          }
+  async *load(p: number): AsyncGenerator<{ transactionalId: string; value: TransactionLogValue | null }> {
+    for await (const { header, records, skipRecord } of this.log.readPartition(p)) {
+      if (header.isControl) continue;
+      for (const r of records) {
+        try {
+          if (!r.key) throw new Error('record without a key');
+          const rec = decodeTransactionRecord(r.key, r.value);
+          if (rec) yield rec;
+        } catch (err) {
+          skipRecord(r.offset, err);
         }
       }
     }

@@ -21,7 +21,7 @@ export default defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
           return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId: boundUtf8(id), groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: NO_OPERATIONS };
         }
         return {
-          errorCode: groups.isLoaded ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+          errorCode: groups.errorFor(id),
           ...groups.describe(id),
           authorizedOperations: req.includeAuthorizedOperations ? ctx.authorizedOperations(ResourceType.GROUP, id) : NO_OPERATIONS,
         };

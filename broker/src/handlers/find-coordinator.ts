@@ -1,6 +1,8 @@
-// FindCoordinator (key 10), v0–6. Single-broker mode: this broker coordinates every group (it hosts every
-// partition of __consumer_offsets) and every transactional id (key type 1, __transaction_state) once that
-// coordinator has loaded its state; until then COORDINATOR_NOT_AVAILABLE, which clients retry. v4+ looks up
+// FindCoordinator (key 10), v0–6. The coordinator of a group is the leader of its __consumer_offsets partition,
+// of a transactional id (key type 1) the leader of its __transaction_state partition (CLUSTER.md "Coordinators"),
+// answered with that broker's endpoint for the listener the request came in on; COORDINATOR_NOT_AVAILABLE (which
+// clients retry) when the partition has no leader, it is fenced, or it lacks that listener. As Kafka, a
+// coordinator still loading is named all the same: its answers say COORDINATOR_LOAD_IN_PROGRESS. v4+ looks up
 // several keys at once.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
@@ -8,6 +10,8 @@ import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../protoco
 import { defineHandler } from './handler';
 import { AclOperation, ResourceType } from '../security/acl';
 import { brokerEndpoint } from '../cluster/metadata-image';
+import { OFFSETS_TOPIC } from '../coordinator/group-store';
+import { TRANSACTION_STATE_TOPIC } from '../coordinator/transaction-store';
 import { boundUtf8, fitsKafkaString } from '../protocol/bounded-string';
 
 const GROUP = 0;
@@ -18,9 +22,15 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   minVersion: 0,
   maxVersion: 6,
   handle(req, ctx) {
-    const { image, nodeId, groups, transactions } = ctx.services;
-    // The endpoint of the listener this request came in on (this broker always has it).
-    const self = brokerEndpoint(image.brokers.get(nodeId)!, ctx.listenerName) ?? image.brokers.get(nodeId)!;
+    const { image, groups, transactions } = ctx.services;
+    /** The leader of the key's partition, with its endpoint on this request's listener; null when there is none. */
+    const coordinatorOf = (keyType: number, key: string) => {
+      const [topic, partition] = keyType === GROUP ? [OFFSETS_TOPIC, groups.partitionFor(key)] : [TRANSACTION_STATE_TOPIC, transactions.partitionFor(key)];
+      const leader = image.topicsByName.get(topic)?.partitions[partition]?.leader ?? -1;
+      const broker = leader >= 0 ? image.brokers.get(leader) : undefined;
+      const endpoint = broker && !broker.fenced ? brokerEndpoint(broker, ctx.listenerName) : null;
+      return endpoint && { nodeId: leader, host: endpoint.host, port: endpoint.port };
+    };
     // DESCRIBE on the group or transactional id, as in Kafka.
     const authorizationDenied = (keyType: number, key: string) =>
       keyType === GROUP
@@ -36,10 +46,9 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
       }
       const denied = authorizationDenied(req.keyType, requested);
       if (denied) return { key, nodeId: -1, host: '', port: -1, errorCode: denied, errorMessage: null };
-      if (!(req.keyType === GROUP ? groups.isLoaded : transactions.isLoaded)) {
-        return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is loading.' };
-      }
-      return { key, nodeId, host: self.host, port: self.port, errorCode: 0, errorMessage: null };
+      const coordinator = coordinatorOf(req.keyType, requested);
+      if (!coordinator) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is not available.' };
+      return { key, ...coordinator, errorCode: 0, errorMessage: null };
     };
     if (ctx.apiVersion >= 4) {
       return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: req.coordinatorKeys.map(find) };

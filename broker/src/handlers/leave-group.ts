@@ -16,7 +16,8 @@ export default defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
     if (!ctx.authorize(AclOperation.READ, ResourceType.GROUP, req.groupId)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     }
-    if (!ctx.services.groups.isLoaded) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, members: [] };
+    const notHere = ctx.services.groups.errorFor(req.groupId);
+    if (notHere !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: notHere, members: [] };
     const identities = batch ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: req.memberId, groupInstanceId: null }];
     const results = ctx.services.groups.leave(req.groupId, identities);
     return {

@@ -1,4 +1,6 @@
 // ListGroups (key 16), v0–5. States filter (v4+, KIP-518) and types filter (v5+, KIP-848; every group here is "classic").
+// Lists the groups this broker coordinates (of the __consumer_offsets partitions it leads), as each Kafka broker does;
+// COORDINATOR_LOAD_IN_PROGRESS while one of those partitions is loading.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';
 import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/schema/types';
@@ -13,7 +15,7 @@ export default defineHandler<ListGroupsRequest, ListGroupsResponse>({
   maxVersion: 5,
   handle(req, ctx) {
     const { groups } = ctx.services;
-    if (!groups.isLoaded) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
+    if (groups.isLoading) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
     const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
     const types = new Set(req.typesFilter.map((t) => t.toLowerCase()));
     // As Kafka: DESCRIBE on the cluster lists every group, else only the groups the principal may describe.

@@ -22,7 +22,8 @@ interface PartitionOut {
 
 function fetchGroup(ctx: RequestContext, groups: GroupCoordinator, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean) {
   if (!ctx.authorize(AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
-  if (!groups.isLoaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] };
+  const notHere = groups.errorFor(groupId);
+  if (notHere !== ErrorCode.NONE) return { errorCode: notHere, topics: [] };
   const found = groups.fetchOffsets(groupId, topics && topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
   const byTopic = new Map<string, PartitionOut[]>();
   for (const f of found) {
@@ -56,6 +57,11 @@ export default defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
       };
     }
     const r = fetchGroup(ctx, groups, req.groupId, req.topics, ctx.apiVersion >= 7 && req.requireStable);
+    // v0–1 have no group-level error: as Kafka, it goes on every requested partition (e.g. NOT_COORDINATOR).
+    if (ctx.apiVersion < 2 && r.errorCode !== ErrorCode.NONE && req.topics) {
+      const failed = (partitionIndex: number) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode });
+      return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: echoName(t.name), partitions: t.partitionIndexes.map(failed) })), errorCode: r.errorCode, groups: [] };
+    }
     return {
       throttleTimeMs: 0,
       topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ ...p, errorCode: r.errorCode || p.errorCode })) })),

@@ -30,7 +30,7 @@ export default defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
       const commits = allowed.flatMap((t) =>
         t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
       );
-      const invalid = req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : transactions.verifyPartitions(req.transactionalId, producer, [{ name: OFFSETS_TOPIC, partitions: [groups.partitionFor(req.groupId)] }])[0].results[0].errorCode;
+      const invalid = req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : transactions.verifyWrite(req.transactionalId, producer, OFFSETS_TOPIC, groups.partitionFor(req.groupId));
       if (invalid !== ErrorCode.NONE) return commits.map(() => invalid);
       const generationId = ctx.apiVersion >= 3 ? req.generationId : -1;
       const memberId = ctx.apiVersion >= 3 ? req.memberId : '';

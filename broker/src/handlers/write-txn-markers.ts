@@ -2,8 +2,8 @@
 // request to write COMMIT/ABORT markers into every partition of a transaction. Each marker becomes a control
 // batch in its partition's log (ReplicaManager.appendTxnMarker: durable, fenced by producer and coordinator
 // epochs); every partition gets its own error code. All appends start in request order (offsets are assigned
-// when an append starts) and are answered together. A broker calls this on itself today; with cluster mode the
-// coordinator sends it to partition leaders. An inter-broker API: it needs CLUSTER_ACTION on the cluster (else
+// when an append starts) and are answered together. The transaction coordinator sends it to the leaders
+// of partitions it does not lead itself (coordinator/txn-marker-router.ts). An inter-broker API: it needs CLUSTER_ACTION on the cluster (else
 // CLUSTER_AUTHORIZATION_FAILED for every partition, nothing written), as in Kafka.
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode } from '../protocol/errors';

@@ -87,7 +87,7 @@ describe('loading __consumer_offsets with undecodable records', () => {
     let skipped = 0;
     const replicas = { topicIdOf: () => undefined, get: () => ({ log }) };
     const store = new GroupStore(replicas as unknown as ReplicaManager, 1, { logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) }, onUndecodable: () => skipped++ });
-    for await (const r of store.load()) assert.fail(`nothing decodable, got ${JSON.stringify(r)}`);
+    for await (const r of store.load(0)) assert.fail(`nothing decodable, got ${JSON.stringify(r)}`);
     assert.equal(skipped, 50);
     assert.equal(warnings.length, 11, '10 single warnings and one summary');
   });

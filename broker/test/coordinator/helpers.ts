@@ -21,13 +21,15 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
-/** The GroupStore contract (partitionFor, append, load) over an array of encoded records. */
+/** The GroupStore contract (partitionFor, append, load of one partition) over an array of encoded records. */
 export class FakeGroupStore {
   readonly log: Array<{ groupId: string; key: Buffer; value: Buffer | null; producerId?: number; marker?: { partition: number; commit: boolean } }> = [];
   /** Number of append() calls (including empty ones). */
   appends = 0;
   /** When set, the next append() rejects with this error and writes nothing. */
   failNext: Error | null = null;
+  /** While set, load() waits for it before reading (a partition that is still loading). */
+  private gate: Promise<void> | null = null;
 
   constructor(readonly numPartitions = 50) {}
 
@@ -61,8 +63,20 @@ export class FakeGroupStore {
     this.log.push({ groupId: '', key: Buffer.alloc(0), value: null, producerId, marker: { partition, commit } });
   }
 
-  async *load(): AsyncGenerator<GroupLogEntry> {
+  /** Holds every load() until the returned function is called. */
+  holdLoads(): () => void {
+    let release!: () => void;
+    this.gate = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.gate = null;
+      release();
+    };
+  }
+
+  async *load(partition: number): AsyncGenerator<GroupLogEntry> {
+    if (this.gate) await this.gate;
     for (const { groupId, key, value, producerId, marker } of this.log) {
+      if ((marker ? marker.partition : this.partitionFor(groupId)) !== partition) continue;
       if (marker) {
         yield { kind: 'txn-marker', producerId: producerId!, partition: marker.partition, commit: marker.commit };
         continue;

@@ -23,18 +23,29 @@ describe('group coordinator: membership', () => {
   useCoordinators();
 
   describe('before load and request validation', () => {
-    it('answers COORDINATOR_LOAD_IN_PROGRESS until the groups are loaded', async () => {
-      const { coord } = await newCoordinator({}, new FakeGroupStore(), {}, false);
+    it('answers NOT_COORDINATOR before it leads the partition, COORDINATOR_LOAD_IN_PROGRESS while loading it', async () => {
+      const store = new FakeGroupStore();
+      const { coord } = await newCoordinator({}, store, {}, false);
+      const p = coord.partitionFor('g');
       assert.equal(coord.isLoaded, false);
+      assert.equal((await coord.join(joinReq())).errorCode, ErrorCode.NOT_COORDINATOR);
+      const release = store.holdLoads();
+      const loading = coord.onElection(p, 3);
+      assert.equal(coord.isLoading, true);
       assert.equal((await coord.join(joinReq())).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
       assert.equal(coord.heartbeat('g', 'm', null, 1), ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
       assert.equal((await coord.sync({ groupId: 'g', generationId: 1, memberId: 'm', groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] })).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
       assert.deepEqual(await coord.commitOffsets('g', -1, '', null, [{ topic: 'a', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }]), [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
       assert.equal(await coord.deleteGroup('g'), ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
       assert.equal((await coord.deleteOffsets('g', [])).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-      await coord.load();
+      // A group of another partition is not this broker's at all.
+      const other = ['h', 'i', 'j', 'k'].find((g) => coord.partitionFor(g) !== p)!;
+      assert.equal((await coord.join(joinReq({ groupId: other }))).errorCode, ErrorCode.NOT_COORDINATOR);
+      release();
+      await loading;
       assert.equal(coord.isLoaded, true);
       assert.equal((await coord.join(joinReq())).errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+      assert.equal((await coord.join(joinReq({ groupId: other }))).errorCode, ErrorCode.NOT_COORDINATOR);
     });
 
     it('rejects bad session timeouts, empty group ids, unknown member ids and empty protocols', async () => {

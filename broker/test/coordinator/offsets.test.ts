@@ -336,12 +336,16 @@ describe('group coordinator: offsets and admin', () => {
       assert.equal(coord.describe('g').groupState, 'Empty');
     });
 
-    it('a join in progress during load waits for nothing: requests before load are refused, not parked', async () => {
+    it('a join in progress during load waits for nothing: requests while loading are refused, not parked', async () => {
       const store = new FakeGroupStore();
       const { coord } = await newCoordinator({}, store, {}, false);
+      const release = store.holdLoads();
+      const loading = coord.load();
       const r = coord.join(joinReq());
       assert.equal(await isPending(r), false);
       assert.equal((await r).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+      release();
+      await loading;
     });
   });
 });

@@ -5,53 +5,10 @@
 import { strict as assert } from 'assert';
 import { ErrorCode } from '../../src/protocol/errors';
 import { TransactionCoordinator, type TransactionCoordinatorOptions } from '../../src/coordinator/transaction-coordinator';
-import type { TransactionPersistence } from '../../src/coordinator/transaction-store';
-import { decodeTransactionRecord, encodeTransactionRecord, type TransactionLogValue } from '../../src/coordinator/transaction-log-records';
-import { coordinatorPartition } from '../../src/coordinator/internal-topic-log';
-import type { TxnMarker } from '../../src/log/control-batch';
 import { buildRecordBatch } from '../../src/protocol/records';
 import { ManualClock } from '../manual-clock';
 import { silentLogger } from './helpers';
-
-class FakeTxnStore implements TransactionPersistence {
-  readonly log: Array<{ key: Buffer; value: Buffer | null }> = [];
-
-  partitionFor(id: string): number {
-    return coordinatorPartition(id, 50);
-  }
-
-  coordinatorEpoch(): number {
-    return 7;
-  }
-
-  async write(id: string, value: TransactionLogValue | null): Promise<void> {
-    await Promise.resolve();
-    this.log.push(encodeTransactionRecord(id, value));
-  }
-
-  async *load() {
-    for (const r of this.log) yield decodeTransactionRecord(r.key, r.value)!;
-  }
-
-  /** The states written for an id, oldest first (null for a tombstone). */
-  states(id: string): Array<string | null> {
-    return this.log.map((r) => decodeTransactionRecord(r.key, r.value)!).filter((r) => r.transactionalId === id).map((r) => r.value?.state ?? null);
-  }
-}
-
-class FakeMarkers {
-  readonly written: Array<{ topic: string; partition: number; marker: TxnMarker }> = [];
-  failures = 0;
-
-  async write(topic: string, partition: number, marker: TxnMarker): Promise<void> {
-    await Promise.resolve();
-    if (this.failures > 0) {
-      this.failures--;
-      throw new Error('partition offline');
-    }
-    this.written.push({ topic, partition, marker });
-  }
-}
+import { FakeMarkers, FakeTxnStore } from './txn-helpers';
 
 const TOPICS = new Map([
   ['a', 3],

@@ -9,7 +9,7 @@ export const CLUSTER_LABEL = 'strata.dev/cluster';
 
 /** metav1.Condition, as every condition list in Kubernetes is shaped. */
 export const Condition = obj({
-  type: required(str({ description: 'Condition type: Ready, Reconciling or Degraded.', maxLength: 316 })),
+  type: required(str({ description: 'Condition type: Ready, Reconciling, Degraded (or UnderReplicated on a StrataCluster).', maxLength: 316 })),
   status: required(enumOf(['True', 'False', 'Unknown'] as const, { description: 'Status of the condition.' })),
   observedGeneration: int64({ description: 'The .metadata.generation the condition was set from.', minimum: 0 }),
   lastTransitionTime: required(str({ format: 'date-time', description: 'When the condition last changed status.' })),
@@ -18,7 +18,7 @@ export const Condition = obj({
 }, { description: 'One status condition.' });
 export type Condition = Infer<typeof Condition>;
 
-export const CONDITION_TYPES = ['Ready', 'Reconciling', 'Degraded'] as const;
+export const CONDITION_TYPES = ['Ready', 'Reconciling', 'Degraded', 'UnderReplicated'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 export function conditions(description: string) {

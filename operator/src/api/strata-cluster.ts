@@ -29,7 +29,10 @@ export const ResourceRequirements = obj({
 export type ResourceRequirements = Infer<typeof ResourceRequirements>;
 
 export const StrataClusterSpec = obj({
-  brokers: int({ description: 'Number of brokers (StatefulSet replicas). Brokers do not form a multi-broker cluster yet, hence the default of 1.', minimum: 1, maximum: 64, default: 1 }),
+  brokers: int({
+    description: 'Number of brokers (StatefulSet replicas). They form one cluster sharing the object store: node ids are the pod ordinals, each broker advertises its own pod DNS name, and with more than one broker default.replication.factor is min(3, brokers) and min.insync.replicas min(2, brokers) unless spec.config sets them. Lowering it is refused while the removed brokers (the highest ordinals) still hold partition replicas.',
+    minimum: 1, maximum: 64, default: 1,
+  }),
   image: str({ description: 'Broker container image; defaults to the operator\'s matching release.', maxLength: 512 }),
   resources: ResourceRequirements,
   storage: required(obj({
@@ -85,7 +88,7 @@ export const StrataClusterSpec = obj({
 export type StrataClusterSpec = Infer<typeof StrataClusterSpec>;
 
 export const StrataClusterStatus = obj({
-  conditions: conditions('Ready, Reconciling and Degraded conditions.'),
+  conditions: conditions('Ready, Reconciling, Degraded and UnderReplicated conditions.'),
   observedGeneration: observedGeneration(),
   listeners: arr(obj({
     name: required(str({ description: 'Listener name.' })),
@@ -93,6 +96,8 @@ export const StrataClusterStatus = obj({
   }), { description: 'Bootstrap address per listener.', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
   readyBrokers: int({ description: 'Brokers whose pods are ready.', minimum: 0 }),
   configHash: str({ description: 'Hash of the broker configuration the brokers run (drives rolling restarts).' }),
+  underReplicatedPartitions: int({ description: 'Partitions whose in-sync replicas are fewer than their replicas, as the cluster last reported; rolls wait for 0.', minimum: 0 }),
+  controllerId: int({ description: 'Node id of the broker holding the controller lease, as the cluster last reported.', minimum: -1 }),
 }, { description: 'Observed state of a Strata cluster.' });
 export type StrataClusterStatus = Infer<typeof StrataClusterStatus>;
 
@@ -108,6 +113,8 @@ export const StrataClusterKind: CRDKind = {
     { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
     { name: 'Brokers', type: 'integer', jsonPath: '.spec.brokers' },
     { name: 'Ready-Brokers', type: 'integer', jsonPath: '.status.readyBrokers' },
+    { name: 'Under-Replicated', type: 'integer', jsonPath: '.status.underReplicatedPartitions', priority: 1 },
+    { name: 'Controller', type: 'integer', jsonPath: '.status.controllerId', priority: 1 },
     { name: 'Bootstrap', type: 'string', jsonPath: '.status.listeners[0].bootstrap', priority: 1 },
     { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1 },
   ],

@@ -4,8 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { configKeyFor } from '../../../broker/src/config';
+import { CONFIG_KEYS, configKeyFor, invalidValueMessage } from '../../../broker/src/config';
 import * as N from '../naming';
+import { clusterModeConfig } from './cluster-mode';
 import { objectMeta } from './common';
 import { securityConfig } from './listeners';
 import type { BrokerConfigValue, StrataClusterLike } from './types';
@@ -35,6 +36,19 @@ export function unknownConfigKeys(cluster: StrataClusterLike): string[] {
   return Object.keys(cluster.spec.config ?? {}).filter((k) => configKeyFor(k) === undefined).sort();
 }
 
+/** spec.config values the broker would reject at start (it would crash-loop), one message each: for a status
+ *  condition, and nothing is rolled out while there are any. Operator-managed keys are ignored anyway. */
+export function invalidConfigValues(cluster: StrataClusterLike): string[] {
+  const out: string[] = [];
+  for (const [name, raw] of Object.entries(cluster.spec.config ?? {})) {
+    const k = configKeyFor(name);
+    if (k === undefined || OPERATOR_MANAGED_KEYS.includes(k)) continue;
+    const kind = CONFIG_KEYS[k].kind;
+    if (kind.parse(raw) === undefined) out.push(invalidValueMessage(raw, `spec.config ${name}`, kind));
+  }
+  return out.sort();
+}
+
 /** The shared broker config, keys sorted so equal specs give byte-identical YAML. */
 export function brokerConfig(cluster: StrataClusterLike): Record<string, BrokerConfigValue> {
   const { spec, metadata } = cluster;
@@ -43,6 +57,7 @@ export function brokerConfig(cluster: StrataClusterLike): Record<string, BrokerC
     const k = brokerKey(name);
     if (!OPERATOR_MANAGED_KEYS.includes(k) && configKeyFor(name) !== undefined) out[k] = v;
   }
+  for (const [k, v] of Object.entries(clusterModeConfig(cluster))) if (!(k in out)) out[k] = v;
   if (spec.retention?.ms !== undefined) out.logRetentionMs = spec.retention.ms;
   if (spec.retention?.bytes !== undefined) out.logRetentionBytes = spec.retention.bytes;
   Object.assign(out, {

@@ -7,6 +7,7 @@ import { buildBootstrapService, buildHeadlessService } from './services';
 import { buildStatefulSet, type StatefulSetOptions } from './stateful-set';
 import type { StrataClusterLike } from './types';
 
+export * from './cluster-mode';
 export * from './common';
 export * from './config-map';
 export * from './listeners';

@@ -1,6 +1,7 @@
 // The brokers' StatefulSet.
 import type { V1EnvVar, V1ResourceRequirements, V1StatefulSet } from '@kubernetes/client-node';
 import * as N from '../naming';
+import { brokerCount, terminationGraceSeconds } from './cluster-mode';
 import { brokerLabels, brokerSelector, objectMeta } from './common';
 import { buildBrokerConfigMap, configHash } from './config-map';
 import { listenerContainerPorts, operatorCredentialEnv, tlsVolume } from './listeners';
@@ -29,7 +30,6 @@ export function containerResources(r: StrataClusterSpec['resources']): V1Resourc
   return out;
 }
 
-export const TERMINATION_GRACE_SECONDS = 60;
 /** Startup probe: how often, and how long a broker may take to start (log recovery) before it is restarted. */
 export const STARTUP_PROBE_PERIOD_SECONDS = 1;
 export const STARTUP_BUDGET_SECONDS = 300;
@@ -74,7 +74,7 @@ export function buildStatefulSet(cluster: StrataClusterLike, options: StatefulSe
     kind: 'StatefulSet',
     metadata: objectMeta(cluster, N.brokerStatefulSetName(name), { [N.LABEL_COMPONENT]: N.COMPONENT_BROKER }),
     spec: {
-      replicas: spec.brokers ?? N.DEFAULT_BROKERS,
+      replicas: brokerCount(cluster),
       serviceName: N.headlessServiceName(name),
       podManagementPolicy: 'Parallel',
       // Broker volumes outlive the StatefulSet and scale-downs: deleting a StrataCluster (or lowering brokers)
@@ -90,7 +90,9 @@ export function buildStatefulSet(cluster: StrataClusterLike, options: StatefulSe
         spec: {
           // Otherwise a Service named e.g. "strata" injects STRATA_PORT=tcp://…, which the broker rejects.
           enableServiceLinks: false,
-          terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+          // SIGTERM starts the broker's controlled shutdown (leaderships handed to other replicas first), bounded by
+          // shutdownTimeoutMs; the grace period covers it so the kubelet never SIGKILLs a broker mid-handover.
+          terminationGracePeriodSeconds: terminationGraceSeconds(cluster),
           securityContext: {
             runAsNonRoot: true,
             runAsUser: N.BROKER_UID,

@@ -98,11 +98,13 @@ describe('operator resources', () => {
       assert.deepEqual(cfg, {
         clusterId: 'demo',
         dataDir: '/var/lib/strata/data',
+        defaultReplicationFactor: 3,
         host: '0.0.0.0',
         logLevel: 'debug',
         logRetentionMs: 3600000,
         metricsHost: '0.0.0.0',
         metricsPort: 9644,
+        minInsyncReplicas: 2,
         numPartitions: 6,
         objectStoreType: 's3',
         port: 9092,
