@@ -60,6 +60,11 @@ export class LeaderEpochCache {
     this.entries = covering ? [{ epoch: covering.epoch, startOffset }, ...rest] : rest;
   }
 
+  /** Replaces every entry (a log emptied, or epochs learnt from the bucket). */
+  replace(entries: ReadonlyArray<readonly [number, number]>): void {
+    this.entries = entries.map(([epoch, startOffset]) => ({ epoch, startOffset }));
+  }
+
   toJSON(): Array<[number, number]> {
     return this.entries.map((e) => [e.epoch, e.startOffset]);
   }

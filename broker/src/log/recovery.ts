@@ -169,9 +169,11 @@ async function resumeActiveSegment(seg: Segment, fileSize: number): Promise<bool
 
 /**
  * Re-validates every batch of the segment, rebuilding its indexes, and truncates the file at the first batch
- * that is torn, fails its CRC or breaks offset order. Returns whether bytes were dropped.
+ * that is torn, fails its CRC or breaks offset order. Returns whether bytes were dropped. With `epochs`, the
+ * epochs from the segment's base on are re-derived from the batch headers. (Also how a truncated segment is
+ * rebuilt: PartitionLog.truncateTo.)
  */
-async function recoverSegment(seg: Segment, fileSize: number, indexIntervalBytes: number, epochs: LeaderEpochCache | null, logger: Logger): Promise<boolean> {
+export async function recoverSegment(seg: Segment, fileSize: number, indexIntervalBytes: number, epochs: LeaderEpochCache | null, logger: Logger): Promise<boolean> {
   seg.reset();
   epochs?.truncateFromEnd(seg.baseOffset);
   let validEnd = 0;

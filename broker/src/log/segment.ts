@@ -308,6 +308,11 @@ export class Segment {
     return null;
   }
 
+  /** The first batch (committed) holding `offset` or a later one, or null: where a truncation to `offset` cuts. */
+  batchAt(offset: number): Promise<ScannedBatch | null> {
+    return this.locate(offset, this.size);
+  }
+
   /** The first batch whose last offset is >= `offset`, walking headers from the nearest index entry. */
   private async locate(offset: number, end: number): Promise<ScannedBatch | null> {
     const start = this.offsetIndex.lookup(offset).position;

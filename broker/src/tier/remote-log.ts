@@ -152,6 +152,17 @@ export class RemoteLog {
     return this.segments.filter((s) => s.lastOffset < offset).reduce((sum, s) => sum + s.sizeBytes, 0);
   }
 
+  /**
+   * Reads the stored manifest again, after the manifest changes queued before (this broker became the
+   * partition's leader: it continues from what the previous leader wrote).
+   */
+  async reload(): Promise<void> {
+    const run = this.queue.then(() => this.withRetry('reload manifest', () => this.manifests.load()));
+    this.queue = run.catch(() => undefined);
+    await run;
+    this.stored = this.manifests.exists;
+  }
+
   // ---- Uploads.
 
   /**
