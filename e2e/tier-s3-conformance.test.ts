@@ -54,6 +54,18 @@ describe('S3ObjectStore on moto (real S3-compatible server over HTTP)', function
     'S3ObjectStore (moto)',
     async () => makeS3(),
     async () => undefined,
+    {
+      childConfig: () => ({
+        ...loadConfig([], {}),
+        objectStoreType: 's3',
+        s3Endpoint: moto.endpoint,
+        s3Region: MOTO_REGION,
+        s3Bucket: BUCKET,
+        s3PathStyle: true,
+        s3AccessKeyId: MOTO_ACCESS_KEY,
+        s3SecretAccessKey: MOTO_SECRET_KEY,
+      }),
+    },
   );
 
   describe('S3-specific behaviour', () => {

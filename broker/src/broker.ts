@@ -12,6 +12,9 @@ import type { ObjectStore } from './tier/object-store';
 import { resolveClusterId } from './cluster/cluster-id';
 import { MetadataLog } from './cluster/metadata-log';
 import { Controller } from './cluster/controller';
+import { ControllerLease } from './cluster/controller-lease';
+import { MetadataTailer } from './cluster/metadata-tailer';
+import { imageClusterView } from './cluster/cluster-view';
 import { ReplicaManager } from './cluster/replica-manager';
 import { TopicCreator } from './cluster/topic-creator';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
@@ -40,6 +43,7 @@ import { TlsContextProvider } from './security/tls-context';
 import { Authenticator } from './security/authenticator';
 import { bootstrapCredentialRecords } from './security/bootstrap-users';
 import { systemClock } from './clock';
+import { ErrorCode, KafkaError } from './protocol/errors';
 
 export class Broker {
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -111,6 +115,23 @@ export class Broker {
       }
     });
     controller.onCommitted(() => replicas.sync());
+    // Other brokers' metadata changes: the tailer applies them, then the local partitions follow.
+    const tailer = new MetadataTailer(metadataLog, image, { pollIntervalMs: config.metadataPollIntervalMs, logger: logger.child('metadata') });
+    tailer.onChange(() => replicas.sync());
+    tailer.start();
+    const lease = new ControllerLease({
+      store,
+      key: `${clusterId}/metadata/controller`,
+      nodeId: config.nodeId,
+      leaseMs: config.controllerLeaseMs,
+      claim: (epoch) => controller.claimController(epoch),
+      knownEpoch: () => image.controllerEpoch,
+      logger: logger.child('controller-lease'),
+    });
+    metadataLog.setSnapshotWriter(() => lease.isActive());
+    metrics.cluster.setView(imageClusterView(image, config.nodeId, config.minInsyncReplicas, lease, metadataLog));
+    metadataLog.on('entry', (writtenAtMs) => metrics.cluster.metadataApplied(writtenAtMs));
+    await lease.start();
     metrics.setOfflinePartitionSource(() => replicas.offlineCount());
     replicas.onAppend = (p, r) => {
       const t = metrics.topic(p.topic);
@@ -145,6 +166,8 @@ export class Broker {
       nodeId: config.nodeId,
       image,
       controller,
+      lease,
+      tailer,
       replicas,
       topics: new TopicCreator(image, controller, {
         enabled: config.autoCreateTopicsEnable,
@@ -201,10 +224,15 @@ export class Broker {
     this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
     this.cleanerTimer.unref();
     // The bucket's garbage collector: objects no manifest references (interrupted uploads and deletes) and
-    // prefixes of deleted topics. Once at start, then periodically.
+    // prefixes of deleted topics. Runs on the active controller only (against a current image): at start or
+    // election, then periodically.
     const gc = this.tier.garbageCollector((topicId) => services.replicas.topicExists(topicId));
-    const collect = () => gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
+    const collect = async () => {
+      if (!services.lease.isActive()) return;
+      await gc.run().catch((err) => this.logger.warn('tier garbage collection failed', { err }));
+    };
     void collect();
+    services.lease.on('elected', () => void collect());
     this.gcTimer = setInterval(() => void collect(), config.remoteGcIntervalMs);
     this.gcTimer.unref();
     this.readiness.ready = true;
@@ -297,6 +325,9 @@ export class Broker {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     if (this.gcTimer) clearInterval(this.gcTimer);
+    // Hand the controller role over at once rather than after the lease expires.
+    this.services.tailer.stop();
+    await this.services.lease.resign();
     await Promise.all(this.servers.map((s) => s.close()));
     this.tls?.stop();
     this.services.groups.close();
@@ -365,10 +396,15 @@ async function startGroupCoordinator(
 /** Creates a compacted internal topic on first start; returns its partition count. */
 async function ensureInternalTopic(image: MetadataImage, controller: Controller, name: string, numPartitions: number, segmentBytes: number): Promise<number> {
   if (!image.topicsByName.has(name)) {
-    await controller.createTopic(
-      { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
-      false,
-    );
+    await controller
+      .createTopic(
+        { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
+        false,
+      )
+      .catch((err: unknown) => {
+        // Another broker of the cluster created it first: its topic is the one to use.
+        if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
+      });
   }
   return image.topicsByName.get(name)!.partitions.length;
 }

@@ -5,6 +5,8 @@ import type { Logger } from './logger';
 import type { BrokerMetrics } from './metrics/registry';
 import type { MetadataImage } from './cluster/metadata-image';
 import type { Controller } from './cluster/controller';
+import type { ControllerLease } from './cluster/controller-lease';
+import type { MetadataTailer } from './cluster/metadata-tailer';
 import type { ReplicaManager } from './cluster/replica-manager';
 import type { TopicCreator } from './cluster/topic-creator';
 import type { ProducerIdManager } from './coordinator/producer-id-manager';
@@ -20,6 +22,10 @@ export interface BrokerServices {
   readonly nodeId: number;
   readonly image: MetadataImage;
   readonly controller: Controller;
+  /** The controller lease: liveness decisions, the tier garbage collector and snapshots only while isActive(). */
+  readonly lease: ControllerLease;
+  /** Keeps `image` current with the shared metadata log (poke() to catch up now). */
+  readonly tailer: MetadataTailer;
   readonly replicas: ReplicaManager;
   readonly topics: TopicCreator;
   readonly producerIds: ProducerIdManager;

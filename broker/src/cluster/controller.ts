@@ -1,13 +1,15 @@
-// The controller: the single writer of the metadata log. It validates admin operations against the
-// current image and turns them into metadata records. In single-broker mode every broker is its own
-// controller; cluster mode adds the lease (ARCHITECTURE §5) in front of the same methods.
+// The controller: validates admin operations against the current image and turns them into metadata records.
+// Every broker runs one and any of them may write (CLUSTER.md): an operation validates against this broker's
+// image and appends at the next position; when another broker won that position, serialize catches up and runs
+// the whole operation again against the newer image. Liveness decisions are taken only by the lease holder
+// (cluster/controller-lease.ts), which first claims the controller epoch here.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import { validateTopicConfig } from '../log/topic-config';
 import { createLogger, type Logger } from '../logger';
 import type { MetadataImage, PartitionState, TopicImage } from './metadata-image';
 import { cancelReassignment, startReassignment } from './reassignment';
-import type { MetadataLog } from './metadata-log';
+import { MetadataConflictError, type MetadataLog } from './metadata-log';
 import type { BrokerEndpoint, MetadataRecord } from './metadata-records';
 import { planScramAlterations, type ScramDeletion, type ScramUpsertion, type UserResult } from '../security/scram-credentials';
 import { checkCeilings, checkPartitionsPerRequest, UNLIMITED, type TopicLimits } from './partition-limits';
@@ -19,6 +21,8 @@ import { entityKey, type QuotaEntity } from '../security/client-quotas';
 const MAX_CONFIG_NAME_LENGTH = 255;
 /** Longest topic config value accepted (Kafka's values are numbers, enums and short lists). */
 const MAX_CONFIG_VALUE_LENGTH = 4096;
+/** Runs of one operation that lose their metadata log position to other writers before it gives up. */
+const MAX_CONFLICT_RETRIES = 20;
 
 export interface ControllerOptions {
   logger?: Logger;
@@ -49,7 +53,10 @@ export interface CreateTopicSpec {
 
 export class Controller {
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly epoch = 1;
+  /** Position of the log the running operation validated against (its write must land right there). */
+  private basePosition = 0;
+  /** Whether the running operation has committed an entry (it is then never re-run). */
+  private wrote = false;
   private readonly logger: Logger;
   /** Ceilings on topics and partitions held (max.topics, max.partitions). */
   private readonly limits: TopicLimits;
@@ -74,9 +81,30 @@ export class Controller {
   private readonly maxAcls: number;
   private readonly maxQuotaEntities: number;
 
-  /** Runs controller operations one at a time so each validates against the image the previous one produced. */
+  /**
+   * Runs controller operations one at a time so each validates against the image the previous one produced. An
+   * operation whose write loses its log position (another broker wrote there, or the tailer moved the image)
+   * catches up and runs again from the start: its checks see the other writes (e.g. TOPIC_ALREADY_EXISTS). One
+   * refused before writing anything is re-run too when catching up finds entries it had not seen, so a refusal is
+   * never based on a stale image (e.g. UNKNOWN_TOPIC for a topic another broker just created).
+   */
   private serialize<T>(op: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(op, op);
+    const attempt = async (): Promise<T> => {
+      for (let run = 1; ; run++) {
+        this.basePosition = this.log.position;
+        this.wrote = false;
+        try {
+          return await op();
+        } catch (err) {
+          if (this.wrote || run >= MAX_CONFLICT_RETRIES) throw err;
+          const conflict = err instanceof MetadataConflictError;
+          const applied = await this.log.catchUp(this.image);
+          if (!conflict && applied === 0) throw err;
+          this.logger.debug('re-running a metadata operation against a newer image', { run, reason: err instanceof Error ? err.message : String(err) });
+        }
+      }
+    };
+    const next = this.queue.then(attempt, attempt);
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -86,7 +114,8 @@ export class Controller {
   }
 
   private async write(records: MetadataRecord[]): Promise<void> {
-    await this.log.append(records, this.epoch, this.image);
+    await this.log.append(records, this.image, { nodeId: this.nodeId, position: this.basePosition });
+    this.wrote = true;
     for (const l of this.listeners) {
       try {
         await l();
@@ -94,6 +123,22 @@ export class Controller {
         this.logger.error('a step after a committed metadata change failed', { error: err instanceof Error ? err.message : String(err) });
       }
     }
+  }
+
+  /**
+   * Records that this broker took the controller lease with `epoch` (controller-lease.ts calls it right after
+   * winning the lease object, before acting as controller). Refused when the log already has a newer epoch: this
+   * broker's lease is then stale.
+   */
+  claimController(epoch: number): Promise<void> {
+    return this.serialize(async () => {
+      const { controllerEpoch, controllerId } = this.image;
+      if (controllerEpoch === epoch && controllerId === this.nodeId) return;
+      if (controllerEpoch >= epoch) {
+        throw new Error(`controller epoch ${epoch} is stale: the metadata log has epoch ${controllerEpoch} (broker ${controllerId})`);
+      }
+      await this.write([{ type: 'controller', nodeId: this.nodeId, epoch }]);
+    });
   }
 
   /**

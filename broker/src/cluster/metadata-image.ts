@@ -82,6 +82,27 @@ export class MetadataImage {
   /** SCRAM credentials by user, then mechanism name (SCRAM-SHA-256 / SCRAM-SHA-512). */
   readonly scramCredentials = new Map<string, Map<string, ScramCredential>>();
 
+  /**
+   * Empties the image (before it is rebuilt from a snapshot, when this broker fell too far behind the log). The
+   * object stays the same, since every component holds it; the ACL and quota versions move on, so their caches
+   * rebuild from what follows.
+   */
+  reset(): void {
+    this.clusterId = '';
+    this.controllerId = -1;
+    this.controllerEpoch = 0;
+    this.offset = 0;
+    this.topicsByName.clear();
+    this.topicsById.clear();
+    this.brokers.clear();
+    this.nextProducerId = 0;
+    this.acls.clear();
+    this.aclVersion++;
+    this.quotas.clear();
+    this.quotaVersion++;
+    this.scramCredentials.clear();
+  }
+
   apply(record: MetadataRecord): void {
     this.offset++;
     switch (record.type) {

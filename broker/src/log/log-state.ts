@@ -93,6 +93,7 @@ export class LogState {
       recoveryPoint: this.recoveryPoint,
       cleanShutdown,
       leaderEpochs: this.epochs.toJSON(),
+      highWatermark: this.hw,
     }));
   }
 

@@ -70,7 +70,7 @@ export class LogTruncation {
       if (last.size === 0) this.log.activeSegmentEmpty();
       s.dirty.add(last);
       await this.writer.syncDirty();
-      const loaded = { segments: s.segments, logStartOffset: s.startOffset, logEndOffset: end, epochs: s.epochs, txnIndexRebuilds };
+      const loaded = { segments: s.segments, logStartOffset: s.startOffset, logEndOffset: end, txnIndexRebuilds };
       s.producers = await loadProducerState(s.dir, loaded, s.producers.expirationMs, s.logger);
       await s.saveState(false);
       this.writer.dropDurableWaitersPast(end);

@@ -39,6 +39,11 @@ export interface OpenOptions {
   producerIdExpirationMs?: number;
   /** The partition's remote side (manifest loaded). The log owns it from here: close() closes it. */
   remote?: RemoteLog;
+  /**
+   * Open as a replica of a replicated partition: `replicated` is set, and the high watermark starts at the one
+   * last persisted (never past the log end, never below its start) instead of the log end.
+   */
+  replicated?: boolean;
 }
 
 /**
@@ -92,6 +97,10 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     if (opts.remote) await reconcileWithRemote(dir, config, loaded, opts.remote, logger);
     const producers = await loadProducerState(dir, loaded, opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS, logger);
     const log = new PartitionLog(dir, config, loaded, producers, logger, opts.remote ?? null);
+    if (opts.replicated) {
+      log.s.replicated = true;
+      log.s.hw = Math.min(Math.max(loaded.highWatermark ?? 0, loaded.logStartOffset), loaded.logEndOffset);
+    }
     await log.s.saveState(false); // from now on a crash must trigger recovery
     if (log.s.activeSegment.size > 0) log.uploads.activeSegmentStarted(Date.now());
     log.uploads.kick();

@@ -13,6 +13,12 @@ export interface PartitionState {
   /** Written true by a clean close, false as soon as the log is opened. */
   cleanShutdown: boolean;
   leaderEpochs: Array<[number, number]>;
+  /**
+   * The high watermark when the state was written (a lower bound of the current one: it only moves up). A
+   * replicated log reopens with it rather than at its log end, whose tail may not be committed. Absent in
+   * files written before replication.
+   */
+  highWatermark?: number;
 }
 
 const TMP_SUFFIX = '.tmp';
@@ -36,7 +42,8 @@ export async function readPartitionState(dir: string): Promise<PartitionState | 
     typeof s.recoveryPoint === 'number' &&
     typeof s.cleanShutdown === 'boolean' &&
     Array.isArray(s.leaderEpochs) &&
-    s.leaderEpochs.every((e) => Array.isArray(e) && e.length === 2 && e.every((n) => typeof n === 'number'));
+    s.leaderEpochs.every((e) => Array.isArray(e) && e.length === 2 && e.every((n) => typeof n === 'number')) &&
+    (s.highWatermark === undefined || typeof s.highWatermark === 'number');
   if (!valid) throw new Error(`malformed ${STATE_FILE}`);
   return s as PartitionState;
 }

@@ -30,6 +30,8 @@ export interface LoadedPartition {
   epochs: LeaderEpochCache;
   /** Segments whose .txnindex recovery emptied: the producer state replay refills them from their markers. */
   txnIndexRebuilds: Set<Segment>;
+  /** The high watermark the state file holds (a replicated log reopens with it), null when none. */
+  highWatermark: number | null;
 }
 
 export async function loadPartition(dir: string, config: LogConfig, logger: Logger, now = Date.now()): Promise<LoadedPartition> {
@@ -93,7 +95,7 @@ export async function loadPartition(dir: string, config: LogConfig, logger: Logg
   epochs.truncateFromEnd(logEndOffset);
   epochs.truncateFromStart(logStartOffset);
   for (const s of txnIndexRebuilds) if (!segments.includes(s)) txnIndexRebuilds.delete(s);
-  return { segments, logStartOffset, logEndOffset, epochs, txnIndexRebuilds };
+  return { segments, logStartOffset, logEndOffset, epochs, txnIndexRebuilds, highWatermark: state?.highWatermark ?? null };
 }
 
 /** Base offsets of the segments present, removing leftovers that belong to no segment. */
@@ -214,7 +216,7 @@ const REPLAY_CHUNK_BYTES = 1024 * 1024;
  * transaction aborted there began) and the coordinator epochs of markers; only marker batches are read beyond
  * their headers.
  */
-export async function loadProducerState(dir: string, loaded: LoadedPartition, expirationMs: number, logger: Logger, now = Date.now()): Promise<ProducerStateManager> {
+export async function loadProducerState(dir: string, loaded: Omit<LoadedPartition, 'epochs' | 'highWatermark'>, expirationMs: number, logger: Logger, now = Date.now()): Promise<ProducerStateManager> {
   const producers = new ProducerStateManager(expirationMs);
   const snapshots = await listSnapshots(dir);
   let from = loaded.logStartOffset;

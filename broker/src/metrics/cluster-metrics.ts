@@ -52,7 +52,7 @@ export class ClusterMetrics {
           this.set(value());
         },
       });
-    gauge('strata_leader_count', 'Partitions this broker leads.', count(() => true));
+    gauge('strata_partition_leaders', 'Partitions this broker leads.', count(() => true));
     gauge('strata_under_replicated_partitions', 'Partitions this broker leads whose ISR is smaller than their replica set.', count((p) => p.isr < p.replicas));
     gauge('strata_under_min_isr_partitions', 'Partitions this broker leads whose ISR is below min.insync.replicas (acks=all writes fail).', count((p) => p.isr < p.minIsr));
     gauge('strata_active_controller', '1 on the broker holding the controller lease, else 0 (the cluster sums to 1).', () => (this.view?.isController() ? 1 : 0));

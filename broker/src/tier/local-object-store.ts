@@ -3,15 +3,22 @@
 // moved into place, so a reader or a crash never sees half an object. Etags are the MD5 of the content
 // (hex), as S3 gives for single-part uploads. putFile copies the file in 1 MiB pieces, hashing as it goes.
 //
+// Several processes (brokers of one cluster on one machine) may share the directory: putIfAbsent commits with a
+// hard link, which fails with EEXIST for all but one creator; every other write to a key (put, putFile,
+// putIfMatch, delete) holds the key's lock file (key-lock.ts), so putIfMatch's compare-then-rename is atomic
+// against writers in other processes too.
+//
 // Limits, compared with S3: a key cannot also be a "directory" of other keys ("a" and "a/b" cannot both
-// exist), and putIfMatch is atomic only among writers in one process.
+// exist). Etags are content hashes, as S3's: rewriting the same bytes keeps the etag, so a compare-and-swap
+// user whose bodies can repeat must put something unique in them (a counter, an epoch).
 import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs, type Dirent } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ObjectNotFoundError, checkRange, readFileRange, type ByteRange, type ObjectStore } from './object-store';
+import { KeyLocks } from './key-lock';
 
-/** Top-level directory of in-progress writes; no key may start with it. */
+/** Top-level directory of in-progress writes and key locks; no key may start with it. */
 const TMP_DIR = '.tmp';
 const READ_CHUNK = 1 << 20;
 /** Attempts to move a temp file into a directory that a concurrent delete keeps pruning. */
@@ -20,15 +27,17 @@ const COMMIT_ATTEMPTS = 10;
 export class LocalObjectStore implements ObjectStore {
   private readonly root: string;
   private readonly tmpDir: string;
+  private readonly locks: KeyLocks;
 
   constructor(rootDir: string) {
     this.root = path.resolve(rootDir);
     this.tmpDir = path.join(this.root, TMP_DIR);
+    this.locks = new KeyLocks(path.join(this.tmpDir, 'locks'));
   }
 
   async put(key: string, body: Buffer): Promise<{ etag: string }> {
     const file = this.file(key);
-    return withLock(file, async () => {
+    return this.locked(file, async () => {
       await this.commit(file, await this.stage((out) => out.writeFile(body)), 'replace');
       return { etag: md5(body) };
     });
@@ -45,7 +54,7 @@ export class LocalObjectStore implements ObjectStore {
         await out.writeFile(chunk); // on a handle: writes all of it at the current position (appends)
       }
     });
-    return withLock(file, async () => {
+    return this.locked(file, async () => {
       await this.commit(file, tmp, 'replace');
       return { etag: hash.digest('hex') };
     });
@@ -53,13 +62,15 @@ export class LocalObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, body: Buffer): Promise<{ etag: string } | null> {
     const file = this.file(key);
-    return withLock(file, async () => ((await this.commit(file, await this.stage((out) => out.writeFile(body)), 'create')) ? { etag: md5(body) } : null));
+    // No lock: the hard link is atomic across processes, and no locked writer can make an existing key absent
+    // other than delete, after which creating it is legitimate.
+    return (await this.commit(file, await this.stage((out) => out.writeFile(body)), 'create')) ? { etag: md5(body) } : null;
   }
 
   async putIfMatch(key: string, body: Buffer, etag: string): Promise<{ etag: string } | null> {
     const file = this.file(key);
-    // The lock makes check-then-replace atomic against every other write to this key in the process.
-    return withLock(file, async () => {
+    // The lock makes check-then-replace atomic against every other write to this key, in any process.
+    return this.locked(file, async () => {
       const current = await this.head(key);
       if (current?.etag !== etag) return null;
       await this.commit(file, await this.stage((out) => out.writeFile(body)), 'replace');
@@ -120,7 +131,7 @@ export class LocalObjectStore implements ObjectStore {
     const files = keys.map((k) => this.file(k));
     await Promise.all(
       files.map((file) =>
-        withLock(file, async () => {
+        this.locked(file, async () => {
           try {
             await fs.unlink(file);
           } catch (err) {
@@ -131,6 +142,14 @@ export class LocalObjectStore implements ObjectStore {
         }),
       ),
     );
+  }
+
+  /**
+   * Runs a write of one key's file under its locks: the in-process queue first (writers in this process wait
+   * their turn without polling), then the lock file other processes see.
+   */
+  private locked<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(file, () => this.locks.with(path.relative(this.root, file), fn));
   }
 
   /** The file of a key; throws for keys that could escape the root or do not map to one file. */

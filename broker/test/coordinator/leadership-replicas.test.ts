@@ -63,7 +63,7 @@ describe('group coordinator following a real ReplicaManager', () => {
     const p = c.partitionFor('g');
     const moveLeader = async (leader: number) => {
       const state = topic.partitions[p];
-      await metadataLog.append([{ type: 'partition', topicId: topic.topicId, partition: p, leader, leaderEpoch: state.leaderEpoch + 1, replicas: [1, 2], isr: [leader] }], 1, image);
+      await metadataLog.append([{ type: 'partition', topicId: topic.topicId, partition: p, leader, leaderEpoch: state.leaderEpoch + 1, replicas: [1, 2], isr: [leader] }], image, { nodeId: 1, position: metadataLog.position });
       await replicas!.sync();
     };
 

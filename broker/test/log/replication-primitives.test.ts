@@ -3,11 +3,11 @@
 import { strict as assert } from 'assert';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import type { PartitionLog } from '../../src/log/partition-log';
+import { PartitionLog } from '../../src/log/partition-log';
 import { TXN_INDEX_ENTRY_SIZE } from '../../src/log/transaction-index';
 import { ErrorCode } from '../../src/protocol/errors';
 import { computeBatchCrc } from '../../src/protocol/records';
-import { batch, crashImage, open, readAll, segmentFiles, useTempDir } from './helpers';
+import { batch, config, crashImage, logger, open, readAll, segmentFiles, useTempDir } from './helpers';
 import { CLIENT, isLogError, pbatch } from './producer-state-helpers';
 
 const SMALL_SEGMENTS = { segmentBytes: 400, indexIntervalBytes: 64 };
@@ -306,6 +306,22 @@ describe('log: replication primitives', () => {
       log.replicated = false;
       assert.equal(log.highWatermark, 4, 'back to following the log end');
       assert.deepEqual(moves, [2, 5, 4]);
+    });
+
+    it('a replicated log reopens with the high watermark it last persisted, not at its log end', async () => {
+      const log = await open(dir());
+      log.replicated = true;
+      await log.append(batch(5), { leaderEpoch: 0 });
+      log.updateHighWatermark(3);
+      await log.close();
+      const replica = await PartitionLog.open(log.dir, config(), { logger, replicated: true });
+      try {
+        assert.deepEqual([replica.replicated, replica.highWatermark, replica.logEndOffset], [true, 3, 5]);
+      } finally {
+        await replica.close();
+      }
+      const single = await open(log.dir);
+      assert.deepEqual([single.replicated, single.highWatermark], [false, 5], 'one broker: what is written is committed');
     });
   });
 });

@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { loadConfig } from '../../src/config';
 import { LocalObjectStore } from '../../src/tier/local-object-store';
+import { STALE_MS } from '../../src/tier/key-lock';
 import { runObjectStoreConformance } from './object-store-conformance';
 
 const roots = new Map<LocalObjectStore, string>();
@@ -21,6 +23,7 @@ runObjectStoreConformance(
     await fs.rm(roots.get(store as LocalObjectStore)!, { recursive: true, force: true });
     roots.delete(store as LocalObjectStore);
   },
+  { childConfig: (store) => ({ ...loadConfig([], {}), objectStoreType: 'local', objectStoreDir: roots.get(store as LocalObjectStore)! }) },
 );
 
 describe('LocalObjectStore', () => {
@@ -67,7 +70,8 @@ describe('LocalObjectStore', () => {
     await store.put('x', Buffer.from('1'));
     await Promise.all([store.putIfAbsent('y', Buffer.from('a')), store.putIfAbsent('y', Buffer.from('b'))]);
     await store.putIfMatch('x', Buffer.from('2'), 'stale');
-    assert.deepEqual(await fs.readdir(path.join(root, '.tmp')), []);
+    assert.deepEqual((await fs.readdir(path.join(root, '.tmp'))).filter((n) => n !== 'locks'), []);
+    assert.deepEqual(await fs.readdir(path.join(root, '.tmp', 'locks')), [], 'every key lock released');
     assert.deepEqual(await store.list(''), ['x', 'y']);
   });
 
@@ -113,6 +117,22 @@ describe('LocalObjectStore', () => {
     const outcomes = await Promise.all(Array.from({ length: 6 }, run));
     assert.deepEqual(outcomes.filter((o) => o === 'won').length, 1, outcomes.join(','));
     assert.deepEqual(outcomes.filter((o) => o === 'lost').length, 5);
+  });
+
+  it('breaks a key lock left by a dead process once it is stale, and waits on a fresh one', async () => {
+    const { etag } = await store.put('lease', Buffer.from('0'));
+    const lock = path.join(root, '.tmp', 'locks', createHash('sha1').update('lease').digest('hex'));
+    await fs.writeFile(lock, '999999\n'); // a holder that never releases
+    let done = false;
+    const write = store.putIfMatch('lease', Buffer.from('1'), etag).finally(() => (done = true));
+    // Waits while the lock is fresh: a second write must not slip past it.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(done, false, 'wrote while another process held the key lock');
+    const old = new Date(Date.now() - STALE_MS - 1000);
+    await fs.utimes(lock, old, old); // the holder died long ago
+    assert.ok(await write);
+    assert.equal((await store.get('lease')).toString(), '1');
+    assert.deepEqual(await fs.readdir(path.join(root, '.tmp', 'locks')), []);
   });
 
   it('never shows a reader half of an object being replaced', async () => {

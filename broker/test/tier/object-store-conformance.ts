@@ -6,19 +6,23 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ObjectNotFoundError, type ObjectStore } from '../../src/tier/object-store';
+import type { ObjectStoreConfig } from '../../src/tier/object-store-factory';
+import { counterKey, logKey, raceChildren, type Counter, type RaceTask } from './object-store-race';
 
 const MiB = 1024 * 1024;
 
 export interface ConformanceOptions {
   /** Size of the file streamed by putFile; must exceed one part (S3) / one copy chunk (local). Default 11 MiB. */
   largeFileBytes?: number;
+  /** The configuration that makes another process's store see what `store` sees (for the cross-process races). */
+  childConfig: (store: ObjectStore) => ObjectStoreConfig;
 }
 
 export function runObjectStoreConformance(
   name: string,
   makeStore: () => Promise<ObjectStore>,
   cleanup: (store: ObjectStore) => Promise<void>,
-  opts: ConformanceOptions = {},
+  opts: ConformanceOptions,
 ): void {
   describe(`ObjectStore conformance: ${name}`, () => {
     let store: ObjectStore;
@@ -281,6 +285,39 @@ export function runObjectStoreConformance(
           etag = r.etag;
         }
         assert.equal((await store.get(k('renew'))).toString(), '5');
+      });
+    });
+
+    describe('conditional writes across processes', () => {
+      const WRITERS = 4;
+      const task = (i: number, kind: RaceTask['kind']): RaceTask => ({
+        config: opts.childConfig(store),
+        id: `w${i}`,
+        ns,
+        kind,
+        positions: 40,
+        increments: 8,
+      });
+
+      it('gives each log position exactly one putIfAbsent winner among processes, and the object is its', async () => {
+        const results = await raceChildren(Array.from({ length: WRITERS }, (_, i) => task(i, 'absent')));
+        for (let pos = 0; pos < 40; pos++) {
+          const winners = results.flatMap((r, i) => (r.won.includes(pos) ? [i] : []));
+          assert.equal(winners.length, 1, `position ${pos}: winners ${winners.join(',')}`);
+          assert.equal((await store.get(logKey(ns, pos))).toString(), `w${winners[0]}`);
+        }
+      });
+
+      it('loses no update among processes running putIfMatch read-modify-write cycles on one key', async () => {
+        await store.put(counterKey(ns), buf(JSON.stringify({ n: 0, by: [] } satisfies Counter)));
+        const results = await raceChildren(Array.from({ length: WRITERS }, (_, i) => task(i, 'cas')));
+        const counter = JSON.parse((await store.get(counterKey(ns))).toString()) as Counter;
+        assert.equal(counter.n, WRITERS * 8, 'every successful increment is in the counter');
+        assert.equal(counter.by.length, counter.n);
+        for (let i = 0; i < WRITERS; i++) {
+          assert.equal(results[i].increments, 8);
+          assert.equal(counter.by.filter((w) => w === `w${i}`).length, 8, `writer w${i}'s increments`);
+        }
       });
     });
   });
