@@ -303,7 +303,7 @@ export class ReplicaManager {
         else {
           if (this.offline.has(key)) continue; // offline until restart
           try {
-            p = await this.openPartition(topic, state.partition, state.leaderEpoch, config);
+            p = await this.openPartition(topic, state, config);
           } catch (err) {
             const reason = err instanceof Error ? err.message : String(err);
             this.offline.set(key, { topic: topic.name, topicId: topic.topicId, index: state.partition, reason });
@@ -426,7 +426,9 @@ export class ReplicaManager {
     return this.replication.alterIsr(p.topicId, p.index, p.leaderEpoch, isr);
   }
 
-  private async openPartition(topic: TopicImage, index: number, leaderEpoch: number, config: LogConfig): Promise<Partition> {
+  private async openPartition(topic: TopicImage, state: PartitionState, config: LogConfig): Promise<Partition> {
+    const { partition: index, leaderEpoch } = state;
+    const replicated = state.replicas.length > 1;
     const dir = path.join(this.dataDir, `${topic.name}-${index}`);
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(path.join(dir, METADATA_FILE), `version: 0\ntopic_id: ${topic.topicId}\n`);
@@ -436,7 +438,8 @@ export class ReplicaManager {
     if (this.tier) remote = await this.tier.openPartition(topic.topicId, index, leaderEpoch, logger.child('tier'));
     let log: PartitionLog;
     try {
-      log = await PartitionLog.open(dir, config, { logger, remote });
+      // A replicated log reopens at its persisted HW, not at a log end whose tail may be uncommitted.
+      log = await PartitionLog.open(dir, config, { logger, remote, replicated });
     } catch (err) {
       await remote?.close();
       throw err;

@@ -53,11 +53,11 @@ describe('cluster: follower fetch (leader side)', () => {
     const records: MetadataRecord[] = [{ type: 'cluster', clusterId: 'c' }];
     for (const nodeId of [1, 2, 3]) records.push({ type: 'broker', nodeId, host: '127.0.0.1', port: 9090 + nodeId, rack: null, incarnationId: `i${nodeId}`, fenced: false });
     records.push({ type: 'topic', name: 't', topicId: TOPIC_ID }, { type: 'partition', topicId: TOPIC_ID, partition: 0, leader, leaderEpoch: 0, replicas: [1, 2, 3], isr: [1, 2, 3] });
-    await metadataLog.append(records, 1, image);
+    await metadataLog.append(records, image, { nodeId: 1, position: metadataLog.position });
     const rm = new ReplicaManager(path.join(root, 'data'), LEADER, image, DEFAULT_LOG_CONFIG, 2, logger, null, {
       alterIsr: async (topicId, partition, leaderEpoch, isr) => {
         const state = image.topicsById.get(topicId)!.partitions[partition];
-        await metadataLog.append([{ type: 'partition', topicId, ...state, leaderEpoch, isr }], 1, image);
+        await metadataLog.append([{ type: 'partition', topicId, ...state, leaderEpoch, isr }], image, { nodeId: 1, position: metadataLog.position });
         await rm.sync();
       },
     });
@@ -65,7 +65,7 @@ describe('cluster: follower fetch (leader side)', () => {
     await rm.sync();
     const bump = async (changes: { leader?: number; isr?: number[] }) => {
       const state = image.topicsById.get(TOPIC_ID)!.partitions[0];
-      await metadataLog.append([{ type: 'partition', topicId: TOPIC_ID, ...state, ...changes, leaderEpoch: state.leaderEpoch + 1 }], 1, image);
+      await metadataLog.append([{ type: 'partition', topicId: TOPIC_ID, ...state, ...changes, leaderEpoch: state.leaderEpoch + 1 }], image, { nodeId: 1, position: metadataLog.position });
       await rm.sync();
     };
     return { image, replicas: rm, bump, log: () => rm.get('t', 0).log };

@@ -63,7 +63,7 @@ describe('cluster: replica fetcher (leader and follower in one process)', functi
     const records: MetadataRecord[] = [{ type: 'cluster', clusterId: 'c' }];
     for (const nodeId of [1, 2]) records.push({ type: 'broker', nodeId, host: '127.0.0.1', port: 9090 + nodeId, rack: null, incarnationId: `i${nodeId}`, fenced: false });
     records.push({ type: 'topic', name: 't', topicId: TOPIC_ID }, { type: 'partition', topicId: TOPIC_ID, partition: 0, leader: opts.leader, leaderEpoch: 0, replicas: [1, 2], isr: opts.isr ?? [1, 2] });
-    await metadataLog.append(records, 1, image);
+    await metadataLog.append(records, image, { nodeId: 1, position: metadataLog.position });
     const fault = { blocked: false };
     const syncAll = async () => {
       for (const rm of managers.values()) await rm.sync();
@@ -87,7 +87,7 @@ describe('cluster: replica fetcher (leader and follower in one process)', functi
         alterIsr: async (topicId, partition, leaderEpoch, isr) => {
           const state = image.topicsById.get(topicId)!.partitions[partition];
           if (state.leaderEpoch !== leaderEpoch) throw new Error('stale epoch');
-          await metadataLog.append([{ type: 'partition', topicId, ...state, isr }], 1, image);
+          await metadataLog.append([{ type: 'partition', topicId, ...state, isr }], image, { nodeId: 1, position: metadataLog.position });
           await syncAll();
         },
         fetcher: {
@@ -111,7 +111,7 @@ describe('cluster: replica fetcher (leader and follower in one process)', functi
     await syncAll();
     const elect = async (leader: number, isr: number[]) => {
       const state = image.topicsById.get(TOPIC_ID)!.partitions[0];
-      await metadataLog.append([{ type: 'partition', topicId: TOPIC_ID, ...state, leader, isr, leaderEpoch: state.leaderEpoch + 1 }], 1, image);
+      await metadataLog.append([{ type: 'partition', topicId: TOPIC_ID, ...state, leader, isr, leaderEpoch: state.leaderEpoch + 1 }], image, { nodeId: 1, position: metadataLog.position });
       await syncAll();
     };
     const log = (nodeId: number) => managers.get(nodeId)!.get('t', 0).log;
