@@ -115,6 +115,7 @@ export class Broker {
       }
     });
     controller.onCommitted(() => replicas.sync());
+    replicas.onIsrChanged = (kind) => metrics.cluster.isrChanged(kind);
     // Other brokers' metadata changes: the tailer applies them, then the local partitions follow.
     const tailer = new MetadataTailer(metadataLog, image, { pollIntervalMs: config.metadataPollIntervalMs, logger: logger.child('metadata') });
     tailer.onChange(() => replicas.sync());
@@ -129,7 +130,7 @@ export class Broker {
       logger: logger.child('controller-lease'),
     });
     metadataLog.setSnapshotWriter(() => lease.isActive());
-    metrics.cluster.setView(imageClusterView(image, config.nodeId, config.minInsyncReplicas, lease, metadataLog));
+    metrics.cluster.setView(imageClusterView(image, () => replicas.led(), lease, metadataLog));
     metadataLog.on('entry', (writtenAtMs) => metrics.cluster.metadataApplied(writtenAtMs));
     await lease.start();
     metrics.setOfflinePartitionSource(() => replicas.offlineCount());
