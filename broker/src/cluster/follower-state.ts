@@ -75,6 +75,7 @@ export class FollowerStates {
 
   /** Starts the periodic ISR shrink check (every half lag time, as Kafka's isr-expiration task). */
   start(): void {
+    if (this.timer || this.stopped) return;
     const tick = () => {
       if (this.stopped) return;
       this.maybeShrinkIsr();
@@ -126,6 +127,17 @@ export class FollowerStates {
       if (f && f.lastCaughtUpTime === 0) f.lastCaughtUpTime = this.opts.clock.now();
     }
     this.maybeAdvanceHighWatermark();
+  }
+
+  /**
+   * The replica set changed under the same leader epoch (a reassignment adds or removes replicas): new followers
+   * start unknown and out of sync; removed ones are forgotten.
+   */
+  updateReplicas(replicas: readonly number[]): void {
+    for (const id of replicas) {
+      if (id !== this.opts.nodeId && !this.followers.has(id)) this.followers.set(id, { logEndOffset: -1, lastFetchTime: 0, lastFetchLeaderLogEndOffset: -1, lastCaughtUpTime: 0 });
+    }
+    for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id);
   }
 
   /** Called after the leader appends: with an ISR of just the leader the HW follows the log end. */

@@ -348,7 +348,13 @@ export class ReplicaManager {
     p.replicas = state.replicas;
     p.isr = state.isr;
     if (!roleChanged) {
-      p.followers?.updateIsr(state.isr);
+      if (p.followers) {
+        // A reassignment changes the replica set under the same epoch: track the new followers.
+        p.followers.updateReplicas(state.replicas);
+        p.log.replicated = state.replicas.length > 1;
+        if (p.log.replicated) p.followers.start();
+        p.followers.updateIsr(state.isr);
+      }
       this.delayed.check(p);
       return;
     }

@@ -101,6 +101,19 @@ describe('cluster: follower state (leader side)', () => {
     assert.deepEqual(states.currentIsr, [1, 2, 3]);
   });
 
+  it('a replica added under the same epoch (reassignment) is tracked and joins the ISR once caught up', async () => {
+    const { log, states, changes } = setup({ isr: [1, 2], replicas: [1, 2] });
+    log.logEndOffset = 10;
+    states.recordFetch(2, 10);
+    assert.equal(states.recordFetch(3, 10), false, 'not a replica yet');
+    states.updateReplicas([1, 2, 3]);
+    assert.equal(states.recordFetch(3, 10), true);
+    await settle();
+    assert.deepEqual(changes, [[1, 2, 3]]);
+    states.updateReplicas([1, 3]);
+    assert.equal(states.isFollower(2), false, 'a removed replica is forgotten');
+  });
+
   it('a fenced follower does not join the ISR however far it caught up', async () => {
     const { log, states, changes } = setup({ isr: [1, 2], eligible: (id) => id !== 3 });
     log.logEndOffset = 10;
