@@ -43,6 +43,10 @@ import { TlsContextProvider } from './security/tls-context';
 import { Authenticator } from './security/authenticator';
 import { bootstrapCredentialRecords } from './security/bootstrap-users';
 import { systemClock } from './clock';
+import { loadIncarnation } from './cluster/incarnation';
+import { BrokerLiveness } from './cluster/broker-liveness';
+import { BrokerClients, interBrokerTls } from './cluster/broker-clients';
+import { HeartbeatSender, heartbeatTransport } from './cluster/heartbeat-sender';
 import { ErrorCode, KafkaError } from './protocol/errors';
 
 export class Broker {
@@ -75,6 +79,9 @@ export class Broker {
       metrics.observeObjectStore(op, seconds, cause, request),
     );
     const clusterId = await resolveClusterId(store, config.clusterId);
+    // Before registering: a data dir of another node or cluster is refused here, and a new disk gets a new
+    // incarnation (the controller then keeps it out of ISRs until it caught up).
+    const incarnationId = await loadIncarnation(config.dataDir, config.nodeId, clusterId);
     const metadataLog = new MetadataLog(store, `${clusterId}/`);
     const image = await metadataLog.load();
     metrics.setObjectKeyTopic((key) => objectKeyTopic(clusterId, key, (id) => image.topicsById.get(id)?.name));
@@ -83,10 +90,14 @@ export class Broker {
       limits: { maxTopics: config.maxTopics, maxPartitions: config.maxPartitions },
       maxAcls: config.maxAcls,
       maxQuotaEntities: config.maxClientQuotaEntities,
+      uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
     });
     const listeners = resolveListeners(config);
     const endpoints = advertisedEndpoints(listeners, listeners.map((l) => l.port));
-    await controller.bootstrap(clusterId, endpoints[0].host, endpoints[0].port, endpoints);
+    await controller.registerBroker(
+      { nodeId: config.nodeId, host: endpoints[0].host, port: endpoints[0].port, endpoints, rack: config.brokerRack || null, incarnationId },
+      clusterId,
+    );
     if (config.saslBootstrapUsers !== '') {
       const added = await controller.addMissingScramCredentials(await bootstrapCredentialRecords(config.saslBootstrapUsers));
       if (added > 0) logger.info('bootstrap SCRAM credentials written', { credentials: added });
@@ -157,10 +168,43 @@ export class Broker {
     const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
     const producerIds = new ProducerIdManager(controller, config.nodeId);
     const txnMarkers = new TxnMarkerAppender(replicas, groups);
-    // Markers for partitions other brokers lead go to them as WriteTxnMarkers (inter-broker requests: BrokerClients
-    // of cluster/broker-clients.ts goes here once merged; until then such markers fail and are retried).
-    const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, null);
+    const brokerClients = new BrokerClients({
+      image,
+      listenerName: config.interBrokerListenerName,
+      clientId: `strata-broker-${config.nodeId}`,
+      tls: interBrokerTls(config),
+      // A heartbeat stuck longer than half a session is better retried (the controller may have moved); a
+      // replica fetch may wait replicaFetchWaitMaxMs at the leader before answering.
+      requestTimeoutMs: Math.max(Math.floor(config.brokerSessionTimeoutMs / 2), config.replicaFetchWaitMaxMs + 5000),
+      logger: logger.child('broker-clients'),
+    });
+    // Markers for partitions other brokers lead go to them as WriteTxnMarkers over the inter-broker clients.
+    const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, brokerClients);
     const transactions = await startTransactionCoordinator(config, image, controller, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
+
+    const liveness = new BrokerLiveness({
+      image,
+      controller,
+      lease,
+      clock: monotonicClock,
+      sessionTimeoutMs: config.brokerSessionTimeoutMs,
+      leaseMs: config.controllerLeaseMs,
+      preferredElectionIntervalMs: config.autoLeaderRebalanceEnable ? config.leaderImbalanceCheckIntervalSeconds * 1000 : 0,
+      logger: logger.child('liveness'),
+    });
+    const heartbeats = new HeartbeatSender({
+      nodeId: config.nodeId,
+      // No controller record yet (single broker, or before the first lease): this broker is the candidate.
+      controllerId: () => (image.controllerId >= 0 ? image.controllerId : config.nodeId),
+      send: heartbeatTransport(config.nodeId, lease, liveness, brokerClients),
+      clock: monotonicClock,
+      intervalMs: config.brokerHeartbeatIntervalMs,
+      sessionTimeoutMs: config.brokerSessionTimeoutMs,
+      metadataOffset: () => image.offset,
+      logger: logger.child('heartbeat'),
+    });
+    controller.onCommitted(async () => brokerClients.sync());
+    tailer.onChange(async () => brokerClients.sync());
 
     const services: BrokerServices = {
       config,
@@ -189,6 +233,9 @@ export class Broker {
       }),
       logger: logger.child('handler'),
       handlers: handlerTable(),
+      liveness,
+      heartbeats,
+      brokerClients,
     };
     const broker = new Broker(config, logger, services, tier, listeners);
     await broker.open(metrics);
@@ -220,6 +267,8 @@ export class Broker {
       metrics.setTlsCertificateSource(() => tls.certificateExpirySeconds);
     }
     for (const listener of this.listeners) this.servers.push(await this.listen(listener, requestPool));
+    services.liveness.start();
+    services.heartbeats.start();
     this.retentionTimer = setInterval(() => void this.enforceRetention(), config.logRetentionCheckIntervalMs);
     this.retentionTimer.unref();
     this.cleanerTimer = setInterval(() => void this.compact(), config.logCleanerBackoffMs);
@@ -323,6 +372,13 @@ export class Broker {
   async stop(): Promise<void> {
     this.readiness.ready = false;
     this.readiness.reason = 'shutting down';
+    // Controlled shutdown first, while clients can still be served: the controller moves this broker's
+    // leaderships to other ISR members, so producers see a leader change instead of errors. Bounded by half the
+    // shutdown timeout: the rest is for flushing the logs.
+    const handedOver = await this.services.heartbeats.shutDown(Math.floor(this.config.shutdownTimeoutMs / 2));
+    if (!handedOver) this.logger.warn('controlled shutdown did not complete in time; stopping anyway');
+    this.services.heartbeats.stop();
+    this.services.liveness.stop();
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     if (this.gcTimer) clearInterval(this.gcTimer);
@@ -330,6 +386,7 @@ export class Broker {
     this.services.tailer.stop();
     await this.services.lease.resign();
     await Promise.all(this.servers.map((s) => s.close()));
+    await this.services.brokerClients.close();
     this.tls?.stop();
     this.services.groups.close();
     this.services.transactions.close();

@@ -242,6 +242,8 @@ export const CONFIG_KEYS = {
   replicaFetchResponseMaxBytes: key(integerKind(1024, INT32_MAX), 10485760, 'Bytes a follower fetch asks for in total.', 'replica.fetch.response.max.bytes'),
   minInsyncReplicas: key(integerKind(1, 32767), 1, 'Default min.insync.replicas of topics: replicas that must have an acks=all write before it is acknowledged.', 'min.insync.replicas'),
   uncleanLeaderElectionEnable: key(booleanKind, false, 'Elect a leader outside the ISR when no ISR member is alive (may lose acknowledged records).', 'unclean.leader.election.enable'),
+  autoLeaderRebalanceEnable: key(booleanKind, true, 'The controller periodically gives each partition back to its preferred (first) replica when that replica is alive and in the ISR.', 'auto.leader.rebalance.enable'),
+  leaderImbalanceCheckIntervalSeconds: key(integerKind(1, INT32_MAX), 300, 'How often the controller runs the preferred leader election of autoLeaderRebalanceEnable.', 'leader.imbalance.check.interval.seconds'),
   autoCreateTopicsEnable: key(booleanKind, true, 'Create unknown topics when clients ask for their metadata.', 'auto.create.topics.enable'),
   numPartitions: key(integerKind(1, INT32_MAX), 1, 'Partition count of auto-created topics.', 'num.partitions'),
   defaultReplicationFactor: key(integerKind(1, 32767), 1, 'Replication factor of auto-created topics.', 'default.replication.factor'),

@@ -16,6 +16,9 @@ import type { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import type { ApiHandler } from './handlers/handler';
 import type { Authorizer } from './security/authorizer';
 import type { QuotaManager } from './security/quota-manager';
+import type { BrokerLiveness } from './cluster/broker-liveness';
+import type { HeartbeatSender } from './cluster/heartbeat-sender';
+import type { BrokerClients } from './cluster/broker-clients';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -40,4 +43,10 @@ export interface BrokerServices {
   readonly logger: Logger;
   /** Every API handler, by api key (ApiVersions answers from this). */
   readonly handlers: ReadonlyMap<number, ApiHandler>;
+  /** The controller's heartbeat table (acts while this broker holds the lease). */
+  readonly liveness: BrokerLiveness;
+  /** This broker's heartbeats to the controller; selfFenced() = refuse produce. */
+  readonly heartbeats: HeartbeatSender;
+  /** Connections to the other brokers over the inter-broker listener. */
+  readonly brokerClients: BrokerClients;
 }

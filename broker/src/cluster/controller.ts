@@ -8,6 +8,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors';
 import { validateTopicConfig } from '../log/topic-config';
 import { createLogger, type Logger } from '../logger';
 import type { MetadataImage, PartitionState, TopicImage } from './metadata-image';
+import { electOffline, electPreferred, electUnclean, registerReplica, removeBroker, withLeader } from './partition-election';
 import { cancelReassignment, startReassignment } from './reassignment';
 import { MetadataConflictError, type MetadataLog } from './metadata-log';
 import type { BrokerEndpoint, MetadataRecord } from './metadata-records';
@@ -31,6 +32,27 @@ export interface ControllerOptions {
   maxAcls?: number;
   /** Most client quota entities held (maxClientQuotaEntities). */
   maxQuotaEntities?: number;
+  /** Broker default of unclean.leader.election.enable (a topic override wins). */
+  uncleanLeaderElectionEnable?: boolean;
+}
+
+/** What a broker registers with (registerBroker). */
+export interface BrokerRegistration {
+  nodeId: number;
+  /** Its first advertised listener. */
+  host: string;
+  port: number;
+  endpoints?: BrokerEndpoint[];
+  rack: string | null;
+  /** From its data dir's meta.properties (cluster/incarnation.ts); '' when unknown. */
+  incarnationId: string;
+}
+
+/** One partition's ElectLeaders outcome: null error = a new leader was elected. */
+export interface ElectionResult {
+  topic: string;
+  partition: number;
+  error: KafkaError | null;
 }
 
 /** One CreateAcls creation's or DeleteAcls filter's outcome: null when it succeeded. */
@@ -76,10 +98,14 @@ export class Controller {
     this.limits = opts.limits ?? UNLIMITED;
     this.maxAcls = opts.maxAcls ?? Number.MAX_SAFE_INTEGER;
     this.maxQuotaEntities = opts.maxQuotaEntities ?? Number.MAX_SAFE_INTEGER;
+    this.uncleanLeaderElectionEnable = opts.uncleanLeaderElectionEnable ?? false;
   }
 
   private readonly maxAcls: number;
   private readonly maxQuotaEntities: number;
+  private readonly uncleanLeaderElectionEnable: boolean;
+  /** Brokers in controlled shutdown (their heartbeat asked for it): never elected, never added to an ISR. */
+  private readonly shuttingDown = new Set<number>();
 
   /**
    * Runs controller operations one at a time so each validates against the image the previous one produced. An
@@ -142,25 +168,212 @@ export class Controller {
   }
 
   /**
-   * Registers this broker at start-up. It also takes leadership of its partitions anew: each gets the next
-   * leader epoch, as a Kafka leader election gives, so whatever this broker's previous life still has running
-   * (a tier upload writing the partition manifest, a client with a cached epoch) is fenced by the epoch.
+   * Registers this broker at start-up (single-broker form of registerBroker, kept for tools and tests): the
+   * cluster id record when there is none, then the registration.
    */
   bootstrap(clusterId: string, host: string, port: number, endpoints?: BrokerEndpoint[]): Promise<void> {
+    return this.registerBroker({ nodeId: this.nodeId, host, port, endpoints, rack: null, incarnationId: '' }, clusterId);
+  }
+
+  /**
+   * A broker (re-)registers at start-up, in one metadata entry: the cluster id record when there is none, its
+   * broker record (unfenced, with its incarnation), and partition records that take it out of every ISR where
+   * another alive member can take over (partition-election.ts registerReplica). Partitions it keeps leading get
+   * the next leader epoch, as a Kafka leader election gives, so whatever its previous life still has running (a
+   * tier upload writing the partition manifest, a client with a cached epoch) is fenced by the epoch. Any broker
+   * may write this (the any-writer path); the lease holder's heartbeats take over afterwards.
+   */
+  registerBroker(reg: BrokerRegistration, clusterId?: string): Promise<void> {
     return this.serialize(async () => {
       const records: MetadataRecord[] = [];
-      if (!this.image.clusterId) records.push({ type: 'cluster', clusterId });
-      const b = this.image.brokers.get(this.nodeId);
-      if (!b || b.host !== host || b.port !== port || JSON.stringify(b.endpoints) !== JSON.stringify(endpoints)) {
-        records.push({ type: 'broker', nodeId: this.nodeId, host, port, rack: null, ...(endpoints ? { endpoints } : {}) });
+      if (clusterId && !this.image.clusterId) records.push({ type: 'cluster', clusterId });
+      const prev = this.image.brokers.get(reg.nodeId);
+      // '' is an incarnation from before incarnations were recorded: the same disk as far as anyone knows.
+      const sameIncarnation = !!prev && (prev.incarnationId === '' || reg.incarnationId === '' || prev.incarnationId === reg.incarnationId);
+      const incarnationId = reg.incarnationId || prev?.incarnationId || '';
+      const broker: MetadataRecord = {
+        type: 'broker',
+        nodeId: reg.nodeId,
+        host: reg.host,
+        port: reg.port,
+        rack: reg.rack,
+        ...(reg.endpoints ? { endpoints: reg.endpoints } : {}),
+        ...(incarnationId ? { incarnationId } : {}),
+        fenced: false,
+      };
+      const unchanged =
+        prev &&
+        !prev.fenced &&
+        prev.host === reg.host &&
+        prev.port === reg.port &&
+        prev.rack === reg.rack &&
+        prev.incarnationId === incarnationId &&
+        JSON.stringify(prev.endpoints) === JSON.stringify(reg.endpoints);
+      if (!unchanged) records.push(broker);
+      this.shuttingDown.delete(reg.nodeId);
+      const alive = (id: number) => id === reg.nodeId || this.isAlive(id);
+      records.push(...this.planPartitions((topic, p) => registerReplica(p, reg.nodeId, sameIncarnation, alive, this.uncleanAllowed(topic))));
+      if (records.length > 0) await this.write(records);
+    });
+  }
+
+  /**
+   * Fences brokers whose heartbeats stopped (the lease holder's decision, broker-liveness.ts): in one entry, each
+   * is marked fenced, leaves the ISRs where others remain, and its leaderships move to alive ISR members (or the
+   * partition has no leader). Unknown and already fenced brokers are skipped.
+   */
+  fenceBrokers(ids: readonly number[]): Promise<void> {
+    return this.serialize(async () => {
+      const fencing = ids.filter((id) => this.image.brokers.get(id)?.fenced === false);
+      if (fencing.length === 0) return;
+      const gone = new Set(fencing);
+      const alive = (id: number) => !gone.has(id) && this.isAlive(id);
+      const records: MetadataRecord[] = fencing.map((nodeId) => ({ type: 'broker-fence', nodeId, fenced: true }));
+      records.push(
+        ...this.planPartitions((topic, p) => {
+          let state: PartitionState = p;
+          let changed = false;
+          for (const id of fencing) {
+            const next = removeBroker(state, id, alive, { unclean: this.uncleanAllowed(topic), keepLeadershipIfAlone: false });
+            if (next) [state, changed] = [next, true];
+          }
+          return changed ? state : null;
+        }),
+      );
+      await this.write(records);
+    });
+  }
+
+  /** Unfences a registered broker that heartbeats again; partitions without a leader that it can lead get it. */
+  unfenceBroker(id: number): Promise<void> {
+    return this.serialize(async () => {
+      const b = this.image.brokers.get(id);
+      if (!b) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `Broker ${id} is not registered.`);
+      if (!b.fenced) return;
+      const alive = (n: number) => n === id || this.isAlive(n);
+      const records: MetadataRecord[] = [{ type: 'broker-fence', nodeId: id, fenced: false }];
+      records.push(...this.planPartitions((topic, p) => (p.replicas.includes(id) ? electOffline(p, alive, this.uncleanAllowed(topic)) : null)));
+      await this.write(records);
+    });
+  }
+
+  /**
+   * Controlled shutdown of a broker (its heartbeat said wantShutDown): its leaderships move to other alive ISR
+   * members and it leaves every ISR where others remain. Returns how many partitions still hold it (leaderships
+   * nobody else can take are not counted: there is no one to hand them to); 0 means it may stop now. The
+   * shutting-down mark lives on this controller only (until the broker registers again).
+   */
+  shutDownBroker(id: number): Promise<{ pending: number }> {
+    return this.serialize(async () => {
+      if (!this.image.brokers.has(id)) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `Broker ${id} is not registered.`);
+      this.shuttingDown.add(id);
+      const alive = (n: number) => this.isAlive(n);
+      const records = this.planPartitions((topic, p) => removeBroker(p, id, alive, { unclean: false, keepLeadershipIfAlone: true }));
+      if (records.length > 0) await this.write(records);
+      // Anything left: a write lost, or a leader added it back meanwhile. The next heartbeat tries again.
+      return { pending: this.planPartitions((_topic, p) => removeBroker(p, id, alive, { unclean: false, keepLeadershipIfAlone: true })).length };
+    });
+  }
+
+  /**
+   * The broker heartbeats without wantShutDown: it is running, so it is no longer shutting down (a shutdown it
+   * abandoned, or a forged request, must not keep it from leading for good).
+   */
+  cancelShutdown(id: number): void {
+    this.shuttingDown.delete(id);
+  }
+
+  /**
+   * AlterPartition from a partition's leader (this broker): sets the ISR of a partition it leads. Valid only while
+   * this broker still leads it with `leaderEpoch` (else FENCED_LEADER_EPOCH), with an ISR of distinct replicas
+   * containing the leader (else INVALID_REQUEST), every added member alive (else INELIGIBLE_REPLICA).
+   */
+  alterIsr(topicId: string, partition: number, leaderEpoch: number, isr: readonly number[]): Promise<void> {
+    return this.serialize(async () => {
+      const topic = this.image.topicsById.get(topicId);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, `Topic id ${topicId} does not exist.`);
+      const state = topic.partitions[partition];
+      if (!state) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Partition ${partition} of ${quoteName(topic.name)} does not exist.`);
+      if (state.leader !== this.nodeId || state.leaderEpoch !== leaderEpoch) {
+        throw new KafkaError(
+          ErrorCode.FENCED_LEADER_EPOCH,
+          `Broker ${this.nodeId} with leader epoch ${leaderEpoch} no longer leads ${topic.name}-${partition} (leader ${state.leader}, epoch ${state.leaderEpoch}).`,
+        );
       }
-      for (const topic of this.image.topicsById.values()) {
-        for (const p of topic.partitions) {
-          if (p?.leader === this.nodeId) records.push({ type: 'partition', topicId: topic.topicId, ...p, leaderEpoch: p.leaderEpoch + 1 });
+      if (isr.length === 0 || new Set(isr).size !== isr.length || !isr.includes(this.nodeId) || isr.some((r) => !state.replicas.includes(r))) {
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, `ISR [${isr.join(',')}] of ${topic.name}-${partition} must be distinct replicas of [${state.replicas.join(',')}] including the leader ${this.nodeId}.`);
+      }
+      const ineligible = isr.find((r) => !state.isr.includes(r) && !this.isAlive(r));
+      if (ineligible !== undefined) throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `Broker ${ineligible} is fenced, shutting down or not registered: it cannot join the ISR.`);
+      const next = withLeader(state, state.leader, isr);
+      if (next) await this.write([{ type: 'partition', topicId, ...next }]);
+    });
+  }
+
+  /**
+   * ElectLeaders: `preferred` makes each partition's first replica its leader when it is alive and in the ISR;
+   * `unclean` gives a leader to partitions that have none alive (from outside the ISR if need be). null = every
+   * partition (only those where an election changes something are reported, as Kafka does).
+   */
+  electLeaders(type: 'preferred' | 'unclean', partitions: ReadonlyArray<{ topic: string; partition: number }> | null): Promise<ElectionResult[]> {
+    return this.serialize(async () => {
+      const alive = (n: number) => this.isAlive(n);
+      const elect = type === 'preferred' ? electPreferred : electUnclean;
+      const results: ElectionResult[] = [];
+      const records: MetadataRecord[] = [];
+      const consider = (topic: TopicImage, state: PartitionState, all: boolean) => {
+        const outcome = elect(state, alive);
+        if ('state' in outcome) {
+          records.push({ type: 'partition', topicId: topic.topicId, ...outcome.state });
+          results.push({ topic: topic.name, partition: state.partition, error: null });
+        } else if (!all) {
+          const error =
+            outcome.error === 'not-needed'
+              ? new KafkaError(ErrorCode.ELECTION_NOT_NEEDED, `Leader election not needed for ${topic.name}-${state.partition}.`)
+              : type === 'preferred'
+                ? new KafkaError(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, `The preferred leader of ${topic.name}-${state.partition} is not alive or not in the ISR.`)
+                : new KafkaError(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, `No replica of ${topic.name}-${state.partition} is alive.`);
+          results.push({ topic: topic.name, partition: state.partition, error });
+        }
+      };
+      if (partitions === null) {
+        for (const topic of this.image.topicsById.values()) for (const p of topic.partitions) if (p) consider(topic, p, true);
+      } else {
+        for (const { topic: name, partition } of partitions) {
+          const topic = this.image.topicsByName.get(name);
+          const state = topic?.partitions[partition];
+          if (!topic || !state) {
+            results.push({ topic: name, partition, error: new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Partition ${partition} of ${quoteName(name)} does not exist.`) });
+          } else consider(topic, state, false);
         }
       }
       if (records.length > 0) await this.write(records);
+      return results;
     });
+  }
+
+  /** Registered, unfenced and not shutting down: may lead and join ISRs. */
+  isAlive(nodeId: number): boolean {
+    const b = this.image.brokers.get(nodeId);
+    return !!b && !b.fenced && !this.shuttingDown.has(nodeId);
+  }
+
+  /** unclean.leader.election.enable of a topic: its override, else the broker default. */
+  private uncleanAllowed(topic: TopicImage): boolean {
+    const v = topic.configs['unclean.leader.election.enable'];
+    return v === undefined ? this.uncleanLeaderElectionEnable : v === 'true';
+  }
+
+  /** Partition records for every partition `change` gives a new state. */
+  private planPartitions(change: (topic: TopicImage, state: PartitionState) => PartitionState | null): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
+    for (const topic of this.image.topicsById.values()) {
+      for (const p of topic.partitions) {
+        const next = p ? change(topic, p) : null;
+        if (next) records.push({ type: 'partition', topicId: topic.topicId, ...next });
+      }
+    }
+    return records;
   }
 
   /** Creates a topic (or only validates it); returns its id (null when only validated) and final shape. */

@@ -42,6 +42,8 @@ import endTxn from './end-txn';
 import txnOffsetCommit from './txn-offset-commit';
 import describeTransactions from './describe-transactions';
 import listTransactions from './list-transactions';
+import brokerHeartbeat from './broker-heartbeat';
+import electLeaders from './elect-leaders';
 import alterPartitionReassignments from './alter-partition-reassignments';
 import listPartitionReassignments from './list-partition-reassignments';
 
@@ -88,6 +90,8 @@ const ALL: ApiHandler[] = [
   txnOffsetCommit,
   describeTransactions,
   listTransactions,
+  brokerHeartbeat,
+  electLeaders,
   alterPartitionReassignments,
   listPartitionReassignments,
 ];

@@ -1,0 +1,190 @@
+// The controller's heartbeat table on a manual clock with a fake controller: fencing after the session timeout,
+// grace periods on becoming the lease holder and after a local pause, unfencing on the next heartbeat, and
+// controlled shutdown answered once the controller reports nothing left.
+import { strict as assert } from 'node:assert';
+import { BrokerLiveness, type LivenessController } from '../../src/cluster/broker-liveness';
+import type { BrokerImage } from '../../src/cluster/metadata-image';
+import { ErrorCode } from '../../src/protocol/errors';
+import { ManualClock } from '../manual-clock';
+import { silentLogger } from '../coordinator/helpers';
+
+const SESSION = 6000;
+const LEASE = 5000;
+/** The table ticks every min(session, lease)/4. */
+const TICK = 1250;
+
+class FakeController implements LivenessController {
+  readonly fenced: number[][] = [];
+  readonly unfenced: number[] = [];
+  readonly shutdowns: number[] = [];
+  readonly shuttingDown = new Set<number>();
+  pendingAfterShutdown = 0;
+  preferredElections = 0;
+  constructor(private readonly brokers: Map<number, BrokerImage>) {}
+  async fenceBrokers(ids: readonly number[]): Promise<void> {
+    this.fenced.push([...ids]);
+    for (const id of ids) this.brokers.get(id)!.fenced = true;
+  }
+  cancelShutdown(id: number): void {
+    this.shuttingDown.delete(id);
+  }
+  async electLeaders(): Promise<Array<{ topic: string; partition: number; error: unknown }>> {
+    this.preferredElections++;
+    return [{ topic: 't', partition: 0, error: null }];
+  }
+  async unfenceBroker(id: number): Promise<void> {
+    this.unfenced.push(id);
+    this.brokers.get(id)!.fenced = false;
+  }
+  async shutDownBroker(id: number): Promise<{ pending: number }> {
+    this.shutdowns.push(id);
+    this.shuttingDown.add(id);
+    return { pending: this.pendingAfterShutdown };
+  }
+}
+
+const broker = (nodeId: number, fenced = false): BrokerImage => ({ nodeId, host: 'h', port: 1, rack: null, incarnationId: 'x', fenced, epoch: 1 });
+
+describe('broker liveness (controller heartbeat table)', () => {
+  let clock: ManualClock;
+  let brokers: Map<number, BrokerImage>;
+  let controller: FakeController;
+  let active: boolean;
+  let liveness: BrokerLiveness;
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    brokers = new Map([1, 2, 3].map((id) => [id, broker(id)]));
+    controller = new FakeController(brokers);
+    active = true;
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
+    liveness.start();
+  });
+  afterEach(() => liveness.stop());
+
+  /** Heartbeats from `ids` every 500 ms for `ms`. */
+  async function beatFor(ms: number, ids: number[]): Promise<void> {
+    for (let t = 0; t < ms; t += 500) {
+      for (const id of ids) assert.equal((await liveness.heartbeat({ brokerId: id, wantShutDown: false })).errorCode, ErrorCode.NONE);
+      await clock.advance(500);
+    }
+  }
+
+  it('fences a broker whose heartbeats stopped for the session timeout, and only it', async () => {
+    await beatFor(SESSION, [1, 2, 3]);
+    assert.deepEqual(controller.fenced, []);
+    await beatFor(SESSION - 500, [1, 2]);
+    assert.deepEqual(controller.fenced, [], 'not before the session timeout');
+    await beatFor(TICK + 1000, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]]);
+    await beatFor(SESSION * 2, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]], 'a fenced broker is not fenced again');
+    assert.equal(controller.preferredElections, 0, 'no preferred elections without an interval');
+  });
+
+  it('a fenced broker that registers again gets a new session instead of being fenced again at once', async () => {
+    await beatFor(SESSION + 2 * TICK, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]]);
+    await beatFor(60_000, [1, 2]);
+    brokers.get(3)!.fenced = false; // its registration record, written by broker 3 itself
+    await beatFor(SESSION - 500, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]], 'not fenced again before a session without heartbeats passed');
+    await beatFor(2 * TICK, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3], [3]]);
+  });
+
+  it('fences brokers that never heartbeat after a grace period of one session from becoming active', async () => {
+    await clock.advance(SESSION);
+    assert.deepEqual(controller.fenced, []);
+    await clock.advance(2 * TICK);
+    assert.deepEqual(controller.fenced, [[1, 2, 3]]);
+  });
+
+  it('decides nothing without the lease, and grants a new session to everyone on getting it', async () => {
+    active = false;
+    await clock.advance(SESSION * 3);
+    assert.deepEqual(controller.fenced, []);
+    active = true;
+    await clock.advance(SESSION);
+    assert.deepEqual(controller.fenced, [], 'brokers silent while we were not the controller get a full session');
+    await clock.advance(2 * TICK);
+    assert.deepEqual(controller.fenced, [[1, 2, 3]]);
+  });
+
+  it('a local pause (a tick later than lease/2) gives every broker a new session instead of fencing them', async () => {
+    liveness.stop();
+    // A clock that can jump forward without firing timers: what this process sees after being stopped (SIGSTOP,
+    // a long GC) while the brokers kept heartbeating to nobody.
+    let skew = 0;
+    const pausable = { now: () => clock.now() + skew, setTimeout: clock.setTimeout.bind(clock), clearTimeout: clock.clearTimeout.bind(clock) };
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock: pausable, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
+    liveness.start();
+    await beatFor(SESSION, [1, 2, 3]);
+    skew += 10_000;
+    await clock.advance(TICK);
+    assert.deepEqual(controller.fenced, [], 'the late tick grants a new session');
+    await beatFor(SESSION, [1, 2, 3]);
+    assert.deepEqual(controller.fenced, []);
+    // Without the pause check the same silence fences: brokers that really stopped are still fenced after it.
+    await clock.advance(SESSION + 2 * TICK);
+    assert.deepEqual(controller.fenced, [[1, 2, 3]]);
+  });
+
+  it('runs a preferred leader election every interval while it holds the lease, none when the interval is 0', async () => {
+    liveness.stop();
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, preferredElectionIntervalMs: 60_000, logger: silentLogger });
+    liveness.start();
+    await beatFor(59_000, [1, 2, 3]);
+    assert.equal(controller.preferredElections, 0);
+    await beatFor(3_000, [1, 2, 3]); // due a minute after the first tick (the grace tick when it became controller)
+    assert.equal(controller.preferredElections, 1);
+    active = false;
+    await beatFor(120_000, [1, 2, 3]);
+    assert.equal(controller.preferredElections, 1, 'not without the lease');
+    active = true;
+    await beatFor(59_000, [1, 2, 3]);
+    assert.equal(controller.preferredElections, 1, 'a new lease holder waits a full interval');
+    await beatFor(3_000, [1, 2, 3]);
+    assert.equal(controller.preferredElections, 2);
+    assert.deepEqual(controller.fenced, []);
+  });
+
+  it('unfences a fenced broker on its next heartbeat', async () => {
+    brokers.get(2)!.fenced = true;
+    const r = await liveness.heartbeat({ brokerId: 2, wantShutDown: false });
+    assert.deepEqual(r, { errorCode: ErrorCode.NONE, isFenced: false, shouldShutDown: false });
+    assert.deepEqual(controller.unfenced, [2]);
+    await liveness.heartbeat({ brokerId: 2, wantShutDown: false });
+    assert.deepEqual(controller.unfenced, [2], 'an unfenced broker is not unfenced again');
+  });
+
+  it('answers BROKER_ID_NOT_REGISTERED for an unknown broker', async () => {
+    const r = await liveness.heartbeat({ brokerId: 9, wantShutDown: false });
+    assert.equal(r.errorCode, ErrorCode.BROKER_ID_NOT_REGISTERED);
+  });
+
+  it('controlled shutdown: shouldShutDown only once the controller reports nothing left', async () => {
+    controller.pendingAfterShutdown = 2;
+    assert.equal((await liveness.heartbeat({ brokerId: 1, wantShutDown: true })).shouldShutDown, false);
+    controller.pendingAfterShutdown = 0;
+    assert.equal((await liveness.heartbeat({ brokerId: 1, wantShutDown: true })).shouldShutDown, true);
+    assert.deepEqual(controller.shutdowns, [1, 1]);
+    assert.ok(controller.shuttingDown.has(1));
+    await liveness.heartbeat({ brokerId: 1, wantShutDown: false });
+    assert.ok(!controller.shuttingDown.has(1), 'a heartbeat without wantShutDown: the broker runs on, eligible again');
+  });
+
+  it('a failing controller write is answered with an error, and retried on the next heartbeat', async () => {
+    brokers.get(3)!.fenced = true;
+    let failures = 1;
+    const unfence = controller.unfenceBroker.bind(controller);
+    controller.unfenceBroker = async (id) => {
+      if (failures-- > 0) throw new Error('object store unavailable');
+      return unfence(id);
+    };
+    const first = await liveness.heartbeat({ brokerId: 3, wantShutDown: false });
+    assert.equal(first.errorCode, ErrorCode.UNKNOWN_SERVER_ERROR);
+    assert.equal(first.isFenced, true);
+    assert.equal((await liveness.heartbeat({ brokerId: 3, wantShutDown: false })).isFenced, false);
+  });
+});
