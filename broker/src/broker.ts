@@ -17,6 +17,7 @@ import { MetadataTailer } from './cluster/metadata-tailer';
 import { imageClusterView } from './cluster/cluster-view';
 import { ReplicaManager } from './cluster/replica-manager';
 import { TopicCreator } from './cluster/topic-creator';
+import { InternalTopics } from './cluster/internal-topics';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
 import { GroupCoordinator } from './coordinator/group-coordinator';
 import { GroupStore, OFFSETS_TOPIC } from './coordinator/group-store';
@@ -193,12 +194,21 @@ export class Broker {
       }
     });
 
-    const groups = await startGroupCoordinator(config, image, controller, replicas, metrics, logger.child('groups'));
+    const internalTopics = new InternalTopics(
+      image,
+      controller,
+      new Map([
+        [OFFSETS_TOPIC, { numPartitions: config.offsetsTopicNumPartitions, replicationFactor: config.offsetsTopicReplicationFactor, segmentBytes: config.offsetsTopicSegmentBytes }],
+        [TRANSACTION_STATE_TOPIC, { numPartitions: config.transactionStateLogNumPartitions, replicationFactor: config.transactionStateLogReplicationFactor, segmentBytes: config.transactionStateLogSegmentBytes }],
+      ]),
+      logger.child('internal-topics'),
+    );
+    const groups = await startGroupCoordinator(config, image, internalTopics, replicas, metrics, logger.child('groups'));
     const producerIds = new ProducerIdManager(controller, config.nodeId);
     const txnMarkers = new TxnMarkerAppender(replicas, groups);
     // Markers for partitions other brokers lead go to them as WriteTxnMarkers over the inter-broker clients.
     const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, brokerClients);
-    const transactions = await startTransactionCoordinator(config, image, controller, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
+    const transactions = await startTransactionCoordinator(config, image, internalTopics, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
 
     const liveness = new BrokerLiveness({
       image,
@@ -233,6 +243,7 @@ export class Broker {
       lease,
       tailer,
       replicas,
+      internalTopics,
       topics: new TopicCreator(image, controller, {
         enabled: config.autoCreateTopicsEnable,
         numPartitions: config.numPartitions,
@@ -417,19 +428,19 @@ export class Broker {
 }
 
 /**
- * Creates __consumer_offsets on first start (compacted, offsetsTopicNumPartitions partitions), then follows the
+ * The group coordinator over __consumer_offsets (created on first need, cluster/internal-topics.ts). It follows the
  * leadership of its partitions: the groups of the partitions this broker leads are loaded before it opens its
  * listeners; later elections load, resignations drop.
  */
 async function startGroupCoordinator(
   config: BrokerConfig,
   image: MetadataImage,
-  controller: Controller,
+  internalTopics: InternalTopics,
   replicas: ReplicaManager,
   metrics: BrokerMetrics,
   logger: Logger,
 ): Promise<GroupCoordinator> {
-  const partitions = await ensureInternalTopic(image, controller, OFFSETS_TOPIC, config.offsetsTopicNumPartitions, config.offsetsTopicSegmentBytes);
+  const partitions = internalTopics.partitionCount(OFFSETS_TOPIC);
   const groups = new GroupCoordinator(
     new GroupStore(replicas, partitions, { logger, onUndecodable: () => metrics.offsetsRecordSkipped() }),
     {
@@ -470,39 +481,23 @@ async function startGroupCoordinator(
   return groups;
 }
 
-/** Creates a compacted internal topic on first start; returns its partition count. */
-async function ensureInternalTopic(image: MetadataImage, controller: Controller, name: string, numPartitions: number, segmentBytes: number): Promise<number> {
-  if (!image.topicsByName.has(name)) {
-    await controller
-      .createTopic(
-        { name, numPartitions, replicationFactor: Math.min(3, image.brokers.size), configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(segmentBytes) } },
-        false,
-      )
-      .catch((err: unknown) => {
-        // Another broker of the cluster created it first: its topic is the one to use.
-        if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
-      });
-  }
-  return image.topicsByName.get(name)!.partitions.length;
-}
-
 /**
- * Creates __transaction_state on first start, then follows the leadership of its partitions as the group
- * coordinator does (loading completes transactions left between EndTxn's decision and its markers).
+ * The transaction coordinator over __transaction_state (created on first need); it follows the leadership of its
+ * partitions as the group coordinator does (loading completes transactions left between EndTxn's decision and its markers).
  * STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes the process kill itself with SIGKILL right after
  * writing its Nth PrepareCommit, before any marker.
  */
 async function startTransactionCoordinator(
   config: BrokerConfig,
   image: MetadataImage,
-  controller: Controller,
+  internalTopics: InternalTopics,
   replicas: ReplicaManager,
   txnMarkers: TxnMarkerWriter,
   producerIds: ProducerIdManager,
   metrics: BrokerMetrics,
   logger: Logger,
 ): Promise<TransactionCoordinator> {
-  const partitions = await ensureInternalTopic(image, controller, TRANSACTION_STATE_TOPIC, config.transactionStateLogNumPartitions, config.transactionStateLogSegmentBytes);
+  const partitions = internalTopics.partitionCount(TRANSACTION_STATE_TOPIC);
   const killAfter = Number(process.env.STRATA_TEST_KILL_AFTER_PREPARE_COMMIT ?? 0);
   let prepared = 0;
   const transactions = new TransactionCoordinator(

@@ -9,6 +9,7 @@ import type { ControllerLease } from './cluster/controller-lease';
 import type { MetadataTailer } from './cluster/metadata-tailer';
 import type { ReplicaManager } from './cluster/replica-manager';
 import type { TopicCreator } from './cluster/topic-creator';
+import type { InternalTopics } from './cluster/internal-topics';
 import type { ProducerIdManager } from './coordinator/producer-id-manager';
 import type { GroupCoordinator } from './coordinator/group-coordinator';
 import type { TransactionCoordinator } from './coordinator/transaction-coordinator';
@@ -31,6 +32,8 @@ export interface BrokerServices {
   readonly tailer: MetadataTailer;
   readonly replicas: ReplicaManager;
   readonly topics: TopicCreator;
+  /** Creates __consumer_offsets / __transaction_state when a FindCoordinator first needs them. */
+  readonly internalTopics: InternalTopics;
   readonly producerIds: ProducerIdManager;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;

@@ -1,4 +1,5 @@
-// FindCoordinator (key 10), v0–6. The coordinator of a group is the leader of its __consumer_offsets partition,
+// FindCoordinator (key 10), v0–6. The first one for a group (transactional id) creates __consumer_offsets
+// (__transaction_state), as Kafka does (cluster/internal-topics.ts). The coordinator of a group is the leader of its __consumer_offsets partition,
 // of a transactional id (key type 1) the leader of its __transaction_state partition (CLUSTER.md "Coordinators"),
 // answered with that broker's endpoint for the listener the request came in on; COORDINATOR_NOT_AVAILABLE (which
 // clients retry) when the partition has no leader, it is fenced, or it lacks that listener. As Kafka, a
@@ -21,8 +22,14 @@ export default defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   apiKey: ApiKey.FindCoordinator,
   minVersion: 0,
   maxVersion: 6,
-  handle(req, ctx) {
-    const { image, groups, transactions } = ctx.services;
+  async handle(req, ctx) {
+    const { image, groups, transactions, internalTopics, logger } = ctx.services;
+    if (req.keyType === GROUP || req.keyType === TRANSACTION) {
+      // A failed creation leaves the keys without a coordinator (COORDINATOR_NOT_AVAILABLE): clients retry.
+      await internalTopics.ensure(req.keyType === GROUP ? OFFSETS_TOPIC : TRANSACTION_STATE_TOPIC).catch((err: unknown) =>
+        logger.warn('could not create an internal topic', { error: err instanceof Error ? err.message : String(err) }),
+      );
+    }
     /** The leader of the key's partition, with its endpoint on this request's listener; null when there is none. */
     const coordinatorOf = (keyType: number, key: string) => {
       const [topic, partition] = keyType === GROUP ? [OFFSETS_TOPIC, groups.partitionFor(key)] : [TRANSACTION_STATE_TOPIC, transactions.partitionFor(key)];

@@ -38,7 +38,9 @@ function image(): MetadataImage {
 
 async function find(img: MetadataImage, req: Partial<FindCoordinatorRequest>, apiVersion: number, listenerName = 'PLAINTEXT'): Promise<FindCoordinatorResponse> {
   const partitionFor = (key: string) => coordinatorPartition(key, PARTITIONS);
-  const services = { image: img, nodeId: 1, groups: { partitionFor }, transactions: { partitionFor } } as unknown as BrokerServices;
+  // The internal topics exist in these images: creation on first need is not what is tested here.
+  const internalTopics = { ensure: () => Promise.resolve() };
+  const services = { image: img, nodeId: 1, groups: { partitionFor }, transactions: { partitionFor }, internalTopics } as unknown as BrokerServices;
   const ctx = {
     apiVersion,
     correlationId: 1,
