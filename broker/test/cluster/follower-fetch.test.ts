@@ -1,12 +1,14 @@
 // The leader's side of replication through the Fetch handler, over real partition logs and a real metadata
 // image: a follower reads to the log end while consumers read to the high watermark; the followers' fetch
 // offsets advance the HW and complete acks=all produces; a follower whose last epoch ends earlier on the leader
-// is told where (divergingEpoch); only the leader answers, and the refusal names the current leader (KIP-951).
+// is told where (divergingEpoch); only the leader answers Fetch and Produce, and the refusal names the current
+// leader (KIP-951).
 import { strict as assert } from 'node:assert';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fetch from '../../src/handlers/fetch';
+import produce from '../../src/handlers/produce';
 import type { RequestContext } from '../../src/handlers/handler';
 import { MetadataLog } from '../../src/cluster/metadata-log';
 import type { MetadataImage } from '../../src/cluster/metadata-image';
@@ -185,6 +187,11 @@ describe('cluster: follower fetch (leader side)', () => {
     const { image, replicas: rm } = await start(2);
     const ctx = context(image, rm);
     await assert.rejects(rm.appendRecords('t', 0, batch(1), 1), (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const produced = (await produce.handle({ transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: batch(1) }] }] }, context(image, rm, 11)))!;
+    const refused = produced.responses[0].partitionResponses[0];
+    assert.equal(refused.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    assert.deepEqual(refused.currentLeader, { leaderId: 2, leaderEpoch: 0 });
+    assert.deepEqual(produced.nodeEndpoints, [{ nodeId: 2, host: '127.0.0.1', port: 9092, rack: null }]);
     assert.equal(rm.get('t', 0).isLeader, false, 'hosted, as a follower');
     const { data, response } = await fetchOne(ctx, { replicaId: -1, fetchOffset: 0 });
     assert.equal(data.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
