@@ -117,7 +117,34 @@ export class Broker {
       gcGraceMs: config.remoteGcGraceMs,
       logger: logger.child('tier'),
     });
-    const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), config.minInsyncReplicas, logger.child('replicas'), tier);
+    const brokerClients = new BrokerClients({
+      image,
+      listenerName: config.interBrokerListenerName,
+      clientId: `strata-broker-${config.nodeId}`,
+      tls: interBrokerTls(config),
+      // A heartbeat stuck longer than half a session is better retried (the controller may have moved); a
+      // replica fetch may wait replicaFetchWaitMaxMs at the leader before answering.
+      requestTimeoutMs: Math.max(Math.floor(config.brokerSessionTimeoutMs / 2), config.replicaFetchWaitMaxMs + 5000),
+      logger: logger.child('broker-clients'),
+    });
+    // Tailing other brokers' metadata starts after the first sync; a follower whose leader refused its epoch asks
+    // it to catch up now (set once it exists).
+    let pokeMetadata: () => void = () => undefined;
+    const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), config.minInsyncReplicas, logger.child('replicas'), tier, {
+      replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
+      clock: monotonicClock,
+      alterIsr: async (topicId, partition, leaderEpoch, isr) => {
+        await controller.alterIsr(topicId, partition, leaderEpoch, isr);
+      },
+      fetcher: {
+        request: (nodeId, apiKey, maxVersion, body) => brokerClients.request(nodeId, apiKey, maxVersion, body),
+        brokerEpoch: () => image.brokers.get(config.nodeId)?.epoch ?? -1,
+        replicaFetchWaitMaxMs: config.replicaFetchWaitMaxMs,
+        replicaFetchMaxBytes: config.replicaFetchMaxBytes,
+        replicaFetchResponseMaxBytes: config.replicaFetchResponseMaxBytes,
+        refreshMetadata: () => pokeMetadata(),
+      },
+    });
     await replicas.removeStaleDirectories();
     await replicas.sync();
     metrics.setTierSource(() => tier.stats(), function* () {
@@ -127,10 +154,12 @@ export class Broker {
       }
     });
     controller.onCommitted(() => replicas.sync());
+    replicas.onIsrChanged = (kind) => metrics.cluster.isrChanged(kind);
     // Other brokers' metadata changes: the tailer applies them, then the local partitions follow.
     const tailer = new MetadataTailer(metadataLog, image, { pollIntervalMs: config.metadataPollIntervalMs, logger: logger.child('metadata') });
     tailer.onChange(() => replicas.sync());
     tailer.start();
+    pokeMetadata = () => void tailer.poke().catch(() => undefined);
     const lease = new ControllerLease({
       store,
       key: `${clusterId}/metadata/controller`,
@@ -141,7 +170,7 @@ export class Broker {
       logger: logger.child('controller-lease'),
     });
     metadataLog.setSnapshotWriter(() => lease.isActive());
-    metrics.cluster.setView(imageClusterView(image, config.nodeId, config.minInsyncReplicas, lease, metadataLog));
+    metrics.cluster.setView(imageClusterView(image, () => replicas.led(), lease, metadataLog));
     metadataLog.on('entry', (writtenAtMs) => metrics.cluster.metadataApplied(writtenAtMs));
     await lease.start();
     metrics.setOfflinePartitionSource(() => replicas.offlineCount());
@@ -177,16 +206,6 @@ export class Broker {
     const groups = await startGroupCoordinator(config, image, internalTopics, replicas, metrics, logger.child('groups'));
     const producerIds = new ProducerIdManager(controller, config.nodeId);
     const txnMarkers = new TxnMarkerAppender(replicas, groups);
-    const brokerClients = new BrokerClients({
-      image,
-      listenerName: config.interBrokerListenerName,
-      clientId: `strata-broker-${config.nodeId}`,
-      tls: interBrokerTls(config),
-      // A heartbeat stuck longer than half a session is better retried (the controller may have moved); a
-      // replica fetch may wait replicaFetchWaitMaxMs at the leader before answering.
-      requestTimeoutMs: Math.max(Math.floor(config.brokerSessionTimeoutMs / 2), config.replicaFetchWaitMaxMs + 5000),
-      logger: logger.child('broker-clients'),
-    });
     // Markers for partitions other brokers lead go to them as WriteTxnMarkers over the inter-broker clients.
     const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, brokerClients);
     const transactions = await startTransactionCoordinator(config, image, internalTopics, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
@@ -213,6 +232,7 @@ export class Broker {
       logger: logger.child('heartbeat'),
     });
     controller.onCommitted(async () => brokerClients.sync());
+    replicas.selfFenced = () => heartbeats.selfFenced();
     tailer.onChange(async () => brokerClients.sync());
 
     const services: BrokerServices = {
