@@ -2,7 +2,7 @@
 // is reassigned onto it with AlterPartitionReassignments (KIP-455), replacing broker 1. The new replica copies only
 // the hot, local part of the log (the cold part stays in the bucket); ListPartitionReassignments shows the move until
 // it completes; afterwards the partition lives on 2, 3 and 4, broker 1 drops its copy, and reads from offset 0 are
-// byte for byte what the partition held before. ElectLeaders (preferred) then hands leadership to the first replica.
+// byte for byte what the partition held before. Followers keep only the hot tail too. ElectLeaders (preferred) then hands leadership to the first replica.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -45,6 +45,11 @@ describe('cluster: adding a broker and reassigning a partition to it', function 
     const { leader } = await c.waitForIsr(topic, 0, 3, TIMEOUT_MS);
     await waitFor(async () => (await c.listOffset(leader, topic, 0, -4)).offset > 0, { timeoutMs: TIMEOUT_MS, what: 'segments tiered and deleted locally' });
     const before = await c.readPartition(topic, 0);
+    // Followers too drop the segments the leader uploaded (they re-read its manifest before local retention).
+    await waitFor(() => c.ids.every((id) => segmentBytes(c.broker(id).dataDir, `${topic}-0`) < segmentBytes(c.objectStoreDir, '') / 2), {
+      timeoutMs: TIMEOUT_MS,
+      what: 'every replica to keep only the hot tail locally',
+    });
 
     const added = await c.addBroker();
     assert.equal(added.nodeId, 4);

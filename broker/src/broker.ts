@@ -384,6 +384,8 @@ export class Broker {
   private async enforceRetention(): Promise<void> {
     for (const p of this.services.replicas.all()) {
       try {
+        // A follower uploads nothing: what it may delete locally is what the leader has uploaded meanwhile.
+        if (!p.isLeader) await p.log.refreshRemoteView();
         const { deletedSegments } = await p.log.enforceRetention();
         if (deletedSegments > 0) this.logger.info('retention deleted segments', { partition: p.key, segments: deletedSegments });
       } catch (err) {
