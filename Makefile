@@ -11,7 +11,7 @@ $(if $(NODE_BIN),,$(error scripts/node.sh could not provide Node >= 24 (see the 
 export PATH := $(NODE_BIN):$(PATH)
 endif
 
-.PHONY: setup build gen test test-deps test-k8s unit e2e run start bench bench-tier clean
+.PHONY: setup build gen test test-deps test-k8s unit e2e run start run-cluster bench bench-tier clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -54,6 +54,11 @@ e2e: test-deps build
 
 run start: build
 	broker/bin/strata $(ARGS)
+
+# Three brokers on localhost:9092-9094 (metrics 9644-9646), data under ./data/broker-<id>, one shared local
+# object store ./data/object-store; Ctrl-C stops all. ARGS are added to every broker's flags.
+run-cluster: build
+	bash scripts/run-cluster.sh $(ARGS)
 
 bench: build
 	bash e2e/java/install.sh

@@ -19,16 +19,11 @@ import { ReplicaManager } from './cluster/replica-manager';
 import { TopicCreator } from './cluster/topic-creator';
 import { InternalTopics } from './cluster/internal-topics';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
-import { GroupCoordinator } from './coordinator/group-coordinator';
-import { GroupStore, OFFSETS_TOPIC } from './coordinator/group-store';
-import { TransactionCoordinator, type TxnMarkerWriter } from './coordinator/transaction-coordinator';
-import { TransactionStore, TRANSACTION_STATE_TOPIC } from './coordinator/transaction-store';
 import { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import { TxnMarkerRouter } from './coordinator/txn-marker-router';
-import { followLeadership } from './coordinator/leadership';
-import { subscribedTopics } from './coordinator/consumer-protocol';
-import { splitOffsetKey } from './coordinator/group';
-import type { MetadataImage } from './cluster/metadata-image';
+import { startGroupCoordinator, startTransactionCoordinator } from './coordinator/start-coordinators';
+import { OFFSETS_TOPIC } from './coordinator/group-store';
+import { TRANSACTION_STATE_TOPIC } from './coordinator/transaction-store';
 import { BrokerMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/http';
 import { objectKeyTopic } from './metrics/object-key-topic';
@@ -48,7 +43,6 @@ import { loadIncarnation } from './cluster/incarnation';
 import { BrokerLiveness } from './cluster/broker-liveness';
 import { BrokerClients, interBrokerTls } from './cluster/broker-clients';
 import { HeartbeatSender, heartbeatTransport } from './cluster/heartbeat-sender';
-import { ErrorCode, KafkaError } from './protocol/errors';
 
 export class Broker {
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -117,7 +111,34 @@ export class Broker {
       gcGraceMs: config.remoteGcGraceMs,
       logger: logger.child('tier'),
     });
-    const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), config.minInsyncReplicas, logger.child('replicas'), tier);
+    const brokerClients = new BrokerClients({
+      image,
+      listenerName: config.interBrokerListenerName,
+      clientId: `strata-broker-${config.nodeId}`,
+      tls: interBrokerTls(config),
+      // A heartbeat stuck longer than half a session is better retried (the controller may have moved); a
+      // replica fetch may wait replicaFetchWaitMaxMs at the leader before answering.
+      requestTimeoutMs: Math.max(Math.floor(config.brokerSessionTimeoutMs / 2), config.replicaFetchWaitMaxMs + 5000),
+      logger: logger.child('broker-clients'),
+    });
+    // Tailing other brokers' metadata starts after the first sync; a follower whose leader refused its epoch asks
+    // it to catch up now (set once it exists).
+    let pokeMetadata: () => void = () => undefined;
+    const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), config.minInsyncReplicas, logger.child('replicas'), tier, {
+      replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
+      clock: monotonicClock,
+      alterIsr: async (topicId, partition, leaderEpoch, isr) => {
+        await controller.alterIsr(topicId, partition, leaderEpoch, isr);
+      },
+      fetcher: {
+        request: (nodeId, apiKey, maxVersion, body) => brokerClients.request(nodeId, apiKey, maxVersion, body),
+        brokerEpoch: () => image.brokers.get(config.nodeId)?.epoch ?? -1,
+        replicaFetchWaitMaxMs: config.replicaFetchWaitMaxMs,
+        replicaFetchMaxBytes: config.replicaFetchMaxBytes,
+        replicaFetchResponseMaxBytes: config.replicaFetchResponseMaxBytes,
+        refreshMetadata: () => pokeMetadata(),
+      },
+    });
     await replicas.removeStaleDirectories();
     await replicas.sync();
     metrics.setTierSource(() => tier.stats(), function* () {
@@ -127,10 +148,12 @@ export class Broker {
       }
     });
     controller.onCommitted(() => replicas.sync());
+    replicas.onIsrChanged = (kind) => metrics.cluster.isrChanged(kind);
     // Other brokers' metadata changes: the tailer applies them, then the local partitions follow.
     const tailer = new MetadataTailer(metadataLog, image, { pollIntervalMs: config.metadataPollIntervalMs, logger: logger.child('metadata') });
     tailer.onChange(() => replicas.sync());
     tailer.start();
+    pokeMetadata = () => void tailer.poke().catch(() => undefined);
     const lease = new ControllerLease({
       store,
       key: `${clusterId}/metadata/controller`,
@@ -141,7 +164,7 @@ export class Broker {
       logger: logger.child('controller-lease'),
     });
     metadataLog.setSnapshotWriter(() => lease.isActive());
-    metrics.cluster.setView(imageClusterView(image, config.nodeId, config.minInsyncReplicas, lease, metadataLog));
+    metrics.cluster.setView(imageClusterView(image, () => replicas.led(), lease, metadataLog));
     metadataLog.on('entry', (writtenAtMs) => metrics.cluster.metadataApplied(writtenAtMs));
     await lease.start();
     metrics.setOfflinePartitionSource(() => replicas.offlineCount());
@@ -177,16 +200,6 @@ export class Broker {
     const groups = await startGroupCoordinator(config, image, internalTopics, replicas, metrics, logger.child('groups'));
     const producerIds = new ProducerIdManager(controller, config.nodeId);
     const txnMarkers = new TxnMarkerAppender(replicas, groups);
-    const brokerClients = new BrokerClients({
-      image,
-      listenerName: config.interBrokerListenerName,
-      clientId: `strata-broker-${config.nodeId}`,
-      tls: interBrokerTls(config),
-      // A heartbeat stuck longer than half a session is better retried (the controller may have moved); a
-      // replica fetch may wait replicaFetchWaitMaxMs at the leader before answering.
-      requestTimeoutMs: Math.max(Math.floor(config.brokerSessionTimeoutMs / 2), config.replicaFetchWaitMaxMs + 5000),
-      logger: logger.child('broker-clients'),
-    });
     // Markers for partitions other brokers lead go to them as WriteTxnMarkers over the inter-broker clients.
     const markerRouter = new TxnMarkerRouter(txnMarkers, image, config.nodeId, brokerClients);
     const transactions = await startTransactionCoordinator(config, image, internalTopics, replicas, markerRouter, producerIds, metrics, logger.child('transactions'));
@@ -213,6 +226,7 @@ export class Broker {
       logger: logger.child('heartbeat'),
     });
     controller.onCommitted(async () => brokerClients.sync());
+    replicas.selfFenced = () => heartbeats.selfFenced();
     tailer.onChange(async () => brokerClients.sync());
 
     const services: BrokerServices = {
@@ -370,6 +384,8 @@ export class Broker {
   private async enforceRetention(): Promise<void> {
     for (const p of this.services.replicas.all()) {
       try {
+        // A follower uploads nothing: what it may delete locally is what the leader has uploaded meanwhile.
+        if (!p.isLeader) await p.log.refreshRemoteView();
         const { deletedSegments } = await p.log.enforceRetention();
         if (deletedSegments > 0) this.logger.info('retention deleted segments', { partition: p.key, segments: deletedSegments });
       } catch (err) {
@@ -405,107 +421,6 @@ export class Broker {
     await this.metricsServer?.close();
     this.logger.info('broker stopped');
   }
-}
-
-/**
- * The group coordinator over __consumer_offsets (created on first need, cluster/internal-topics.ts). It follows the
- * leadership of its partitions: the groups of the partitions this broker leads are loaded before it opens its
- * listeners; later elections load, resignations drop.
- */
-async function startGroupCoordinator(
-  config: BrokerConfig,
-  image: MetadataImage,
-  internalTopics: InternalTopics,
-  replicas: ReplicaManager,
-  metrics: BrokerMetrics,
-  logger: Logger,
-): Promise<GroupCoordinator> {
-  const partitions = internalTopics.partitionCount(OFFSETS_TOPIC);
-  const groups = new GroupCoordinator(
-    new GroupStore(replicas, partitions, { logger, onUndecodable: () => metrics.offsetsRecordSkipped() }),
-    {
-      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
-      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
-      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
-      offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
-      offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
-      offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
-      partitionExists: (topic, p) => (image.topicsByName.get(topic)?.partitions.length ?? 0) > p && p >= 0,
-      decodeSubscription: subscribedTopics,
-    },
-    logger,
-    { onRebalance: (g) => metrics.groupRebalanced(g), onCommit: (g, n) => metrics.offsetsCommitted(g, n), onGroupRemoved: (g) => metrics.groupRemoved(g) },
-  );
-  await followLeadership(replicas, OFFSETS_TOPIC, groups, logger);
-  metrics.setGroupSource(function* () {
-    for (const g of groups.allGroups()) {
-      yield {
-        group: g.groupId,
-        state: g.state,
-        members: g.members.size,
-        offsets: (function* () {
-          for (const [key, c] of g.offsets) {
-            const [topic, partition] = splitOffsetKey(key);
-            const t = image.topicsByName.get(topic);
-            if (!t) continue;
-            try {
-              yield { topic, partition, committed: c.offset, logEndOffset: replicas.getById(t.topicId, partition).log.highWatermark };
-            } catch {
-              // partition not hosted here: no lag to report
-            }
-          }
-        })(),
-      };
-    }
-  });
-  return groups;
-}
-
-/**
- * The transaction coordinator over __transaction_state (created on first need); it follows the leadership of its
- * partitions as the group coordinator does (loading completes transactions left between EndTxn's decision and its markers).
- * STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes the process kill itself with SIGKILL right after
- * writing its Nth PrepareCommit, before any marker.
- */
-async function startTransactionCoordinator(
-  config: BrokerConfig,
-  image: MetadataImage,
-  internalTopics: InternalTopics,
-  replicas: ReplicaManager,
-  txnMarkers: TxnMarkerWriter,
-  producerIds: ProducerIdManager,
-  metrics: BrokerMetrics,
-  logger: Logger,
-): Promise<TransactionCoordinator> {
-  const partitions = internalTopics.partitionCount(TRANSACTION_STATE_TOPIC);
-  const killAfter = Number(process.env.STRATA_TEST_KILL_AFTER_PREPARE_COMMIT ?? 0);
-  let prepared = 0;
-  const transactions = new TransactionCoordinator(
-    new TransactionStore(replicas, partitions, { logger }),
-    {
-      maxTimeoutMs: config.transactionMaxTimeoutMs,
-      idExpirationMs: config.transactionalIdExpirationMs,
-      abortCheckIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
-      expirationCheckIntervalMs: config.transactionRemoveExpiredTransactionCleanupIntervalMs,
-      partitionExists: (topic, p) => (image.topicsByName.get(topic)?.partitions.length ?? 0) > p && p >= 0,
-      nextProducerId: () => producerIds.nextId(),
-      markers: txnMarkers,
-      afterPrepareCommit:
-        killAfter > 0
-          ? () => {
-              if (++prepared === killAfter) {
-                logger.warn('STRATA_TEST_KILL_AFTER_PREPARE_COMMIT: killing the process after PrepareCommit', { count: prepared });
-                process.kill(process.pid, 'SIGKILL');
-              }
-            }
-          : undefined,
-    },
-    logger,
-    { onCommit: () => metrics.transactionEnded('commit'), onAbort: () => metrics.transactionEnded('abort'), onFenced: () => metrics.producerFenced() },
-  );
-  await followLeadership(replicas, TRANSACTION_STATE_TOPIC, transactions, logger);
-  metrics.setOpenTransactionSource(() => transactions.openCount());
-  return transactions;
 }
 
 /**

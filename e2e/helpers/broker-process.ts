@@ -28,6 +28,17 @@ export interface BrokerOptions {
   readyTimeoutMs?: number;
   /** Extra environment of the broker process (fault injection in tests); see BrokerProcess.env. */
   env?: NodeJS.ProcessEnv;
+  /** --node-id (default 1). */
+  nodeId?: number;
+  /** Address the broker binds and advertises (default 127.0.0.1). */
+  host?: string;
+  /**
+   * Directories owned by the caller (a cluster: one shared object store, a data dir per broker); created if
+   * missing and never removed by cleanup(). Default: fresh temp dirs removed by cleanup().
+   */
+  dirs?: { base: string; data: string; objectStore: string };
+  /** A command the broker is started through (it execs the rest of its arguments), e.g. to enter a cgroup. */
+  launchPrefix?: string[];
 }
 
 export interface ExitInfo {
@@ -36,7 +47,8 @@ export interface ExitInfo {
 }
 
 export class BrokerProcess {
-  readonly host = '127.0.0.1';
+  readonly host: string;
+  readonly nodeId: number;
   readonly baseDir: string;
   readonly dataDir: string;
   readonly objectStoreDir: string;
@@ -53,13 +65,15 @@ export class BrokerProcess {
     readonly metricsPort: number,
     private readonly opts: BrokerOptions,
   ) {
-    this.baseDir = makeTempDir(opts.name ?? 'broker');
-    this.dataDir = path.join(this.baseDir, 'data');
-    this.objectStoreDir = path.join(this.baseDir, 'objects');
-    this.logPath = path.join(this.baseDir, 'broker.log');
+    this.host = opts.host ?? '127.0.0.1';
+    this.nodeId = opts.nodeId ?? 1;
+    this.baseDir = opts.dirs?.base ?? makeTempDir(opts.name ?? 'broker');
+    this.dataDir = opts.dirs?.data ?? path.join(this.baseDir, 'data');
+    this.objectStoreDir = opts.dirs?.objectStore ?? path.join(this.baseDir, 'objects');
+    this.logPath = path.join(this.baseDir, opts.dirs ? `${path.basename(this.dataDir)}.log` : 'broker.log');
     this.env = { ...opts.env };
-    fs.mkdirSync(this.dataDir);
-    fs.mkdirSync(this.objectStoreDir);
+    fs.mkdirSync(this.dataDir, { recursive: true });
+    fs.mkdirSync(this.objectStoreDir, { recursive: true });
   }
 
   /** Starts a broker in fresh directories and waits until /readyz answers 200. */
@@ -107,7 +121,7 @@ export class BrokerProcess {
       '--metrics-host', this.host,
       '--metrics-port', String(this.metricsPort),
       '--advertised-host', this.host,
-      '--node-id', '1',
+      '--node-id', String(this.nodeId),
       '--log-level', o.logLevel ?? process.env.STRATA_E2E_LOG_LEVEL ?? 'info',
     ];
     if (o.numPartitions !== undefined) args.push('--num-partitions', String(o.numPartitions));
@@ -124,7 +138,9 @@ export class BrokerProcess {
     // STRATA_E2E_BROKER_CMD runs another executable with the same flags instead of `node main.js` (used to check
     // the suites themselves against a reference Kafka broker behind a small wrapper script).
     const custom = process.env.STRATA_E2E_BROKER_CMD;
-    const [cmd, argv] = custom ? [custom, args] : [process.execPath, [...BROKER_NODE_FLAGS, brokerMainPath(), ...args]];
+    const [direct, directArgv] = custom ? [custom, args] : [process.execPath, [...BROKER_NODE_FLAGS, brokerMainPath(), ...args]];
+    const prefix = this.opts.launchPrefix ?? [];
+    const [cmd, argv] = prefix.length > 0 ? [prefix[0], [...prefix.slice(1), direct, ...directArgv]] : [direct, directArgv];
     fs.appendFileSync(this.logPath, `\n===== [e2e] start #${this.starts}: ${cmd} ${argv.join(' ')}\n`);
     const fd = fs.openSync(this.logPath, 'a');
     let child: ChildProcess;
@@ -216,12 +232,17 @@ export class BrokerProcess {
     await this.launch();
   }
 
-  /** Kills the process if needed and removes its temp dirs. Safe to call more than once. */
+  /** Sends a signal without waiting (SIGSTOP/SIGCONT pause and resume the broker). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.isAlive()) this.child!.kill(sig);
+  }
+
+  /** Kills the process if needed and removes its temp dirs (not caller-owned ones). Safe to call more than once. */
   async cleanup(): Promise<void> {
     try {
       if (this.isAlive()) await this.kill9();
     } finally {
-      removeTempDir(this.baseDir);
+      if (!this.opts.dirs) removeTempDir(this.baseDir);
     }
   }
 

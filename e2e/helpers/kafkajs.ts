@@ -11,10 +11,11 @@ const LEVELS: Record<string, logLevel> = {
   error: logLevel.ERROR,
 };
 
+/** `bootstrap` is one host:port, or several separated by commas (a cluster). */
 export function createKafka(bootstrap: string, clientId: string, retry: RetryOptions = { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 }): Kafka {
   return new Kafka({
     clientId,
-    brokers: [bootstrap],
+    brokers: bootstrap.split(','),
     connectionTimeout: 3000,
     requestTimeout: 15_000,
     retry,

@@ -154,3 +154,47 @@ export async function kcatProduce(bootstrap: string, topic: string, lines: strin
   if (/Delivery failed|ERROR/i.test(res.stderr)) throw new Error(`kcat ${args.join(' ')} reported errors:\n${res.stderr.slice(-2000)}`);
   return res;
 }
+
+/**
+ * A kcat producer (-P) that keeps running: the test writes lines to it over time and closes its input at the
+ * end. kcat 1.7 hands the lines to librdkafka only then (nothing is delivered while the input stays open), so
+ * the delivery uses the metadata of a producer that has been up all along. Delivery failures show on stderr.
+ */
+export class KcatProducer {
+  private readonly child: ChildProcess;
+  private err = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(bootstrap: string, topic: string, extra: string[] = []) {
+    this.child = track(spawn('kcat', ['-b', bootstrap, '-P', '-t', topic, '-X', 'acks=all', ...extra], { stdio: ['pipe', 'ignore', 'pipe'] }));
+    this.child.stderr!.on('data', (c: Buffer) => (this.err += c.toString('utf8')));
+    this.child.stdin!.on('error', () => undefined);
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', (code) => resolve(code));
+      this.child.once('error', () => resolve(-1));
+    });
+  }
+
+  get stderr(): string {
+    return this.err;
+  }
+
+  write(lines: string[]): void {
+    this.child.stdin!.write(lines.map((l) => `${l}\n`).join(''));
+  }
+
+  /** Ends the input and waits for kcat to deliver and exit; throws on a non-zero exit or reported errors. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    this.child.stdin!.end();
+    const code = await Promise.race([this.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref())]);
+    if (code === 'timeout') {
+      this.kill();
+      throw new Error(`kcat producer did not exit within ${timeoutMs} ms of its input ending\nstderr: ${tail(this.err)}`);
+    }
+    if (code !== 0 || /Delivery failed|ERROR/i.test(this.err)) throw new Error(`kcat producer exited ${code}\nstderr: ${tail(this.err)}`);
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}

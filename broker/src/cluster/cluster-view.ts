@@ -1,22 +1,14 @@
-// What the cluster metrics (metrics/cluster-metrics.ts) read at scrape time, from this broker's metadata image,
-// its controller lease and its metadata log. Leadership, ISR and min.insync.replicas come from the image (what the
-// cluster agreed on); follower lag needs the leader's follower tracking, which replication provides (none here).
+// What the cluster metrics (metrics/cluster-metrics.ts) read at scrape time: the partitions this broker leads as
+// its replica manager tracks them (leader, ISR and min.insync.replicas from the image, follower lag from the
+// leader's follower tracking), its controller lease and the image and position of its metadata log.
 import type { ClusterView, LedPartition } from '../metrics/cluster-metrics';
 import type { ControllerLease } from './controller-lease';
 import type { MetadataImage } from './metadata-image';
 import type { MetadataLog } from './metadata-log';
 
-export function imageClusterView(image: MetadataImage, nodeId: number, defaultMinIsr: number, lease: ControllerLease, log: MetadataLog): ClusterView {
+export function imageClusterView(image: MetadataImage, led: () => Iterable<LedPartition>, lease: ControllerLease, log: MetadataLog): ClusterView {
   return {
-    *led(): Iterable<LedPartition> {
-      for (const t of image.topicsById.values()) {
-        const minIsr = Number(t.configs['min.insync.replicas'] ?? defaultMinIsr);
-        for (const p of t.partitions) {
-          if (p?.leader !== nodeId) continue;
-          yield { topic: t.name, partition: p.partition, replicas: p.replicas.length, isr: p.isr.length, minIsr, followerLag: [] };
-        }
-      }
-    },
+    led,
     isController: () => lease.isActive(),
     offlinePartitions(): number {
       let n = 0;

@@ -1,13 +1,21 @@
 // Keeps the set of locally hosted partitions in step with the metadata image: opens (and recovers)
-// the log of every partition this broker leads, applies topic config changes live, and removes the
-// data of deleted topics. Handlers reach partition logs only through here. With tiered storage each log gets
-// its remote side (manifest, uploader, remote reads), and a deleted topic's remote data goes with it.
+// the log of every partition this broker is a replica of, applies topic config changes live, and removes the
+// data of deleted topics and of partitions moved away. Handlers reach partition logs only through here: `get`
+// for any hosted partition, `getLeader` where only the leader may answer (produce, consumer fetch, ListOffsets…).
+// Roles follow the image (Kafka's becomeLeaderOrFollower): on a new leader epoch the leader marks its log
+// replicated (when it has other replicas), reloads the tier manifest if it was not leading, starts uploading and
+// tracks its followers (cluster/follower-state.ts); a follower stops uploading and is fetched by the replica
+// fetcher of its leader (cluster/replica-fetcher.ts). acks=all on a replicated log waits for the high watermark
+// (cluster/delayed-produce.ts). `leadership` tells coordinators when this broker starts or stops leading.
+// With tiered storage each log gets its remote side (manifest, uploader, remote reads), and a deleted topic's
+// remote data goes with it (a partition that only moved to other brokers keeps it).
 // A partition whose log cannot be opened (corrupt file, full disk, permissions) is offline until restart, as
 // Kafka takes a failed log directory offline: it answers KAFKA_STORAGE_ERROR, and every other partition and
 // every later sync carry on.
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { systemClock, type Clock } from '../clock';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import { PartitionLog, type AppendResult } from '../log/partition-log';
 import type { TxnMarker } from '../log/control-batch';
@@ -17,8 +25,12 @@ import type { Logger } from '../logger';
 import type { RemoteStorage } from '../tier/remote-storage';
 import type { RemoteLog } from '../tier/remote-log';
 import { Semaphore } from '../tier/semaphore';
-import type { MetadataImage, TopicImage } from './metadata-image';
+import type { MetadataImage, PartitionState, TopicImage } from './metadata-image';
+import type { LedPartition } from '../metrics/cluster-metrics';
 import { Partition } from './partition';
+import { FollowerStates } from './follower-state';
+import { DelayedProduces } from './delayed-produce';
+import { ReplicaFetchers, type ReplicaFetcherOptions } from './replica-fetcher';
 
 const METADATA_FILE = 'partition.metadata';
 
@@ -37,15 +49,39 @@ export interface OfflinePartition {
 
 /** Logs closed (checkpointed) at once on shutdown. */
 const CLOSE_CONCURRENCY = 64;
+/** How long the broker's own acks=all writes (offset commits, transaction markers) wait for the ISR. */
+const INTERNAL_REPLICATION_TIMEOUT_MS = 30_000;
+/** A produce request's timeout when the caller gives none. */
+const DEFAULT_PRODUCE_TIMEOUT_MS = 30_000;
 
+export interface ReplicationOptions {
+  /** replica.lag.time.max.ms (default 10 s). */
+  replicaLagTimeMaxMs?: number;
+  clock?: Clock;
+  /** Writes an ISR change of a partition this broker leads (the controller's AlterPartition). */
+  alterIsr?: (topicId: string, partition: number, leaderEpoch: number, isr: number[]) => Promise<void>;
+  /** How followers reach leaders; without it this broker fetches nothing (single-broker clusters). */
+  fetcher?: Omit<ReplicaFetcherOptions, 'nodeId' | 'logger'>;
+}
+
+export interface LeadershipEvents {
+  change: [topic: string, index: number, isLeader: boolean, leaderEpoch: number];
+}
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>(); // key: `${topicId}:${index}`
   private readonly offline = new Map<string, OfflinePartition>(); // same keys
   private syncing: Promise<void> = Promise.resolve();
   /** Observes every successful append (metrics). */
   onAppend: ((p: Partition, r: AppendResult) => void) | null = null;
-  /** This broker became (or, with a new epoch, stayed) or stopped being a partition's leader: coordinators follow it. */
-  readonly leadership = new EventEmitter<{ change: [topic: string, index: number, isLeader: boolean, leaderEpoch: number] }>();
+  /** Observes ISR changes this broker wrote as leader (metrics). */
+  onIsrChanged: ((kind: 'shrink' | 'expand') => void) | null = null;
+  /** Whether this broker considers itself fenced (no heartbeat answered for the session timeout): it refuses produce. */
+  selfFenced: (() => boolean) | null = null;
+  /** Emits `change` when this broker starts leading a partition (or at a new epoch), or stops leading it. */
+  readonly leadership = new EventEmitter<LeadershipEvents>();
+  private readonly delayed: DelayedProduces;
+  private readonly fetchers: ReplicaFetchers | null;
+  private readonly clock: Clock;
 
   constructor(
     private readonly dataDir: string,
@@ -56,13 +92,18 @@ export class ReplicaManager {
     private readonly logger: Logger,
     /** Tiered storage; null = no remote side (logs keep everything locally). */
     private readonly tier: RemoteStorage | null = null,
-  ) {}
+    private readonly replication: ReplicationOptions = {},
+  ) {
+    this.clock = replication.clock ?? systemClock;
+    this.delayed = new DelayedProduces(this.clock);
+    this.fetchers = replication.fetcher ? new ReplicaFetchers({ ...replication.fetcher, nodeId, logger: logger.child('fetcher') }) : null;
+  }
 
   topicIdOf(topicName: string): string | undefined {
     return this.image.topicsByName.get(topicName)?.topicId;
   }
 
-  /** Whether this broker should lead the partition but cannot serve it: its log failed to open or went offline. */
+  /** Whether this broker hosts the partition but cannot serve it: its log failed to open or went offline. */
   isOffline(topicId: string, index: number): boolean {
     const key = `${topicId}:${index}`;
     return this.offline.has(key) || (this.partitions.get(key)?.log.isOffline ?? false);
@@ -73,6 +114,22 @@ export class ReplicaManager {
     let n = this.offline.size;
     for (const p of this.partitions.values()) if (p.log.isOffline) n++;
     return n;
+  }
+
+  /** Partitions this broker leads, as the leader sees them (replication metrics). */
+  *led(): Iterable<LedPartition> {
+    for (const p of this.partitions.values()) {
+      if (!p.isLeader) continue;
+      const end = p.log.logEndOffset;
+      yield {
+        topic: p.topic,
+        partition: p.index,
+        replicas: p.replicas.length,
+        isr: p.isr.length,
+        minIsr: this.minIsrOf(p),
+        followerLag: (p.followers?.view() ?? []).map((f) => ({ replica: f.nodeId, lag: f.logEndOffset < 0 ? end : Math.max(0, end - f.logEndOffset) })),
+      };
+    }
   }
 
   /** All hosted partitions, for metrics and retention. */
@@ -95,42 +152,60 @@ export class ReplicaManager {
     const topic = this.image.topicsById.get(topicId);
     const state = topic?.partitions[index];
     if (!state) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
-    throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This server is not the leader for that topic-partition.`);
+    throw notLeader();
+  }
+
+  /** The partition if this broker leads it; NOT_LEADER_OR_FOLLOWER when it only follows it (or it has no leader). */
+  getLeader(topicName: string, index: number): Partition {
+    return leaderOnly(this.get(topicName, index));
+  }
+
+  getLeaderById(topicId: string, index: number): Partition {
+    return leaderOnly(this.getById(topicId, index));
   }
 
   /**
    * Appends a produce payload. Not async on purpose: the log assigns offsets synchronously inside this call,
    * so callers that start several appends in a row get offsets in that order.
    */
-  appendRecords(topicName: string, index: number, records: Buffer, requiredAcks: number): Promise<AppendResult> {
+  appendRecords(topicName: string, index: number, records: Buffer, requiredAcks: number, timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS): Promise<AppendResult> {
     let partition: Partition;
+    let minIsr = 1;
     try {
-      partition = this.get(topicName, index);
-      if (requiredAcks === -1) this.checkMinIsr(topicName, index);
+      // A broker that lost its session may already be replaced as leader: it must acknowledge nothing.
+      if (this.selfFenced?.()) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'This broker is fenced (its heartbeats went unanswered): it leads nothing until it rejoins.');
+      partition = this.getLeader(topicName, index);
+      if (requiredAcks === -1) minIsr = this.checkMinIsr(partition);
     } catch (err) {
       return Promise.reject(err);
     }
-    // With the leader as the only in-sync replica, acks=all means on disk: answered after the (shared) fsync.
-    const durable = requiredAcks === -1;
-    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch, fromClient: true, durable }).then((result) => {
+    // With the leader as the only replica, acks=all means on disk: answered after the (shared) fsync. With
+    // followers it means in every ISR member's log: answered when the high watermark passes the records.
+    const durable = requiredAcks === -1 && !partition.log.replicated;
+    const appended = partition.log.append(records, { leaderEpoch: partition.leaderEpoch, fromClient: true, durable }).then((result) => {
       this.onAppend?.(partition, result);
       return result;
     });
+    return requiredAcks === -1 ? this.replicate(partition, appended, minIsr, timeoutMs) : appended;
   }
 
   /**
    * Appends the broker's own records (internal topics): no client checks. Acknowledged when written, or with
-   * `requiredAcks: -1` (coordinators) as a client's acks=all: min.insync.replicas checked, durable.
+   * `requiredAcks: -1` (coordinators) as a client's acks=all: min.insync.replicas checked, then fsynced (a single
+   * replica) or replicated to the ISR.
    */
   appendInternal(topicName: string, index: number, records: Buffer, opts: { requiredAcks?: -1 | 1 } = {}): Promise<AppendResult> {
     let partition: Partition;
+    let minIsr = 1;
     try {
-      partition = this.get(topicName, index);
-      if (opts.requiredAcks === -1) this.checkMinIsr(topicName, index);
+      partition = this.getLeader(topicName, index);
+      if (opts.requiredAcks === -1) minIsr = this.checkMinIsr(partition);
     } catch (err) {
       return Promise.reject(err);
     }
-    return partition.log.append(records, { leaderEpoch: partition.leaderEpoch, durable: opts.requiredAcks === -1 });
+    const all = opts.requiredAcks === -1;
+    const appended = partition.log.append(records, { leaderEpoch: partition.leaderEpoch, durable: all && !partition.log.replicated });
+    return all ? this.replicate(partition, appended, minIsr, INTERNAL_REPLICATION_TIMEOUT_MS) : appended;
   }
 
   /** The partitions of a topic this broker leads and hosts now (coordinators take these on at start). */
@@ -139,10 +214,23 @@ export class ReplicaManager {
     if (!topic) return [];
     const out: Array<{ index: number; leaderEpoch: number }> = [];
     for (const state of topic.partitions) {
-      const p = state && state.leader === this.nodeId ? this.partitions.get(`${topic.topicId}:${state.partition}`) : undefined;
-      if (p) out.push({ index: p.index, leaderEpoch: p.leaderEpoch });
+      const p = state ? this.partitions.get(`${topic.topicId}:${state.partition}`) : undefined;
+      if (p?.isLeader) out.push({ index: p.index, leaderEpoch: p.leaderEpoch });
     }
     return out;
+  }
+
+  /**
+   * Resolves an append once the ISR has it (at once on a single-replica log): the HW passed it with at least
+   * `minIsr` in-sync replicas (cluster/delayed-produce.ts).
+   */
+  private replicate(partition: Partition, appended: Promise<AppendResult>, minIsr: number, timeoutMs: number): Promise<AppendResult> {
+    if (!partition.log.replicated) return appended;
+    const leaderEpoch = partition.leaderEpoch;
+    return appended.then(async (result) => {
+      await this.delayed.wait(partition, result.lastOffset, leaderEpoch, minIsr, timeoutMs);
+      return result;
+    });
   }
 
   /**
@@ -155,11 +243,12 @@ export class ReplicaManager {
   appendTxnMarker(topicName: string, index: number, marker: TxnMarker): Promise<{ offset: number } | { errorCode: ErrorCode }> {
     let partition: Partition;
     try {
-      partition = this.get(topicName, index);
+      partition = this.getLeader(topicName, index);
     } catch (err) {
       return Promise.resolve({ errorCode: errorCodeFrom(err) });
     }
-    return partition.log.appendTxnMarker(marker, { leaderEpoch: partition.leaderEpoch }).then(
+    const appended = partition.log.appendTxnMarker(marker, { leaderEpoch: partition.leaderEpoch });
+    return this.replicate(partition, appended, 1, INTERNAL_REPLICATION_TIMEOUT_MS).then(
       (result) => {
         this.onAppend?.(partition, result);
         return { offset: result.baseOffset };
@@ -172,46 +261,21 @@ export class ReplicaManager {
     );
   }
 
-  private checkMinIsr(topicName: string, index: number): void {
-    const topic = this.image.topicsByName.get(topicName)!;
-    const minIsr = Number(topic.configs['min.insync.replicas'] ?? this.defaultMinIsr);
-    const isr = topic.partitions[index].isr.length;
+  private minIsrOf(p: Partition): number {
+    return Number(this.image.topicsById.get(p.topicId)?.configs['min.insync.replicas'] ?? this.defaultMinIsr);
+  }
+
+  /** Refuses acks=all while the ISR is below min.insync.replicas; returns that minimum. */
+  private checkMinIsr(p: Partition): number {
+    const minIsr = this.minIsrOf(p);
+    const isr = p.isr.length;
     if (isr < minIsr) {
       throw new KafkaError(
         ErrorCode.NOT_ENOUGH_REPLICAS,
-        `The size of the current ISR ${isr} is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topicName}-${index}`,
+        `The size of the current ISR ${isr} is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${p.key}`,
       );
     }
-  }
-
-  /**
-   * Resolves once at least `bytes` more bytes were appended to any of the partitions, or after `timeoutMs`, or
-   * when `signal` aborts (the requesting connection closed). For read_committed, appends count only once the
-   * last stable offset of some partition has moved (a marker made data readable).
-   * This is the delayed-fetch purgatory: long polls wake on appends instead of polling.
-   */
-  waitForAppends(partitions: Partition[], bytes: number, timeoutMs: number, signal?: AbortSignal, readCommitted = false): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const initial = partitions.map((p) => p.log.sizeBytes);
-      const initialLso = partitions.map((p) => p.log.lastStableOffset);
-      const listener = () => {
-        if (readCommitted && partitions.every((p, i) => p.log.lastStableOffset === initialLso[i])) return;
-        let appended = 0;
-        partitions.forEach((p, i) => (appended += p.log.sizeBytes - initial[i]));
-        if (appended >= bytes) done();
-      };
-      const timer = setTimeout(() => done(), timeoutMs);
-      // A waiter whose client went away must not hold its timer and listeners until the timeout.
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        for (const p of partitions) p.log.off('append', listener);
-        resolve();
-      };
-      signal?.addEventListener('abort', done, { once: true });
-      for (const p of partitions) p.log.on('append', listener);
-    });
+    return minIsr;
   }
 
   logConfigFor(topic: TopicImage): LogConfig {
@@ -230,27 +294,28 @@ export class ReplicaManager {
     for (const topic of this.image.topicsById.values()) {
       const config = this.logConfigFor(topic);
       for (const state of topic.partitions) {
-        if (!state || state.leader !== this.nodeId) continue;
+        if (!state || !state.replicas.includes(this.nodeId)) continue;
         const key = `${topic.topicId}:${state.partition}`;
         wanted.add(key);
-        const existing = this.partitions.get(key);
-        if (existing) {
-          const newEpoch = existing.leaderEpoch !== state.leaderEpoch;
-          existing.leaderEpoch = state.leaderEpoch;
-          if (newEpoch) this.leadership.emit('change', topic.name, state.partition, true, state.leaderEpoch);
-          const remote = existing.log.remoteLog;
-          if (remote) remote.leaderEpoch = Math.max(remote.leaderEpoch, state.leaderEpoch);
-          existing.log.updateConfig(config);
-          continue;
+        let p = this.partitions.get(key);
+        const opened = !p;
+        if (p) p.log.updateConfig(config);
+        else {
+          if (this.offline.has(key)) continue; // offline until restart
+          try {
+            p = await this.openPartition(topic, state, config);
+          } catch (err) {
+            const reason = err instanceof Error ? err.message : String(err);
+            this.offline.set(key, { topic: topic.name, topicId: topic.topicId, index: state.partition, reason });
+            this.logger.error('could not open the partition log; the partition is offline', { partition: `${topic.name}-${state.partition}`, error: reason });
+            continue;
+          }
+          this.partitions.set(key, p);
         }
-        if (this.offline.has(key)) continue; // offline until restart
         try {
-          this.partitions.set(key, await this.openPartition(topic, state.partition, state.leaderEpoch, config));
-          this.leadership.emit('change', topic.name, state.partition, true, state.leaderEpoch);
+          await this.applyState(p, state, opened);
         } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          this.offline.set(key, { topic: topic.name, topicId: topic.topicId, index: state.partition, reason });
-          this.logger.error('could not open the partition log; the partition is offline', { partition: `${topic.name}-${state.partition}`, error: reason });
+          this.logger.error('could not take the partition\'s new role', { partition: p.key, error: err instanceof Error ? err.message : String(err) });
         }
       }
     }
@@ -264,8 +329,8 @@ export class ReplicaManager {
     for (const [key, p] of this.partitions) {
       if (wanted.has(key)) continue;
       this.partitions.delete(key);
-      this.leadership.emit('change', p.topic, p.index, false, p.leaderEpoch);
       try {
+        await this.stopReplicating(p);
         await this.removePartition(p);
       } catch (err) {
         this.logger.error('could not remove a partition\'s data', { partition: p.key, err });
@@ -273,7 +338,103 @@ export class ReplicaManager {
     }
   }
 
-  private async openPartition(topic: TopicImage, index: number, leaderEpoch: number, config: LogConfig): Promise<Partition> {
+  /**
+   * Applies the image's leader, epoch, replicas and ISR to a hosted partition. A new leader or epoch changes the
+   * role (becomeLeader / becomeFollower); the same epoch with a new ISR only updates the leader's tracker.
+   */
+  private async applyState(p: Partition, state: PartitionState, opened: boolean): Promise<void> {
+    const roleChanged = p.leaderId !== state.leader || p.leaderEpoch !== state.leaderEpoch;
+    const wasLeader = p.isLeader;
+    p.replicas = state.replicas;
+    p.isr = state.isr;
+    if (!roleChanged) {
+      if (p.followers) {
+        // A reassignment changes the replica set under the same epoch: track the new followers.
+        p.followers.updateReplicas(state.replicas);
+        p.log.replicated = state.replicas.length > 1;
+        if (p.log.replicated) p.followers.start();
+        p.followers.updateIsr(state.isr);
+      }
+      this.delayed.check(p);
+      return;
+    }
+    p.leaderId = state.leader;
+    p.leaderEpoch = state.leaderEpoch;
+    const remote = p.log.remoteLog;
+    if (remote) remote.leaderEpoch = Math.max(remote.leaderEpoch, state.leaderEpoch);
+    if (p.isLeader) await this.becomeLeader(p, wasLeader || opened);
+    else await this.becomeFollower(p, wasLeader);
+  }
+
+  /** `manifestCurrent`: it led already, or its tier manifest was just loaded (opened now): no reload needed. */
+  private async becomeLeader(p: Partition, manifestCurrent: boolean): Promise<void> {
+    await this.fetchers?.unfollow(p);
+    p.followers?.stop();
+    const log = p.log;
+    log.replicated = p.replicas.length > 1;
+    // A new leader continues after what the previous one uploaded; only the leader uploads.
+    if (!manifestCurrent && log.remoteLog) await log.reloadRemote();
+    log.setUploading(true);
+    const followers = new FollowerStates({
+      nodeId: this.nodeId,
+      log,
+      replicas: p.replicas,
+      isr: p.isr,
+      leaderEpochStartOffset: log.logEndOffset,
+      replicaLagTimeMaxMs: this.replication.replicaLagTimeMaxMs ?? 10_000,
+      clock: this.clock,
+      alterIsr: (isr) => this.alterIsr(p, isr),
+      isrEligible: (id) => this.image.brokers.get(id)?.fenced === false,
+      onIsrChanged: (kind) => this.onIsrChanged?.(kind),
+      logger: this.logger.child(`isr/${p.key}`),
+    });
+    p.followers = followers;
+    if (log.replicated) followers.start();
+    followers.maybeAdvanceHighWatermark();
+    this.delayed.check(p);
+    this.logger.debug('leading partition', { partition: p.key, leaderEpoch: p.leaderEpoch, isr: p.isr });
+    this.leadership.emit('change', p.topic, p.index, true, p.leaderEpoch);
+  }
+
+  private async becomeFollower(p: Partition, wasLeader: boolean): Promise<void> {
+    p.followers?.stop();
+    p.followers = null;
+    // A follower's HW comes from its leader (min(leader HW, own log end)), never from its own appends.
+    p.log.replicated = true;
+    p.log.setUploading(false);
+    this.delayed.check(p); // produces waiting on this leadership fail now
+    if (wasLeader) this.leadership.emit('change', p.topic, p.index, false, p.leaderEpoch);
+    if (p.leaderId < 0) {
+      await this.fetchers?.unfollow(p);
+      this.logger.warn('partition has no leader', { partition: p.key, leaderEpoch: p.leaderEpoch });
+      return;
+    }
+    if (!this.fetchers) {
+      this.logger.warn('following a partition without a replica fetcher (no inter-broker clients): it will not replicate', { partition: p.key });
+      return;
+    }
+    await this.fetchers.follow(p, p.leaderId);
+    this.logger.debug('following partition', { partition: p.key, leader: p.leaderId, leaderEpoch: p.leaderEpoch });
+  }
+
+  /** Stops a partition's replication work before its log closes. */
+  private async stopReplicating(p: Partition): Promise<void> {
+    await this.fetchers?.unfollow(p);
+    p.followers?.stop();
+    p.followers = null;
+    if (p.isLeader) this.leadership.emit('change', p.topic, p.index, false, p.leaderEpoch);
+    p.leaderId = -1;
+    this.delayed.check(p);
+  }
+
+  private alterIsr(p: Partition, isr: number[]): Promise<void> {
+    if (!this.replication.alterIsr) return Promise.reject(new Error('no controller to write ISR changes to'));
+    return this.replication.alterIsr(p.topicId, p.index, p.leaderEpoch, isr);
+  }
+
+  private async openPartition(topic: TopicImage, state: PartitionState, config: LogConfig): Promise<Partition> {
+    const { partition: index, leaderEpoch } = state;
+    const replicated = state.replicas.length > 1;
     const dir = path.join(this.dataDir, `${topic.name}-${index}`);
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(path.join(dir, METADATA_FILE), `version: 0\ntopic_id: ${topic.topicId}\n`);
@@ -281,13 +442,19 @@ export class ReplicaManager {
     // The manifest is loaded before the local log opens: with a wiped disk, the log must continue after it.
     let remote: RemoteLog | undefined;
     if (this.tier) remote = await this.tier.openPartition(topic.topicId, index, leaderEpoch, logger.child('tier'));
+    let log: PartitionLog;
     try {
-      const log = await PartitionLog.open(dir, config, { logger, remote });
-      return new Partition(topic.name, topic.topicId, index, log, leaderEpoch);
+      // A replicated log reopens at its persisted HW, not at a log end whose tail may be uncommitted.
+      log = await PartitionLog.open(dir, config, { logger, remote, replicated });
     } catch (err) {
       await remote?.close();
       throw err;
     }
+    // Opened with no role: applyState gives it one. -1 makes the first applyState a role change.
+    const p = new Partition(topic.name, topic.topicId, index, log, -1, this.nodeId);
+    log.on('append', () => p.followers?.maybeAdvanceHighWatermark());
+    log.on('highWatermark', () => this.delayed.check(p));
+    return p;
   }
 
   private async removePartition(p: Partition): Promise<void> {
@@ -328,7 +495,7 @@ export class ReplicaManager {
       }
       const topic = topicId ? this.image.topicsById.get(topicId) : undefined;
       const state = topic?.partitions[Number(m[2])];
-      if (!topic || topic.name !== m[1] || !state || state.leader !== this.nodeId) {
+      if (!topic || topic.name !== m[1] || !state || !state.replicas.includes(this.nodeId)) {
         this.logger.info('removing data of a partition this broker no longer hosts', { dir });
         await this.removeDirectory(dir).catch((err) => this.logger.warn('could not remove a stale partition directory', { dir, err }));
       }
@@ -349,10 +516,22 @@ export class ReplicaManager {
 
   async close(): Promise<void> {
     await this.syncing;
+    await this.fetchers?.close();
+    for (const p of this.partitions.values()) p.followers?.stop();
+    this.delayed.failAll();
     // A checkpoint opens and fsyncs each log's files: a bounded number at once, or thousands of partitions
     // would run the process out of file descriptors (EMFILE) on the way down.
     const slots = new Semaphore(CLOSE_CONCURRENCY);
     await Promise.all([...this.partitions.values()].map((p) => slots.run(() => p.log.close())));
     this.partitions.clear();
   }
+}
+
+function notLeader(): KafkaError {
+  return new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This server is not the leader for that topic-partition.`);
+}
+
+function leaderOnly(p: Partition): Partition {
+  if (!p.isLeader) throw notLeader();
+  return p;
 }

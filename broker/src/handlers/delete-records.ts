@@ -1,6 +1,6 @@
 // DeleteRecords (key 21), v0–2. Moves the log start offset forward (offset -1 = the high watermark) and
 // deletes whole segments below it; reads below the new start get OFFSET_OUT_OF_RANGE. Internal topics are
-// refused as Kafka refuses them (INVALID_TOPIC_EXCEPTION). Needs DELETE on the topic (else TOPIC_AUTHORIZATION_FAILED).
+// refused as Kafka refuses them (INVALID_TOPIC_EXCEPTION). Only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere). Needs DELETE on the topic (else TOPIC_AUTHORIZATION_FAILED).
 import { ApiKey } from '../protocol/apis';
 import { ErrorCode, KafkaError } from '../protocol/errors';
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../protocol/schema/types';
@@ -21,7 +21,7 @@ export default defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
       async (t, p) => {
         ctx.require(AclOperation.DELETE, ResourceType.TOPIC, t.name);
         if (isInternalTopic(t.name)) throw internalTopicWriteError(t.name, 'delete records of');
-        const log = replicas.get(t.name, p.partitionIndex).log;
+        const log = replicas.getLeader(t.name, p.partitionIndex).log;
         const target = p.offset === -1 ? log.highWatermark : p.offset;
         if (target < 0 || target > log.highWatermark) {
           throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${p.offset} is beyond the high watermark ${log.highWatermark}`);

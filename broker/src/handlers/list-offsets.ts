@@ -2,6 +2,8 @@
 // -1 latest (high watermark, or the last stable offset for read_committed), -3 max timestamp (v7+, KIP-734: the
 // record that carries it), -4 earliest local (v8+), -5 latest tiered (v9+; -1 while nothing is tiered).
 // Any other value finds the first offset whose timestamp is at least that value. v0 answers in the old list form.
+// Only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere). A follower (replica id >= 0) asking for -1 gets the
+// log end offset, not the high watermark (it truncates to it when it is past the leader's end).
 // Under read_committed (isolation_level 1, v2+) nothing at or past the last stable offset is an answer.
 // Needs DESCRIBE on each topic (else TOPIC_AUTHORIZATION_FAILED), as in Kafka.
 import { ApiKey } from '../protocol/apis';
@@ -36,9 +38,12 @@ export default defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
       (t) => t.partitions,
       async (t, p) => {
         ctx.require(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name);
-        const partition = replicas.get(t.name, p.partitionIndex);
+        const partition = replicas.getLeader(t.name, p.partitionIndex);
         partition.checkLeaderEpoch(p.currentLeaderEpoch);
-        const found = await lookup(partition, p.timestamp, req.isolationLevel === READ_COMMITTED);
+        const found =
+          req.replicaId >= 0 && p.timestamp === LATEST
+            ? { offset: partition.log.logEndOffset, timestamp: -1, leaderEpoch: partition.leaderEpoch }
+            : await lookup(partition, p.timestamp, req.isolationLevel === READ_COMMITTED);
         return {
           partitionIndex: p.partitionIndex,
           errorCode: 0,

@@ -3,8 +3,10 @@
 // and the client allows it (v4+ flag; always allowed before v4), and returned ready in the same response.
 // v10+ may ask by topic id. A null topic list (v1+) or an empty one in v0 means all topics. An illegal name
 // (empty, too long, invalid characters or UTF-8) gets INVALID_TOPIC_EXCEPTION, as in Kafka, and is echoed bounded.
-// A partition whose log is offline here is shown as Kafka shows a partition whose only replica sits in a
-// failed log directory: no leader (-1), LEADER_NOT_AVAILABLE, and this broker in offline_replicas.
+// Every unfenced broker is listed; each partition with its leader, epoch, replicas, ISR, and as offline replicas
+// those on fenced brokers. No leader (-1: no ISR member alive) answers LEADER_NOT_AVAILABLE. A partition this
+// broker leads whose log is offline here is shown as Kafka shows a partition whose leader sits in a failed log
+// directory: no leader (-1), LEADER_NOT_AVAILABLE, and this broker in offline_replicas.
 // Authorization as Kafka: "all topics" lists only those the principal may DESCRIBE; a named topic it may not
 // describe answers TOPIC_AUTHORIZATION_FAILED (existing or not); auto-creation needs CREATE on the cluster or on
 // the topic (else TOPIC_AUTHORIZATION_FAILED). Topic (v8+) and cluster (v8–10) authorized operations when asked.
@@ -32,7 +34,8 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
     const { image, topics: creator, logger, replicas } = ctx.services;
     const describable = (name: string, countDenial = true) => ctx.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, name, countDenial);
     const operations = (t: TopicImage) => (req.includeTopicAuthorizedOperations ? ctx.authorizedOperations(ResourceType.TOPIC, t.name) : NO_OPERATIONS);
-    const describeTopic = (t: TopicImage) => describe(t, (p) => replicas.isOffline(t.topicId, p), operations(t));
+    const fenced = (id: number) => image.brokers.get(id)?.fenced ?? true;
+    const describeTopic = (t: TopicImage) => describe(t, (p) => replicas.isOffline(t.topicId, p), fenced, ctx.services.nodeId, operations(t));
     const creatable = (name: string) =>
       ctx.authorize(AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME, false) || ctx.authorize(AclOperation.CREATE, ResourceType.TOPIC, name);
     const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
@@ -82,22 +85,30 @@ export default defineHandler<MetadataRequest, MetadataResponse>({
   },
 });
 
-function describe(t: TopicImage, isOffline: (partition: number) => boolean, topicAuthorizedOperations: number): TopicResponse {
+function describe(
+  t: TopicImage,
+  isOffline: (partition: number) => boolean,
+  fenced: (nodeId: number) => boolean,
+  nodeId: number,
+  topicAuthorizedOperations: number,
+): TopicResponse {
   return {
     errorCode: 0,
     name: t.name,
     topicId: t.topicId,
     isInternal: isInternalTopic(t.name),
     partitions: t.partitions.map((p) => {
-      const offline = isOffline(p.partition);
+      const logOffline = p.leader === nodeId && isOffline(p.partition);
+      const leaderId = logOffline ? NO_LEADER : p.leader;
+      const offlineReplicas = p.replicas.filter((r) => fenced(r) || (logOffline && r === nodeId));
       return {
-        errorCode: offline ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
+        errorCode: leaderId === NO_LEADER ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
         partitionIndex: p.partition,
-        leaderId: offline ? NO_LEADER : p.leader,
+        leaderId,
         leaderEpoch: p.leaderEpoch,
         replicaNodes: p.replicas,
         isrNodes: p.isr,
-        offlineReplicas: offline ? [p.leader] : [],
+        offlineReplicas,
       };
     }),
     topicAuthorizedOperations,

@@ -1,6 +1,7 @@
 // OffsetForLeaderEpoch (key 23), v0–4 (KIP-101/KIP-279): the end offset of the requested leader epoch,
 // so a consumer (or follower) can detect log truncation after a leader change. Needs DESCRIBE on the topic, or
-// CLUSTER_ACTION on the cluster when a follower (replica id >= 0) asks, as in Kafka.
+// CLUSTER_ACTION on the cluster when a follower (replica id >= 0) asks, as in Kafka. Only the leader answers
+// (NOT_LEADER_OR_FOLLOWER elsewhere).
 import { ApiKey } from '../protocol/apis';
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from '../protocol/schema/types';
 import { defineHandler } from './handler';
@@ -21,7 +22,7 @@ export default defineHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochRe
       (t, p) => {
         if (follower) ctx.require(AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME);
         else ctx.require(AclOperation.DESCRIBE, ResourceType.TOPIC, t.topic);
-        const partition = replicas.get(t.topic, p.partition);
+        const partition = replicas.getLeader(t.topic, p.partition);
         partition.checkLeaderEpoch(p.currentLeaderEpoch);
         const r = partition.log.endOffsetForLeaderEpoch(p.leaderEpoch);
         return { errorCode: 0, partition: p.partition, leaderEpoch: r.leaderEpoch, endOffset: r.endOffset };
