@@ -1,30 +1,37 @@
 // Several Strata broker processes on this machine forming one cluster (ARCHITECTURE §5): node ids 1..size, one
 // cluster id, one shared local object store directory (the metadata log and the controller lease live there), and
-// each broker its own Kafka port, metrics port and data dir (BrokerProcess's). Brokers need no quorum to start, so
-// they start together and the cluster is ready once every broker lists all of them in Metadata.
+// each broker its own Kafka port, metrics port and data dir, all under one temp dir. Every setting not named here is
+// the broker's default (unlike e2e/helpers/cluster.ts, whose short timeouts suit fault tests, not a benchmark).
+// Brokers need no quorum to start, so they start together and the cluster is ready once every broker lists all of
+// them in Metadata.
 import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import { BrokerProcess, type BrokerOptions } from '../../e2e/helpers/broker-process';
 import { makeTempDir, removeTempDir } from '../../e2e/helpers/util';
 import { waitForBrokers } from './tools';
 
 export class StrataCluster {
-  private constructor(
-    readonly objectStoreDir: string,
-    readonly clusterId: string,
-    readonly brokers: BrokerProcess[],
-  ) {}
+  readonly brokers: BrokerProcess[] = [];
+  readonly objectStoreDir: string;
+  readonly clusterId = `vs-kafka-${randomBytes(6).toString('hex')}`;
 
-  /** Starts `size` brokers sharing one object store; `opts.extraArgs` are given to each (after the cluster flags). */
-  static async start(size: number, opts: Omit<BrokerOptions, 'extraArgs'> & { extraArgs?: string[] } = {}): Promise<StrataCluster> {
-    const cluster = new StrataCluster(makeTempDir(`${opts.name ?? 'strata'}-objects`), `vs-kafka-${randomBytes(6).toString('hex')}`, []);
+  private constructor(readonly root: string) {
+    this.objectStoreDir = path.join(root, 'object-store');
+  }
+
+  /** Starts `size` brokers sharing one object store; `opts.extraArgs` are given to each. */
+  static async start(size: number, opts: Omit<BrokerOptions, 'extraArgs' | 'nodeId' | 'dirs'> & { extraArgs?: string[] } = {}): Promise<StrataCluster> {
+    const name = opts.name ?? 'strata';
+    const cluster = new StrataCluster(makeTempDir(name));
     try {
       const started = await Promise.allSettled(
         Array.from({ length: size }, (_, i) =>
           BrokerProcess.start({
             ...opts,
-            name: `${opts.name ?? 'strata'}-${i + 1}`,
-            // later flags win: these replace BrokerProcess's own --node-id 1 and private object store
-            extraArgs: ['--node-id', String(i + 1), '--cluster-id', cluster.clusterId, '--object-store-dir', cluster.objectStoreDir, ...(opts.extraArgs ?? [])],
+            name: `${name}-${i + 1}`,
+            nodeId: i + 1,
+            dirs: { base: cluster.root, data: path.join(cluster.root, `broker-${i + 1}`), objectStore: cluster.objectStoreDir },
+            extraArgs: ['--cluster-id', cluster.clusterId, ...(opts.extraArgs ?? [])],
           }),
         ),
       );
@@ -45,7 +52,7 @@ export class StrataCluster {
   }
 
   get baseDirs(): string[] {
-    return [...this.brokers.map((b) => b.baseDir), this.objectStoreDir];
+    return [this.root];
   }
 
   pids(): number[] {
@@ -70,12 +77,12 @@ export class StrataCluster {
     if (failed) throw failed.reason;
   }
 
-  /** Kills whatever still runs and removes every broker's temp dir and the shared object store. */
+  /** Kills whatever still runs and removes the cluster's temp dir (every broker's dirs and the object store). */
   async cleanup(): Promise<void> {
     try {
       await Promise.all(this.brokers.map((b) => b.cleanup()));
     } finally {
-      removeTempDir(this.objectStoreDir);
+      removeTempDir(this.root);
     }
   }
 }
