@@ -212,6 +212,7 @@ export class Broker {
       sessionTimeoutMs: config.brokerSessionTimeoutMs,
       leaseMs: config.controllerLeaseMs,
       preferredElectionIntervalMs: config.autoLeaderRebalanceEnable ? config.leaderImbalanceCheckIntervalSeconds * 1000 : 0,
+      catchUp: () => tailer.poke(),
       logger: logger.child('liveness'),
     });
     const heartbeats = new HeartbeatSender({
