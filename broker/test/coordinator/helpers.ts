@@ -29,7 +29,7 @@ export class FakeGroupStore {
   /** When set, the next append() rejects with this error and writes nothing. */
   failNext: Error | null = null;
   /** While set, load() waits for it before reading (a partition that is still loading). */
-  private gate: Promise<void> | null = null;
+  private readonly gate = new LoadGate();
 
   constructor(readonly numPartitions = 50) {}
 
@@ -65,16 +65,11 @@ export class FakeGroupStore {
 
   /** Holds every load() until the returned function is called. */
   holdLoads(): () => void {
-    let release!: () => void;
-    this.gate = new Promise((resolve) => (release = resolve));
-    return () => {
-      this.gate = null;
-      release();
-    };
+    return this.gate.hold();
   }
 
   async *load(partition: number): AsyncGenerator<GroupLogEntry> {
-    if (this.gate) await this.gate;
+    await this.gate.pass();
     for (const { groupId, key, value, producerId, marker } of this.log) {
       if ((marker ? marker.partition : this.partitionFor(groupId)) !== partition) continue;
       if (marker) {
@@ -260,4 +255,22 @@ export async function stableGroup(
     assert.equal(s.assignment.toString(), `assignment-${i}`);
   });
   return results;
+}
+
+/** A gate test stores put in front of load(): hold() makes every load wait until the returned release is called. */
+export class LoadGate {
+  private gate: Promise<void> | null = null;
+
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.gate = null;
+      release();
+    };
+  }
+
+  async pass(): Promise<void> {
+    if (this.gate) await this.gate;
+  }
 }

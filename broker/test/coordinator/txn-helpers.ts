@@ -5,11 +5,12 @@ import type { TransactionPersistence } from '../../src/coordinator/transaction-s
 import { decodeTransactionRecord, encodeTransactionRecord, type TransactionLogValue } from '../../src/coordinator/transaction-log-records';
 import { coordinatorPartition } from '../../src/coordinator/internal-topic-log';
 import type { TxnMarker } from '../../src/log/control-batch';
+import { LoadGate } from './helpers';
 
 export class FakeTxnStore implements TransactionPersistence {
   readonly log: Array<{ key: Buffer; value: Buffer | null }> = [];
   readonly numPartitions = 50;
-  private gate: Promise<void> | null = null;
+  private readonly gate = new LoadGate();
 
   partitionFor(id: string): number {
     return coordinatorPartition(id, this.numPartitions);
@@ -26,16 +27,11 @@ export class FakeTxnStore implements TransactionPersistence {
 
   /** Holds every load() until the returned function is called. */
   holdLoads(): () => void {
-    let release!: () => void;
-    this.gate = new Promise((resolve) => (release = resolve));
-    return () => {
-      this.gate = null;
-      release();
-    };
+    return this.gate.hold();
   }
 
   async *load(partition: number) {
-    if (this.gate) await this.gate;
+    await this.gate.pass();
     for (const r of this.log) {
       const rec = decodeTransactionRecord(r.key, r.value)!;
       if (this.partitionFor(rec.transactionalId) === partition) yield rec;
