@@ -5,6 +5,12 @@
 // it as JSON under bench/results/. A benchmark, not a test: nothing passes or fails; a workload a broker cannot
 // serve shows "n/a (why)".
 //
+// `npm run bench:vs-kafka -- --brokers 3`: the same with a 3-node cluster of each (Kafka: 3 KRaft combined nodes,
+// one static controller quorum, -Xmx512m each; Strata: 3 broker processes sharing one local object store), topics
+// with replication factor 3 and min.insync.replicas=2 (every partition's ISR is checked to hold all 3 replicas
+// before anything is measured, and every broker's disk to hold a full copy of each topic produced), and by default only the cluster workloads: acksall, latency (acks=all, at half of
+// Kafka's acks=all peak), cjava and ckcat (reading the acksall topic); RSS and CPU are summed over the 3 processes.
+//
 // Workloads per broker run (1 topic per workload, 8 partitions, 1 KiB records):
 //   warm-up    ProducerPerformance, 200k records, acks=1 (not reported; JIT warm-up for both brokers)
 //   acks1      ProducerPerformance (kafka-producer-perf-test), acks=1, linger.ms=5, batch.size=131072, unthrottled
@@ -20,7 +26,8 @@
 //              measuring end-to-end latency (which includes the wait for the commit); VSK_TXN_SECONDS each (15)
 // Then the broker's peak RSS (VmHWM) and CPU seconds (utime+stime, after the warm-up) per GB of payload moved.
 //
-// Knobs (environment): VSK_RECORDS (records per produce run, default 1000000), VSK_ROUNDS (default 3),
+// Knobs (environment): VSK_RECORDS (records per produce run, default 1000000; 300000 with --brokers N, as every
+// record is written N times on the one disk), VSK_ROUNDS (default 3),
 // VSK_CONSUME_PASSES (reads of the acks1 topic per consume workload and run, default 2),
 // VSK_LATENCY_SECONDS (default 15), VSK_LATENCY_RPS (fixed rate instead of half of Kafka's peak),
 // VSK_ONLY=kafka|strata, VSK_WORKLOADS=acks1,acksall,… (subset), VSK_STRATA_NODE_FLAGS (node flags for the
@@ -29,17 +36,51 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BrokerProcess, brokerMainPath } from '../e2e/helpers/broker-process';
 import { repoRoot } from '../e2e/helpers/util';
-import { javaLibDir, KAFKA_HEAP, KafkaBroker } from './vs-kafka/kafka-broker';
-import { procStats, type ProcStats } from './vs-kafka/procs';
+import { startBrokers, type BrokerKind } from './vs-kafka/brokers';
+import { javaLibDir, KAFKA_HEAP } from './vs-kafka/kafka-broker';
+import { KAFKA_CLUSTER_HEAP } from './vs-kafka/kafka-cluster';
+import { totalProcStats, type ProcStats } from './vs-kafka/procs';
+import { waitForReplicaBytes } from './vs-kafka/replica-bytes';
 import { runTxnLoad } from './txn-load';
-import { consumerPerf, createTopics, kcatConsume, kcatProduce, kcatVersion, producerPerf, storedRecords, ToolError, writeKcatInput } from './vs-kafka/tools';
+import {
+  consumerPerf,
+  createTopics,
+  kcatConsume,
+  kcatProduce,
+  kcatVersion,
+  producerPerf,
+  storedRecords,
+  ToolError,
+  waitForFullIsr,
+  writeKcatInput,
+} from './vs-kafka/tools';
 
 const env = process.env;
-const RECORDS = Number(env.VSK_RECORDS ?? 1_000_000);
+
+/** `--brokers N` (default 1): brokers per system; 1 = one node each, else an N-node cluster of each. */
+function brokerCount(argv: string[]): number {
+  let n = 1;
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--brokers(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new Error(`unknown argument ${argv[i]} (usage: vs-kafka [--brokers N])`);
+    n = Number(m[1] ?? argv[++i]);
+  }
+  // replication factor 3 needs 3 brokers
+  if (!Number.isInteger(n) || (n !== 1 && n < 3)) throw new Error(`--brokers must be 1 or an integer of at least 3`);
+  return n;
+}
+const BROKER_COUNT = brokerCount(process.argv.slice(2));
+const CLUSTER = BROKER_COUNT > 1;
+const REPLICATION_FACTOR = CLUSTER ? 3 : 1;
+const TOPIC_CONFIGS: Record<string, string> = CLUSTER ? { 'min.insync.replicas': '2' } : {};
+/** The produce workload whose topic the consume workloads read and whose Kafka peak sets the latency workload's rate. */
+const BASE_WORKLOAD = CLUSTER ? 'acksall' : 'acks1';
+/** acks of the latency workload: a cluster is measured with what replication costs. */
+const LATENCY_ACKS = CLUSTER ? 'all' : 1;
+const RECORDS = Number(env.VSK_RECORDS ?? (CLUSTER ? 300_000 : 1_000_000));
 const ROUNDS = Number(env.VSK_ROUNDS ?? 3);
-/** Each consume workload reads the acks1 topic this many times per broker run (figure: the median pass). */
+/** Each consume workload reads the BASE_WORKLOAD topic this many times per broker run (figure: the median pass). */
 const CONSUME_PASSES = Number(env.VSK_CONSUME_PASSES ?? 2);
 const LATENCY_SECONDS = Number(env.VSK_LATENCY_SECONDS ?? 15);
 const WARMUP_RECORDS = Math.min(200_000, RECORDS);
@@ -53,12 +94,11 @@ const BUDGET_MS = 13 * 60_000;
 const HARD_LIMIT_MS = 14 * 60_000;
 const BROKERS = (env.VSK_ONLY ? [env.VSK_ONLY] : ['kafka', 'strata']) as BrokerKind[];
 const ALL_WORKLOADS = ['acks1', 'acksall', 'latency', 'cjava', 'ckcat', 'pkcat', 'txn'] as const;
+const CLUSTER_WORKLOADS = ['acksall', 'latency', 'cjava', 'ckcat'] as const;
 const TXN_SECONDS = Number(env.VSK_TXN_SECONDS ?? 15);
 const TXN_RATE = Number(env.VSK_TXN_RATE ?? 5000);
 type Workload = (typeof ALL_WORKLOADS)[number];
-const WORKLOADS = new Set<Workload>(env.VSK_WORKLOADS ? (env.VSK_WORKLOADS.split(',') as Workload[]) : ALL_WORKLOADS);
-
-type BrokerKind = 'kafka' | 'strata';
+const WORKLOADS = new Set<Workload>(env.VSK_WORKLOADS ? (env.VSK_WORKLOADS.split(',') as Workload[]) : CLUSTER ? CLUSTER_WORKLOADS : ALL_WORKLOADS);
 
 interface Row {
   key: string;
@@ -72,12 +112,15 @@ interface Row {
 
 /** The table, in print order. `key`s index the per-run figures. */
 function rows(latencyRps: number): Row[] {
-  const lat = `produce latency @ ${latencyRps.toLocaleString('en-US')} rec/s, acks=1 (ProducerPerformance)`;
-  return [
+  const lat = `produce latency @ ${latencyRps.toLocaleString('en-US')} rec/s, acks=${LATENCY_ACKS} (ProducerPerformance)`;
+  const procs = CLUSTER ? `, sum of ${BROKER_COUNT} processes` : '';
+  const all: Row[] = [
     { key: 'acks1.rps', workload: 'produce acks=1 (ProducerPerformance)', metric: 'records/s', better: 'higher', digits: 0 },
     { key: 'acks1.mibps', workload: 'produce acks=1 (ProducerPerformance)', metric: 'MiB/s', better: 'higher', digits: 1 },
     { key: 'acksall.rps', workload: 'produce acks=all (ProducerPerformance)', metric: 'records/s', better: 'higher', digits: 0 },
     { key: 'acksall.mibps', workload: 'produce acks=all (ProducerPerformance)', metric: 'MiB/s', better: 'higher', digits: 1 },
+    // a cluster's acks=all latency at its peak (queueing included) beside the fixed-rate figures below
+    ...(CLUSTER ? [{ key: 'acksall.p99', workload: 'produce acks=all (ProducerPerformance)', metric: 'p99 ms at peak', better: 'lower', digits: 0 } as const] : []),
     { key: 'latency.p50', workload: lat, metric: 'p50 ms', better: 'lower', digits: 1 },
     { key: 'latency.p99', workload: lat, metric: 'p99 ms', better: 'lower', digits: 1 },
     { key: 'latency.p999', workload: lat, metric: 'p99.9 ms', better: 'lower', digits: 1 },
@@ -93,9 +136,11 @@ function rows(latencyRps: number): Row[] {
     { key: 'txn.commitP50', workload: 'transactional produce, commit every 100 ms (TxnBench)', metric: 'commit p50 ms', better: 'lower', digits: 1 },
     { key: 'txn.e2eP50', workload: `read_committed end-to-end @ ${TXN_RATE.toLocaleString('en-US')} rec/s (TxnBench)`, metric: 'p50 ms', better: 'lower', digits: 0 },
     { key: 'txn.e2eP99', workload: `read_committed end-to-end @ ${TXN_RATE.toLocaleString('en-US')} rec/s (TxnBench)`, metric: 'p99 ms', better: 'lower', digits: 0 },
-    { key: 'broker.rssMiB', workload: 'broker peak RSS (VmHWM)', metric: 'MiB', better: 'lower', digits: 0 },
-    { key: 'broker.cpuPerGB', workload: 'broker CPU per GB moved (utime+stime)', metric: 'CPU s/GB', better: 'lower', digits: 2 },
+    { key: 'broker.rssMiB', workload: `broker peak RSS (VmHWM${procs})`, metric: 'MiB', better: 'lower', digits: 0 },
+    { key: 'broker.cpuPerGB', workload: `broker CPU per GB moved (utime+stime${procs})`, metric: 'CPU s/GB', better: 'lower', digits: 2 },
   ];
+  // a cluster run shows only the workloads it ran
+  return CLUSTER ? all.filter((row) => row.key.startsWith('broker.') || WORKLOADS.has(row.key.split('.')[0] as Workload)) : all;
 }
 
 interface RunResult {
@@ -105,6 +150,8 @@ interface RunResult {
   /** Why a figure is missing ("n/a (…)"), by row key prefix (workload). */
   missing: Record<string, string>;
   checks: string[];
+  /** Checks that failed (records missing, a replica short), repeated under the table: the figures may not compare. */
+  warnings?: string[];
   cpuSeconds: number;
   gbMoved: number;
   seconds: number;
@@ -123,61 +170,7 @@ const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
 const log = (msg: string) => console.log(`[${elapsed()}] ${msg}`);
 const fmtNum = (n: number, digits: number) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-interface Broker {
-  baseDir: string;
-  bootstrap: string;
-  host: string;
-  port: number;
-  pid: number | undefined;
-  isAlive(): boolean;
-  logTail(lines?: number): string;
-}
-
-async function startBroker(kind: BrokerKind): Promise<{ broker: Broker; stop: () => Promise<void> }> {
-  if (kind === 'kafka') {
-    const k = await KafkaBroker.start({ numPartitions: PARTITIONS, segmentBytes: SEGMENT_BYTES });
-    return {
-      broker: k,
-      stop: async () => {
-        try {
-          await k.stop();
-        } finally {
-          await k.cleanup();
-        }
-      },
-    };
-  }
-  // Extra node flags (e.g. --cpu-prof, which NODE_OPTIONS refuses) through BrokerProcess's custom-command hook: a
-  // wrapper that execs node with the flags, so the pid stays the broker's.
-  const saved = env.STRATA_E2E_BROKER_CMD;
-  let wrapperDir: string | undefined;
-  if (env.VSK_STRATA_NODE_FLAGS) {
-    wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-vs-kafka-node-'));
-    const wrapper = path.join(wrapperDir, 'strata-broker.sh');
-    fs.writeFileSync(wrapper, `#!/bin/sh\nexec '${process.execPath}' ${env.VSK_STRATA_NODE_FLAGS} '${brokerMainPath()}' "$@"\n`, { mode: 0o755 });
-    env.STRATA_E2E_BROKER_CMD = wrapper;
-  }
-  let s: BrokerProcess;
-  try {
-    s = await BrokerProcess.start({ name: 'vs-kafka-strata', logLevel: 'warn', numPartitions: PARTITIONS, logSegmentBytes: SEGMENT_BYTES });
-  } finally {
-    if (saved === undefined) delete env.STRATA_E2E_BROKER_CMD;
-    else env.STRATA_E2E_BROKER_CMD = saved;
-    if (wrapperDir) fs.rmSync(wrapperDir, { recursive: true, force: true });
-  }
-  return {
-    broker: s,
-    stop: async () => {
-      try {
-        await s.stop(30_000);
-      } finally {
-        await s.cleanup();
-      }
-    },
-  };
-}
-
-/** The fixed rate of the latency workload: VSK_LATENCY_RPS, else half of Kafka's first acks=1 figure. */
+/** The fixed rate of the latency workload: VSK_LATENCY_RPS, else half of Kafka's first BASE_WORKLOAD figure. */
 const latency = { rps: env.VSK_LATENCY_RPS ? Number(env.VSK_LATENCY_RPS) : NaN, fallback: 40_000 };
 const latencyRps = () => (Number.isFinite(latency.rps) ? latency.rps : latency.fallback);
 
@@ -186,12 +179,18 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
   const res: RunResult = { broker: kind, round, figures: {}, missing: {}, checks: [], cpuSeconds: NaN, gbMoved: 0, seconds: 0 };
   const tag = `${kind} r${round}`;
   log(`${tag}: starting broker`);
-  const { broker, stop } = await startBroker(kind);
-  liveDirs.add(broker.baseDir);
+  const broker = await startBrokers(kind, BROKER_COUNT, { numPartitions: PARTITIONS, segmentBytes: SEGMENT_BYTES, strataNodeFlags: env.VSK_STRATA_NODE_FLAGS });
+  for (const d of broker.baseDirs) liveDirs.add(d);
   let bytesMoved = 0;
   try {
     const topic = (w: string) => `perf-${w}`;
-    await createTopics(broker.host, broker.port, ['warmup', 'acks1', 'acksall', 'latency', 'pkcat', 'txn-peak', 'txn-rate'].map(topic), PARTITIONS);
+    const topicsOf: Record<Workload, string[]> = { acks1: ['acks1'], acksall: ['acksall'], latency: ['latency'], cjava: [], ckcat: [], pkcat: ['pkcat'], txn: ['txn-peak', 'txn-rate'] };
+    const topics = ['warmup', ...ALL_WORKLOADS.filter((w) => WORKLOADS.has(w)).flatMap((w) => topicsOf[w])].map(topic);
+    await createTopics(broker.host, broker.port, topics, { partitions: PARTITIONS, replicationFactor: REPLICATION_FACTOR, configs: TOPIC_CONFIGS });
+    if (CLUSTER) {
+      await waitForFullIsr(broker.host, broker.port, topics, REPLICATION_FACTOR, 60_000);
+      log(`${tag}: ${BROKER_COUNT} brokers up, ${topics.length} topics × ${PARTITIONS} partitions with all ${REPLICATION_FACTOR} replicas in the ISR`);
+    }
     const props1 = { ...PRODUCER_PROPS, acks: 1 };
     const produceTimeout = Math.max(180_000, (RECORDS / 5000) * 1000);
     try {
@@ -199,14 +198,28 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
     } catch (err) {
       log(`${tag}: warm-up failed: ${(err as Error).message}`);
     }
-    const before: ProcStats = procStats(broker.pid!);
+    const stats = () => totalProcStats(broker.pids());
+    const before: ProcStats = stats();
 
     const f = res.figures;
     const check = async (t: string, expected: number) => {
-      const stored = await storedRecords(broker.host, broker.port, t, PARTITIONS);
+      const stored = await storedRecords(broker.host, broker.port, t);
       const line = `${t}: ${stored} records stored, ${expected} expected`;
       res.checks.push(line);
-      if (stored !== expected) log(`${tag}: WARNING ${line}`);
+      const warn = (w: string) => {
+        (res.warnings ??= []).push(w);
+        log(`${tag}: WARNING ${w}`);
+      };
+      if (stored !== expected) warn(line);
+      if (CLUSTER) {
+        // every broker must hold a full copy: its segment files at least the payload
+        const disk = await waitForReplicaBytes(broker.logDirs, t, expected * RECORD_SIZE, 30_000);
+        const mib = disk.bytes.map((b) => (b / (1 << 20)).toFixed(1)).join(', ');
+        const copies = `${t}: MiB on each broker's disk ${mib} (payload ${((expected * RECORD_SIZE) / (1 << 20)).toFixed(1)})`;
+        res.checks.push(copies);
+        if (disk.complete) log(`${tag}: ${copies}`);
+        else warn(`not fully replicated: ${copies}`);
+      }
     };
     const step = async (w: Workload, body: () => Promise<void>) => {
       if (!WORKLOADS.has(w)) {
@@ -221,11 +234,11 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
         res.missing[w] = 'n/a (time budget)';
         return;
       }
-      const cpu0 = procStats(broker.pid!).cpuSeconds;
+      const cpu0 = stats().cpuSeconds;
       try {
         await body();
         // the broker's CPU time during this workload (all passes), kept in the JSON
-        if (broker.isAlive()) f[`${w}.brokerCpuSeconds`] = Number((procStats(broker.pid!).cpuSeconds - cpu0).toFixed(2));
+        if (broker.isAlive()) f[`${w}.brokerCpuSeconds`] = Number((stats().cpuSeconds - cpu0).toFixed(2));
       } catch (err) {
         const label = err instanceof ToolError ? err.label : 'n/a (error)';
         res.missing[w] = label;
@@ -239,24 +252,24 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
       f['acks1.mibps'] = r.mibPerSec;
       bytesMoved += r.records * RECORD_SIZE;
       log(`${tag}: produce acks=1: ${fmtNum(r.recordsPerSec, 0)} records/s, ${r.mibPerSec} MiB/s (p99 ${r.p99Ms} ms)`);
-      if (kind === 'kafka' && !Number.isFinite(latency.rps)) {
-        latency.rps = Math.max(1000, Math.round(r.recordsPerSec / 2 / 1000) * 1000);
-        log(`latency workload rate fixed at ${latency.rps} records/s for all runs (half of Kafka's acks=1 peak)`);
-      }
+      if (BASE_WORKLOAD === 'acks1') fixLatencyRate(kind, r.recordsPerSec);
       await check(topic('acks1'), RECORDS);
     });
     await step('acksall', async () => {
       const r = await producerPerf({ bootstrap: broker.bootstrap, topic: topic('acksall'), records: RECORDS, recordSize: RECORD_SIZE, throughput: -1, producerProps: { ...PRODUCER_PROPS, acks: 'all' }, timeoutMs: within(produceTimeout) });
       f['acksall.rps'] = r.recordsPerSec;
       f['acksall.mibps'] = r.mibPerSec;
+      if (CLUSTER) f['acksall.p99'] = r.p99Ms;
       bytesMoved += r.records * RECORD_SIZE;
       log(`${tag}: produce acks=all: ${fmtNum(r.recordsPerSec, 0)} records/s, ${r.mibPerSec} MiB/s (p99 ${r.p99Ms} ms)`);
+      if (BASE_WORKLOAD === 'acksall') fixLatencyRate(kind, r.recordsPerSec);
       await check(topic('acksall'), RECORDS);
     });
     await step('latency', async () => {
       const rps = latencyRps();
       const n = Math.round(rps * LATENCY_SECONDS);
-      const r = await producerPerf({ bootstrap: broker.bootstrap, topic: topic('latency'), records: n, recordSize: RECORD_SIZE, throughput: rps, producerProps: props1, timeoutMs: within(LATENCY_SECONDS * 4000 + 60_000) });
+      const props = { ...PRODUCER_PROPS, acks: LATENCY_ACKS };
+      const r = await producerPerf({ bootstrap: broker.bootstrap, topic: topic('latency'), records: n, recordSize: RECORD_SIZE, throughput: rps, producerProps: props, timeoutMs: within(LATENCY_SECONDS * 4000 + 60_000) });
       f['latency.p50'] = r.p50Ms;
       f['latency.p99'] = r.p99Ms;
       f['latency.p999'] = r.p999Ms;
@@ -265,13 +278,13 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
       log(`${tag}: latency @ ${rps} rec/s: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p99.9 ${r.p999Ms} ms (achieved ${fmtNum(r.recordsPerSec, 0)} rec/s)`);
       await check(topic('latency'), n);
     });
-    const written = WORKLOADS.has('acks1') && f['acks1.rps'] !== undefined ? RECORDS : 0;
+    const written = WORKLOADS.has(BASE_WORKLOAD) && f[`${BASE_WORKLOAD}.rps`] !== undefined ? RECORDS : 0;
     await step('cjava', async () => {
-      if (written === 0) throw new ToolError('nothing written by acks1', 'n/a (no data)');
+      if (written === 0) throw new ToolError(`nothing written by ${BASE_WORKLOAD}`, 'n/a (no data)');
       const mib: number[] = [];
       const rps: number[] = [];
       for (let pass = 1; pass <= CONSUME_PASSES; pass++) {
-        const r = await consumerPerf({ bootstrap: broker.bootstrap, topic: topic('acks1'), records: written, timeoutMs: within(180_000) });
+        const r = await consumerPerf({ bootstrap: broker.bootstrap, topic: topic(BASE_WORKLOAD), records: written, timeoutMs: within(180_000) });
         mib.push(r.fetchMibPerSec);
         rps.push(r.fetchRecordsPerSec);
         bytesMoved += r.records * RECORD_SIZE;
@@ -281,11 +294,11 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
       f['cjava.rps'] = median(rps);
     });
     await step('ckcat', async () => {
-      if (written === 0) throw new ToolError('nothing written by acks1', 'n/a (no data)');
+      if (written === 0) throw new ToolError(`nothing written by ${BASE_WORKLOAD}`, 'n/a (no data)');
       const mib: number[] = [];
       const rps: number[] = [];
       for (let pass = 1; pass <= CONSUME_PASSES; pass++) {
-        const r = await kcatConsume({ bootstrap: broker.bootstrap, topic: topic('acks1'), expected: written, recordSize: RECORD_SIZE, timeoutMs: within(180_000) });
+        const r = await kcatConsume({ bootstrap: broker.bootstrap, topic: topic(BASE_WORKLOAD), expected: written, recordSize: RECORD_SIZE, timeoutMs: within(180_000) });
         mib.push(r.mibPerSec);
         rps.push(r.recordsPerSec);
         bytesMoved += r.records * RECORD_SIZE;
@@ -317,7 +330,7 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
     });
 
     if (broker.isAlive()) {
-      const after = procStats(broker.pid!);
+      const after = stats();
       res.cpuSeconds = after.cpuSeconds - before.cpuSeconds;
       res.gbMoved = bytesMoved / 1e9;
       f['broker.rssMiB'] = after.peakRssMiB;
@@ -328,12 +341,24 @@ async function runBroker(kind: BrokerKind, round: number, kcatInput: string): Pr
       log(`${tag}: broker died:\n${broker.logTail(30)}`);
     }
   } finally {
-    await stop();
-    liveDirs.delete(broker.baseDir);
+    // a stop that needed SIGKILL (e.g. a cluster's last brokers waiting on each other's controlled shutdown) does not
+    // void what was measured before it
+    await broker.stop().catch((err: Error) => {
+      res.checks.push(`stop: ${err.message.split('\n')[0]}`);
+      log(`${tag}: stopping: ${err.message.split('\n')[0]}`);
+    });
+    for (const d of broker.baseDirs) liveDirs.delete(d);
     res.seconds = (Date.now() - started) / 1000;
     log(`${tag}: broker stopped (${res.seconds.toFixed(0)} s)`);
   }
   return res;
+}
+
+/** The latency workload's rate, from Kafka's first peak unless VSK_LATENCY_RPS set it: half of it, in thousands. */
+function fixLatencyRate(kind: BrokerKind, peakRecordsPerSec: number): void {
+  if (kind !== 'kafka' || Number.isFinite(latency.rps)) return;
+  latency.rps = Math.max(1000, Math.round(peakRecordsPerSec / 2 / 1000) * 1000);
+  log(`latency workload rate fixed at ${latency.rps} records/s for all runs (half of Kafka's ${BASE_WORKLOAD === 'acks1' ? 'acks=1' : 'acks=all'} peak)`);
 }
 
 function median(xs: number[]): number {
@@ -372,7 +397,7 @@ async function main(): Promise<void> {
     loadAvgAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
   const versions = {
-    kafka: `Apache Kafka ${version(kafkaJar)} (${kafkaJar}, KRaft combined mode)`,
+    kafka: `Apache Kafka ${version(kafkaJar)} (${kafkaJar}, KRaft combined mode${CLUSTER ? `, ${BROKER_COUNT} nodes, static ${BROKER_COUNT}-voter quorum` : ''})`,
     kafkaTools: `kafka-tools ${version(toolsJar)} (ProducerPerformance, ConsumerPerformance)`,
     java: javaVersion,
     strata: `Strata ${strataVersion} @ ${gitRev}${gitDirty ? ' (+ uncommitted changes)' : ''}`,
@@ -380,17 +405,23 @@ async function main(): Promise<void> {
     librdkafka: kcat,
   };
   const settings = {
-    topic: `1 topic per workload × ${PARTITIONS} partitions, replication factor 1, one node`,
+    topic: CLUSTER
+      ? `1 topic per workload × ${PARTITIONS} partitions, replication factor ${REPLICATION_FACTOR}, min.insync.replicas=2, ${BROKER_COUNT} brokers (full ISR checked before measuring, a full copy on each broker's disk after each produce)`
+      : `1 topic per workload × ${PARTITIONS} partitions, replication factor 1, one node`,
     records: `${RECORD_SIZE} B records (one random A-Z payload, no compression); ${RECORDS.toLocaleString('en-US')} records per produce run; warm-up ${WARMUP_RECORDS.toLocaleString('en-US')}`,
     producer: 'linger.ms=5, batch.size=131072, acks=1 or all, unthrottled (--throughput -1)',
     segmentBytes: `log.segment.bytes=${SEGMENT_BYTES} on Kafka, --log-segment-bytes ${SEGMENT_BYTES} on Strata`,
     flush: 'no fsync by message count or time on either broker (both defaults: OS page cache)',
-    kafkaJvm: `${KAFKA_HEAP.join(' ')} + kafka-run-class.sh G1 flags; tools -Xmx512m`,
-    consume: `the acks1 topic read ${CONSUME_PASSES}× per run by each tool (median pass); ConsumerPerformance fetch.* figures (exclude the group join); kcat -C assigns partitions, no group`,
+    kafkaJvm: `${(CLUSTER ? KAFKA_CLUSTER_HEAP : KAFKA_HEAP).join(' ')}${CLUSTER ? ' per node' : ''} + kafka-run-class.sh G1 flags; tools -Xmx512m`,
+    consume: `the ${BASE_WORKLOAD} topic read ${CONSUME_PASSES}× per run by each tool (median pass); ConsumerPerformance fetch.* figures (exclude the group join); kcat -C assigns partitions, no group`,
     rounds: `${ROUNDS} rounds, order ${Array.from({ length: ROUNDS }, () => BROKERS.map((b) => (b === 'kafka' ? 'Kafka' : 'Strata')).join(' ')).join(' ')}; each broker run starts empty and is stopped before the next`,
   };
 
-  console.log('Strata vs Apache Kafka — same machine, same load tools, one broker at a time');
+  console.log(
+    CLUSTER
+      ? `Strata vs Apache Kafka — same machine, same load tools, one ${BROKER_COUNT}-broker cluster at a time`
+      : 'Strata vs Apache Kafka — same machine, same load tools, one broker at a time',
+  );
   for (const [k, v] of Object.entries(versions)) console.log(`  ${k.padEnd(11)} ${v}`);
   console.log(`  machine     ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB RAM, ${machine.kernel}, load ${machine.loadAvgAtStart.join(' ')}`);
   for (const [k, v] of Object.entries(settings)) console.log(`  ${k.padEnd(11)} ${v}`);
@@ -462,6 +493,8 @@ async function main(): Promise<void> {
     const w = ranked[0];
     console.log(`\nStrata's weakest figure: ${w.workload}, ${w.metric}: ratio ${w.ratio!.toFixed(2)} (${w.better} is better)`);
   }
+  const warnings = results.flatMap((r) => (r.warnings ?? []).map((w) => `  ${r.broker} r${r.round}: ${w}`));
+  if (warnings.length > 0) console.log(`\nWARNINGS (the figures of these runs may not compare):\n${warnings.join('\n')}`);
   const totalSeconds = (Date.now() - t0) / 1000;
   console.log(`total time ${totalSeconds.toFixed(0)} s`);
 
@@ -470,10 +503,11 @@ async function main(): Promise<void> {
     const stamp = now.toISOString().slice(0, 16).replace(/:/g, '').replace('T', '-');
     const dir = path.join(root, 'bench', 'results');
     fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `vs-kafka-${stamp}.json`);
+    const file = path.join(dir, `vs-kafka-${CLUSTER ? `${BROKER_COUNT}brokers-` : ''}${stamp}.json`);
     const json = {
       benchmark: 'vs-kafka',
       date: now.toISOString(),
+      brokers: BROKER_COUNT,
       versions,
       machine,
       settings,

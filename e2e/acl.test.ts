@@ -38,7 +38,6 @@ import type {
   DescribeGroupsResponse,
   HeartbeatResponse,
   IncrementalAlterConfigsResponse,
-  InitProducerIdResponse,
   LeaveGroupResponse,
   ListGroupsResponse,
   ListOffsetsResponse,
@@ -64,6 +63,7 @@ import { useBroker } from './helpers/suite';
 import { freePort, makeTempDir, removeTempDir } from './helpers/util';
 import { TxnShell } from './helpers/txn-shell';
 import { stopAll, type JsonLinesProcess } from './helpers/json-process';
+import { initTransactional } from './helpers/txn-wire';
 
 const ANON = 'User:ANONYMOUS';
 
@@ -142,7 +142,7 @@ describe('ACLs with authorizer=simple', function () {
   // Transactional APIs over the wire (the transactional id's producer id and epoch come from InitProducerId).
   type Txn = { transactionalId: string; producerId: number; producerEpoch: number };
   const initTxn = async (transactionalId: string, transactionTimeoutMs = 60_000): Promise<Txn> => {
-    const r = await client.request<InitProducerIdResponse>(ApiKey.InitProducerId, 4, { transactionalId, transactionTimeoutMs, producerId: -1, producerEpoch: -1 });
+    const r = await initTransactional(client, transactionalId, transactionTimeoutMs);
     assert.equal(r.errorCode, 0, `InitProducerId ${transactionalId}`);
     return { transactionalId, producerId: r.producerId, producerEpoch: r.producerEpoch };
   };
@@ -487,7 +487,7 @@ describe('ACLs with authorizer=simple', function () {
         validateOnly: true,
       });
       assert.deepEqual(iac.responses.map((r) => r.errorCode), [ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED]);
-      const pid = await c.request<InitProducerIdResponse>(ApiKey.InitProducerId, 4, { transactionalId: 'no-txn', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      const pid = await initTransactional(c, 'no-txn');
       assert.equal(pid.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
       const markers = await c.request<WriteTxnMarkersResponse>(ApiKey.WriteTxnMarkers, 1, {
         markers: [{ producerId: 1, producerEpoch: 0, transactionResult: false, topics: [{ name: okTopic, partitionIndexes: [0] }], coordinatorEpoch: 0 }],

@@ -23,6 +23,7 @@ import { createKafka } from './helpers/kafkajs';
 import { WireClient } from './helpers/protocol-batches';
 import { useBroker } from './helpers/suite';
 import { uniqueName } from './helpers/util';
+import { initTransactional } from './helpers/txn-wire';
 
 interface TxnProducer {
   transactionalId: string;
@@ -59,7 +60,7 @@ describe('transactions: the coordinator over the wire (broker process)', functio
   const c = () => w.client;
 
   async function init(transactionalId: string, transactionTimeoutMs = 60_000): Promise<TxnProducer> {
-    const r = await c().request<InitProducerIdResponse>(ApiKey.InitProducerId, 4, { transactionalId, transactionTimeoutMs, producerId: -1, producerEpoch: -1 });
+    const r = await initTransactional(c(), transactionalId, transactionTimeoutMs);
     assert.equal(r.errorCode, ErrorCode.NONE);
     return { transactionalId, producerId: r.producerId, producerEpoch: r.producerEpoch, seq: 0 };
   }

@@ -1,5 +1,6 @@
-// Apache Kafka 4.1.1 as the reference broker: KRaft combined mode (broker + controller in one JVM), one node,
-// listeners on free loopback ports, logs in a fresh temp dir. The config is written here so anyone can rerun it;
+// Apache Kafka 4.1.1 as the reference broker: KRaft combined mode (broker + controller in one JVM), one node
+// (KafkaBroker.start) or one node of a static-quorum cluster (kafka-cluster.ts), listeners on free loopback ports,
+// logs in a fresh temp dir. The config is written here so anyone can rerun it;
 // everything not named below is Kafka's default. Started the way bin/kafka-server-start.sh does (same heap and
 // GC flags), from the jars bench/java/install.sh copied into bench/java/target/lib.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,6 +37,9 @@ export const KAFKA_JVM_PERF_OPTS = [
 
 export const KAFKA_HEAP = ['-Xmx1g', '-Xms1g'];
 
+/** Every node listens on loopback only. */
+export const KAFKA_HOST = '127.0.0.1';
+
 export interface KafkaSettings {
   numPartitions: number;
   segmentBytes: number;
@@ -54,16 +58,30 @@ export interface KafkaOptions {
 }
 
 /** A Kafka cluster id as Kafka's Uuid.randomUuid() makes it: 16 random bytes, base64url, no padding, no leading '-'. */
-function kafkaUuid(): string {
+export function kafkaUuid(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
 }
 
+/**
+ * A node's place in its KRaft quorum (static voters: controller.quorum.voters, kraft.version 0). Every node of a
+ * cluster is formatted with the same cluster id and the same voter list; each is broker and controller at once.
+ */
+export interface KafkaQuorumMember {
+  nodeId: number;
+  clusterId: string;
+  controllerPort: number;
+  /** controller.quorum.voters: `id@host:port` of every node, this one included. */
+  voters: string;
+  /** Nodes in the cluster. */
+  size: number;
+}
+
 export class KafkaBroker {
   readonly name = 'kafka';
-  readonly host = '127.0.0.1';
+  readonly host = KAFKA_HOST;
   readonly baseDir: string;
   readonly logDir: string;
   readonly propsPath: string;
@@ -73,7 +91,7 @@ export class KafkaBroker {
 
   private constructor(
     readonly port: number,
-    readonly controllerPort: number,
+    readonly member: KafkaQuorumMember,
     readonly settings: KafkaSettings,
     readonly options: KafkaOptions,
     private readonly extraPorts: ReadonlyMap<string, number>,
@@ -82,6 +100,10 @@ export class KafkaBroker {
     this.logDir = path.join(this.baseDir, 'kraft-logs');
     this.propsPath = path.join(this.baseDir, 'server.properties');
     this.outPath = path.join(this.baseDir, 'kafka.out');
+  }
+
+  get controllerPort(): number {
+    return this.member.controllerPort;
   }
 
   get bootstrap(): string {
@@ -107,11 +129,15 @@ export class KafkaBroker {
   properties(): string {
     const s = this.settings;
     const extra = [...this.extraPorts].map(([name, port]) => `,${name}://${this.host}:${port}`).join('');
+    const m = this.member;
+    const alone = m.size === 1;
     const lines = [
-      '# Written by bench/vs-kafka: KRaft combined mode, one node; everything else is Kafka 4.1.1 default.',
+      alone
+        ? '# Written by bench/vs-kafka: KRaft combined mode, one node; everything else is Kafka 4.1.1 default.'
+        : `# Written by bench/vs-kafka: KRaft combined mode, node ${m.nodeId} of ${m.size}; everything else is Kafka 4.1.1 default.`,
       'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@${this.host}:${this.controllerPort}`,
+      `node.id=${m.nodeId}`,
+      `controller.quorum.voters=${m.voters}`,
       `listeners=PLAINTEXT://${this.host}:${this.port}${extra},CONTROLLER://${this.host}:${this.controllerPort}`,
       `advertised.listeners=PLAINTEXT://${this.host}:${this.port}${extra}`,
       'controller.listener.names=CONTROLLER',
@@ -120,12 +146,17 @@ export class KafkaBroker {
       `log.dirs=${this.logDir}`,
       `num.partitions=${s.numPartitions}`,
       `log.segment.bytes=${s.segmentBytes}`,
-      // one node: internal topics cannot have 3 replicas
-      'offsets.topic.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
+      // one node: internal topics cannot have 3 replicas (with 3 nodes or more Kafka's defaults, 3 replicas and a
+      // minimum ISR of 2, hold)
+      ...(alone
+        ? [
+            'offsets.topic.replication.factor=1',
+            'transaction.state.log.replication.factor=1',
+            'transaction.state.log.min.isr=1',
+            'share.coordinator.state.topic.replication.factor=1',
+            'share.coordinator.state.topic.min.isr=1',
+          ]
+        : []),
     ];
     const overrides = new Map(Object.entries(this.options.properties ?? {}));
     const merged = lines.map((line) => {
@@ -138,12 +169,15 @@ export class KafkaBroker {
     return [...merged, ...[...overrides].map(([k, v]) => `${k}=${v}`), ''].join('\n');
   }
 
+  /** One node on its own: its own single-voter quorum, formatted, started and ready. */
   static async start(settings: KafkaSettings, options: KafkaOptions = {}): Promise<KafkaBroker> {
-    const extraPorts = new Map<string, number>();
-    for (const name of options.extraListeners ?? []) extraPorts.set(name, await freePort());
-    const b = new KafkaBroker(await freePort(), await freePort(), settings, options, extraPorts);
+    const controllerPort = await freePort();
+    const member = { nodeId: 1, clusterId: kafkaUuid(), controllerPort, voters: `1@${KAFKA_HOST}:${controllerPort}`, size: 1 };
+    const b = await KafkaBroker.create(settings, options, member);
     try {
-      await b.launch();
+      await b.format();
+      b.spawn();
+      await b.waitReady(90_000, 1);
     } catch (err) {
       await b.cleanup();
       throw err;
@@ -151,20 +185,30 @@ export class KafkaBroker {
     return b;
   }
 
-  private async launch(): Promise<void> {
+  /** A node on free ports and a fresh temp dir, not yet formatted or started (kafka-cluster.ts starts several). */
+  static async create(settings: KafkaSettings, options: KafkaOptions, member: KafkaQuorumMember): Promise<KafkaBroker> {
+    const extraPorts = new Map<string, number>();
+    for (const name of options.extraListeners ?? []) extraPorts.set(name, await freePort());
+    return new KafkaBroker(await freePort(), member, settings, options, extraPorts);
+  }
+
+  /** Writes server.properties and runs `kafka-storage format` with the quorum's cluster id. */
+  async format(): Promise<void> {
     fs.writeFileSync(this.propsPath, this.properties());
-    const cp = javaClasspath();
     const fmt = await runProcess(
       'java',
-      ['-Xmx256m', ...KAFKA_JVM_PERF_OPTS, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', kafkaUuid(), '-c', this.propsPath, ...(this.options.formatArgs ?? [])],
+      ['-Xmx256m', ...KAFKA_JVM_PERF_OPTS, '-cp', javaClasspath(), 'kafka.tools.StorageTool', 'format', '-t', this.member.clusterId, '-c', this.propsPath, ...(this.options.formatArgs ?? [])],
       { timeoutMs: 60_000 },
     );
     if (fmt.code !== 0) throw new Error(`kafka storage format failed (code ${fmt.code}):\n${tail(fmt.stdout + fmt.stderr)}`);
+  }
 
+  /** Starts the JVM (after format); readiness is waitReady's. */
+  spawn(): void {
     const fd = fs.openSync(this.outPath, 'a');
     try {
       this.child = track(
-        spawn('java', [...(this.options.heap ?? KAFKA_HEAP), ...KAFKA_JVM_PERF_OPTS, '-cp', cp, 'kafka.Kafka', this.propsPath], {
+        spawn('java', [...(this.options.heap ?? KAFKA_HEAP), ...KAFKA_JVM_PERF_OPTS, '-cp', javaClasspath(), 'kafka.Kafka', this.propsPath], {
           stdio: ['ignore', fd, fd],
           cwd: this.baseDir,
         }),
@@ -177,11 +221,13 @@ export class KafkaBroker {
       child.once('exit', () => resolve());
       child.once('error', () => resolve());
     });
-    await this.waitReady(90_000);
   }
 
-  /** Ready = the Kafka listener answers Metadata with this broker registered (it is unfenced). */
-  private async waitReady(timeoutMs: number): Promise<void> {
+  /**
+   * Ready = the Kafka listener answers Metadata listing at least `brokers` registered (unfenced) brokers: this one
+   * alone, or every node of its cluster (which needs the controller quorum to have a leader).
+   */
+  async waitReady(timeoutMs: number, brokers: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer yet';
     while (Date.now() < deadline) {
@@ -197,8 +243,8 @@ export class KafkaBroker {
             includeClusterAuthorizedOperations: false,
             includeTopicAuthorizedOperations: false,
           });
-          if (md.brokers.length > 0) return;
-          last = 'no broker registered yet';
+          if (md.brokers.length >= brokers) return;
+          last = `${md.brokers.length} of ${brokers} brokers registered`;
         } finally {
           await c.close();
         }

@@ -89,3 +89,9 @@ export function tail(text: string, n = 15): string {
     .slice(-n)
     .join('\n');
 }
+
+/** procStats summed over several processes (a cluster's brokers): total peak RSS, total CPU time. */
+export function totalProcStats(pids: readonly number[]): ProcStats {
+  const all = pids.map(procStats);
+  return { peakRssMiB: all.reduce((s, p) => s + p.peakRssMiB, 0), cpuSeconds: all.reduce((s, p) => s + p.cpuSeconds, 0) };
+}

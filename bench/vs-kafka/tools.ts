@@ -1,12 +1,13 @@
 // The load tools the benchmark drives both brokers with, and parsers for what they print:
 // Kafka's own ProducerPerformance / ConsumerPerformance (kafka-tools 4.1.1, the classes behind
 // kafka-producer-perf-test.sh and kafka-consumer-perf-test.sh) and kcat (librdkafka). Plus two admin calls
-// through Strata's protocol client (create topics, count stored records), which speak plain Kafka protocol
-// and are used the same way against both brokers.
+// through Strata's protocol client (create topics, count stored records, wait for brokers and full ISRs), which
+// speak plain Kafka protocol and are used the same way against both brokers.
 import * as fs from 'node:fs';
 import { KafkaClient } from '../../broker/src/protocol/client';
 import { ApiKey } from '../../broker/src/protocol/apis';
-import type { CreateTopicsResponse, ListOffsetsResponse } from '../../broker/src/protocol/schema/types';
+import { ZERO_UUID } from '../../broker/src/protocol/codec';
+import type { CreateTopicsResponse, ListOffsetsResponse, MetadataResponse } from '../../broker/src/protocol/schema/types';
 import { javaClasspath, KAFKA_JVM_PERF_OPTS } from './kafka-broker';
 import { runProcess, tail } from './procs';
 
@@ -184,28 +185,100 @@ export async function kcatVersion(): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // Admin over the plain Kafka protocol (same client for both brokers)
 
-export async function createTopics(host: string, port: number, names: string[], partitions: number): Promise<void> {
+/** One admin request on a fresh connection to host:port. */
+async function withAdmin<T>(host: string, port: number, body: (c: KafkaClient) => Promise<T>): Promise<T> {
+  const c = await KafkaClient.connect({ host, port, clientId: 'vs-kafka-admin' });
+  try {
+    await c.apiVersions();
+    return await body(c);
+  } finally {
+    await c.close();
+  }
+}
+
+/** Metadata of the given topics (all topics when null) as host:port sees it. */
+export function metadata(host: string, port: number, topics: string[] | null): Promise<MetadataResponse> {
+  return withAdmin(host, port, (c) =>
+    c.request<MetadataResponse>(ApiKey.Metadata, c.pickVersion(ApiKey.Metadata, 12), {
+      topics: topics?.map((name) => ({ topicId: ZERO_UUID, name })) ?? null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    }),
+  );
+}
+
+/** Polls `check` (a reason to keep waiting, or null when done) every 250 ms until it is done or the deadline passes. */
+async function waitUntil(what: string, timeoutMs: number, check: () => Promise<string | null>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'not checked yet';
+  for (;;) {
+    try {
+      const why = await check();
+      if (why === null) return;
+      last = why;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms (${last})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Waits until host:port lists at least `count` brokers in Metadata (all registered and unfenced). */
+export function waitForBrokers(host: string, port: number, count: number, timeoutMs: number): Promise<void> {
+  return waitUntil(`${count} brokers in the Metadata of ${host}:${port}`, timeoutMs, async () => {
+    const md = await metadata(host, port, []);
+    return md.brokers.length >= count ? null : `${md.brokers.length} brokers: ${md.brokers.map((b) => b.nodeId).join(',')}`;
+  });
+}
+
+/**
+ * Waits until every partition of `topics` has a leader and `replicas` replicas, all of them in the ISR: proof the
+ * brokers really replicate each partition before anything is measured.
+ */
+export function waitForFullIsr(host: string, port: number, topics: string[], replicas: number, timeoutMs: number): Promise<void> {
+  return waitUntil(`a full ISR (${replicas}) on every partition of ${topics.join(', ')}`, timeoutMs, async () => {
+    const md = await metadata(host, port, topics);
+    for (const t of md.topics) {
+      if (t.errorCode !== 0) return `${t.name}: error ${t.errorCode}`;
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0 || p.leaderId < 0) return `${t.name}-${p.partitionIndex}: error ${p.errorCode}, leader ${p.leaderId}`;
+        if (p.replicaNodes.length !== replicas || p.isrNodes.length !== replicas) {
+          return `${t.name}-${p.partitionIndex}: replicas [${p.replicaNodes.join(',')}], isr [${p.isrNodes.join(',')}]`;
+        }
+      }
+    }
+    return md.topics.length === topics.length ? null : `${md.topics.length} of ${topics.length} topics known`;
+  });
+}
+
+export interface TopicSpec {
+  partitions: number;
+  replicationFactor: number;
+  /** Topic configs, e.g. min.insync.replicas. */
+  configs?: Record<string, string>;
+}
+
+export async function createTopics(host: string, port: number, names: string[], spec: TopicSpec): Promise<void> {
   const deadline = Date.now() + 60_000;
+  const configs = Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value }));
   let pending = [...names];
   for (;;) {
     let last = '';
     try {
-      const c = await KafkaClient.connect({ host, port, clientId: 'vs-kafka-admin' });
-      try {
-        await c.apiVersions();
-        const res = await c.request<CreateTopicsResponse>(ApiKey.CreateTopics, c.pickVersion(ApiKey.CreateTopics, 7), {
-          topics: pending.map((name) => ({ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] })),
+      const res = await withAdmin(host, port, (c) =>
+        c.request<CreateTopicsResponse>(ApiKey.CreateTopics, c.pickVersion(ApiKey.CreateTopics, 7), {
+          topics: pending.map((name) => ({ name, numPartitions: spec.partitions, replicationFactor: spec.replicationFactor, assignments: [], configs })),
           timeoutMs: 30_000,
           validateOnly: false,
-        });
-        // 36 = TOPIC_ALREADY_EXISTS (a retry after a timeout)
-        const failed = res.topics.filter((t) => t.errorCode !== 0 && t.errorCode !== 36);
-        if (failed.length === 0) return;
-        last = failed.map((t) => `${t.name}: error ${t.errorCode} ${t.errorMessage ?? ''}`).join('; ');
-        pending = failed.map((t) => t.name);
-      } finally {
-        await c.close();
-      }
+        }),
+      );
+      // 36 = TOPIC_ALREADY_EXISTS (a retry after a timeout)
+      const failed = res.topics.filter((t) => t.errorCode !== 0 && t.errorCode !== 36);
+      if (failed.length === 0) return;
+      last = failed.map((t) => `${t.name}: error ${t.errorCode} ${t.errorMessage ?? ''}`).join('; ');
+      pending = failed.map((t) => t.name);
     } catch (err) {
       last = (err as Error).message;
     }
@@ -214,24 +287,29 @@ export async function createTopics(host: string, port: number, names: string[], 
   }
 }
 
-/** Sum over partitions of the log end offset: the records a fresh topic holds. */
-export async function storedRecords(host: string, port: number, topic: string, partitions: number): Promise<number> {
-  const c = await KafkaClient.connect({ host, port, clientId: 'vs-kafka-admin' });
-  try {
-    await c.apiVersions();
-    const res = await c.request<ListOffsetsResponse>(ApiKey.ListOffsets, c.pickVersion(ApiKey.ListOffsets, 7), {
-      replicaId: -1,
-      isolationLevel: 0,
-      topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, i) => ({ partitionIndex: i, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 })) }],
-      timeoutMs: 30_000,
-    });
-    let sum = 0;
+/** Sum over partitions of the log end offset: the records a fresh topic holds. Each partition is asked of its leader. */
+export async function storedRecords(host: string, port: number, topic: string): Promise<number> {
+  const md = await metadata(host, port, [topic]);
+  const t = md.topics[0];
+  if (!t || t.errorCode !== 0) throw new Error(`Metadata ${topic}: error ${t?.errorCode}`);
+  const byLeader = new Map<number, number[]>();
+  for (const p of t.partitions) byLeader.set(p.leaderId, [...(byLeader.get(p.leaderId) ?? []), p.partitionIndex]);
+  let sum = 0;
+  for (const [leader, partitions] of byLeader) {
+    const b = md.brokers.find((x) => x.nodeId === leader);
+    if (!b) throw new Error(`${topic}: partitions ${partitions.join(',')} have no live leader (${leader})`);
+    const res = await withAdmin(b.host, b.port, (c) =>
+      c.request<ListOffsetsResponse>(ApiKey.ListOffsets, c.pickVersion(ApiKey.ListOffsets, 7), {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: topic, partitions: partitions.map((i) => ({ partitionIndex: i, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 })) }],
+        timeoutMs: 30_000,
+      }),
+    );
     for (const p of res.topics[0].partitions) {
       if (p.errorCode !== 0) throw new Error(`ListOffsets ${topic}-${p.partitionIndex}: error ${p.errorCode}`);
       sum += Number(p.offset);
     }
-    return sum;
-  } finally {
-    await c.close();
   }
+  return sum;
 }

@@ -19,16 +19,11 @@ import { ReplicaManager } from './cluster/replica-manager';
 import { TopicCreator } from './cluster/topic-creator';
 import { InternalTopics } from './cluster/internal-topics';
 import { ProducerIdManager } from './coordinator/producer-id-manager';
-import { GroupCoordinator } from './coordinator/group-coordinator';
-import { GroupStore, OFFSETS_TOPIC } from './coordinator/group-store';
-import { TransactionCoordinator, type TxnMarkerWriter } from './coordinator/transaction-coordinator';
-import { TransactionStore, TRANSACTION_STATE_TOPIC } from './coordinator/transaction-store';
 import { TxnMarkerAppender } from './coordinator/txn-marker-appender';
 import { TxnMarkerRouter } from './coordinator/txn-marker-router';
-import { followLeadership } from './coordinator/leadership';
-import { subscribedTopics } from './coordinator/consumer-protocol';
-import { splitOffsetKey } from './coordinator/group';
-import type { MetadataImage } from './cluster/metadata-image';
+import { startGroupCoordinator, startTransactionCoordinator } from './coordinator/start-coordinators';
+import { OFFSETS_TOPIC } from './coordinator/group-store';
+import { TRANSACTION_STATE_TOPIC } from './coordinator/transaction-store';
 import { BrokerMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/http';
 import { objectKeyTopic } from './metrics/object-key-topic';
@@ -48,7 +43,6 @@ import { loadIncarnation } from './cluster/incarnation';
 import { BrokerLiveness } from './cluster/broker-liveness';
 import { BrokerClients, interBrokerTls } from './cluster/broker-clients';
 import { HeartbeatSender, heartbeatTransport } from './cluster/heartbeat-sender';
-import { ErrorCode, KafkaError } from './protocol/errors';
 
 export class Broker {
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -218,6 +212,7 @@ export class Broker {
       sessionTimeoutMs: config.brokerSessionTimeoutMs,
       leaseMs: config.controllerLeaseMs,
       preferredElectionIntervalMs: config.autoLeaderRebalanceEnable ? config.leaderImbalanceCheckIntervalSeconds * 1000 : 0,
+      catchUp: () => tailer.poke(),
       logger: logger.child('liveness'),
     });
     const heartbeats = new HeartbeatSender({
@@ -390,6 +385,8 @@ export class Broker {
   private async enforceRetention(): Promise<void> {
     for (const p of this.services.replicas.all()) {
       try {
+        // A follower uploads nothing: what it may delete locally is what the leader has uploaded meanwhile.
+        if (!p.isLeader) await p.log.refreshRemoteView();
         const { deletedSegments } = await p.log.enforceRetention();
         if (deletedSegments > 0) this.logger.info('retention deleted segments', { partition: p.key, segments: deletedSegments });
       } catch (err) {
@@ -425,107 +422,6 @@ export class Broker {
     await this.metricsServer?.close();
     this.logger.info('broker stopped');
   }
-}
-
-/**
- * The group coordinator over __consumer_offsets (created on first need, cluster/internal-topics.ts). It follows the
- * leadership of its partitions: the groups of the partitions this broker leads are loaded before it opens its
- * listeners; later elections load, resignations drop.
- */
-async function startGroupCoordinator(
-  config: BrokerConfig,
-  image: MetadataImage,
-  internalTopics: InternalTopics,
-  replicas: ReplicaManager,
-  metrics: BrokerMetrics,
-  logger: Logger,
-): Promise<GroupCoordinator> {
-  const partitions = internalTopics.partitionCount(OFFSETS_TOPIC);
-  const groups = new GroupCoordinator(
-    new GroupStore(replicas, partitions, { logger, onUndecodable: () => metrics.offsetsRecordSkipped() }),
-    {
-      initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
-      minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
-      maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
-      offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
-      offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
-      offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
-      partitionExists: (topic, p) => (image.topicsByName.get(topic)?.partitions.length ?? 0) > p && p >= 0,
-      decodeSubscription: subscribedTopics,
-    },
-    logger,
-    { onRebalance: (g) => metrics.groupRebalanced(g), onCommit: (g, n) => metrics.offsetsCommitted(g, n), onGroupRemoved: (g) => metrics.groupRemoved(g) },
-  );
-  await followLeadership(replicas, OFFSETS_TOPIC, groups, logger);
-  metrics.setGroupSource(function* () {
-    for (const g of groups.allGroups()) {
-      yield {
-        group: g.groupId,
-        state: g.state,
-        members: g.members.size,
-        offsets: (function* () {
-          for (const [key, c] of g.offsets) {
-            const [topic, partition] = splitOffsetKey(key);
-            const t = image.topicsByName.get(topic);
-            if (!t) continue;
-            try {
-              yield { topic, partition, committed: c.offset, logEndOffset: replicas.getById(t.topicId, partition).log.highWatermark };
-            } catch {
-              // partition not hosted here: no lag to report
-            }
-          }
-        })(),
-      };
-    }
-  });
-  return groups;
-}
-
-/**
- * The transaction coordinator over __transaction_state (created on first need); it follows the leadership of its
- * partitions as the group coordinator does (loading completes transactions left between EndTxn's decision and its markers).
- * STRATA_TEST_KILL_AFTER_PREPARE_COMMIT=N (tests only) makes the process kill itself with SIGKILL right after
- * writing its Nth PrepareCommit, before any marker.
- */
-async function startTransactionCoordinator(
-  config: BrokerConfig,
-  image: MetadataImage,
-  internalTopics: InternalTopics,
-  replicas: ReplicaManager,
-  txnMarkers: TxnMarkerWriter,
-  producerIds: ProducerIdManager,
-  metrics: BrokerMetrics,
-  logger: Logger,
-): Promise<TransactionCoordinator> {
-  const partitions = internalTopics.partitionCount(TRANSACTION_STATE_TOPIC);
-  const killAfter = Number(process.env.STRATA_TEST_KILL_AFTER_PREPARE_COMMIT ?? 0);
-  let prepared = 0;
-  const transactions = new TransactionCoordinator(
-    new TransactionStore(replicas, partitions, { logger }),
-    {
-      maxTimeoutMs: config.transactionMaxTimeoutMs,
-      idExpirationMs: config.transactionalIdExpirationMs,
-      abortCheckIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
-      expirationCheckIntervalMs: config.transactionRemoveExpiredTransactionCleanupIntervalMs,
-      partitionExists: (topic, p) => (image.topicsByName.get(topic)?.partitions.length ?? 0) > p && p >= 0,
-      nextProducerId: () => producerIds.nextId(),
-      markers: txnMarkers,
-      afterPrepareCommit:
-        killAfter > 0
-          ? () => {
-              if (++prepared === killAfter) {
-                logger.warn('STRATA_TEST_KILL_AFTER_PREPARE_COMMIT: killing the process after PrepareCommit', { count: prepared });
-                process.kill(process.pid, 'SIGKILL');
-              }
-            }
-          : undefined,
-    },
-    logger,
-    { onCommit: () => metrics.transactionEnded('commit'), onAbort: () => metrics.transactionEnded('abort'), onFenced: () => metrics.producerFenced() },
-  );
-  await followLeadership(replicas, TRANSACTION_STATE_TOPIC, transactions, logger);
-  metrics.setOpenTransactionSource(() => transactions.openCount());
-  return transactions;
 }
 
 /**

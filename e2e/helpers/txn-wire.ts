@@ -6,7 +6,28 @@ import { ApiKey } from '../../broker/src/protocol/apis';
 import type { KafkaClient } from '../../broker/src/protocol/client';
 import { controlTypeOf, ControlRecordType } from '../../broker/src/log/control-batch';
 import { decodeRecords, LOG_OVERHEAD, readBatchHeader, RECORD_BATCH_HEADER_SIZE, type BatchHeader } from '../../broker/src/protocol/records';
-import type { FetchResponse, ListOffsetsResponse, WriteTxnMarkersResponse } from '../../broker/src/protocol/schema/types';
+import type { FetchResponse, InitProducerIdResponse, ListOffsetsResponse, WriteTxnMarkersResponse } from '../../broker/src/protocol/schema/types';
+import { ErrorCode } from '../../broker/src/protocol/errors';
+import { waitFor } from './util';
+
+/**
+ * InitProducerId for a transactional id, as a client does it: FindCoordinator first (the first one creates
+ * __transaction_state), then InitProducerId, asked again while the coordinator is loading or not yet elected.
+ * Resolves with the final answer, whatever its error code (callers assert on it).
+ */
+export async function initTransactional(c: KafkaClient, transactionalId: string, transactionTimeoutMs = 60_000): Promise<InitProducerIdResponse> {
+  await c.request(ApiKey.FindCoordinator, 4, { key: '', keyType: 1, coordinatorKeys: [transactionalId] });
+  const retriable = [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE];
+  let last: InitProducerIdResponse | undefined;
+  await waitFor(
+    async () => {
+      last = await c.request<InitProducerIdResponse>(ApiKey.InitProducerId, 4, { transactionalId, transactionTimeoutMs, producerId: -1, producerEpoch: -1 });
+      return !retriable.includes(last.errorCode);
+    },
+    { timeoutMs: 15_000, what: `the transaction coordinator of ${transactionalId}` },
+  ).catch(() => undefined); // the last answer is returned: the caller's assertion names its error
+  return last!;
+}
 
 export const READ_UNCOMMITTED = 0;
 export const READ_COMMITTED = 1;

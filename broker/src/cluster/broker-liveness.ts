@@ -52,6 +52,8 @@ export interface BrokerLivenessOptions {
   leaseMs: number;
   /** Preferred leader election this often while holding the lease; 0 = never (auto.leader.rebalance.enable off). */
   preferredElectionIntervalMs?: number;
+  /** Reads the metadata log up to its end (a heartbeat can arrive before the sender's registration is applied here). */
+  catchUp?: () => Promise<void>;
   logger?: Logger;
 }
 
@@ -151,9 +153,10 @@ export class BrokerLiveness {
   }
 
   /** Handles one BrokerHeartbeat (the caller checked the lease and authorization). */
-  heartbeat(req: HeartbeatInput): Promise<HeartbeatOutcome> {
+  async heartbeat(req: HeartbeatInput): Promise<HeartbeatOutcome> {
+    if (!this.opts.image.brokers.has(req.brokerId)) await this.opts.catchUp?.().catch(() => undefined);
     const b = this.opts.image.brokers.get(req.brokerId);
-    if (!b) return Promise.resolve({ errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, isFenced: true, shouldShutDown: false });
+    if (!b) return { errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, isFenced: true, shouldShutDown: false };
     this.lastHeard.set(req.brokerId, this.opts.clock.now());
     if (!req.wantShutDown) this.opts.controller.cancelShutdown(req.brokerId);
     if (!req.wantShutDown && !b.fenced) return Promise.resolve({ errorCode: ErrorCode.NONE, isFenced: false, shouldShutDown: false });

@@ -9,7 +9,7 @@ import { validateTopicConfig } from '../log/topic-config';
 import { createLogger, type Logger } from '../logger';
 import type { MetadataImage, PartitionState, TopicImage } from './metadata-image';
 import { electOffline, electPreferred, electUnclean, registerReplica, removeBroker, withLeader } from './partition-election';
-import { cancelReassignment, startReassignment } from './reassignment';
+import { cancelReassignment, completeIfInSync, startReassignment } from './reassignment';
 import { MetadataConflictError, type MetadataLog } from './metadata-log';
 import type { BrokerEndpoint, MetadataRecord } from './metadata-records';
 import { planScramAlterations, type ScramDeletion, type ScramUpsertion, type UserResult } from '../security/scram-credentials';
@@ -306,7 +306,8 @@ export class Controller {
       const ineligible = isr.find((r) => !state.isr.includes(r) && !this.isAlive(r));
       if (ineligible !== undefined) throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, `Broker ${ineligible} is fenced, shutting down or not registered: it cannot join the ISR.`);
       const next = withLeader(state, state.leader, isr);
-      if (next) await this.write([{ type: 'partition', topicId, ...next }]);
+      // An ISR change may be the last step of a reassignment: every added replica in sync (cluster/reassignment.ts).
+      if (next) await this.write([{ type: 'partition', topicId, ...(completeIfInSync(next) ?? next) }]);
     });
   }
 
@@ -390,7 +391,7 @@ export class Controller {
         throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
       }
       checkPartitionsPerRequest(numPartitions);
-      const brokers = [...this.image.brokers.keys()];
+      const brokers = this.placeableBrokers();
       const rf = assignments ? assignments[0].length : spec.replicationFactor;
       if (!Number.isInteger(rf) || rf < 1) {
         throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
@@ -398,7 +399,7 @@ export class Controller {
       if (rf > brokers.length) {
         throw new KafkaError(
           ErrorCode.INVALID_REPLICATION_FACTOR,
-          `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers.length} broker(s) are registered.`,
+          `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers.length} broker(s) are registered and unfenced.`,
         );
       }
       if (assignments) for (const replicas of assignments) this.checkAssignment(replicas, rf);
@@ -441,10 +442,19 @@ export class Controller {
     }
   }
 
-  /** Round-robin placement starting at a different broker per partition, so leaders spread out. */
+  /**
+   * Round-robin placement starting at a different broker per partition, so leaders spread out, over the brokers
+   * in rack-interleaved order (rack a, rack b, rack c, rack a, …) so a partition's replicas land in different racks
+   * whenever there are as many racks as replicas (broker.rack; brokers without one form a rack of their own).
+   */
   private assignReplicas(brokers: number[], partition: number, rf: number): number[] {
-    const sorted = [...brokers].sort((a, b) => a - b);
-    return Array.from({ length: rf }, (_, i) => sorted[(partition + i) % sorted.length]);
+    const order = rackInterleaved(brokers.map((id) => ({ id, rack: this.image.brokers.get(id)?.rack ?? null })));
+    return Array.from({ length: rf }, (_, i) => order[(partition + i) % order.length]);
+  }
+
+  /** Brokers new replicas may be placed on: registered and not fenced. */
+  private placeableBrokers(): number[] {
+    return [...this.image.brokers.values()].filter((b) => !b.fenced).map((b) => b.nodeId);
   }
 
   private existingTopic(name: string): TopicImage {
@@ -475,7 +485,7 @@ export class Controller {
         throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${added} but ${assignments.length} assignments provided.`);
       }
       const rf = topic.partitions[0]?.replicas.length ?? 1;
-      const brokers = [...this.image.brokers.keys()];
+      const brokers = this.placeableBrokers();
       if (assignments) for (const replicas of assignments) this.checkAssignment(replicas, rf);
       checkCeilings(this.image, this.limits, 0, added);
       const records: MetadataRecord[] = [];
@@ -626,4 +636,17 @@ export class Controller {
       return outcomes;
     });
   }
+}
+
+/** Broker ids ordered rack by rack in turn (racks and ids sorted), so consecutive brokers sit in different racks. */
+export function rackInterleaved(brokers: ReadonlyArray<{ id: number; rack: string | null }>): number[] {
+  const byRack = new Map<string, number[]>();
+  for (const b of [...brokers].sort((x, y) => x.id - y.id)) {
+    const rack = b.rack ?? '';
+    byRack.set(rack, [...(byRack.get(rack) ?? []), b.id]);
+  }
+  const racks = [...byRack.keys()].sort().map((r) => byRack.get(r)!);
+  const out: number[] = [];
+  for (let i = 0; out.length < brokers.length; i++) for (const ids of racks) if (i < ids.length) out.push(ids[i]);
+  return out;
 }

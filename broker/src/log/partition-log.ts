@@ -304,6 +304,20 @@ export class PartitionLog extends EventEmitter<PartitionLogEvents> {
     this.uploads.kick();
   }
 
+  /**
+   * A follower's view of the bucket: re-reads the manifest the leader keeps writing, so local retention can delete
+   * the segments the leader has uploaded since (nothing else changes: the log, its start and epochs stay).
+   */
+  async refreshRemoteView(): Promise<void> {
+    const remote = this.s.remote;
+    if (!remote) return;
+    try {
+      await remote.reload();
+    } catch (err) {
+      throw this.s.remoteError('manifest reload', err);
+    }
+  }
+
   // ---- Tiered storage.
 
   /**
