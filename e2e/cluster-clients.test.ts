@@ -20,19 +20,23 @@ const range = (label: string, n: number) => Array.from({ length: n }, (_, i) => 
 
 describe('cluster: kcat, KafkaJS and Java follow a leadership change', function () {
   this.timeout(180_000);
-  const ref = useCluster({ name: 'clients' });
-  const procs = useClientProcesses();
   let kafkajsProducer: Producer | undefined;
   let kafkajsConsumer: Consumer | undefined;
   let kcatConsumer: KcatProcess | undefined;
   let kcatProducer: KcatProducer | undefined;
+  const disconnectKafkajs = () =>
+    withTimeout(Promise.all([kafkajsProducer?.disconnect(), kafkajsConsumer?.disconnect()]), 15_000, 'KafkaJS disconnect').catch(() => undefined);
 
+  // Registered before useCluster so it runs first (mocha runs `after` hooks in order): KafkaJS clients left
+  // connected to a cluster that is gone keep the process from exiting.
   after(async function () {
     this.timeout(30_000);
     kcatConsumer?.kill();
     kcatProducer?.kill();
-    await withTimeout(Promise.all([kafkajsProducer?.disconnect(), kafkajsConsumer?.disconnect()]), 15_000, 'KafkaJS disconnect').catch(() => undefined);
+    await disconnectKafkajs();
   });
+  const ref = useCluster({ name: 'clients' });
+  const procs = useClientProcesses();
 
   it('each producer and consumer carries on without a restart', async () => {
     requireJavaClient();
@@ -92,5 +96,6 @@ describe('cluster: kcat, KafkaJS and Java follow a leadership change', function 
     await javaProducer.stop(30_000);
     const nacks = javaProducer.lines.filter((l) => typeof l.nack === 'number');
     assert.deepEqual(nacks.slice(0, 3), [], `${nacks.length} Java sends failed`);
+    await disconnectKafkajs();
   });
 });

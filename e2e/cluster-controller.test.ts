@@ -31,7 +31,7 @@ describe('cluster: kill the controller', function () {
     const after = uniqueName('after');
     await c.createTopic(after, { partitions: 2, replicationFactor: 2 });
     const view = await c.partition(second, after, 0);
-    assert.ok(view && view.replicas.every((r) => survivors.includes(r)), `replicas of the new topic on live brokers: ${JSON.stringify(view)}`);
+    assert.ok(view && view.replicas.every((r) => survivors.includes(r)), `replicas of the new topic on the survivors ${survivors.join(",")} (controller ${first} was killed): ${JSON.stringify(view)}`);
 
     // The old controller returns as a follower of the new one: the controller stays, RF=3 creation works.
     await c.restart(first);

@@ -28,8 +28,9 @@ describe('cluster: a paused leader is fenced', function () {
     let late: Awaited<ReturnType<WireClient['produce']>> | Error;
     try {
       c.pause(old);
-      // The survivors fence it (session timeout) and elect one of themselves.
-      await c.waitForLeader(topic, 0, (v) => v.leader !== old && !v.isr.includes(old), FAILOVER_MS, others);
+      // The survivors fence it (session timeout) and elect one of themselves; writes need both in the ISR
+      // (min.insync.replicas=2), and the other follower may take a moment to move its fetching to the new leader.
+      await c.waitForLeader(topic, 0, (v) => v.leader !== old && !v.isr.includes(old) && v.isr.length === 2, FAILOVER_MS, others);
       for (let i = 0; i < 4; i++) await c.produce(topic, 0, batch(`after-${i}`));
 
       // A write that reaches the old leader only after its fencing: queued in its socket while it is stopped.

@@ -89,15 +89,19 @@ export class Cluster {
     fs.mkdirSync(this.objectStoreDir);
   }
 
-  /** Starts the brokers together (as a fresh cluster starts) and waits until each answers /readyz. */
+  /** Starts the brokers together (as a fresh cluster starts); resolves once every one lists all of them. */
   static async start(opts: ClusterOptions = {}): Promise<Cluster> {
     const cluster = new Cluster(opts);
     // allSettled, not all: on a failure every broker that did start is registered, so cleanup() stops it.
     const results = await Promise.allSettled(Array.from({ length: opts.brokers ?? 3 }, (_, i) => cluster.launch(i + 1)));
     const failed = results.find((r) => r.status === 'rejected');
-    if (failed) {
+    try {
+      if (failed) throw failed.reason;
+      // Ready means each process is up; a cluster is formed once every broker sees every other registered.
+      await cluster.waitForBrokers(cluster.ids, 30_000);
+    } catch (err) {
       await cluster.cleanup();
-      throw failed.reason;
+      throw err;
     }
     return cluster;
   }
