@@ -30,6 +30,7 @@ import { requireKcat } from './helpers/kcat';
 import { useBroker } from './helpers/suite';
 import { uniqueName, withTimeout } from './helpers/util';
 import { RawConnection, requestFrame, Writer } from './helpers/wire';
+import { ensureGroupCoordinator } from './helpers/groups';
 
 const INT32_MAX = 2 ** 31 - 1;
 const OFFSETS = '__consumer_offsets';
@@ -49,6 +50,8 @@ describe('request bounds, name validation and internal topics', function () {
   before(async function () {
     requireKcat();
     client = await KafkaClient.connect({ host: ref.broker.host, port: ref.broker.port, clientId: 'hostile' });
+    // __consumer_offsets exists from the first group client on (FindCoordinator creates it); the suite needs it first.
+    await ensureGroupCoordinator(ref.broker.host, ref.broker.port);
     const created = await createTopics([
       { name: target, numPartitions: 2 },
     ]);

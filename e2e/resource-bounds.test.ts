@@ -25,6 +25,7 @@ import {
   recordBatch,
   Writer,
 } from './helpers/wire';
+import { ensureGroupCoordinator } from './helpers/groups';
 
 /** Kafka's largest string is 32767 bytes; the crash used a client.id of 32,760. */
 const HUGE = 32_760;
@@ -57,6 +58,7 @@ describe('resource bounds (network)', function () {
       requireKcat();
       side = await SideChannel.open(ref.broker, uniqueName('side'));
       await side.assertHealthy('nothing');
+      await ensureGroupCoordinator(ref.broker.host, ref.broker.port); // the raw JoinGroups below skip FindCoordinator
     });
     after(async () => side?.close());
 

@@ -6,7 +6,10 @@ import { AssignerProtocol, type Admin, type Producer } from 'kafkajs';
 import type { JsonLine, JsonLinesProcess } from './json-process';
 import { strict as assert } from 'node:assert';
 import { createKafka } from './kafkajs';
-import { withTimeout } from './util';
+import { waitFor, withTimeout } from './util';
+import { KafkaClient } from '../../broker/src/protocol/client';
+import { ApiKey } from '../../broker/src/protocol/apis';
+import type { FindCoordinatorResponse, ListGroupsResponse } from '../../broker/src/protocol/schema/types';
 
 /** The suites' common set-up: a connected admin that created `topic`, and a connected producer for it. */
 export async function adminWithTopicAndProducer(bootstrap: string, clientId: string, topic: string, partitions: number): Promise<{ admin: Admin; producer: Producer }> {
@@ -247,3 +250,26 @@ export function useAdminWithTopicAndProducer(bootstrap: () => string, clientId: 
   });
   return holder;
 }
+
+/**
+ * What a group client does before its first group request: FindCoordinator, whose first call creates
+ * __consumer_offsets (cluster/internal-topics.ts). Resolves once the coordinator is named and every offsets
+ * partition is loaded (ListGroups no longer answers COORDINATOR_LOAD_IN_PROGRESS), for suites that then speak the
+ * group protocol by hand and expect no retriable error.
+ */
+export async function ensureGroupCoordinator(host: string, port: number, timeoutMs = 15_000): Promise<void> {
+  const c = await KafkaClient.connect({ host, port, clientId: 'e2e-find-coordinator' });
+  try {
+    await waitFor(
+      async () => {
+        const f = await c.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, 4, { key: '', keyType: 0, coordinatorKeys: ['e2e-probe'] });
+        if (f.coordinators[0].errorCode !== 0) return false;
+        return (await c.request<ListGroupsResponse>(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] })).errorCode === 0;
+      },
+      { timeoutMs, what: 'the group coordinator (and __consumer_offsets) to be ready' },
+    );
+  } finally {
+    await c.close();
+  }
+}
+
