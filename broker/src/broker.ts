@@ -124,10 +124,15 @@ export class Broker {
     // Tailing other brokers' metadata starts after the first sync; a follower whose leader refused its epoch asks
     // it to catch up now (set once it exists).
     let pokeMetadata: () => void = () => undefined;
+    // An ISR shrink is refused while this broker seems cut off from the others (set once heartbeats and liveness
+    // exist): its followers stopped fetching because it, not they, is unreachable.
+    let cutOff: () => boolean = () => false;
     const replicas = new ReplicaManager(config.dataDir, config.nodeId, image, brokerLogDefaults(config), config.minInsyncReplicas, logger.child('replicas'), tier, {
       replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
       clock: monotonicClock,
       alterIsr: async (topicId, partition, leaderEpoch, isr) => {
+        const current = image.topicsById.get(topicId)?.partitions[partition]?.isr ?? [];
+        if (isr.length < current.length && cutOff()) throw new Error('not shrinking the ISR: this broker hears from neither the controller nor a majority of brokers');
         await controller.alterIsr(topicId, partition, leaderEpoch, isr);
       },
       fetcher: {
@@ -228,6 +233,9 @@ export class Broker {
     });
     controller.onCommitted(async () => brokerClients.sync());
     replicas.selfFenced = () => heartbeats.selfFenced();
+    // Connected: as the active controller, hearing from a majority of brokers; else, a heartbeat answered by the
+    // (remote) controller within half a session, well inside replicaLagTimeMaxMs.
+    cutOff = () => (lease.isActive() ? !liveness.hearsMajority() : !heartbeats.reachedControllerWithin(config.brokerSessionTimeoutMs / 2));
     tailer.onChange(async () => brokerClients.sync());
 
     const services: BrokerServices = {

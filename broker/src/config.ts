@@ -236,7 +236,7 @@ export const CONFIG_KEYS = {
   brokerSessionTimeoutMs: key(integerKind(100, INT32_MAX), 6000, 'A broker whose heartbeats stop this long is fenced: it loses its leaderships and leaves every ISR.', 'broker.session.timeout.ms'),
   controllerLeaseMs: key(integerKind(100, INT32_MAX), 5000, 'The controller lease object must be renewed within this time (measured by each broker on its own clock); when it is not, another broker takes the lease over.'),
   metadataPollIntervalMs: key(integerKind(10, INT32_MAX), 100, 'How often a broker looks for new metadata log entries in the object store (one GET of the next position).'),
-  replicaLagTimeMaxMs: key(integerKind(100, INT32_MAX), 10000, 'A follower that has not caught up with the leader for this long leaves the ISR.', 'replica.lag.time.max.ms'),
+  replicaLagTimeMaxMs: key(integerKind(100, INT32_MAX), 10000, 'A follower that has not caught up with the leader for this long leaves the ISR. Keep it above brokerSessionTimeoutMs: a leader cut off from the cluster must notice (its heartbeats fail) before it would shrink the ISR to itself.', 'replica.lag.time.max.ms'),
   replicaFetchWaitMaxMs: key(integerKind(0, INT32_MAX), 500, 'Longest a follower fetch waits at the leader for new data.', 'replica.fetch.wait.max.ms'),
   replicaFetchMaxBytes: key(integerKind(1024, INT32_MAX), 1048576, 'Bytes a follower fetch asks for per partition (at least one batch is returned).', 'replica.fetch.max.bytes'),
   replicaFetchResponseMaxBytes: key(integerKind(1024, INT32_MAX), 10485760, 'Bytes a follower fetch asks for in total.', 'replica.fetch.response.max.bytes'),

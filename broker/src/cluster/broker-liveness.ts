@@ -10,7 +10,12 @@
 // - runs controlled shutdown for a broker whose heartbeat says wantShutDown, answering shouldShutDown once it
 //   holds nothing another broker could take over;
 // - every preferredElectionIntervalMs (auto.leader.rebalance.enable), gives partitions back to their preferred
-//   replica once it is alive and in the ISR again (a broker that returned and caught up leads its share again).
+//   replica once it is alive and in the ISR again (a broker that returned and caught up leads its share again);
+// - fences only while it hears from a majority of the unfenced brokers (itself included) when there are 3 or more:
+//   a controller cut off from the other brokers (but not from the object store, which keeps its lease alive) would
+//   otherwise fence all of them and take every leadership nobody can reach. It hands the lease over instead, so a
+//   broker on the majority side takes it and fences the cut-off one. (Two brokers cannot tell a dead peer from a
+//   partition; they fence as before, like a cluster without a quorum.)
 import type { Clock, TimerHandle } from '../clock';
 import { createLogger, type Logger } from '../logger';
 import { ErrorCode, KafkaError } from '../protocol/errors';
@@ -20,6 +25,8 @@ import type { MetadataImage } from './metadata-image';
 /** The controller lease as liveness sees it: may this broker make controller decisions now? */
 export interface LeaseView {
   isActive(): boolean;
+  /** Hands the lease over and does not take it back for `cooldownMs` (this broker seems cut off from the others). */
+  stepDown?(cooldownMs: number): Promise<void>;
 }
 
 /** The controller operations liveness decides (cluster/controller.ts). */
@@ -134,6 +141,17 @@ export class BrokerLiveness {
       await this.electPreferred();
     }
     if (expired.length === 0 || this.fencing) return;
+    let unfenced = 0;
+    for (const b of this.opts.image.brokers.values()) if (!b.fenced) unfenced++;
+    if (unfenced >= 3 && (unfenced - expired.length) * 2 <= unfenced) {
+      this.logger.warn('hearing from no majority of the brokers: not fencing them, handing the controller lease over (this broker may be cut off)', {
+        silent: expired.join(','),
+        unfenced,
+      });
+      this.wasActive = false; // a new grace period if the lease comes back
+      await this.opts.lease.stepDown?.(2 * this.opts.leaseMs);
+      return;
+    }
     this.logger.warn('fencing brokers whose heartbeats stopped', { brokers: expired.join(','), sessionTimeoutMs: this.opts.sessionTimeoutMs });
     this.fencing = this.opts.controller.fenceBrokers(expired).catch((err) => this.logger.error('fencing failed; retrying on the next tick', { err }));
     try {
@@ -150,6 +168,25 @@ export class BrokerLiveness {
     } catch (err) {
       this.logger.warn('preferred leader election failed; retrying at the next interval', { err });
     }
+  }
+
+  /**
+   * Whether this broker, as controller, hears from a majority of the unfenced brokers (always true when it is not
+   * the active controller, or with fewer than 3). A leader cut off from the others must not shrink ISRs to itself
+   * (it writes them to the object store, which it still reaches): the partition would go offline when it is fenced.
+   */
+  hearsMajority(): boolean {
+    if (!this.opts.lease.isActive()) return true;
+    const now = this.opts.clock.now();
+    let unfenced = 0;
+    let heard = 0;
+    for (const b of this.opts.image.brokers.values()) {
+      if (b.fenced) continue;
+      unfenced++;
+      const at = this.lastHeard.get(b.nodeId);
+      if (at !== undefined && now - at <= this.opts.sessionTimeoutMs) heard++;
+    }
+    return unfenced < 3 || heard * 2 > unfenced;
   }
 
   /** Handles one BrokerHeartbeat (the caller checked the lease and authorization). */

@@ -50,6 +50,8 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
   private claimed = false;
   /** The lease object as this broker last saw it while not holding it, and since when it has not changed. */
   private observed: { etag: string; body: LeaseBody; since: number } | null = null;
+  /** After stepDown: no taking the lease before this time (local monotonic clock). */
+  private quietUntil = 0;
 
   constructor(private readonly opts: ControllerLeaseOptions) {
     super();
@@ -83,6 +85,23 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
       this.logger.warn('could not resign the controller lease; others take it over when it expires', { err });
     }
     this.lose();
+  }
+
+  /**
+   * Hands the lease over (written as resigned, so a watcher takes it at once) but keeps watching, and does not take
+   * it again for `cooldownMs`: the holder suspects it is cut off from the other brokers, which should lead instead.
+   */
+  async stepDown(cooldownMs: number): Promise<void> {
+    this.quietUntil = this.clock.now() + cooldownMs;
+    const held = this.held;
+    if (!held) return;
+    this.lose();
+    try {
+      await this.opts.store.putIfMatch(this.opts.key, encode({ ...held.body, renewals: held.body.renewals + 1, resigned: true }), held.etag);
+      this.logger.warn('stepped down as controller', { epoch: held.body.epoch, cooldownMs });
+    } catch (err) {
+      this.logger.warn('could not hand the controller lease over; others take it over when it expires', { err });
+    }
   }
 
   /** Holds the lease, has claimed its epoch, and renewed it less than leaseMs/2 ago (on the local clock). */
@@ -139,6 +158,7 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
 
   private async watch(): Promise<void> {
     const { store, key, nodeId, leaseMs } = this.opts;
+    if (this.clock.now() < this.quietUntil) return; // stepped down: the others take it first
     const head = await store.head(key);
     if (!head) {
       await this.take(null, this.opts.knownEpoch() + 1);

@@ -40,6 +40,8 @@ export interface HeartbeatSenderOptions {
 export class HeartbeatSender {
   private timer: TimerHandle | null = null;
   private lastSuccess: number;
+  /** When a heartbeat last succeeded at ANOTHER broker (the controller's own heartbeats prove no connectivity); -∞ until one does. */
+  private lastRemoteSuccess = Number.NEGATIVE_INFINITY;
   private wantShutDown = false;
   private shouldShutDown = false;
   private inFlight: Promise<void> | null = null;
@@ -62,6 +64,14 @@ export class HeartbeatSender {
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     this.timer = null;
     for (const w of this.shutdownWaiters) w();
+  }
+
+  /**
+   * A heartbeat to another broker (the controller) succeeded within `withinMs`: this broker reaches the cluster.
+   * A leader asks before shrinking an ISR, so one cut off from the others never shrinks it to itself.
+   */
+  reachedControllerWithin(withinMs: number): boolean {
+    return this.opts.clock.now() - this.lastRemoteSuccess <= withinMs;
   }
 
   /** No successful heartbeat for the session timeout: the controller has (or will have) fenced this broker. */
@@ -116,7 +126,10 @@ export class HeartbeatSender {
         wantShutDown: this.wantShutDown,
       });
       if (res.errorCode !== ErrorCode.NONE) throw new Error(`controller ${controllerId} answered error ${res.errorCode}`);
-      if (!res.isFenced) this.lastSuccess = Math.max(this.lastSuccess, sentAt);
+      if (!res.isFenced) {
+        this.lastSuccess = Math.max(this.lastSuccess, sentAt);
+        if (controllerId !== this.opts.nodeId) this.lastRemoteSuccess = Math.max(this.lastRemoteSuccess, sentAt);
+      }
       if (this.failures > 0) this.logger.info('heartbeats reach the controller again', { controller: controllerId, failed: this.failures });
       this.failures = 0;
       if (this.wantShutDown && res.shouldShutDown) {

@@ -152,6 +152,24 @@ describe('ControllerLease', () => {
     assert.equal(b.lease.epoch, 2);
   });
 
+  it('stepDown hands the lease over at once and keeps the broker from taking it back during the cool-down', async () => {
+    const clock = new ManualClock(0);
+    const a = await broker(1, clock);
+    const b = await broker(2, clock);
+    await a.lease.start();
+    await b.lease.start();
+    await a.lease.stepDown(10 * LEASE_MS);
+    assert.equal(a.lease.isActive(), false);
+    // Both watch (2 timers): b takes the resigned lease at its next look, a never does, also long after.
+    await run(clock, LEASE_MS / 3 + STEP, 2);
+    assert.ok(b.lease.isActive(), 'the other broker took the lease');
+    b.lease.stop();
+    await run(clock, 3 * LEASE_MS, 1);
+    assert.equal(a.lease.isActive(), false, 'no taking it back during the cool-down, even when it expires');
+    await run(clock, 8 * LEASE_MS, 1);
+    assert.ok(a.lease.isActive(), 'after the cool-down an expired lease is taken again');
+  });
+
   it('a restarted broker takes back the lease its crashed previous life held, at once', async () => {
     const a = await broker(1);
     await a.lease.start();
