@@ -5,19 +5,15 @@
 // conditions and create nothing. A real broker (node id 2) stands in for the cluster's bootstrap address, so the
 // status (under-replicated partitions, controller) and the scale-down check come from real Metadata answers.
 import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
 import { parse, stringify } from 'yaml';
 import { BrokerProcess } from '../../e2e/helpers/broker-process';
 import { ApiKey } from '../../broker/src/protocol/apis';
 import { KafkaClient } from '../../broker/src/protocol/client';
 import type { CreateTopicsResponse } from '../../broker/src/protocol/schema/types';
-import { Proc, ROOT, freePort, requireBinaries, startControllerManager, startFakeKubelet, useApiServer, waitFor } from './harness';
+import { Proc, installCrds, requireBinaries, showOperatorOnFailure, startControllerManager, startFakeKubelet, startOperator, useApiServer, waitFor } from './harness';
 
-const MAIN = path.join(__dirname, '..', 'src', 'main.js');
 const NS = 'default';
 const CLUSTER = 'trio';
-const CRDS = ['strataclusters.strata.dev', 'stratatopics.strata.dev', 'stratausers.strata.dev'];
 /** The stand-in broker's node id: the highest ordinal of a 3-broker cluster, so lowering brokers would remove it. */
 const BROKER_NODE_ID = 2;
 
@@ -31,21 +27,11 @@ describe('operator cluster mode against a real kube-apiserver', function () {
 
   before(async function () {
     this.timeout(120_000);
-    assert.ok(fs.existsSync(MAIN), `${path.relative(ROOT, MAIN)} is not built (npx tsc -p .)`);
     requireBinaries(['kube-controller-manager']);
-    await k.api.kubectl(['apply', '--server-side', '-f', path.join(ROOT, 'crds')]);
-    await k.api.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...CRDS.map((c) => `crd/${c}`)], { timeoutMs: 70_000 });
+    await installCrds(k.api);
     kcm = startControllerManager(k.api, ['garbagecollector', 'namespace', 'serviceaccount', 'statefulset']);
     broker = await BrokerProcess.start({ name: 'operator-cluster-mode', autoCreateTopics: false, extraArgs: ['--node-id', String(BROKER_NODE_ID)] });
-    operator = new Proc(process.execPath, [MAIN], k.api.env({
-      STRATA_BOOTSTRAP_OVERRIDE: broker.bootstrap,
-      STRATA_METRICS_PORT: String(await freePort()),
-      STRATA_LEADER_ELECTION: 'false',
-      POD_NAME: 'e2e-operator',
-      POD_NAMESPACE: NS,
-      STRATA_LOG_LEVEL: 'debug',
-      STRATA_RESYNC_SECONDS: '300',
-    }));
+    operator = await startOperator(k.api, broker.bootstrap, { STRATA_RESYNC_SECONDS: '300' });
     kubelet = startFakeKubelet(k.api, NS, `strata.dev/cluster=${CLUSTER}`, 300);
   });
 
@@ -60,9 +46,7 @@ describe('operator cluster mode against a real kube-apiserver', function () {
     }
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && operator) console.log(`--- operator output (tail)\n${operator.tail(60)}`);
-  });
+  showOperatorOnFailure(() => operator);
 
   const applyCluster = (name: string, spec: object) => k.api.kubectl(['apply', '-f', '-'], {
     input: stringify({ apiVersion: 'strata.dev/v1alpha1', kind: 'StrataCluster', metadata: { name, namespace: NS }, spec }),

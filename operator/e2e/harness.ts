@@ -291,3 +291,39 @@ export function startFakeKubelet(api: ApiServer, namespace: string, selector: st
   })();
   return { readied, stop: async () => { stopped = true; await loop; } };
 }
+
+/** The built operator's entry point. */
+export const OPERATOR_MAIN = path.join(__dirname, '..', 'src', 'main.js');
+const CRD_NAMES = ['strataclusters.strata.dev', 'stratatopics.strata.dev', 'stratausers.strata.dev'];
+
+/** Applies the repository's CRDs (crds/) and waits until the API server serves them. */
+export async function installCrds(api: ApiServer): Promise<void> {
+  await api.kubectl(['apply', '--server-side', '-f', path.join(ROOT, 'crds')]);
+  await api.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...CRD_NAMES.map((c) => `crd/${c}`)], { timeoutMs: 70_000 });
+}
+
+/**
+ * Starts the built operator against `api`, with every cluster's bootstrap address mapped to `bootstrap` (a real
+ * broker standing in for the cluster's Service, as for an operator run outside the cluster network). `env` adds
+ * settings or overrides the defaults (no leader election, debug logs).
+ */
+export async function startOperator(api: ApiServer, bootstrap: string, env: Record<string, string> = {}): Promise<Proc> {
+  if (!fs.existsSync(OPERATOR_MAIN)) throw new Error(`${path.relative(ROOT, OPERATOR_MAIN)} is not built (npx tsc -p .)`);
+  return new Proc(process.execPath, [OPERATOR_MAIN], api.env({
+    STRATA_BOOTSTRAP_OVERRIDE: bootstrap,
+    STRATA_METRICS_PORT: String(await freePort()),
+    STRATA_LEADER_ELECTION: 'false',
+    POD_NAME: 'e2e-operator',
+    POD_NAMESPACE: 'default',
+    STRATA_LOG_LEVEL: 'debug',
+    ...env,
+  }));
+}
+
+/** Prints the operator's output tail after each failed test of the suite. */
+export function showOperatorOnFailure(operator: () => Proc | undefined): void {
+  afterEach(function () {
+    const op = operator();
+    if (this.currentTest?.state === 'failed' && op) console.log(`--- operator output (tail)\n${op.tail(60)}`);
+  });
+}

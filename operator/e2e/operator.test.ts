@@ -9,19 +9,15 @@
 // created but never scheduled (no scheduler, no kubelet); a fake kubelet in the test marks them
 // Running/Ready, which makes the cluster Ready and the one-broker-at-a-time roll observable.
 import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
 import { stringify } from 'yaml';
 import { BrokerProcess } from '../../e2e/helpers/broker-process';
 import { KafkaClient } from '../../broker/src/protocol/client';
 import { ApiKey } from '../../broker/src/protocol/apis';
 import type { CreatePartitionsResponse, DescribeConfigsResponse, MetadataResponse } from '../../broker/src/protocol/schema/types';
-import { freePort, requireBinaries, Proc, ROOT, startControllerManager, startFakeKubelet, useApiServer, waitFor } from './harness';
+import { freePort, installCrds, requireBinaries, Proc, showOperatorOnFailure, startControllerManager, startFakeKubelet, startOperator, useApiServer, waitFor } from './harness';
 
-const MAIN = path.join(__dirname, '..', 'src', 'main.js');
 const NS = 'default';
 const CLUSTER = 'demo';
-const CRDS = ['strataclusters.strata.dev', 'stratatopics.strata.dev', 'stratausers.strata.dev'];
 
 const OWNED: Array<[string, string]> = [
   ['configmap', `${CLUSTER}-config`],
@@ -42,25 +38,19 @@ describe('operator against a real kube-apiserver', function () {
 
   before(async function () {
     this.timeout(120_000);
-    assert.ok(fs.existsSync(MAIN), `${path.relative(ROOT, MAIN)} is not built (npx tsc -p .)`);
     requireBinaries(['kube-controller-manager']);
-    await k.api.kubectl(['apply', '--server-side', '-f', path.join(ROOT, 'crds')]);
-    await k.api.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...CRDS.map((c) => `crd/${c}`)], { timeoutMs: 70_000 });
+    await installCrds(k.api);
     kcm = startControllerManager(k.api, ['garbagecollector', 'namespace', 'serviceaccount', 'statefulset']);
     metricsPort = await freePort();
     // A real Strata broker stands in for the cluster's bootstrap Service (no pods run here): the operator's
     // bootstrap override maps the cluster's address to it, as for any operator run outside the cluster network.
     broker = await BrokerProcess.start({ name: 'operator-e2e', autoCreateTopics: false });
-    operator = new Proc(process.execPath, [MAIN], k.api.env({
-      STRATA_BOOTSTRAP_OVERRIDE: broker.bootstrap,
+    operator = await startOperator(k.api, broker.bootstrap, {
       STRATA_METRICS_PORT: String(metricsPort),
       STRATA_LEADER_ELECTION: 'true',
       STRATA_LEADER_ELECTION_LEASE: 'strata-operator',
-      POD_NAME: 'e2e-operator',
-      POD_NAMESPACE: NS,
-      STRATA_LOG_LEVEL: 'debug',
       STRATA_RESYNC_SECONDS: '300',
-    }));
+    });
   });
 
   let kubelet: ReturnType<typeof startFakeKubelet> | undefined;
@@ -75,9 +65,7 @@ describe('operator against a real kube-apiserver', function () {
     }
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && operator) console.log(`--- operator output (tail)\n${operator.tail(60)}`);
-  });
+  showOperatorOnFailure(() => operator);
 
   const httpGet = async (p: string) => {
     const res = await fetch(`http://127.0.0.1:${metricsPort}${p}`);

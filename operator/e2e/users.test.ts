@@ -5,18 +5,14 @@
 // the ACLs allow; changing them changes what it may do; deleting the Secret rotates the password; deleting
 // the StrataUser revokes access.
 import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
 import { stringify } from 'yaml';
 import { Kafka, logLevel } from 'kafkajs';
 import { BrokerProcess } from '../../e2e/helpers/broker-process';
-import { freePort, Proc, ROOT, startControllerManager, useApiServer, waitFor } from './harness';
+import { installCrds, Proc, showOperatorOnFailure, startControllerManager, startOperator, useApiServer, waitFor } from './harness';
 
-const MAIN = path.join(__dirname, '..', 'src', 'main.js');
 const NS = 'default';
 const CLUSTER = 'secure';
 const OPERATOR_PASSWORD = 'operator-e2e-password';
-const CRDS = ['strataclusters.strata.dev', 'stratatopics.strata.dev', 'stratausers.strata.dev'];
 
 describe('operator: StrataUser against a real kube-apiserver and a SASL broker', function () {
   this.timeout(90_000);
@@ -28,9 +24,7 @@ describe('operator: StrataUser against a real kube-apiserver and a SASL broker',
 
   before(async function () {
     this.timeout(120_000);
-    assert.ok(fs.existsSync(MAIN), `${path.relative(ROOT, MAIN)} is not built (npx tsc -p .)`);
-    await k.api.kubectl(['apply', '--server-side', '-f', path.join(ROOT, 'crds')]);
-    await k.api.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...CRDS.map((c) => `crd/${c}`)], { timeoutMs: 70_000 });
+    await installCrds(k.api);
     kcm = startControllerManager(k.api, ['garbagecollector']);
     broker = await BrokerProcess.start({
       name: 'operator-users',
@@ -55,14 +49,7 @@ describe('operator: StrataUser against a real kube-apiserver and a SASL broker',
         ...['orders', 'audit'].map((t) => ({ apiVersion: 'strata.dev/v1alpha1', kind: 'StrataTopic', metadata: { name: t, namespace: NS, labels: { 'strata.dev/cluster': CLUSTER } }, spec: { partitions: 1, replicas: 1 } })),
       ].map((o) => stringify(o)).join('---\n'),
     });
-    operator = new Proc(process.execPath, [MAIN], k.api.env({
-      STRATA_BOOTSTRAP_OVERRIDE: broker.bootstrap,
-      STRATA_METRICS_PORT: String(await freePort()),
-      STRATA_LEADER_ELECTION: 'false',
-      POD_NAME: 'e2e-operator',
-      POD_NAMESPACE: NS,
-      STRATA_LOG_LEVEL: 'debug',
-    }));
+    operator = await startOperator(k.api, broker.bootstrap);
   });
 
   after(async function () {
@@ -73,9 +60,7 @@ describe('operator: StrataUser against a real kube-apiserver and a SASL broker',
     if (broker) await broker.cleanup();
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed' && operator) console.log(`--- operator output (tail)\n${operator.tail(60)}`);
-  });
+  showOperatorOnFailure(() => operator);
 
   const ready = (kind: string, name: string) =>
     waitFor(`${kind}/${name} Ready`, async () => {
