@@ -66,6 +66,8 @@ export interface BrokerLivenessOptions {
 
 export class BrokerLiveness {
   private readonly lastHeard = new Map<number, number>();
+  /** The registration (broker epoch) each lastHeard entry belongs to: a new registration starts a new session. */
+  private readonly sessionOf = new Map<number, number>();
   private readonly tickMs: number;
   private readonly logger: Logger;
   private timer: TimerHandle | null = null;
@@ -119,7 +121,10 @@ export class BrokerLiveness {
       this.wasActive = true;
       this.lastPreferredElection = now;
       this.lastHeard.clear();
-      for (const id of this.opts.image.brokers.keys()) this.lastHeard.set(id, now);
+      for (const b of this.opts.image.brokers.values()) {
+        this.lastHeard.set(b.nodeId, now);
+        this.sessionOf.set(b.nodeId, b.epoch);
+      }
       return;
     }
     const expired: number[] = [];
@@ -131,10 +136,18 @@ export class BrokerLiveness {
         continue;
       }
       const heard = this.lastHeard.get(b.nodeId);
-      if (heard === undefined) this.lastHeard.set(b.nodeId, now);
-      else if (now - heard > this.opts.sessionTimeoutMs) expired.push(b.nodeId);
+      // A broker fenced and registered again between two ticks never looked fenced here: its new registration
+      // (broker epoch) still starts a new session rather than inheriting the silence of its previous life.
+      if (heard === undefined || this.sessionOf.get(b.nodeId) !== b.epoch) {
+        this.lastHeard.set(b.nodeId, now);
+        this.sessionOf.set(b.nodeId, b.epoch);
+      } else if (now - heard > this.opts.sessionTimeoutMs) expired.push(b.nodeId);
     }
-    for (const id of this.lastHeard.keys()) if (!this.opts.image.brokers.has(id)) this.lastHeard.delete(id);
+    for (const id of this.lastHeard.keys()) {
+      if (this.opts.image.brokers.has(id)) continue;
+      this.lastHeard.delete(id);
+      this.sessionOf.delete(id);
+    }
     const interval = this.opts.preferredElectionIntervalMs ?? 0;
     if (expired.length === 0 && interval > 0 && now - this.lastPreferredElection >= interval) {
       this.lastPreferredElection = now;

@@ -93,6 +93,16 @@ describe('broker liveness (controller heartbeat table)', () => {
     assert.deepEqual(controller.fenced, [[3], [3]]);
   });
 
+  it('a broker fenced and registered again before the next tick still gets a new session (its broker epoch changed)', async () => {
+    await beatFor(SESSION + 2 * TICK, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]]);
+    brokers.set(3, { ...broker(3), epoch: 2 }); // fence and new registration both applied between two ticks
+    await beatFor(SESSION - 500, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]], 'the new registration is not fenced for its previous life\'s silence');
+    await beatFor(2 * TICK, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3], [3]], 'silent for a whole session of its own: fenced');
+  });
+
   it('fences brokers that never heartbeat after a grace period of one session from becoming active', async () => {
     await beatFor(SESSION, [1, 2]);
     assert.deepEqual(controller.fenced, []);
