@@ -334,15 +334,25 @@ export class Connection {
     if (throttleMs > 0) this.throttle(throttleMs);
   }
 
-  /** Mutes the channel for a quota: no reading or processing for `ms` (the processing loop stops; the timer restarts it). */
+  /**
+   * Mutes the channel for a quota: no reading or processing for `ms` (the processing loop stops; the timer restarts
+   * it). The end is checked against the clock: a Node timer measures from the event loop's cached time, so under
+   * load it can fire early, and the client was told to wait the whole `ms`.
+   */
   private throttle(ms: number): void {
     if (this.closed) return;
+    const until = performance.now() + ms;
+    const arm = (delay: number) => {
+      this.throttleTimer = setTimeout(() => {
+        const left = until - performance.now();
+        if (left > 0) return arm(Math.ceil(left));
+        this.throttleTimer = null;
+        this.updateReading();
+        if (!this.processing && this.queue.length > 0) void this.process();
+      }, delay);
+    };
     if (this.throttleTimer) clearTimeout(this.throttleTimer);
-    this.throttleTimer = setTimeout(() => {
-      this.throttleTimer = null;
-      this.updateReading();
-      if (!this.processing && this.queue.length > 0) void this.process();
-    }, ms);
+    arm(ms);
     this.updateReading();
   }
 
