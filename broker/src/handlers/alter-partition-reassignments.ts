@@ -11,6 +11,7 @@ import { defineHandler } from './handler';
 import { errorCodeOf, errorMessageOf } from './error-code';
 
 type TopicResult = AlterPartitionReassignmentsResponse['responses'][number];
+type PartitionResult = TopicResult['partitions'][number];
 
 export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>({
   apiKey: ApiKey.AlterPartitionReassignments,
@@ -22,17 +23,22 @@ export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionR
     }
     const seen = new Set<string>();
     const entries: Array<{ topic: string; partition: number; target: number[] | null }> = [];
-    const slots: Array<{ topic: number; partition: number; entry: number } | { error: ErrorCode; message: string; topic: number; partition: number }> = [];
-    const responses: TopicResult[] = req.topics.map((t, ti) => ({
+    /** The response partition of each entry, in the same order. */
+    const outs: PartitionResult[] = [];
+    const responses: TopicResult[] = req.topics.map((t) => ({
       name: echoName(t.name),
-      partitions: t.partitions.map((p, pi) => {
+      partitions: t.partitions.map((p) => {
+        const out: PartitionResult = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null };
         const key = `${t.name}\u0000${p.partitionIndex}`;
-        if (seen.has(key)) slots.push({ error: ErrorCode.INVALID_REQUEST, message: 'Partition named twice in the request.', topic: ti, partition: pi });
-        else {
+        if (seen.has(key)) {
+          out.errorCode = ErrorCode.INVALID_REQUEST;
+          out.errorMessage = 'Partition named twice in the request.';
+        } else {
           seen.add(key);
-          slots.push({ topic: ti, partition: pi, entry: entries.push({ topic: t.name, partition: p.partitionIndex, target: p.replicas }) - 1 });
+          entries.push({ topic: t.name, partition: p.partitionIndex, target: p.replicas });
+          outs.push(out);
         }
-        return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null };
+        return out;
       }),
     }));
     let outcomes: Array<Error | null>;
@@ -41,16 +47,11 @@ export default defineHandler<AlterPartitionReassignmentsRequest, AlterPartitionR
     } catch (err) {
       outcomes = entries.map(() => err as Error); // the metadata write itself failed: every entry reports it
     }
-    for (const slot of slots) {
-      const out = responses[slot.topic].partitions[slot.partition];
-      if ('error' in slot) {
-        out.errorCode = slot.error;
-        out.errorMessage = slot.message;
-      } else if (outcomes[slot.entry]) {
-        out.errorCode = errorCodeOf(outcomes[slot.entry], ctx.services.logger);
-        out.errorMessage = errorMessageOf(outcomes[slot.entry]);
-      }
-    }
+    outcomes.forEach((err, i) => {
+      if (!err) return;
+      outs[i].errorCode = errorCodeOf(err, ctx.services.logger);
+      outs[i].errorMessage = errorMessageOf(err);
+    });
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, responses };
   },
 });
