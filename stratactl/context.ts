@@ -1,26 +1,14 @@
 // The options every stratactl command shares (brokers, TLS, SASL, output) and the runner that connects,
 // runs a command, prints its View and turns failures into a message on stderr and a documented exit code.
-import * as fs from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import { type Command, Option } from 'commander';
-import type { SaslCredentials } from '../broker/src/protocol/client';
 import { ClusterClient } from '../admin/cluster-client';
+import { clusterClientOptions, type ConnectionSettings } from '../admin/connection-settings';
 import { AdminError } from '../admin/errors';
 import { ExitCode, exitCodeOf } from './exit-codes';
 import { OUTPUT_FORMATS, type OutputFormat, render, type View } from './output';
 
-export interface GlobalOptions {
-  brokers: string;
+export interface GlobalOptions extends ConnectionSettings {
   output: OutputFormat;
-  timeout: number;
-  tls?: boolean;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsServerName?: string;
-  saslMechanism?: SaslCredentials['mechanism'];
-  saslUsername?: string;
-  saslPassword?: string;
 }
 
 /** Adds the shared options to the root command; each also reads an environment variable. */
@@ -57,25 +45,6 @@ export function nonNegativeInt(flag: string): (v: string) => number {
   };
 }
 
-export function tlsOptions(o: GlobalOptions): ConnectionOptions | undefined {
-  if (!o.tls && !o.tlsCa && !o.tlsCert && !o.tlsKey) return undefined;
-  const read = (f: string | undefined, what: string) => {
-    if (!f) return undefined;
-    try {
-      return fs.readFileSync(f);
-    } catch (err) {
-      throw new AdminError(`cannot read ${what} ${f}: ${(err as Error).message}`, 'usage');
-    }
-  };
-  return { ca: read(o.tlsCa, 'CA file'), cert: read(o.tlsCert, 'certificate'), key: read(o.tlsKey, 'key'), servername: o.tlsServerName };
-}
-
-export function saslOptions(o: GlobalOptions): SaslCredentials | undefined {
-  if (!o.saslMechanism && !o.saslUsername) return undefined;
-  if (!o.saslUsername || o.saslPassword === undefined) throw new AdminError('SASL needs --sasl-username and a password (STRATA_SASL_PASSWORD or --sasl-password)', 'usage');
-  return { mechanism: o.saslMechanism ?? 'SCRAM-SHA-512', username: o.saslUsername, password: o.saslPassword };
-}
-
 export interface CommandContext {
   readonly options: GlobalOptions;
   /** The cluster connection, opened on first use and closed after the command. */
@@ -96,7 +65,7 @@ export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A
     let client: ClusterClient | undefined;
     const ctx: CommandContext = {
       options,
-      cluster: () => (client ??= new ClusterClient({ bootstrap: [options.brokers], timeoutMs: options.timeout, tls: tlsOptions(options), sasl: saslOptions(options) })),
+      cluster: () => (client ??= new ClusterClient(clusterClientOptions(options, 'stratactl'))),
       stdout: process.stdout,
       stdin: process.stdin,
     };
