@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { BrokerProcess } from '../helpers/broker-process';
 import { stratactl } from '../helpers/stratactl';
 import { freePort } from '../helpers/util';
+import { forEachTarget } from './targets';
 
 describe('stratactl: cluster info and exit codes (broker process)', function () {
   this.timeout(120_000);
@@ -70,5 +71,17 @@ describe('stratactl: cluster info and exit codes (broker process)', function () 
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Exit codes:/);
     assert.match(r.stdout, /6 {2}unavailable/);
+  });
+});
+
+forEachTarget('stratactl cluster info', (target) => {
+  it('reports the cluster id, the controller and the brokers', async () => {
+    const r = await stratactl(['--brokers', target().bootstrap, '-o', 'json', 'cluster', 'info']);
+    assert.equal(r.code, 0, r.stderr);
+    const data = JSON.parse(r.stdout);
+    assert.equal(typeof data.clusterId, 'string');
+    assert.equal(data.brokers.length, 1);
+    assert.equal(`${data.brokers[0].host}:${data.brokers[0].port}`.endsWith(`:${target().bootstrap.split(':')[1]}`), true);
+    assert.equal(data.controllerId >= 0, true);
   });
 });
