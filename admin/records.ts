@@ -343,19 +343,23 @@ export async function produceRecords(cc: ClusterClient, topic: string, records: 
     }
     return r.key != null ? partitionForKey(r.key, count) : sticky;
   });
-  // Per partition: the indexes of its records, cut into batches.
-  const batches = new Map<number, number[][]>();
+  // Per partition: the indexes of its records, cut into batches of about BATCH_TARGET_BYTES.
+  const batches = new Map<number, { list: number[][]; bytes: number }>();
   placed.forEach((p, i) => {
-    const list = batches.get(p) ?? [[]];
-    let current = list[list.length - 1]!;
-    if (current.length > 0 && current.reduce((n, j) => n + recordSize(records[j]!), 0) + recordSize(records[i]!) > BATCH_TARGET_BYTES) list.push((current = []));
-    current.push(i);
-    batches.set(p, list);
+    const size = recordSize(records[i]!);
+    let b = batches.get(p);
+    if (!b) batches.set(p, (b = { list: [[]], bytes: 0 }));
+    if (b.bytes > 0 && b.bytes + size > BATCH_TARGET_BYTES) {
+      b.list.push([]);
+      b.bytes = 0;
+    }
+    b.list[b.list.length - 1]!.push(i);
+    b.bytes += size;
   });
   const results: ProducedRecord[] = new Array(records.length);
   for (let round = 0; ; round++) {
     // Request round `round` carries batch number `round` of every partition that has one.
-    const due = [...batches].filter(([, list]) => list.length > round).map(([partition, list]) => ({ partition, indexes: list[round]! }));
+    const due = [...batches].filter(([, b]) => b.list.length > round).map(([partition, b]) => ({ partition, indexes: b.list[round]! }));
     if (due.length === 0) break;
     const encoded = await Promise.all(due.map(async (b) => ({ ...b, batch: await encodeBatch(b.indexes.map((i) => records[i]!), compression) })));
     let pending = encoded;

@@ -23,7 +23,7 @@ export function registerTopicRecordCommands(program: Command): void {
   const topic = topicCommand(program);
   topic
     .command('produce <topic>')
-    .description('produce one record per stdin line (empty lines are skipped)')
+    .description('produce one record per stdin line (empty lines are skipped); -o json|yaml prints each record’s partition and offset')
     .option('-K, --key-delimiter <delimiter>', 'split each line into key and value at the first delimiter (kcat -K)')
     .option('-H, --header <key=value>', 'add a header to every record (repeatable)', collect, [])
     .addOption(new Option('-p, --partition <n>', 'produce to this partition (default: by key as Kafka’s partitioner, keyless to one partition)').argParser(nonNegativeInt('--partition')))
@@ -33,7 +33,7 @@ export function registerTopicRecordCommands(program: Command): void {
     .action(action(async (ctx, name: string, flags: ProduceFlags) => produce(ctx, name, flags)));
   topic
     .command('consume <topic>')
-    .description('print records (stops at the end offset seen at start unless --follow)')
+    .description('print records (stops at the end offset seen at start unless --follow); -o json|yaml prints one object per record')
     .addOption(new Option('-p, --partition <n>', 'read this partition (repeatable; default all)').argParser(collectInt('--partition')))
     .addOption(new Option('--offset <where>', 'beginning (default) | end | <offset> | -<n> (the last n)').argParser(parseOffset))
     .addOption(new Option('--timestamp <time>', 'start at the first record at or after this time (ms since the epoch or ISO-8601)').argParser(parseTimestamp))
@@ -164,13 +164,16 @@ async function consume(ctx: Ctx, topic: string, flags: ConsumeFlags) {
   const onSigint = () => stop.abort();
   const onPipeError = () => stop.abort();
   process.once('SIGINT', onSigint);
-  ctx.stdout.once('error', onPipeError);
+  ctx.stdout.on('error', onPipeError);
   try {
     const records = readRecords(ctx.cluster(), { topic, partitions: flags.partition, start, limit: flags.count, follow: flags.follow, isolation: flags.isolation, signal: stop.signal });
     for await (const r of records) {
       if (stop.signal.aborted) break;
       await write(ctx.stdout, render(r));
     }
+  } catch (err) {
+    // The reader went away (| head): stop quietly, as kcat does.
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
   } finally {
     process.removeListener('SIGINT', onSigint);
     ctx.stdout.removeListener('error', onPipeError);
