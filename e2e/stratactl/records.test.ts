@@ -9,6 +9,9 @@ import { parseAllDocuments } from 'yaml';
 import { createTopic } from '../../bench/common';
 import { ClusterClient } from '../../admin/cluster-client';
 import { partitionForKey } from '../../admin/partitioner';
+import { produceRecords, readRecords } from '../../admin/records';
+import { ApiKey } from '../../broker/src/protocol/apis';
+import type { DeleteRecordsResponse } from '../../broker/src/protocol/schema/types';
 import { requireJavaClient } from '../helpers/java';
 import type { JsonLinesProcess } from '../helpers/json-process';
 import { kcat, kcatConsume, kcatProduce, requireKcat } from '../helpers/kcat';
@@ -187,6 +190,47 @@ forEachTarget('stratactl topic produce and consume', (target) => {
     assert.deepEqual((await ok(['topic', 'consume', topic, '--isolation', 'read_uncommitted'])).split('\n').filter(Boolean), ['aborted-1', 'aborted-2', 'committed-1']);
     // kcat (librdkafka, read_committed by default) agrees.
     assert.deepEqual(await kcatConsume(target().bootstrap, topic, { format: '%s\n' }), ['committed-1']);
+  });
+
+  // The admin library in process (as the console uses it), paused between records to change the log under it.
+  describe('readRecords in process', () => {
+    let cc: ClusterClient;
+    beforeEach(() => {
+      cc = new ClusterClient({ bootstrap: [target().bootstrap] });
+    });
+    afterEach(async () => {
+      await cc.close();
+    });
+
+    it('stops at the end offset it saw when it started, even when more records arrive while reading', async () => {
+      const topic = await newTopic('lib-end');
+      await produceRecords(cc, topic, ['a', 'b', 'c'].map((v) => ({ value: Buffer.from(v) })));
+      const read: string[] = [];
+      for await (const r of readRecords(cc, { topic, start: 'beginning' })) {
+        read.push(r.value!.toString());
+        if (read.length === 1) await produceRecords(cc, topic, ['d', 'e'].map((v) => ({ value: Buffer.from(v) })));
+      }
+      assert.deepEqual(read, ['a', 'b', 'c']);
+    });
+
+    it('skips ahead when the records it was about to fetch were deleted (OFFSET_OUT_OF_RANGE)', async () => {
+      const topic = await newTopic('lib-deleted');
+      // 600 KB records: each is its own batch, and a fetch (1 MiB per partition) returns one at a time.
+      const big = (i: number) => ({ value: Buffer.concat([Buffer.from(`r${i}:`), Buffer.alloc(600 * 1024, 0x61)]) });
+      const produced = await produceRecords(cc, topic, [0, 1, 2, 3, 4].map(big));
+      assert.deepEqual(produced.map((p) => p.offset), [0, 1, 2, 3, 4]);
+      const offsets: number[] = [];
+      for await (const r of readRecords(cc, { topic, start: 'beginning' })) {
+        offsets.push(r.offset);
+        assert.equal(r.value!.subarray(0, 3).toString(), `r${r.offset}:`);
+        if (offsets.length === 1) {
+          const c = await cc.any();
+          const res = await c.request<DeleteRecordsResponse>(ApiKey.DeleteRecords, c.pickVersion(ApiKey.DeleteRecords, 2), { topics: [{ name: topic, partitions: [{ partitionIndex: 0, offset: 3 }] }], timeoutMs: 30_000 });
+          assert.equal(res.topics[0]!.partitions[0]!.errorCode, 0);
+        }
+      }
+      assert.deepEqual(offsets, [0, 3, 4]);
+    });
   });
 
   it('exits 3 for a missing topic or partition and 2 for bad flags, with nothing on stdout', async () => {
