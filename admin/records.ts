@@ -118,8 +118,8 @@ export async function* readRecords(cc: ClusterClient, opts: ReadOptions): AsyncI
           continue;
         }
         cursor.retries = 0;
-        for (const r of await consume(opts.topic, cursor, data)) {
-          if (remaining <= 0) break;
+        for (const r of await takeRecords(opts.topic, cursor, data)) {
+          if (remaining <= 0 || opts.signal?.aborted) return;
           remaining--;
           yield r;
         }
@@ -209,7 +209,7 @@ async function fetchFrom(
 }
 
 /** Decodes one partition's answer, advances its cursor and returns the records to show. */
-async function consume(topic: string, cursor: Cursor, data: FetchResponsePartitionData): Promise<ConsumedRecord[]> {
+async function takeRecords(topic: string, cursor: Cursor, data: FetchResponsePartitionData): Promise<ConsumedRecord[]> {
   const raw = Array.isArray(data.records) ? Buffer.concat(data.records) : (data.records ?? Buffer.alloc(0));
   const { records: whole } = wholeBatches(raw, cursor.next);
   if (whole.length === 0) {
