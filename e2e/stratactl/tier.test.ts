@@ -131,7 +131,7 @@ describe('stratactl tier status (Strata broker process, local object store, tier
       uploadLagRecords: RECORDS - activeBase,
       tiered: true,
     });
-    assert.ok(t.remoteBytes! > 2 * SEGMENT_BYTES * 0.5 && t.localBytes! > 0, JSON.stringify(t));
+    assert.ok(t.remoteBytes! > SEGMENT_BYTES && t.localBytes! > 0, JSON.stringify(t));
 
     const p = rows.find((r) => r.topic === plain)!;
     assert.deepEqual(p, {
