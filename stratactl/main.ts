@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { AdminError } from '../admin/errors';
 import { registerClusterCommands } from './commands/cluster';
 import { registerTierCommands } from './commands/tier';
+import { registerTopicCommands } from './commands/topic';
+import { registerBrokerCommands } from './commands/broker';
 import { addGlobalOptions, fail } from './context';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   addGlobalOptions(program);
   registerClusterCommands(program);
   registerTierCommands(program);
+  registerTopicCommands(program);
+  registerBrokerCommands(program);
   // Every subcommand reports usage errors through the same exit code.
   const exitOverride = (c: Command): void => {
     c.exitOverride();
