@@ -10,14 +10,7 @@ import { BYTES_FORMATS, type BytesFormat, compileKcatFormat, recordToJson } from
 import { type Acks, COMPRESSION_NAMES, type CompressionName, type ConsumedRecord, type Isolation, produceRecords, type ProduceRecord, readRecords, type StartAt } from '../../admin/records';
 import { action, nonNegativeInt, positiveInt } from '../context';
 import type { OutputFormat } from '../output';
-
-/**
- * The shared `topic` command. The topics helper's commands/topic.ts will export topicCommand(program); until
- * then this finds it or creates it, whichever registers first.
- */
-function topicCommand(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'topic') ?? program.command('topic').description('topics and their records');
-}
+import { topicCommand } from './topic';
 
 export function registerTopicRecordCommands(program: Command): void {
   const topic = topicCommand(program);
