@@ -69,7 +69,7 @@ type Piece = Buffer | ((r: ConsumedRecord) => Buffer);
  * Compiles a kcat -f format string into a function writing one record as bytes (raw key and value bytes, as
  * kcat prints them, unless a key/value format is chosen). Tokens: %t topic, %p partition, %o offset,
  * %k key, %K key length, %s value, %S value length, %R value length as a 4-byte big-endian int32 (lengths
- * are -1 for null), %T timestamp (ms), %h headers as k=v,k=v, %% a percent sign; escapes \n \r \t \\ and \xHH.
+ * are -1 for null), %T timestamp (ms), %h headers as k=v,k=v, %% a percent sign; escapes \n \r \t \\ and \xHH (a raw byte).
  * Throws AdminError('usage') on an unknown token.
  */
 export function compileKcatFormat(format: string, opts: RecordFormatOptions = {}): (r: ConsumedRecord) => Buffer {
@@ -110,7 +110,10 @@ export function compileKcatFormat(format: string, opts: RecordFormatOptions = {}
       literal += ESCAPES[next];
       i++;
     } else if (c === '\\' && next === 'x' && /^[0-9a-fA-F]{2}$/.test(format.slice(i + 2, i + 4))) {
-      literal += String.fromCharCode(parseInt(format.slice(i + 2, i + 4), 16));
+      // A raw byte, not a character (0x80-0xff must not become two UTF-8 bytes).
+      if (literal) pieces.push(Buffer.from(literal, 'utf8'));
+      literal = '';
+      pieces.push(Buffer.from([parseInt(format.slice(i + 2, i + 4), 16)]));
       i += 3;
     } else literal += c;
   }

@@ -38,6 +38,7 @@ describe('admin record-format', () => {
     assert.equal(formatRecord(record(), '%t|%p|%o|%k|%K|%s|%S|%T|%h|%%\\n'), 'orders|2|41|k1|2|{"a":1}|7|1700000000123|h1=v1,h2=v2|%\n');
     assert.equal(formatRecord(record(), 'Key: %k\\tValue: %s'), 'Key: k1\tValue: {"a":1}');
     assert.equal(formatRecord(record(), '\\x41\\\\'), 'A\\');
+    assert.deepEqual(compileKcatFormat('%o\\xff\\x00')(record()), Buffer.from([0x34, 0x31, 0xff, 0x00]));
   });
 
   it('prints -1 lengths and nothing for null keys and values, and no headers as empty', () => {
