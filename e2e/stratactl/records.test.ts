@@ -174,6 +174,26 @@ forEachTarget('stratactl topic produce and consume', (target) => {
     }
   });
 
+  it('sends each line a person types once no further line follows for a moment, before stdin closes', async () => {
+    const topic = await newTopic('ctl-linger');
+    const child = spawn(process.execPath, [stratactlMainPath(), '--brokers', target().bootstrap, '-o', 'json', 'topic', 'produce', topic], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    try {
+      child.stdin.write('typed-1\n');
+      await waitFor(async () => (await kcatConsume(target().bootstrap, topic, { format: '%s\n' })).length === 1, { timeoutMs: 30_000, what: `the first line to be produced while stdin is open (${err})` });
+      assert.deepEqual(JSON.parse(out.trim()), { partition: 0, offset: 0 });
+      child.stdin.end('typed-2\n');
+      assert.equal(await withTimeout(exited, 30_000, 'the producer to exit at end of input'), 0, err);
+      assert.deepEqual(await kcatConsume(target().bootstrap, topic, { format: '%s\n' }), ['typed-1', 'typed-2']);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('hides the records of an aborted Java transaction under read_committed and shows them under read_uncommitted', async function () {
     requireJavaClient();
     this.timeout(180_000);

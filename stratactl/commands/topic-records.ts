@@ -62,9 +62,30 @@ interface ConsumeFlags {
 
 type Ctx = Parameters<Parameters<typeof action>[0]>[0];
 
-// Lines are sent once this many are waiting or their bytes reach the limit: few requests, bounded memory.
+// Lines are sent once this many are waiting or their bytes reach the limit (few requests, bounded memory), or
+// when no further line has come for LINGER_MS (a person typing sees each line sent, as with linger.ms).
 const CHUNK_RECORDS = 1000;
 const CHUNK_BYTES = 256 * 1024;
+const LINGER_MS = 100;
+
+/** The lines of `lines`; while `waiting()` and no line comes for lingerMs, runs `idle` (then waits again). */
+async function* lingering(lines: AsyncIterable<string>, lingerMs: number, waiting: () => boolean, idle: () => Promise<void>): AsyncGenerator<string> {
+  const it = lines[Symbol.asyncIterator]();
+  let next = it.next();
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const quiet = waiting() ? new Promise<'quiet'>((resolve) => (timer = setTimeout(() => resolve('quiet'), lingerMs))) : undefined;
+    const got = await (quiet ? Promise.race([next, quiet]) : next);
+    clearTimeout(timer);
+    if (got === 'quiet') {
+      await idle();
+      continue;
+    }
+    if (got.done) return;
+    next = it.next();
+    yield got.value;
+  }
+}
 
 async function produce(ctx: Ctx, topic: string, flags: ProduceFlags) {
   const headers = flags.header.map(parseHeader);
@@ -89,7 +110,7 @@ async function produce(ctx: Ctx, topic: string, flags: ProduceFlags) {
   };
   const lines = readline.createInterface({ input: ctx.stdin, crlfDelay: Infinity });
   let lineNo = 0;
-  for await (const line of lines) {
+  for await (const line of lingering(lines, LINGER_MS, () => chunk.length > 0, send)) {
     lineNo++;
     if (line === '') continue;
     const record = toRecord(line, lineNo);
