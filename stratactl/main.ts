@@ -2,7 +2,10 @@
 // Commands live one noun per file in commands/; each registers its subcommands here.
 import { Command, CommanderError } from 'commander';
 import { AdminError } from '../admin/errors';
+import { registerAclCommands } from './commands/acl';
 import { registerClusterCommands } from './commands/cluster';
+import { registerGroupCommands } from './commands/group';
+import { registerUserCommands } from './commands/user';
 import { addGlobalOptions, fail } from './context';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
     .addHelpText('after', `\nEnvironment: STRATA_BROKERS, STRATA_OUTPUT, STRATA_SASL_USERNAME, STRATA_SASL_PASSWORD, STRATA_TLS_CA…\n\n${EXIT_CODES_HELP}`);
   addGlobalOptions(program);
   registerClusterCommands(program);
+  registerGroupCommands(program);
+  registerAclCommands(program);
+  registerUserCommands(program);
   // Every subcommand reports usage errors through the same exit code.
   const exitOverride = (c: Command): void => {
     c.exitOverride();
