@@ -5,10 +5,10 @@
 import { ApiKey } from '../broker/src/protocol/apis';
 import type { KafkaClient } from '../broker/src/protocol/client';
 import type { CreateAclsResponse, DeleteAclsResponse, DescribeAclsResponse } from '../broker/src/protocol/schema/types';
-import { AclOperation, AclPermissionType, type AclBinding, type AclFilter, PatternType, ResourceType } from '../broker/src/security/acl';
+import { AclOperation, AclPermissionType, type AclBinding, type AclFilter, CLUSTER_NAME, PatternType, ResourceType } from '../broker/src/security/acl';
 import { AdminError, check } from './errors';
 
-export { AclOperation, AclPermissionType, PatternType, ResourceType, type AclBinding, type AclFilter };
+export { AclOperation, AclPermissionType, CLUSTER_NAME, PatternType, ResourceType, type AclBinding, type AclFilter };
 
 /** A binding with names instead of codes: what stratactl prints and the console shows. */
 export interface AclEntry {

@@ -100,7 +100,7 @@ export async function describeGroup(cc: ClusterClient, groupId: string): Promise
       groupInstanceId: m.groupInstanceId,
       clientId: m.clientId,
       host: m.clientHost,
-      assignment: group.protocolType === 'consumer' ? (assignedPartitions(m.memberAssignment) ?? []) : [],
+      assignment: group.protocolType === 'consumer' ? sortedAssignment(assignedPartitions(m.memberAssignment) ?? []) : [],
     }))
     .sort((a, b) => a.memberId.localeCompare(b.memberId));
   const assigned = members.flatMap((m) => m.assignment.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition, memberId: m.memberId }))));
@@ -283,4 +283,9 @@ async function commit(c: KafkaClient, groupId: string, plan: ResetPlanEntry[]): 
       check(`committing the offset of group ${groupId} on ${t.name}/${p.partitionIndex}`, p.errorCode);
     }
   }
+}
+
+/** Topics by name, partitions ascending: assignors hand them out in any order. */
+function sortedAssignment(a: Array<{ topic: string; partitions: number[] }>): Array<{ topic: string; partitions: number[] }> {
+  return a.map((t) => ({ topic: t.topic, partitions: [...t.partitions].sort((x, y) => x - y) })).sort((x, y) => x.topic.localeCompare(y.topic));
 }
