@@ -116,10 +116,19 @@ export function toAclEntry(b: AclBinding): AclEntry {
   };
 }
 
-/** Sorted for stable output: by resource, then principal, operation and permission. */
+/** Sorted for stable output: by resource, then principal, host, operation and permission. */
 export function sortAcls(bindings: AclBinding[]): AclBinding[] {
-  const key = (b: AclBinding) => [b.resourceType, b.resourceName, b.patternType, b.principal, b.host, b.operation, b.permissionType].join('\u0000');
-  return [...bindings].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const str = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...bindings].sort(
+    (a, b) =>
+      a.resourceType - b.resourceType ||
+      str(a.resourceName, b.resourceName) ||
+      a.patternType - b.patternType ||
+      str(a.principal, b.principal) ||
+      str(a.host, b.host) ||
+      a.operation - b.operation ||
+      a.permissionType - b.permissionType,
+  );
 }
 
 /** Reads an enum value by name, ignoring case, '-' and '_' ("Read", "describe-configs", "IDEMPOTENT_WRITE"). */
