@@ -8,6 +8,7 @@ import type { KafkaClient } from '../broker/src/protocol/client';
 import { assignedPartitions } from '../broker/src/coordinator/consumer-protocol';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import type {
+  ConsumerGroupDescribeResponse,
   DeleteGroupsResponse,
   DescribeGroupsResponse,
   DescribeGroupsResponseDescribedGroup,
@@ -91,18 +92,9 @@ export async function listGroups(cc: ClusterClient): Promise<GroupSummary[]> {
 export async function describeGroup(cc: ClusterClient, groupId: string): Promise<GroupDescription> {
   const coordinator = await cc.coordinatorId(groupId);
   const c = await cc.broker(coordinator);
-  const [group, committed] = await Promise.all([describeAt(c, groupId), fetchCommitted(c, groupId)]);
-  if (group.groupState === 'Dead' && committed.length === 0) throw new AdminError(`group ${groupId} does not exist`, 'not-found');
-
-  const members = group.members
-    .map((m) => ({
-      memberId: m.memberId,
-      groupInstanceId: m.groupInstanceId,
-      clientId: m.clientId,
-      host: m.clientHost,
-      assignment: group.protocolType === 'consumer' ? sortedAssignment(assignedPartitions(m.memberAssignment) ?? []) : [],
-    }))
-    .sort((a, b) => a.memberId.localeCompare(b.memberId));
+  const [group, committed] = await Promise.all([describeState(c, groupId), fetchCommitted(c, groupId)]);
+  if (group.state === 'Dead' && committed.length === 0) throw new AdminError(`group ${groupId} does not exist`, 'not-found');
+  const members = group.members;
   const assigned = members.flatMap((m) => m.assignment.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition, memberId: m.memberId }))));
   const owner = new Map(assigned.map((a) => [partitionKey(a.topic, a.partition), a.memberId]));
 
@@ -131,9 +123,9 @@ export async function describeGroup(cc: ClusterClient, groupId: string): Promise
 
   return {
     groupId,
-    state: group.groupState,
+    state: group.state,
     protocolType: group.protocolType,
-    protocol: group.protocolData,
+    protocol: group.protocol,
     coordinator,
     members,
     offsets,
@@ -152,10 +144,10 @@ export async function resetOffsets(
   req: { topic: string; partitions?: number[]; to: ResetTarget; dryRun?: boolean },
 ): Promise<ResetPlanEntry[]> {
   const c = await cc.coordinator(groupId);
-  const group = await describeAt(c, groupId);
-  if (group.groupState !== 'Empty' && group.groupState !== 'Dead') {
+  const group = await describeState(c, groupId);
+  if (group.state !== 'Empty' && group.state !== 'Dead') {
     throw new AdminError(
-      `group ${groupId} is ${group.groupState} with ${group.members.length} member(s): offsets can only be reset while the group is inactive (Empty); stop its consumers first`,
+      `group ${groupId} is ${group.state} with ${group.members.length} member(s): offsets can only be reset while the group is inactive (Empty); stop its consumers first`,
       'invalid',
     );
   }
@@ -208,14 +200,71 @@ export async function deleteGroup(cc: ClusterClient, groupId: string): Promise<v
   check(`deleting group ${groupId}`, r.errorCode);
 }
 
-/** DescribeGroups for one group at its coordinator; a group the coordinator does not know reads as Dead. */
-async function describeAt(c: KafkaClient, groupId: string): Promise<DescribeGroupsResponseDescribedGroup> {
+interface GroupState {
+  state: string;
+  protocolType: string;
+  protocol: string;
+  members: GroupMember[];
+}
+
+/**
+ * The group as its coordinator sees it; a group it does not know reads as Dead. Classic groups answer
+ * DescribeGroups; groups of the KIP-848 consumer protocol (Kafka 4's group.protocol=consumer) do not, so when
+ * DescribeGroups knows no such group and the coordinator has ConsumerGroupDescribe, that is asked too.
+ */
+async function describeState(c: KafkaClient, groupId: string): Promise<GroupState> {
   const res = await c.request<DescribeGroupsResponse>(ApiKey.DescribeGroups, c.pickVersion(ApiKey.DescribeGroups, 5), { groups: [groupId], includeAuthorizedOperations: false });
   const g = res.groups.find((x) => x.groupId === groupId);
   if (!g) throw new AdminError(`DescribeGroups did not answer for group ${groupId}`, 'failed');
-  if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return { ...g, groupState: 'Dead', members: [] };
-  check(`describing group ${groupId}`, g.errorCode);
-  return g;
+  if (g.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) check(`describing group ${groupId}`, g.errorCode);
+  if (g.errorCode === ErrorCode.NONE && g.groupState !== 'Dead') return classicState(g);
+  if ((await c.apiVersions()).has(ApiKey.ConsumerGroupDescribe)) {
+    const cg = await describeConsumerGroup(c, groupId);
+    if (cg) return cg;
+  }
+  return { state: 'Dead', protocolType: '', protocol: '', members: [] };
+}
+
+function classicState(g: DescribeGroupsResponseDescribedGroup): GroupState {
+  return {
+    state: g.groupState,
+    protocolType: g.protocolType,
+    protocol: g.protocolData,
+    members: g.members
+      .map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        // Only the "consumer" embedded protocol has a known assignment format (Connect workers, e.g., have another).
+        assignment: g.protocolType === 'consumer' ? sortedAssignment(assignedPartitions(m.memberAssignment) ?? []) : [],
+      }))
+      .sort((a, b) => a.memberId.localeCompare(b.memberId)),
+  };
+}
+
+/** A KIP-848 consumer group, or undefined when there is none of that name. States are Kafka's lower-case ones. */
+async function describeConsumerGroup(c: KafkaClient, groupId: string): Promise<GroupState | undefined> {
+  const res = await c.request<ConsumerGroupDescribeResponse>(ApiKey.ConsumerGroupDescribe, c.pickVersion(ApiKey.ConsumerGroupDescribe, 1), { groupIds: [groupId], includeAuthorizedOperations: false });
+  const g = res.groups.find((x) => x.groupId === groupId);
+  if (!g || g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return undefined;
+  check(`describing consumer group ${groupId}`, g.errorCode, g.errorMessage);
+  if (g.groupState === 'dead') return undefined;
+  return {
+    // Same spelling as classic groups (Empty, Stable…), so callers compare one set of names.
+    state: g.groupState.charAt(0).toUpperCase() + g.groupState.slice(1),
+    protocolType: 'consumer',
+    protocol: g.assignorName,
+    members: g.members
+      .map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        assignment: sortedAssignment(m.assignment.topicPartitions.map((t) => ({ topic: t.topicName, partitions: t.partitions }))),
+      }))
+      .sort((a, b) => a.memberId.localeCompare(b.memberId)),
+  };
 }
 
 interface Committed {

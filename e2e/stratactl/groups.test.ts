@@ -3,6 +3,9 @@
 // lag is checked to the record, resets are checked as dry runs and as commits, and an active group is refused.
 import { strict as assert } from 'node:assert';
 import type { Consumer, Kafka } from 'kafkajs';
+import { startJava } from '../helpers/client-process';
+import { requireJavaClient } from '../helpers/java';
+import { useClientProcesses } from '../helpers/json-process';
 import { createKafka } from '../helpers/kafkajs';
 import { stratactl } from '../helpers/stratactl';
 import { waitFor } from '../helpers/util';
@@ -181,3 +184,59 @@ forEachTarget('stratactl group', (target) => {
     assert.equal((await json('group', 'list')).some((g: { groupId: string }) => g.groupId === GROUP), false);
   });
 });
+
+// Kafka 4's own consumer protocol (KIP-848, group.protocol=consumer): such groups answer ConsumerGroupDescribe,
+// not DescribeGroups. Strata speaks only the classic protocol, so this runs against Kafka only.
+forEachTarget(
+  'stratactl group with the KIP-848 consumer protocol',
+  (target) => {
+    const jvms = useClientProcesses();
+    const ctl = (...args: string[]) => stratactl(['--brokers', target().bootstrap, ...args]);
+    const json = async (...args: string[]) => {
+      const r = await ctl('-o', 'json', ...args);
+      assert.equal(r.code, 0, `stratactl ${args.join(' ')}: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+    const lagOf = (d: { offsets: OffsetRow[] }) => d.offsets.map((o) => [o.partition, o.committedOffset, o.latestOffset, o.lag]);
+
+    before(() => requireJavaClient());
+
+    it('describes, refuses to reset while active, then resets and deletes a consumer-protocol group', async () => {
+      const kafka = createKafka(target().bootstrap, CLIENT_ID);
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'events', numPartitions: 2 }], waitForLeaders: true });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'events', messages: [0, 0, 0, 0, 1, 1].map((partition, i) => ({ partition, value: `e${i}` })) });
+      await producer.disconnect();
+
+      // The Java client commits after every poll: once it has read everything, the lag is 0 on both partitions.
+      const consumer = startJava('group-consume', [target().bootstrap, 'events', 'kip848', '--client-id=kip848-client', 'group.protocol=consumer'], { name: 'java KIP-848 consumer' });
+      jvms.push(consumer);
+      const d = await waitFor(async () => {
+        const r = await ctl('-o', 'json', 'group', 'describe', 'kip848');
+        const x = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+        return x && x.members.length === 1 && x.offsets.length === 2 && x.offsets.every((o: OffsetRow) => o.lag === 0) ? x : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 500, what: 'the KIP-848 consumer to join and commit everything' });
+      assert.equal(d.state, 'Stable');
+      assert.equal(d.protocolType, 'consumer');
+      assert.equal(d.members[0].clientId, 'kip848-client');
+      assert.deepEqual(d.members[0].assignment, [{ topic: 'events', partitions: [0, 1] }]);
+      assert.deepEqual(lagOf(d), [[0, 4, 4, 0], [1, 2, 2, 0]]);
+      assert.deepEqual((await json('group', 'list')).find((g: { groupId: string }) => g.groupId === 'kip848'), { groupId: 'kip848', state: 'Stable', protocolType: 'consumer' });
+
+      const refused = await ctl('group', 'reset-offsets', 'kip848', '--topic', 'events', '--to-earliest', '--execute');
+      assert.equal(refused.code, 7, refused.stderr);
+
+      await consumer.stop();
+      await waitFor(async () => (await json('group', 'describe', 'kip848')).state === 'Empty', { timeoutMs: 30_000, intervalMs: 300, what: 'the group to become Empty' });
+      await json('group', 'reset-offsets', 'kip848', '--topic', 'events', '--to-earliest', '--execute');
+      assert.deepEqual(lagOf(await json('group', 'describe', 'kip848')), [[0, 0, 4, 4], [1, 0, 2, 2]]);
+      assert.equal((await ctl('group', 'delete', 'kip848')).code, 0);
+      assert.equal((await ctl('group', 'describe', 'kip848')).code, 3);
+    });
+  },
+  { only: ['kafka'] },
+);
