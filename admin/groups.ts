@@ -114,7 +114,7 @@ export async function describeGroup(cc: ClusterClient, groupId: string): Promise
         partition: r.partition,
         committedOffset: r.committedOffset,
         latestOffset,
-        lag: r.committedOffset >= 0 && latestOffset >= 0 ? Math.max(0, latestOffset - r.committedOffset) : null,
+        lag: r.committedOffset >= 0 && latestOffset >= 0 ? latestOffset - r.committedOffset : null,
         metadata: r.metadata,
         memberId: owner.get(key) ?? null,
       };
