@@ -157,7 +157,8 @@ export async function resetOffsets(
   const [earliest, latest, byTime] = await Promise.all([
     listOffsets(cc, queries(OffsetSpec.EARLIEST), { readUncommitted: true }),
     listOffsets(cc, queries(OffsetSpec.LATEST), { readUncommitted: true }),
-    typeof req.to === 'object' && 'timestamp' in req.to ? listOffsets(cc, queries(req.to.timestamp), { readUncommitted: true }) : undefined,
+    // A time before 1970 is the beginning (negative timestamps are ListOffsets' special specs).
+    typeof req.to === 'object' && 'timestamp' in req.to ? listOffsets(cc, queries(Math.max(0, req.to.timestamp)), { readUncommitted: true }) : undefined,
   ]);
   const offsetOf = (m: Map<string, { errorCode: number; offset: number }>, what: string, partition: number): number => {
     const r = m.get(partitionKey(req.topic, partition));
