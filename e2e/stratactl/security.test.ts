@@ -110,6 +110,10 @@ forEachTarget(
       const denied = await carol(...resetArgs);
       assert.equal(denied.code, 5, denied.stderr);
       assert.match(denied.stderr, /AUTHORIZATION_FAILED/);
+      const consume = ['topic', 'consume', TOPIC];
+      const unread = await carol(...consume);
+      assert.equal(unread.code, 5, unread.stderr);
+      assert.equal(unread.stdout, '');
 
       const created = await json(admin('-o', 'json', 'acl', 'create', '--principal', 'User:carol', '--operation', 'Read', '--operation', 'Describe', '--topic', 'secret-', '--pattern', 'prefixed'));
       assert.equal(created.created.length, 2);
@@ -125,6 +129,9 @@ forEachTarget(
 
       // Now carol reads with a real client and commits; stratactl as carol sees her group.
       await eventually('carol to be allowed the reset dry run', () => carol(...resetArgs), 0);
+      const read = await carol(...consume);
+      assert.equal(read.code, 0, read.stderr);
+      assert.equal(read.stdout, 'a\nb\nc\n');
       const consumer = kafkaAs(CAROL.user, CAROL.password).consumer({ groupId: GROUP });
       try {
         await consumer.connect();
@@ -140,9 +147,10 @@ forEachTarget(
       const d = await json(carol('-o', 'json', 'group', 'describe', GROUP));
       assert.deepEqual(d.offsets.map((o: { committedOffset: number; lag: number }) => [o.committedOffset, o.lag]), [[3, 0]]);
 
-      // A DENY of Describe on the topic wins over the prefixed ALLOW: the read is refused again.
-      assert.equal((await admin('acl', 'create', '--principal', 'User:carol', '--operation', 'Describe', '--topic', TOPIC, '--deny')).code, 0);
-      await eventually('the DENY to refuse carol', () => carol(...resetArgs), 5);
+      // A DENY on the topic wins over the prefixed ALLOW: the read is refused again.
+      assert.equal((await admin('acl', 'create', '--principal', 'User:carol', '--operation', 'Read', '--operation', 'Describe', '--topic', TOPIC, '--deny')).code, 0);
+      await eventually('the DENY to refuse carol', () => carol(...consume), 5);
+      assert.equal((await carol(...resetArgs)).code, 5);
       const blocked = kafkaAs(CAROL.user, CAROL.password).consumer({ groupId: GROUP });
       try {
         await blocked.connect();
@@ -153,8 +161,8 @@ forEachTarget(
 
       // Deleting by filter removes just the DENY, and the read is allowed again.
       const deleted = await json(admin('-o', 'json', 'acl', 'delete', '--principal', 'User:carol', '--topic', TOPIC, '--deny'));
-      assert.deepEqual(deleted.deleted.map((e: { operation: string; permissionType: string }) => [e.operation, e.permissionType]), [['DESCRIBE', 'DENY']]);
-      await eventually('carol to be allowed again', () => carol(...resetArgs), 0);
+      assert.deepEqual(deleted.deleted.map((e: { operation: string; permissionType: string }) => [e.operation, e.permissionType]), [['READ', 'DENY'], ['DESCRIBE', 'DENY']]);
+      await eventually('carol to be allowed again', () => carol(...consume), 0);
       const rest = await json(admin('-o', 'json', 'acl', 'delete', '--principal', 'User:carol'));
       assert.equal(rest.deleted.length, 3);
       assert.deepEqual(await json(admin('-o', 'json', 'acl', 'list', '--principal', 'User:carol')), []);
