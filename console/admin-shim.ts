@@ -1,0 +1,215 @@
+// TEMPORARY stand-ins for admin/topics.ts, configs.ts, records.ts, record-format.ts, groups.ts and tier.ts
+// (STRATACTL.md's contract), written by other helpers at the same time. Only console/data.ts imports this file;
+// the lead deletes it at merge and points data.ts at the real modules. Minimal on purpose: no retries, no
+// version fallbacks beyond what a Strata broker needs.
+import { ApiKey } from '../broker/src/protocol/apis';
+import '../broker/src/protocol/compression';
+import { ErrorCode } from '../broker/src/protocol/errors';
+import { decodeRecords } from '../broker/src/protocol/records';
+import type {
+  CreateTopicsResponse,
+  DescribeConfigsResponse,
+  DescribeGroupsResponse,
+  FetchResponse,
+  ListGroupsResponse,
+  OffsetCommitResponse,
+  OffsetFetchResponse,
+} from '../broker/src/protocol/schema/types';
+import type { ClusterClient } from '../admin/cluster-client';
+import { AdminError, check } from '../admin/errors';
+import { listOffsets, OffsetSpec, partitionKey } from '../admin/offsets';
+
+export interface TopicSummary { name: string; topicId: string; isInternal: boolean; partitions: number; replicationFactor: number; underReplicatedPartitions: number; offlinePartitions: number }
+export interface PartitionDescription { partition: number; leader: number; leaderEpoch: number; replicas: number[]; isr: number[]; offlineReplicas: number[]; earliestOffset: number; latestOffset: number }
+export interface ConfigEntry { name: string; value: string | null; source: string; isDefault: boolean; readOnly: boolean; sensitive: boolean }
+export interface TopicDescription { name: string; topicId: string; isInternal: boolean; partitions: PartitionDescription[]; configs: ConfigEntry[] }
+export interface ConsumedRecord { topic: string; partition: number; offset: number; timestamp: number; timestampType: 'CreateTime' | 'LogAppendTime'; key: Buffer | null; value: Buffer | null; headers: Array<{ key: string; value: Buffer | null }>; leaderEpoch: number }
+export type StartAt = { offset: number } | { timestamp: number } | 'beginning' | 'end' | { fromEnd: number };
+export type BytesFormat = 'text' | 'json' | 'hex' | 'base64';
+export interface GroupSummary { groupId: string; state: string; protocolType: string }
+export interface GroupOffset { topic: string; partition: number; committedOffset: number; latestOffset: number; lag: number | null; metadata: string | null; memberId: string | null }
+export interface GroupDescription {
+  groupId: string; state: string; protocolType: string; protocol: string; coordinator: number;
+  members: Array<{ memberId: string; groupInstanceId: string | null; clientId: string; host: string; assignment: Array<{ topic: string; partitions: number[] }> }>;
+  offsets: GroupOffset[]; totalLag: number;
+}
+export type ResetTarget = 'earliest' | 'latest' | { offset: number } | { timestamp: number } | { shiftBy: number };
+export interface TierPartitionStatus { topic: string; partition: number; leader: number; logStartOffset: number; localStartOffset: number; highestTieredOffset: number; logEndOffset: number; localBytes: number | null; remoteBytes: number | null; uploadLagRecords: number | null; tiered: boolean }
+
+export async function listTopics(cc: ClusterClient, opts: { includeInternal?: boolean } = {}): Promise<TopicSummary[]> {
+  const md = await cc.metadata();
+  return md.topics
+    .filter((t) => opts.includeInternal || !t.isInternal)
+    .map((t) => ({
+      name: t.name, topicId: t.topicId, isInternal: t.isInternal, partitions: t.partitions.length,
+      replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+      underReplicatedPartitions: t.partitions.filter((p) => p.isr.length < p.replicas.length).length,
+      offlinePartitions: t.partitions.filter((p) => p.leader < 0).length,
+    }));
+}
+
+const SOURCES = ['UNKNOWN', 'TOPIC', 'DYNAMIC_BROKER', 'DYNAMIC_DEFAULT_BROKER', 'STATIC_BROKER', 'DEFAULT', 'DYNAMIC_BROKER_LOGGER'];
+
+export async function describeConfigs(cc: ClusterClient, resource: { type: 'topic' | 'broker'; name: string }): Promise<ConfigEntry[]> {
+  const c = await cc.any();
+  const res = await c.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, c.pickVersion(ApiKey.DescribeConfigs, 4), {
+    resources: [{ resourceType: resource.type === 'topic' ? 2 : 4, resourceName: resource.name, configurationKeys: null }],
+    includeSynonyms: false, includeDocumentation: false,
+  });
+  const r = res.results[0]!;
+  check(`describing configs of ${resource.name}`, r.errorCode, r.errorMessage);
+  return r.configs.map((e) => ({ name: e.name, value: e.value, source: SOURCES[e.configSource] ?? 'UNKNOWN', isDefault: e.isDefault, readOnly: e.readOnly, sensitive: e.isSensitive }));
+}
+
+export async function describeTopic(cc: ClusterClient, name: string): Promise<TopicDescription> {
+  const t = await cc.topic(name);
+  const qs = (spec: number) => t.partitions.map((p) => ({ topic: name, partition: p.partition, spec }));
+  const [earliest, latest, configs] = await Promise.all([listOffsets(cc, qs(OffsetSpec.EARLIEST)), listOffsets(cc, qs(OffsetSpec.LATEST), { readUncommitted: true }), describeConfigs(cc, { type: 'topic', name })]);
+  return {
+    name, topicId: t.topicId, isInternal: t.isInternal, configs,
+    partitions: t.partitions.map((p) => ({
+      partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr, offlineReplicas: p.offlineReplicas,
+      earliestOffset: earliest.get(partitionKey(name, p.partition))?.offset ?? -1, latestOffset: latest.get(partitionKey(name, p.partition))?.offset ?? -1,
+    })),
+  };
+}
+
+export async function createTopic(cc: ClusterClient, o: { name: string; partitions?: number; replicationFactor?: number; configs?: Record<string, string>; validateOnly?: boolean }): Promise<void> {
+  const c = await cc.any();
+  const res = await c.request<CreateTopicsResponse>(ApiKey.CreateTopics, c.pickVersion(ApiKey.CreateTopics, 5), {
+    topics: [{ name: o.name, numPartitions: o.partitions ?? -1, replicationFactor: o.replicationFactor ?? -1, assignments: [], configs: Object.entries(o.configs ?? {}).map(([name, value]) => ({ name, value })) }],
+    timeoutMs: 30_000, validateOnly: o.validateOnly ?? false,
+  });
+  const r = res.topics[0]!;
+  check(`creating topic ${o.name}`, r.errorCode, r.errorMessage);
+}
+
+export async function* readRecords(cc: ClusterClient, o: { topic: string; partitions?: number[]; start: StartAt; limit?: number; maxWaitMs?: number }): AsyncIterable<ConsumedRecord> {
+  const t = await cc.topic(o.topic);
+  const partition = o.partitions?.[0] ?? 0;
+  const p = t.partitions.find((x) => x.partition === partition);
+  if (!p) throw new AdminError(`topic ${o.topic} has no partition ${partition}`, 'not-found');
+  let offset: number;
+  const s = o.start;
+  if (typeof s === 'object' && 'offset' in s) offset = s.offset;
+  else {
+    const spec = s === 'end' || (typeof s === 'object' && 'fromEnd' in s) ? OffsetSpec.LATEST : s === 'beginning' ? OffsetSpec.EARLIEST : s.timestamp;
+    offset = (await listOffsets(cc, [{ topic: o.topic, partition, spec }])).get(partitionKey(o.topic, partition))?.offset ?? -1;
+    if (typeof s === 'object' && 'fromEnd' in s) offset = Math.max(0, offset - s.fromEnd);
+    if (offset < 0) return;
+  }
+  const c = await cc.broker(p.leader);
+  let left = o.limit ?? Infinity;
+  for (let round = 0; round < 20 && left > 0; round++) {
+    const res = await c.request<FetchResponse>(ApiKey.Fetch, Math.min(12, c.pickVersion(ApiKey.Fetch, 12)), {
+      replicaId: -1, maxWaitMs: o.maxWaitMs ?? 500, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: o.topic, topicId: '', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [], rackId: '',
+    });
+    const pd = res.responses[0]?.partitions[0];
+    if (!pd) return;
+    check(`fetching ${o.topic}-${partition}`, pd.errorCode);
+    const recs = pd.records ? (await decodeRecords(pd.records as Buffer)).filter((r) => r.offset >= offset) : [];
+    for (const r of recs) {
+      if (left-- <= 0) return;
+      yield { topic: o.topic, partition, offset: r.offset, timestamp: r.timestamp, timestampType: 'CreateTime', key: r.key, value: r.value, headers: r.headers, leaderEpoch: -1 };
+      offset = r.offset + 1;
+    }
+    if (recs.length === 0 || offset >= pd.highWatermark) return;
+  }
+}
+
+export function renderBytes(b: Buffer | null, format: BytesFormat): string {
+  if (b === null) return 'null';
+  if (format === 'hex') return b.toString('hex');
+  if (format === 'base64') return b.toString('base64');
+  const text = b.toString('utf8');
+  if (format === 'json') {
+    try {
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+export async function listGroups(cc: ClusterClient): Promise<GroupSummary[]> {
+  const out = new Map<string, GroupSummary>();
+  for (const b of await cc.brokers()) {
+    const c = await cc.broker(b.nodeId);
+    const res = await c.request<ListGroupsResponse>(ApiKey.ListGroups, c.pickVersion(ApiKey.ListGroups, 4), { statesFilter: [], typesFilter: [] });
+    check('listing groups', res.errorCode);
+    for (const g of res.groups) out.set(g.groupId, { groupId: g.groupId, state: g.groupState, protocolType: g.protocolType });
+  }
+  return [...out.values()].sort((a, b) => a.groupId.localeCompare(b.groupId));
+}
+
+async function committed(cc: ClusterClient, groupId: string): Promise<Array<{ topic: string; partition: number; offset: number; metadata: string | null }>> {
+  const c = await cc.coordinator(groupId);
+  const res = await c.request<OffsetFetchResponse>(ApiKey.OffsetFetch, Math.min(7, c.pickVersion(ApiKey.OffsetFetch, 7)), { groupId, topics: null, groups: [], requireStable: false });
+  check(`fetching offsets of ${groupId}`, res.errorCode);
+  return res.topics.flatMap((t) => t.partitions.filter((p) => p.committedOffset >= 0).map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata })));
+}
+
+export async function describeGroup(cc: ClusterClient, groupId: string): Promise<GroupDescription> {
+  const c = await cc.coordinator(groupId);
+  const res = await c.request<DescribeGroupsResponse>(ApiKey.DescribeGroups, c.pickVersion(ApiKey.DescribeGroups, 5), { groups: [groupId], includeAuthorizedOperations: false });
+  const g = res.groups[0]!;
+  check(`describing group ${groupId}`, g.errorCode);
+  const offs = await committed(cc, groupId);
+  if (g.groupState === 'Dead' && offs.length === 0) throw new AdminError(`group ${groupId} does not exist`, 'not-found');
+  const latest = await listOffsets(cc, offs.map((o) => ({ topic: o.topic, partition: o.partition, spec: OffsetSpec.LATEST })));
+  const offsets = offs.map((o) => {
+    const l = latest.get(partitionKey(o.topic, o.partition));
+    const latestOffset = l && l.errorCode === ErrorCode.NONE ? l.offset : -1;
+    return { topic: o.topic, partition: o.partition, committedOffset: o.offset, latestOffset, lag: latestOffset >= 0 ? Math.max(0, latestOffset - o.offset) : null, metadata: o.metadata, memberId: null };
+  });
+  return {
+    groupId, state: g.groupState, protocolType: g.protocolType, protocol: g.protocolData, coordinator: -1,
+    members: g.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, host: m.clientHost, assignment: [] })),
+    offsets, totalLag: offsets.reduce((s, o) => s + (o.lag ?? 0), 0),
+  };
+}
+
+export async function resetOffsets(cc: ClusterClient, groupId: string, o: { topic: string; partitions?: number[]; to: ResetTarget; dryRun?: boolean }): Promise<Array<{ topic: string; partition: number; previousOffset: number | null; newOffset: number }>> {
+  const g = await describeGroup(cc, groupId).catch((e) => { if (e instanceof AdminError && e.kind === 'not-found') return null; throw e; });
+  if (g && g.state !== 'Empty' && g.state !== 'Dead') throw new AdminError(`group ${groupId} is ${g.state}: stop its consumers first`, 'invalid');
+  const t = await cc.topic(o.topic);
+  const parts = o.partitions ?? t.partitions.map((p) => p.partition);
+  const prev = new Map((g?.offsets ?? []).filter((x) => x.topic === o.topic).map((x) => [x.partition, x.committedOffset]));
+  const to = o.to;
+  let target: Map<number, number>;
+  if (typeof to === 'object' && 'offset' in to) target = new Map(parts.map((p) => [p, to.offset]));
+  else if (typeof to === 'object' && 'shiftBy' in to) target = new Map(parts.map((p) => [p, Math.max(0, (prev.get(p) ?? 0) + to.shiftBy)]));
+  else {
+    const spec = to === 'earliest' ? OffsetSpec.EARLIEST : to === 'latest' ? OffsetSpec.LATEST : to.timestamp;
+    const r = await listOffsets(cc, parts.map((partition) => ({ topic: o.topic, partition, spec })));
+    target = new Map(parts.map((p) => [p, r.get(partitionKey(o.topic, p))?.offset ?? 0]));
+  }
+  const result = parts.map((p) => ({ topic: o.topic, partition: p, previousOffset: prev.get(p) ?? null, newOffset: target.get(p)! }));
+  if (o.dryRun) return result;
+  const c = await cc.coordinator(groupId);
+  const res = await c.request<OffsetCommitResponse>(ApiKey.OffsetCommit, c.pickVersion(ApiKey.OffsetCommit, 8), {
+    groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1,
+    topics: [{ name: o.topic, partitions: result.map((r) => ({ partitionIndex: r.partition, committedOffset: r.newOffset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: '' })) }],
+  });
+  for (const tp of res.topics) for (const p of tp.partitions) check(`committing ${tp.name}-${p.partitionIndex}`, p.errorCode);
+  return result;
+}
+
+export async function tierStatus(cc: ClusterClient, opts: { topics?: string[] } = {}): Promise<TierPartitionStatus[]> {
+  const md = await cc.metadata(opts.topics);
+  const parts = md.topics.filter((t) => !t.isInternal && t.errorCode === ErrorCode.NONE).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, leader: p.leader })));
+  const ask = (spec: number) => listOffsets(cc, parts.map((p) => ({ ...p, spec })), { readUncommitted: true });
+  const [start, local, tiered, end] = await Promise.all([ask(OffsetSpec.EARLIEST), ask(OffsetSpec.EARLIEST_LOCAL), ask(OffsetSpec.LATEST_TIERED), ask(OffsetSpec.LATEST)]);
+  return parts.map((p) => {
+    const k = partitionKey(p.topic, p.partition);
+    const highestTieredOffset = tiered.get(k)?.offset ?? -1;
+    const logEndOffset = end.get(k)?.offset ?? -1;
+    return {
+      ...p, logStartOffset: start.get(k)?.offset ?? -1, localStartOffset: local.get(k)?.offset ?? -1, highestTieredOffset, logEndOffset,
+      localBytes: null, remoteBytes: null, uploadLagRecords: highestTieredOffset >= 0 ? logEndOffset - highestTieredOffset - 1 : null, tiered: highestTieredOffset >= 0,
+    };
+  });
+}
