@@ -84,7 +84,7 @@ export async function createTopic(cc: ClusterClient, o: { name: string; partitio
   check(`creating topic ${o.name}`, r.errorCode, r.errorMessage);
 }
 
-export async function* readRecords(cc: ClusterClient, o: { topic: string; partitions?: number[]; start: StartAt; limit?: number; maxWaitMs?: number }): AsyncIterable<ConsumedRecord> {
+export async function* readRecords(cc: ClusterClient, o: { topic: string; partitions?: number[]; start: StartAt; limit?: number; maxWaitMs?: number; signal?: AbortSignal }): AsyncIterable<ConsumedRecord> {
   const t = await cc.topic(o.topic);
   const partition = o.partitions?.[0] ?? 0;
   const p = t.partitions.find((x) => x.partition === partition);
