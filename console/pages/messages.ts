@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import type { ConsoleContext } from '../context';
 import { type BytesFormat, type ConsumedRecord, describeTopic, readRecords, renderBytes, type StartAt } from '../data';
 import { choiceField, intField, timestampField } from '../forms';
-import { html, type Html, url } from '../html';
+import { html, type Html, query, url } from '../html';
 import { formatTime, table } from '../layout';
 
 export const MAX_LIMIT = 100;
@@ -53,7 +53,8 @@ ${table(
   ['Offset', 'Timestamp', 'Key', 'Headers', 'Value'],
   records.map((r) => [r.offset, html`<span title="${r.timestampType}">${formatTime(r.timestamp)}</span>`, shown(r.key, q.format), headers(r, q.format), shown(r.value, q.format)]),
   { id: 'messages', empty: 'No records at this position.' },
-)}`;
+)}
+${records.length > 0 ? html`<p><a id="next-page" href="${url`/topics/${name}/messages` + query({ partition: q.partition, offset: records[records.length - 1]!.offset + 1, limit: q.limit, format: q.format })}">Next ${q.limit} →</a></p>` : ''}`;
 }
 
 function browseForm(name: string, partitions: number[], q: MessageQuery): Html {

@@ -56,11 +56,16 @@ describe('web console (broker process, console process, headless Chromium)', fun
   }
   /** Waits until Chart.js has drawn the canvas with at least `min` points in some dataset; returns the counts. */
   async function chartPoints(canvasId: string, min: number): Promise<number[]> {
+    // A function, not a string: the console's CSP (no 'unsafe-eval') would refuse an evaluated string.
     const handle = await page.waitForFunction(
-      `(() => { const c = window.Chart && window.Chart.getChart(document.getElementById(${JSON.stringify(canvasId)}));
+      ({ id, least }) => {
+        // Runs in the page (no DOM types in this Node project).
+        const w = globalThis as unknown as { Chart?: { getChart(el: unknown): { data: { datasets: Array<{ data: Array<{ y: number | null }> }> } } | undefined }; document: { getElementById(id: string): unknown } };
+        const c = w.Chart?.getChart(w.document.getElementById(id));
         const n = c ? c.data.datasets.map((d) => d.data.filter((p) => p.y !== null).length) : [];
-        return n.some((x) => x >= ${min}) ? n : false; })()`,
-      undefined,
+        return n.some((x) => x >= least) ? n : false;
+      },
+      { id: canvasId, least: min },
       { timeout: 30_000 },
     );
     return (await handle.jsonValue()) as number[];
@@ -188,6 +193,8 @@ describe('web console (broker process, console process, headless Chromium)', fun
     assert.match(rows[0]![3]!, /source\s*e2e\s*trace\s*t-0/);
     assert.equal(rows[0]![4], orderValue(0).toString());
     await shot('messages-text');
+    await Promise.all([page.waitForURL(/offset=5/), page.click('#next-page')]);
+    assert.deepEqual((await cells('#messages')).map((r) => r[0]), ['5', '6', '7', '8', '9']);
 
     await open(readOnly.url, `/topics/${TIERED}/messages?partition=0&offset=3&limit=2&format=json`);
     rows = await cells('#messages');
@@ -219,7 +226,7 @@ describe('web console (broker process, console process, headless Chromium)', fun
     assert.equal(row![4], `${EVIL}</td></tr><script>window.__pwned=2</script>`);
     assert.equal(await page.$('#messages img'), null);
     assert.equal(await page.$('#messages script'), null);
-    assert.equal(await page.evaluate('window.__pwned'), undefined);
+    assert.equal(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
   });
 
   it('groups: both groups with state; group page with members, per-partition lag and the lag chart', async () => {
@@ -244,7 +251,11 @@ describe('web console (broker process, console process, headless Chromium)', fun
     assert.deepEqual(offsets.map((r) => r.slice(0, 5)), [[TIERED, '0', '10', String(RECORDS), String(RECORDS - 10)]]);
     const points = await chartPoints('lag-chart', 3);
     assert.ok(points[0]! >= 3, `lag chart points: ${points}`);
-    const lastLag = await page.evaluate(`(() => { const d = window.Chart.getChart(document.getElementById('lag-chart')).data.datasets[0].data; return d[d.length - 1].y; })()`);
+    const lastLag = await page.evaluate(() => {
+      const w = globalThis as unknown as { Chart: { getChart(el: unknown): { data: { datasets: Array<{ data: Array<{ y: number }> }> } } }; document: { getElementById(id: string): unknown } };
+      const d = w.Chart.getChart(w.document.getElementById('lag-chart')).data.datasets[0]!.data;
+      return d[d.length - 1]!.y;
+    });
     assert.equal(lastLag, RECORDS - 10);
     assert.equal(await page.$('form#reset-offsets'), null, 'no reset form when read-only');
     await shot('group');
@@ -267,15 +278,27 @@ describe('web console (broker process, console process, headless Chromium)', fun
   });
 
   it('brokers: the broker list and charts of the sampled /metrics', async () => {
-    await waitFor(async () => ((await (await fetch(`${readOnly.url}/api/metrics/requests`)).json()) as { datasets: Array<{ data: Array<{ y: number | null }> }> }).datasets[0]!.data.filter((p) => p.y !== null).length >= 2, {
-      timeoutMs: 30_000,
-      what: 'two request-rate samples',
-    });
+    // Traffic while the console samples, until it has measured a non-zero bytes-in rate.
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await waitFor(
+        async () => {
+          await producer.send({ topic: PLAIN, messages: [{ value: 'traffic for the charts' }] });
+          const series = (await (await fetch(`${readOnly.url}/api/metrics/bytesIn`)).json()) as { datasets: Array<{ data: Array<{ y: number | null }> }> };
+          return series.datasets[0]!.data.filter((p) => p.y !== null && p.y > 0).length >= 2;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, what: 'two non-zero bytes-in samples' },
+      );
+    } finally {
+      await producer.disconnect();
+    }
     await open(readOnly.url, '/brokers');
     const [b] = await cells('#brokers');
     assert.deepEqual(b, ['1', '127.0.0.1', String(broker.port), '–', 'controller']);
     assert.equal((await cells('#metrics-targets'))[0]![2], 'ok');
     assert.ok((await chartPoints('metrics-requests', 2))[0]! >= 2);
+    assert.ok((await chartPoints('metrics-bytesIn', 2))[0]! >= 2);
     assert.ok((await chartPoints('metrics-localBytes', 1))[0]! >= 1);
     assert.equal(await page.$('#metrics-not-configured'), null);
     await shot('brokers');
