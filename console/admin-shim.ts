@@ -1,4 +1,4 @@
-// TEMPORARY stand-ins for admin/topics.ts, configs.ts, records.ts, record-format.ts, groups.ts and tier.ts
+// TEMPORARY stand-ins for admin/records.ts, record-format.ts and groups.ts
 // (STRATACTL.md's contract), written by other helpers at the same time. Only console/data.ts imports this file;
 // the lead deletes it at merge and points data.ts at the real modules. Minimal on purpose: no retries, no
 // version fallbacks beyond what a Strata broker needs.
@@ -7,8 +7,6 @@ import '../broker/src/protocol/compression';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import { decodeRecords } from '../broker/src/protocol/records';
 import type {
-  CreateTopicsResponse,
-  DescribeConfigsResponse,
   DescribeGroupsResponse,
   FetchResponse,
   ListGroupsResponse,
@@ -19,10 +17,6 @@ import type { ClusterClient } from '../admin/cluster-client';
 import { AdminError, check } from '../admin/errors';
 import { listOffsets, OffsetSpec, partitionKey } from '../admin/offsets';
 
-export interface TopicSummary { name: string; topicId: string; isInternal: boolean; partitions: number; replicationFactor: number; underReplicatedPartitions: number; offlinePartitions: number }
-export interface PartitionDescription { partition: number; leader: number; leaderEpoch: number; replicas: number[]; isr: number[]; offlineReplicas: number[]; earliestOffset: number; latestOffset: number }
-export interface ConfigEntry { name: string; value: string | null; source: string; isDefault: boolean; readOnly: boolean; sensitive: boolean }
-export interface TopicDescription { name: string; topicId: string; isInternal: boolean; partitions: PartitionDescription[]; configs: ConfigEntry[] }
 export interface ConsumedRecord { topic: string; partition: number; offset: number; timestamp: number; timestampType: 'CreateTime' | 'LogAppendTime'; key: Buffer | null; value: Buffer | null; headers: Array<{ key: string; value: Buffer | null }>; leaderEpoch: number }
 export type StartAt = { offset: number } | { timestamp: number } | 'beginning' | 'end' | { fromEnd: number };
 export type BytesFormat = 'text' | 'json' | 'hex' | 'base64';
@@ -34,55 +28,6 @@ export interface GroupDescription {
   offsets: GroupOffset[]; totalLag: number;
 }
 export type ResetTarget = 'earliest' | 'latest' | { offset: number } | { timestamp: number } | { shiftBy: number };
-export interface TierPartitionStatus { topic: string; partition: number; leader: number; logStartOffset: number; localStartOffset: number; highestTieredOffset: number; logEndOffset: number; localBytes: number | null; remoteBytes: number | null; uploadLagRecords: number | null; tiered: boolean }
-
-export async function listTopics(cc: ClusterClient, opts: { includeInternal?: boolean } = {}): Promise<TopicSummary[]> {
-  const md = await cc.metadata();
-  return md.topics
-    .filter((t) => opts.includeInternal || !t.isInternal)
-    .map((t) => ({
-      name: t.name, topicId: t.topicId, isInternal: t.isInternal, partitions: t.partitions.length,
-      replicationFactor: t.partitions[0]?.replicas.length ?? 0,
-      underReplicatedPartitions: t.partitions.filter((p) => p.isr.length < p.replicas.length).length,
-      offlinePartitions: t.partitions.filter((p) => p.leader < 0).length,
-    }));
-}
-
-const SOURCES = ['UNKNOWN', 'TOPIC', 'DYNAMIC_BROKER', 'DYNAMIC_DEFAULT_BROKER', 'STATIC_BROKER', 'DEFAULT', 'DYNAMIC_BROKER_LOGGER'];
-
-export async function describeConfigs(cc: ClusterClient, resource: { type: 'topic' | 'broker'; name: string }): Promise<ConfigEntry[]> {
-  const c = await cc.any();
-  const res = await c.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, c.pickVersion(ApiKey.DescribeConfigs, 4), {
-    resources: [{ resourceType: resource.type === 'topic' ? 2 : 4, resourceName: resource.name, configurationKeys: null }],
-    includeSynonyms: false, includeDocumentation: false,
-  });
-  const r = res.results[0]!;
-  check(`describing configs of ${resource.name}`, r.errorCode, r.errorMessage);
-  return r.configs.map((e) => ({ name: e.name, value: e.value, source: SOURCES[e.configSource] ?? 'UNKNOWN', isDefault: e.isDefault, readOnly: e.readOnly, sensitive: e.isSensitive }));
-}
-
-export async function describeTopic(cc: ClusterClient, name: string): Promise<TopicDescription> {
-  const t = await cc.topic(name);
-  const qs = (spec: number) => t.partitions.map((p) => ({ topic: name, partition: p.partition, spec }));
-  const [earliest, latest, configs] = await Promise.all([listOffsets(cc, qs(OffsetSpec.EARLIEST)), listOffsets(cc, qs(OffsetSpec.LATEST), { readUncommitted: true }), describeConfigs(cc, { type: 'topic', name })]);
-  return {
-    name, topicId: t.topicId, isInternal: t.isInternal, configs,
-    partitions: t.partitions.map((p) => ({
-      partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr, offlineReplicas: p.offlineReplicas,
-      earliestOffset: earliest.get(partitionKey(name, p.partition))?.offset ?? -1, latestOffset: latest.get(partitionKey(name, p.partition))?.offset ?? -1,
-    })),
-  };
-}
-
-export async function createTopic(cc: ClusterClient, o: { name: string; partitions?: number; replicationFactor?: number; configs?: Record<string, string>; validateOnly?: boolean }): Promise<void> {
-  const c = await cc.any();
-  const res = await c.request<CreateTopicsResponse>(ApiKey.CreateTopics, c.pickVersion(ApiKey.CreateTopics, 5), {
-    topics: [{ name: o.name, numPartitions: o.partitions ?? -1, replicationFactor: o.replicationFactor ?? -1, assignments: [], configs: Object.entries(o.configs ?? {}).map(([name, value]) => ({ name, value })) }],
-    timeoutMs: 30_000, validateOnly: o.validateOnly ?? false,
-  });
-  const r = res.topics[0]!;
-  check(`creating topic ${o.name}`, r.errorCode, r.errorMessage);
-}
 
 export async function* readRecords(cc: ClusterClient, o: { topic: string; partitions?: number[]; start: StartAt; limit?: number; maxWaitMs?: number; signal?: AbortSignal }): AsyncIterable<ConsumedRecord> {
   const t = await cc.topic(o.topic);
@@ -196,20 +141,4 @@ export async function resetOffsets(cc: ClusterClient, groupId: string, o: { topi
   });
   for (const tp of res.topics) for (const p of tp.partitions) check(`committing ${tp.name}-${p.partitionIndex}`, p.errorCode);
   return result;
-}
-
-export async function tierStatus(cc: ClusterClient, opts: { topics?: string[] } = {}): Promise<TierPartitionStatus[]> {
-  const md = await cc.metadata(opts.topics);
-  const parts = md.topics.filter((t) => !t.isInternal && t.errorCode === ErrorCode.NONE).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, leader: p.leader })));
-  const ask = (spec: number) => listOffsets(cc, parts.map((p) => ({ ...p, spec })), { readUncommitted: true });
-  const [start, local, tiered, end] = await Promise.all([ask(OffsetSpec.EARLIEST), ask(OffsetSpec.EARLIEST_LOCAL), ask(OffsetSpec.LATEST_TIERED), ask(OffsetSpec.LATEST)]);
-  return parts.map((p) => {
-    const k = partitionKey(p.topic, p.partition);
-    const highestTieredOffset = tiered.get(k)?.offset ?? -1;
-    const logEndOffset = end.get(k)?.offset ?? -1;
-    return {
-      ...p, logStartOffset: start.get(k)?.offset ?? -1, localStartOffset: local.get(k)?.offset ?? -1, highestTieredOffset, logEndOffset,
-      localBytes: null, remoteBytes: null, uploadLagRecords: highestTieredOffset >= 0 ? logEndOffset - highestTieredOffset - 1 : null, tiered: highestTieredOffset >= 0,
-    };
-  });
 }

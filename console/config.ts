@@ -2,7 +2,7 @@
 // after it (STRATA_CONSOLE_PORT ↔ --console-port, STRATA_BROKERS ↔ --brokers). Connection settings (brokers,
 // TLS, SASL) use the same STRATA_* names as stratactl and become ClusterClient options through
 // admin/connection-settings.ts. Everything is validated at start-up with a message naming the variable.
-import type { ConnectionSettings } from '../admin/connection-settings';
+import type { ConnectionSettings } from './data';
 
 export interface ConsoleSettings {
   connection: ConnectionSettings;

@@ -1,11 +1,15 @@
 // Every admin call and type the console uses goes through this one module (the admin library of STRATACTL.md),
 // so the pages never depend on where a function lives.
-// TODO(merge): replace '../console/admin-shim' with the admin/ modules once they are on main.
+// TODO(merge): replace './admin-shim' with admin/records.ts, record-format.ts and groups.ts once they are on main.
 export { ClusterClient, type BrokerNode, type ClusterMetadata } from '../admin/cluster-client';
+export { clusterClientOptions, type ConnectionSettings } from '../admin/connection-settings';
 export { AdminError, type AdminErrorKind } from '../admin/errors';
+export { partitionKey } from '../admin/offsets';
+export { type TopicSummary, type TopicDescription, type PartitionDescription, listTopics, describeTopic, createTopic } from '../admin/topics';
+export { type ConfigEntry } from '../admin/configs';
+export { type TierPartitionStatus, tierStatus } from '../admin/tier';
+export { formatBytes } from '../admin/units';
 export {
-  type TopicSummary, type TopicDescription, type PartitionDescription, type ConfigEntry, listTopics, describeTopic, createTopic,
   type ConsumedRecord, type StartAt, type BytesFormat, readRecords, renderBytes,
   type GroupSummary, type GroupDescription, type GroupOffset, type ResetTarget, listGroups, describeGroup, resetOffsets,
-  type TierPartitionStatus, tierStatus,
 } from './admin-shim';

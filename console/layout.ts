@@ -63,18 +63,6 @@ export function chart(id: string, dataUrl: string, label: string): Html {
   return html`<figure class="chart"><canvas id="${id}" data-chart-url="${dataUrl}" aria-label="${label}"></canvas><figcaption>${label}</figcaption></figure>`;
 }
 
-export function formatBytes(n: number | null): string {
-  if (n === null || n < 0) return '–';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
-}
-
 export function formatTime(ms: number): string {
   return ms >= 0 ? new Date(ms).toISOString() : '–';
 }

@@ -2,11 +2,10 @@
 // flags), connects to the cluster lazily through the admin library, starts the lag and metrics samplers and
 // serves HTTP until SIGTERM/SIGINT. Bad settings: a message and exit code 2, before anything listens.
 import type { Server } from 'node:http';
-import { clusterClientOptions } from '../admin/connection-settings';
 import { loadSettings, SettingsError, SETTINGS, flagOf, type ConsoleSettings } from './config';
 import { createApp } from './app';
 import type { ConsoleContext } from './context';
-import { AdminError, ClusterClient, describeGroup, listGroups } from './data';
+import { AdminError, ClusterClient, clusterClientOptions, describeGroup, listGroups } from './data';
 import { LagSampler } from './samplers/lag-sampler';
 import { boundedFetchText, MetricsSampler } from './samplers/metrics-sampler';
 import { Csrf } from './security';

@@ -1,9 +1,9 @@
 // `/tier`: per-partition tiering status: which offsets are on local disk, which in the object store, the upload
 // lag and the bytes on each side.
 import type { ConsoleContext } from '../context';
-import { tierStatus } from '../data';
+import { formatBytes, tierStatus } from '../data';
 import { html, type Html, url } from '../html';
-import { facts, formatBytes, table } from '../layout';
+import { facts, table } from '../layout';
 import { localRange, remoteRange } from './topics';
 
 export async function tierPage(ctx: ConsoleContext): Promise<Html> {

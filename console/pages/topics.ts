@@ -2,11 +2,10 @@
 // tiering ranges, configs) and POST /topics (create).
 import type { Request } from 'express';
 import type { ConsoleContext } from '../context';
-import { AdminError, createTopic, describeTopic, listTopics, tierStatus, type TierPartitionStatus } from '../data';
+import { AdminError, createTopic, describeTopic, formatBytes, listTopics, partitionKey, tierStatus, type TierPartitionStatus } from '../data';
 import { csrfInput, field, intField } from '../forms';
 import { html, type Html, query, url } from '../html';
-import { facts, formatBytes, table } from '../layout';
-import { partitionKey } from '../../admin/offsets';
+import { facts, table } from '../layout';
 
 export async function topicsPage(ctx: ConsoleContext, req: Request): Promise<Html> {
   const includeInternal = field(req.query, 'internal') === 'true';

@@ -177,6 +177,8 @@ describe('web console (broker process, console process, headless Chromium)', fun
     assert.deepEqual(p0!.slice(0, 6), ['0', '1', '1', '1', '0', String(RECORDS)]);
     assert.match(p0![6]!, new RegExp(`^\\d+–${RECORDS - 1}$`), 'local range ends at the last offset');
     assert.match(p0![7]!, /^0–\d+$/, 'remote range starts at 0');
+    assert.match(p0![8]!, /^\d+(\.\d)? (B|KiB)$/, 'local bytes');
+    assert.match(p0![9]!, /^\d+(\.\d)? (B|KiB)$/, 'remote bytes');
     const configs = Object.fromEntries((await cells('#configs')).map((r) => [r[0], r[1]]));
     assert.equal(configs['remote.storage.enable'], 'true');
     assert.equal(configs['segment.bytes'], '4096');
@@ -271,6 +273,8 @@ describe('web console (broker process, console process, headless Chromium)', fun
     assert.match(orders[5]!, /^\d+$/, 'highest tiered offset');
     assert.equal(orders[6], String(RECORDS));
     assert.match(orders[8]!, /^0–\d+$/);
+    assert.match(orders[9]!, /^\d+$/, 'upload lag in records');
+    assert.match(orders[11]!, /^\d+(\.\d)? (B|KiB)$/, 'remote bytes');
     const events = rows.filter((r) => r[0] === PLAIN);
     assert.equal(events.length, 3);
     assert.ok(events.every((r) => r[8] === 'none'), 'the plain topic has nothing remote');
