@@ -27,6 +27,8 @@ const BASE_TS = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
 const IDLE_GROUP = 'billing';
 const LIVE_GROUP = 'live-readers';
 const EVIL = '<img src=x onerror="window.__pwned=1">';
+/** A group id with markup and a slash: escaped in pages, one encoded path segment in links. */
+const ODD_GROUP = 'team/<b>ops</b> & co';
 
 function orderValue(i: number): Buffer {
   return Buffer.from(JSON.stringify({ id: i, item: 'widget', qty: i % 7, note: 'x'.repeat(80) }));
@@ -103,6 +105,7 @@ describe('web console (broker process, console process, headless Chromium)', fun
     await producer.disconnect();
     // An idle group that consumed the first 10 records: lag 50.
     await admin.setOffsets({ groupId: IDLE_GROUP, topic: TIERED, partitions: [{ partition: 0, offset: '10' }] });
+    await admin.setOffsets({ groupId: ODD_GROUP, topic: PLAIN, partitions: [{ partition: 1, offset: '4' }] });
     await admin.disconnect();
 
     // A live group reading every record of `events`.
@@ -157,7 +160,7 @@ describe('web console (broker process, console process, headless Chromium)', fun
     assert.equal(facts['Brokers'], '1');
     assert.equal(facts['Topics'], '2');
     assert.equal(facts['Partitions'], '4');
-    assert.equal(facts['Consumer groups'], '2');
+    assert.equal(facts['Consumer groups'], '3');
     assert.equal(facts['Under-replicated partitions'], '0');
     assert.equal(await page.textContent('header .mode'), 'read-only');
     await shot('overview');
@@ -236,7 +239,12 @@ describe('web console (broker process, console process, headless Chromium)', fun
     const groups = Object.fromEntries((await cells('#groups')).map((r) => [r[0], r[1]]));
     assert.equal(groups[IDLE_GROUP], 'Empty');
     assert.equal(groups[LIVE_GROUP], 'Stable');
+    assert.equal(groups[ODD_GROUP], 'Empty');
+    assert.equal(await page.$('#groups b'), null, 'the group id is text, not markup');
     await shot('groups');
+    await Promise.all([page.waitForURL(/\/groups\/team%2F/), page.click(`#groups a:text-is(${JSON.stringify(ODD_GROUP)})`)]);
+    assert.equal(await page.textContent('h1'), `Group ${ODD_GROUP}`);
+    assert.deepEqual((await cells('#offsets')).map((r) => r.slice(0, 3)), [[PLAIN, '1', '4']]);
 
     await open(readOnly.url, `/groups/${LIVE_GROUP}`);
     const members = await cells('#members');
@@ -342,5 +350,20 @@ describe('web console (broker process, console process, headless Chromium)', fun
     assert.match((await page.textContent('#reset-done')) ?? '', new RegExp(`Offsets of ${TIERED} reset`));
     assert.deepEqual((await cells('#offsets')).map((r) => r.slice(0, 5)), [[TIERED, '0', '25', String(RECORDS), String(RECORDS - 25)]]);
     await shot('group-reset');
+
+    // SIGTERM: the console closes its server and cluster connections and exits cleanly.
+    assert.deepEqual(await writable.stop(), { code: 0, signal: null });
+  });
+
+  it('refuses bad settings at start-up with exit code 2 and a message naming the setting', async () => {
+    const noBrokers = await ConsoleProcess.runToExit({});
+    assert.equal(noBrokers.code, 2);
+    assert.match(noBrokers.output, /^strata-console: STRATA_BROKERS is required/m);
+    const badPort = await ConsoleProcess.runToExit({ STRATA_BROKERS: broker.bootstrap, STRATA_CONSOLE_PORT: 'eighty' });
+    assert.equal(badPort.code, 2);
+    assert.match(badPort.output, /STRATA_CONSOLE_PORT must be an integer from 0 to 65535, got "eighty"/);
+    const missingCa = await ConsoleProcess.runToExit({ STRATA_BROKERS: broker.bootstrap, STRATA_TLS_CA: '/nonexistent/ca.pem' });
+    assert.equal(missingCa.code, 2);
+    assert.match(missingCa.output, /cannot read CA file \/nonexistent\/ca.pem/);
   });
 });
