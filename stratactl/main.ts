@@ -6,6 +6,7 @@ import { registerClusterCommands } from './commands/cluster';
 import { registerTierCommands } from './commands/tier';
 import { registerTopicCommands } from './commands/topic';
 import { registerBrokerCommands } from './commands/broker';
+import { registerTopicRecordCommands } from './commands/topic-records';
 import { addGlobalOptions, fail } from './context';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerTierCommands(program);
   registerTopicCommands(program);
   registerBrokerCommands(program);
+  registerTopicRecordCommands(program);
   // Every subcommand reports usage errors through the same exit code.
   const exitOverride = (c: Command): void => {
     c.exitOverride();
