@@ -1,14 +1,11 @@
-// TEMPORARY stand-ins for admin/records.ts, record-format.ts and groups.ts
+// TEMPORARY stand-in for admin/groups.ts
 // (STRATACTL.md's contract), written by other helpers at the same time. Only console/data.ts imports this file;
 // the lead deletes it at merge and points data.ts at the real modules. Minimal on purpose: no retries, no
 // version fallbacks beyond what a Strata broker needs.
 import { ApiKey } from '../broker/src/protocol/apis';
-import '../broker/src/protocol/compression';
 import { ErrorCode } from '../broker/src/protocol/errors';
-import { decodeRecords } from '../broker/src/protocol/records';
 import type {
   DescribeGroupsResponse,
-  FetchResponse,
   ListGroupsResponse,
   OffsetCommitResponse,
   OffsetFetchResponse,
@@ -17,9 +14,6 @@ import type { ClusterClient } from '../admin/cluster-client';
 import { AdminError, check } from '../admin/errors';
 import { listOffsets, OffsetSpec, partitionKey } from '../admin/offsets';
 
-export interface ConsumedRecord { topic: string; partition: number; offset: number; timestamp: number; timestampType: 'CreateTime' | 'LogAppendTime'; key: Buffer | null; value: Buffer | null; headers: Array<{ key: string; value: Buffer | null }>; leaderEpoch: number }
-export type StartAt = { offset: number } | { timestamp: number } | 'beginning' | 'end' | { fromEnd: number };
-export type BytesFormat = 'text' | 'json' | 'hex' | 'base64';
 export interface GroupSummary { groupId: string; state: string; protocolType: string }
 export interface GroupOffset { topic: string; partition: number; committedOffset: number; latestOffset: number; lag: number | null; metadata: string | null; memberId: string | null }
 export interface GroupDescription {
@@ -28,56 +22,6 @@ export interface GroupDescription {
   offsets: GroupOffset[]; totalLag: number;
 }
 export type ResetTarget = 'earliest' | 'latest' | { offset: number } | { timestamp: number } | { shiftBy: number };
-
-export async function* readRecords(cc: ClusterClient, o: { topic: string; partitions?: number[]; start: StartAt; limit?: number; maxWaitMs?: number; signal?: AbortSignal }): AsyncIterable<ConsumedRecord> {
-  const t = await cc.topic(o.topic);
-  const partition = o.partitions?.[0] ?? 0;
-  const p = t.partitions.find((x) => x.partition === partition);
-  if (!p) throw new AdminError(`topic ${o.topic} has no partition ${partition}`, 'not-found');
-  let offset: number;
-  const s = o.start;
-  if (typeof s === 'object' && 'offset' in s) offset = s.offset;
-  else {
-    const spec = s === 'end' || (typeof s === 'object' && 'fromEnd' in s) ? OffsetSpec.LATEST : s === 'beginning' ? OffsetSpec.EARLIEST : s.timestamp;
-    offset = (await listOffsets(cc, [{ topic: o.topic, partition, spec }])).get(partitionKey(o.topic, partition))?.offset ?? -1;
-    if (typeof s === 'object' && 'fromEnd' in s) offset = Math.max(0, offset - s.fromEnd);
-    if (offset < 0) return;
-  }
-  const c = await cc.broker(p.leader);
-  let left = o.limit ?? Infinity;
-  for (let round = 0; round < 20 && left > 0; round++) {
-    const res = await c.request<FetchResponse>(ApiKey.Fetch, Math.min(12, c.pickVersion(ApiKey.Fetch, 12)), {
-      replicaId: -1, maxWaitMs: o.maxWaitMs ?? 500, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic: o.topic, topicId: '', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
-      forgottenTopicsData: [], rackId: '',
-    });
-    const pd = res.responses[0]?.partitions[0];
-    if (!pd) return;
-    check(`fetching ${o.topic}-${partition}`, pd.errorCode);
-    const recs = pd.records ? (await decodeRecords(pd.records as Buffer)).filter((r) => r.offset >= offset) : [];
-    for (const r of recs) {
-      if (left-- <= 0) return;
-      yield { topic: o.topic, partition, offset: r.offset, timestamp: r.timestamp, timestampType: 'CreateTime', key: r.key, value: r.value, headers: r.headers, leaderEpoch: -1 };
-      offset = r.offset + 1;
-    }
-    if (recs.length === 0 || offset >= pd.highWatermark) return;
-  }
-}
-
-export function renderBytes(b: Buffer | null, format: BytesFormat): string {
-  if (b === null) return 'null';
-  if (format === 'hex') return b.toString('hex');
-  if (format === 'base64') return b.toString('base64');
-  const text = b.toString('utf8');
-  if (format === 'json') {
-    try {
-      return JSON.stringify(JSON.parse(text), null, 2);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}
 
 export async function listGroups(cc: ClusterClient): Promise<GroupSummary[]> {
   const out = new Map<string, GroupSummary>();

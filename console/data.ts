@@ -1,6 +1,6 @@
 // Every admin call and type the console uses goes through this one module (the admin library of STRATACTL.md),
 // so the pages never depend on where a function lives.
-// TODO(merge): replace './admin-shim' with admin/records.ts, record-format.ts and groups.ts once they are on main.
+// TODO(merge): replace './admin-shim' with admin/groups.ts once they are on main.
 export { ClusterClient, type BrokerNode, type ClusterMetadata } from '../admin/cluster-client';
 export { clusterClientOptions, type ConnectionSettings } from '../admin/connection-settings';
 export { AdminError, type AdminErrorKind } from '../admin/errors';
@@ -9,7 +9,8 @@ export { type TopicSummary, type TopicDescription, type PartitionDescription, li
 export { type ConfigEntry } from '../admin/configs';
 export { type TierPartitionStatus, tierStatus } from '../admin/tier';
 export { formatBytes } from '../admin/units';
+export { type ConsumedRecord, type StartAt, readRecords } from '../admin/records';
+export { type BytesFormat, renderBytes } from '../admin/record-format';
 export {
-  type ConsumedRecord, type StartAt, type BytesFormat, readRecords, renderBytes,
   type GroupSummary, type GroupDescription, type GroupOffset, type ResetTarget, listGroups, describeGroup, resetOffsets,
 } from './admin-shim';
