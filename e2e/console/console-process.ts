@@ -21,7 +21,9 @@ export class ConsoleProcess {
 
   private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null = null;
 
-  static async start(env: Record<string, string>): Promise<ConsoleProcess> {
+  /** Starts it and waits for /readyz (or only /healthz: the process is up, whether or not it reaches the cluster). */
+  static async start(env: Record<string, string>, opts: { until?: 'readyz' | 'healthz' } = {}): Promise<ConsoleProcess> {
+    const probe = opts.until ?? 'readyz';
     const port = await freePort();
     const dir = makeTempDir('console');
     const logPath = path.join(dir, 'console.log');
@@ -31,9 +33,9 @@ export class ConsoleProcess {
       await waitFor(
         async () => {
           if (child.exitCode !== null) throw new Error(`console exited with ${child.exitCode}:\n${tailFile(logPath)}`);
-          return (await httpStatus(`${c.url}/readyz`, 2000).catch(() => 0)) === 200;
+          return (await httpStatus(`${c.url}/${probe}`, 2000).catch(() => 0)) === 200;
         },
-        { timeoutMs: 30_000, intervalMs: 100, what: 'console /readyz' },
+        { timeoutMs: 30_000, intervalMs: 100, what: `console /${probe}` },
       );
     } catch (err) {
       await c.stop();
