@@ -1,6 +1,5 @@
-// Every admin call and type the console uses goes through this one module (the admin library of STRATACTL.md),
-// so the pages never depend on where a function lives.
-// TODO(merge): replace './admin-shim' with admin/groups.ts once they are on main.
+// Every admin-library call and type the console uses goes through this one module (STRATACTL.md's contract),
+// so pages never depend on where a function lives.
 export { ClusterClient, type BrokerNode, type ClusterMetadata } from '../admin/cluster-client';
 export { clusterClientOptions, type ConnectionSettings } from '../admin/connection-settings';
 export { AdminError, type AdminErrorKind } from '../admin/errors';
@@ -11,6 +10,4 @@ export { type TierPartitionStatus, tierStatus } from '../admin/tier';
 export { formatBytes } from '../admin/units';
 export { type ConsumedRecord, type StartAt, readRecords } from '../admin/records';
 export { type BytesFormat, renderBytes } from '../admin/record-format';
-export {
-  type GroupSummary, type GroupDescription, type GroupOffset, type ResetTarget, listGroups, describeGroup, resetOffsets,
-} from './admin-shim';
+export { type GroupSummary, type GroupDescription, type GroupOffset, type ResetTarget, listGroups, describeGroup, resetOffsets } from '../admin/groups';

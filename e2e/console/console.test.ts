@@ -250,6 +250,9 @@ describe('web console (broker process, console process, headless Chromium)', fun
     const members = await cells('#members');
     assert.equal(members.length, 1);
     assert.equal(members[0]![2], 'console-e2e');
+    assert.equal(members[0]![4], `${PLAIN}: 0, 1, 2`, 'the member’s assignment');
+    assert.deepEqual((await cells('#offsets')).map((r) => [r[0], r[1], r[4]]), [[PLAIN, '0', '0'], [PLAIN, '1', '0'], [PLAIN, '2', '0']]);
+    await shot('group-live');
 
     // Several lag samples exist before the chart is checked (the console samples every 300 ms).
     await waitFor(async () => ((await (await fetch(`${readOnly.url}/api/groups/${IDLE_GROUP}/lag`)).json()) as { datasets: Array<{ data: unknown[] }> }).datasets[0]!.data.length >= 3, {
