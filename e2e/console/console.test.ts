@@ -115,6 +115,19 @@ describe('web console (broker process, console process, headless Chromium)', fun
     let consumed = 0;
     await live.run({ autoCommitInterval: 200, eachMessage: async () => void consumed++ });
     await waitFor(() => consumed >= 31, { timeoutMs: 60_000, what: 'the live group to read every record' });
+    const groupAdmin = kafka.admin();
+    await groupAdmin.connect();
+    try {
+      await waitFor(
+        async () => {
+          const [t] = await groupAdmin.fetchOffsets({ groupId: LIVE_GROUP, topics: [PLAIN] });
+          return t!.partitions.map((p) => Number(p.offset)).reduce((a, b) => a + b, 0) === 31;
+        },
+        { timeoutMs: 30_000, what: 'the live group to commit every record' },
+      );
+    } finally {
+      await groupAdmin.disconnect();
+    }
 
     // Closed segments of the tiered topic reach the object store.
     const cc = new ClusterClient({ bootstrap: [broker.bootstrap] });
