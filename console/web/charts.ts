@@ -41,7 +41,7 @@ async function draw(canvas: HTMLCanvasElement): Promise<void> {
       responsive: true,
       maintainAspectRatio: false,
       scales: {
-        x: { type: 'linear', ticks: { callback: (v) => new Date(Number(v)).toLocaleTimeString() } },
+        x: { type: 'linear', ticks: { maxTicksLimit: 8, callback: (v) => new Date(Number(v)).toLocaleTimeString() } },
         y: { beginAtZero: true, title: { display: true, text: payload.unit } },
       },
       plugins: { tooltip: { callbacks: { title: (items) => new Date(items[0]?.parsed.x ?? 0).toLocaleString() } } },
