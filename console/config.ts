@@ -1,8 +1,10 @@
-// The console's settings: environment variables (what a Deployment sets), each also accepted as a flag named
-// after it (STRATA_CONSOLE_PORT ↔ --console-port, STRATA_BROKERS ↔ --brokers). Connection settings (brokers,
-// TLS, SASL) use the same STRATA_* names as stratactl and become ClusterClient options through
-// admin/connection-settings.ts. Everything is validated at start-up with a message naming the variable.
-import type { ConnectionSettings } from './data';
+// The console's settings: environment variables only (what a Deployment sets; `--help` lists them). Connection
+// settings (brokers, TLS, SASL) use the same STRATA_* names as stratactl's flags and are checked by the same
+// code (admin/connection-settings.ts, parseBootstrap). Everything is validated at start-up with a message naming
+// the variable.
+import { parseBootstrap } from '../admin/cluster-client';
+import { type ConnectionSettings, saslOptions } from '../admin/connection-settings';
+import { AdminError } from '../admin/errors';
 
 export interface ConsoleSettings {
   connection: ConnectionSettings;
@@ -43,47 +45,22 @@ export const SETTINGS: ReadonlyArray<{ env: string; help: string }> = [
 
 const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
-/** --console-port ↔ STRATA_CONSOLE_PORT. */
-export function flagOf(env: string): string {
-  return `--${env.replace(/^STRATA_/, '').toLowerCase().replace(/_/g, '-')}`;
-}
-
-/** Turns `--flag value` / `--flag=value` arguments into the environment names they stand for. */
-export function flagsToEnv(argv: string[]): Record<string, string> {
-  const byFlag = new Map(SETTINGS.map((s) => [flagOf(s.env), s.env]));
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const env = byFlag.get(flag);
-    if (!env) throw new SettingsError(`unknown argument "${arg}" (flags: ${[...byFlag.keys()].join(' ')})`);
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new SettingsError(`${flag} needs a value`);
-    out[env] = value;
-  }
-  return out;
-}
-
 /** Reads and validates the settings; throws SettingsError naming the bad variable. */
-export function loadSettings(env: Record<string, string | undefined>, argv: string[] = []): ConsoleSettings {
-  const e = { ...env, ...flagsToEnv(argv) };
+export function loadSettings(e: Record<string, string | undefined>): ConsoleSettings {
   const get = (name: string) => {
     const v = e[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
   };
   const brokers = get('STRATA_BROKERS');
   if (!brokers) throw new SettingsError('STRATA_BROKERS is required (host:port[,host:port…])');
-  for (const b of brokers.split(',')) {
-    if (!/^\[?[^\s\]]+\]?:\d{1,5}$/.test(b.trim()) || Number(b.trim().split(':').pop()) > 65535) throw new SettingsError(`STRATA_BROKERS: bad broker address "${b}": expected host:port`);
-  }
+  named('STRATA_BROKERS', () => parseBootstrap(brokers));
   const mechanism = get('STRATA_SASL_MECHANISM');
   if (mechanism !== undefined && !(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
     throw new SettingsError(`STRATA_SASL_MECHANISM must be one of ${SASL_MECHANISMS.join(', ')}, got "${mechanism}"`);
   }
   const saslUsername = get('STRATA_SASL_USERNAME');
   const saslPassword = e.STRATA_SASL_PASSWORD;
-  if ((mechanism || saslUsername) && (!saslUsername || saslPassword === undefined)) throw new SettingsError('SASL needs both STRATA_SASL_USERNAME and STRATA_SASL_PASSWORD');
+  named('STRATA_SASL_USERNAME / STRATA_SASL_PASSWORD', () => saslOptions({ brokers, timeout: 0, saslMechanism: mechanism as ConnectionSettings['saslMechanism'], saslUsername, saslPassword }));
   const username = get('STRATA_CONSOLE_USERNAME');
   const password = e.STRATA_CONSOLE_PASSWORD;
   if ((username === undefined) !== (password === undefined || password === '')) {
@@ -120,6 +97,16 @@ export function loadSettings(env: Record<string, string | undefined>, argv: stri
     sampleIntervalMs: int(get, 'STRATA_CONSOLE_SAMPLE_INTERVAL_MS', 15_000, 100, 3_600_000),
     auth: username !== undefined ? { username, password: password! } : null,
   };
+}
+
+/** Runs a shared check, restating its usage error as a settings error naming the variables. */
+function named(variables: string, checkIt: () => unknown): void {
+  try {
+    checkIt();
+  } catch (err) {
+    if (err instanceof AdminError) throw new SettingsError(`${variables}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** A bound on configured scrape targets (each keeps its own history). */

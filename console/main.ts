@@ -1,8 +1,7 @@
-// strata-console: the web console as its own process. Reads its settings (environment, or the same names as
-// flags), connects to the cluster lazily through the admin library, starts the lag and metrics samplers and
+// strata-console: the web console as its own process. Reads its settings from the environment, connects to the cluster lazily through the admin library, starts the lag and metrics samplers and
 // serves HTTP until SIGTERM/SIGINT. Bad settings: a message and exit code 2, before anything listens.
 import type { Server } from 'node:http';
-import { loadSettings, SettingsError, SETTINGS, flagOf, type ConsoleSettings } from './config';
+import { loadSettings, SettingsError, SETTINGS, type ConsoleSettings } from './config';
 import { createApp } from './app';
 import type { ConsoleContext } from './context';
 import { AdminError, ClusterClient, clusterClientOptions, describeGroup, listGroups } from './data';
@@ -29,7 +28,7 @@ export function buildContext(settings: ConsoleSettings): ConsoleContext {
 }
 
 function usage(): string {
-  return `usage: strata-console [--flag value …]\nSettings (environment variable, or the flag after it):\n${SETTINGS.map((s) => `  ${s.env.padEnd(34)} ${flagOf(s.env).padEnd(28)} ${s.help}`).join('\n')}\n`;
+  return `usage: strata-console (configured by environment variables)\nSettings:\n${SETTINGS.map((s) => `  ${s.env.padEnd(34)} ${s.help}`).join('\n')}\n`;
 }
 
 async function main(): Promise<void> {
@@ -38,10 +37,15 @@ async function main(): Promise<void> {
     process.stdout.write(usage());
     return;
   }
+  if (argv.length > 0) {
+    process.stderr.write(`strata-console: unexpected argument "${argv[0]}": settings come from environment variables\n${usage()}`);
+    process.exitCode = 2;
+    return;
+  }
   let settings: ConsoleSettings;
   let ctx: ConsoleContext;
   try {
-    settings = loadSettings(process.env, argv);
+    settings = loadSettings(process.env);
     ctx = buildContext(settings);
     // TLS files and SASL pairing are checked now, not on the first page view.
     clusterClientOptions(settings.connection, 'strata-console');
