@@ -94,16 +94,18 @@ build_kcat() {
   podman build --quiet --network host --build-arg BASE_IMAGE="$BASE" -t "$KCAT" -f "$HERE/kcat.Containerfile" "$HERE" >/dev/null
 }
 
-# Hash of everything a Strata image is built from: an image labelled with the same hash is not rebuilt
-# (podman's layer cache still re-runs npm ci on these machines: minutes per image).
-inputs_hash() { # DOCKERFILE
-  (cd "$ROOT" && { echo "$BASE $BUILD"; find "$1" "$1.dockerignore" package.json package-lock.json tsconfig.json broker/src operator/src \
+# Hash of everything a Strata image is built from (its Dockerfile, the package files and the SOURCES it
+# copies): an image labelled with the same hash is not rebuilt (podman's layer cache still re-runs npm ci on
+# these machines: minutes per image).
+inputs_hash() { # DOCKERFILE SOURCES...
+  local dockerfile="$1"; shift
+  (cd "$ROOT" && { echo "$BASE $BUILD"; find "$dockerfile" "$dockerfile.dockerignore" package.json package-lock.json tsconfig.json "$@" \
     -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-32)
 }
 
-build_strata() { # IMAGE DOCKERFILE
+build_strata() { # IMAGE DOCKERFILE SOURCES...
   local hash
-  hash="$(inputs_hash "$2")"
+  hash="$(inputs_hash "${@:2}")"
   if exists "$1" && [[ "$(podman image inspect --format '{{index .Labels "strata.inputs"}}' "$1")" == "$hash" ]]; then
     log "$1 up to date"; return
   fi
@@ -119,8 +121,9 @@ build_strata() { # IMAGE DOCKERFILE
 case "${1:-build}" in
   build)
     build_base; build_build; build_pause; build_kcat
-    build_strata "$BROKER" broker/Dockerfile
-    build_strata "$OPERATOR" operator/Dockerfile
+    build_strata "$BROKER" broker/Dockerfile broker/src
+    # The operator image also ships the console and stratactl (and the admin library they share).
+    build_strata "$OPERATOR" operator/Dockerfile broker/src operator/src admin console stratactl scripts/node.sh
     podman image prune -f >/dev/null   # superseded layers of earlier runs
     for i in "$BASE" "${ALL[@]}"; do log "$i $(podman image inspect --format '{{.Size}}' "$i" | numfmt --to=iec)"; done
     printf '%s\n' "${ALL[@]}"
