@@ -200,6 +200,7 @@ describe('Helm chart: web console (console.*)', () => {
       assert.ok(build.includes(`COPY ${dir} ./${dir}`), `build stage copies ${dir}`);
       assert.ok(runtime.includes(`COPY --from=build /src/dist/${dir} ./dist/${dir}`), `runtime has dist/${dir}`);
     }
+    assert.ok(build.includes('RUN npx tsc -p . && npx tsc -p console/web'), 'the console\'s browser script is compiled');
     assert.ok(runtime.includes('COPY console/static ./console/static'), 'the console\'s browser assets');
     assert.ok(runtime.includes('COPY stratactl/bin ./stratactl/bin') && runtime.includes('COPY scripts/node.sh ./scripts/node.sh'), 'stratactl wrapper');
     const ignore = fs.readFileSync(path.join(CHART, '..', '..', 'operator', 'Dockerfile.dockerignore'), 'utf8').split('\n');
