@@ -28,6 +28,8 @@ PAUSE="localhost/strata-pause:r$REV"
 KCAT="localhost/strata-kcat:$TAG"
 BROKER="localhost/strata-broker:e2e"
 OPERATOR="localhost/strata-operator:e2e"
+# CA bundle npm in the build stages trusts: the host's (NODE_EXTRA_CA_CERTS when set), which may hold a proxy's CA.
+HOST_CA="${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}"
 ALL=("$PAUSE" "$KCAT" "$BROKER" "$OPERATOR")
 
 # podman/buildah read the project's containers.conf and a storage.conf pointing into the cache; nothing under /etc.
@@ -112,9 +114,16 @@ build_strata() { # IMAGE DOCKERFILE SOURCES...
   log "$1 from $2"
   # The host's npm cache as the build stages' cache, preferred over the registry (an npmrc of our own).
   printf 'prefer-offline=true\naudit=false\nfund=false\nupdate-notifier=false\n' > "$CACHE/npmrc"
+  # On a cache miss npm goes to the registry, maybe through a TLS-inspecting proxy only the host's CA bundle
+  # trusts (the build image has none): lend it that bundle.
+  local ca=()
+  if [[ -f "$HOST_CA" ]]; then
+    echo "cafile=/etc/strata-host-ca.crt" >> "$CACHE/npmrc"
+    ca=(-v "$HOST_CA:/etc/strata-host-ca.crt:ro")
+  fi
   podman build --quiet --network host --layers --label "strata.inputs=$hash" \
     --build-arg BASE_IMAGE="$BASE" --build-arg BUILD_IMAGE="$BUILD" \
-    -v "${npm_config_cache:-$HOME/.npm}:/root/.npm" -v "$CACHE/npmrc:/root/.npmrc:ro" \
+    -v "${npm_config_cache:-$HOME/.npm}:/root/.npm" -v "$CACHE/npmrc:/root/.npmrc:ro" "${ca[@]}" \
     --ignorefile "$ROOT/$2.dockerignore" -f "$ROOT/$2" -t "$1" "$ROOT" >/dev/null
 }
 
