@@ -345,6 +345,15 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
     assert.deepStrictEqual(producer.acked.filter((v) => !got.has(v)), [], 'acknowledged records lost in the roll');
   });
 
+  it('the console is Ready again after the broker restarts above (it reconnects to the cluster)', async () => {
+    const t = Date.now();
+    await waitFor('console pod Ready after the broker restarts', async () => {
+      const pods = (await k().getJson(['pods', '-l', CONSOLE_SELECTOR], OP_NS))?.items ?? [];
+      return pods.length === 1 && condition(pods[0], 'Ready')?.status === 'True';
+    }, 60_000, 500);
+    timings.consoleReadyAfterRollMs = Date.now() - t;
+  });
+
   it('helm upgrade to a changed chart (CRD change included) rolls the operator, which takes the Lease again', async () => {
     const tmp = fs.mkdtempSync(path.join(k().dir, 'chart-'));
     const chart = path.join(tmp, 'strata-operator');
