@@ -3,6 +3,10 @@
 import { Command, CommanderError } from 'commander';
 import { AdminError } from '../admin/errors';
 import { registerClusterCommands } from './commands/cluster';
+import { registerTierCommands } from './commands/tier';
+import { registerTopicCommands } from './commands/topic';
+import { registerBrokerCommands } from './commands/broker';
+import { registerTopicRecordCommands } from './commands/topic-records';
 import { addGlobalOptions, fail } from './context';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 
@@ -14,6 +18,10 @@ export function buildProgram(): Command {
     .addHelpText('after', `\nEnvironment: STRATA_BROKERS, STRATA_OUTPUT, STRATA_SASL_USERNAME, STRATA_SASL_PASSWORD, STRATA_TLS_CA…\n\n${EXIT_CODES_HELP}`);
   addGlobalOptions(program);
   registerClusterCommands(program);
+  registerTierCommands(program);
+  registerTopicCommands(program);
+  registerBrokerCommands(program);
+  registerTopicRecordCommands(program);
   // Every subcommand reports usage errors through the same exit code.
   const exitOverride = (c: Command): void => {
     c.exitOverride();

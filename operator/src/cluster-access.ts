@@ -4,6 +4,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { ConnectionOptions } from 'node:tls';
 import { KafkaClient, type SaslCredentials } from '../../broker/src/protocol/client';
+import { ClusterClient } from '../../admin/cluster-client';
 import type { Listener, StrataCluster } from './api';
 import { listenersOf } from './resources/listeners';
 import type { KubeApi } from './kube-client';
@@ -58,6 +59,23 @@ export async function withCluster<T>(
   timeoutMs?: number,
 ): Promise<T> {
   return withClusterClient(await clusterAccess(api, settings, cluster), fn, timeoutMs);
+}
+
+/** Like withCluster, with the shared admin library's ClusterClient (admin/topics.ts, admin/configs.ts). */
+export async function withClusterAdmin<T>(
+  api: KubeApi,
+  settings: Pick<OperatorSettings, 'bootstrapOverrides' | 'bootstrapOverride'>,
+  cluster: StrataCluster,
+  fn: (cc: ClusterClient) => Promise<T>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const { host, port, tls, sasl } = await clusterAccess(api, settings, cluster);
+  const cc = new ClusterClient({ bootstrap: [`${host.includes(':') ? `[${host}]` : host}:${port}`], clientId: N.OPERATOR_USERNAME, timeoutMs, tls, sasl });
+  try {
+    return await fn(cc);
+  } finally {
+    await cc.close();
+  }
 }
 
 /** Connects (TLS, SASL as configured), negotiates versions, runs fn and closes. */

@@ -46,6 +46,7 @@ import brokerHeartbeat from './broker-heartbeat';
 import electLeaders from './elect-leaders';
 import alterPartitionReassignments from './alter-partition-reassignments';
 import listPartitionReassignments from './list-partition-reassignments';
+import describeLogDirs from './describe-log-dirs';
 
 const ALL: ApiHandler[] = [
   produce,
@@ -94,6 +95,7 @@ const ALL: ApiHandler[] = [
   electLeaders,
   alterPartitionReassignments,
   listPartitionReassignments,
+  describeLogDirs,
 ];
 
 export function handlerTable(): ReadonlyMap<number, ApiHandler> {

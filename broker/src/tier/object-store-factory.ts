@@ -1,5 +1,7 @@
 // Builds the broker's ObjectStore from its configuration: a local directory (the embedded default) or an
 // S3-compatible bucket. Configuration mistakes are ConfigErrors naming the key, its flag and its variable.
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, envName, flagName, type BrokerConfig, type ConfigKey } from '../config';
 import { LocalObjectStore } from './local-object-store';
 import type { ObjectStore } from './object-store';
@@ -52,4 +54,13 @@ export function createObjectStore(config: ObjectStoreConfig): ObjectStore {
       throw new ConfigError(`unknown objectStoreType ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * Where the object store is, as a URL a person recognises (no endpoint or credentials): `s3://bucket/prefix` or
+ * `file:///abs/dir`. DescribeLogDirs reports it as the "log dir" holding the partitions' remote copies.
+ */
+export function objectStoreLocation(config: ObjectStoreConfig): string {
+  if (config.objectStoreType === 's3') return `s3://${config.s3Bucket}/${config.s3Prefix}`;
+  return pathToFileURL(path.resolve(config.objectStoreDir)).href;
 }

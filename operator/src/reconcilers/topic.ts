@@ -2,31 +2,19 @@
 // resource is the source of truth: partitions grow to the spec, configs are set to the spec and configs set
 // outside it are deleted (back to the default). A decrease or an impossible replica count is reported in
 // Ready=False and never applied. The finalizer deletes the topic, or just goes when the cluster is gone.
-import { ApiKey } from '../../../broker/src/protocol/apis';
-import { KafkaClient } from '../../../broker/src/protocol/client';
-import { ErrorCode, errorName } from '../../../broker/src/protocol/errors';
-import type {
-  CreatePartitionsResponse,
-  CreateTopicsResponse,
-  DeleteTopicsResponse,
-  DescribeConfigsResponse,
-  IncrementalAlterConfigsResponse,
-  MetadataResponse,
-} from '../../../broker/src/protocol/schema/types';
+import type { ClusterClient } from '../../../admin/cluster-client';
+import { alterConfigs, changeToMatch, describeConfigs, topicOverrides } from '../../../admin/configs';
+import { AdminError } from '../../../admin/errors';
+import { addPartitions, createTopic, deleteTopic } from '../../../admin/topics';
+import { ErrorCode } from '../../../broker/src/protocol/errors';
 import type { StrataCluster, StrataTopic, StrataTopicStatus } from '../api';
 import { notReady, statusReporter } from '../conditions';
 import type { KubeApi } from '../kube-client';
 import * as N from '../naming';
 import type { ReconcileResult } from '../queue';
-import { withCluster } from '../cluster-access';
+import { withClusterAdmin } from '../cluster-access';
 import type { OperatorSettings } from '../settings';
 import { type Logger, type Reconciler, silentLogger } from './reconciler';
-
-const TOPIC_RESOURCE = 2;
-const CONFIG_SOURCE_TOPIC = 1;
-const OP_SET = 0;
-const OP_DELETE = 1;
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface TopicReconcilerOptions {
   settings: Pick<OperatorSettings, 'bootstrapOverrides' | 'bootstrapOverride'>;
@@ -70,7 +58,7 @@ export class TopicReconciler implements Reconciler {
     if (topic.metadata.deletionTimestamp) {
       if (!topic.metadata.finalizers?.includes(N.TOPIC_FINALIZER)) return;
       if (cluster && !cluster.metadata.deletionTimestamp) {
-        await this.withClient(cluster, (c) => this.deleteTopic(c, topicName));
+        await this.withClient(cluster, (cc) => this.deleteTopic(cc, topicName));
         this.log.info(`StrataTopic ${namespace}/${name}: deleted topic ${topicName}`);
       } else {
         this.log.info(`StrataTopic ${namespace}/${name}: cluster ${clusterName ?? '(none)'} is gone; releasing the finalizer without deleting the topic`);
@@ -98,7 +86,7 @@ export class TopicReconciler implements Reconciler {
 
     await this.api.addFinalizer(ref, N.TOPIC_FINALIZER);
     try {
-      const outcome = await this.withClient(cluster, (c) => this.sync(c, topicName, topic, replicas));
+      const outcome = await this.withClient(cluster, (cc) => this.sync(cc, topicName, topic, replicas));
       if (outcome.problem) {
         await report(notReady(outcome.problem.reason, outcome.problem.message), { topicId: outcome.topicId, topicName, partitions: outcome.partitions });
         return;
@@ -120,48 +108,41 @@ export class TopicReconciler implements Reconciler {
     }
   }
 
-  private withClient<T>(cluster: StrataCluster, fn: (c: KafkaClient) => Promise<T>): Promise<T> {
-    return withCluster(this.api, this.opts.settings, cluster, fn, this.opts.timeoutMs);
+  private withClient<T>(cluster: StrataCluster, fn: (cc: ClusterClient) => Promise<T>): Promise<T> {
+    return withClusterAdmin(this.api, this.opts.settings, cluster, fn, this.opts.timeoutMs);
   }
 
-  private async describe(c: KafkaClient, topicName: string) {
-    const md = await c.request<MetadataResponse>(ApiKey.Metadata, c.pickVersion(ApiKey.Metadata, 12), {
-      topics: [{ topicId: ZERO_UUID, name: topicName }],
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    const t = md.topics.find((x) => x.name === topicName);
-    if (!t || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return undefined;
-    if (t.errorCode !== ErrorCode.NONE) throw new Error(`Metadata for ${topicName}: ${errorName(t.errorCode)}`);
-    return { topicId: t.topicId, partitions: t.partitions.length };
+  /** The topic's id and partition count, or undefined when it does not exist. */
+  private async describe(cc: ClusterClient, topicName: string): Promise<{ topicId: string; partitions: number } | undefined> {
+    try {
+      const t = await cc.topic(topicName);
+      return { topicId: t.topicId, partitions: t.partitions.length };
+    } catch (err) {
+      if (err instanceof AdminError && err.kind === 'not-found') return undefined;
+      throw err;
+    }
   }
 
   private async sync(
-    c: KafkaClient,
+    cc: ClusterClient,
     topicName: string,
     topic: StrataTopic,
     replicas: number,
   ): Promise<{ topicId?: string; partitions: number; problem?: SpecProblem }> {
     const want = topic.spec.partitions;
-    const configs = Object.entries(topic.spec.config ?? {}).map(([k, v]) => [k, configString(v)] as const);
-    let current = await this.describe(c, topicName);
+    const configs = new Map(Object.entries(topic.spec.config ?? {}).map(([k, v]) => [k, configString(v)] as const));
+    let current = await this.describe(cc, topicName);
     if (!current) {
-      const res = await c.request<CreateTopicsResponse>(ApiKey.CreateTopics, c.pickVersion(ApiKey.CreateTopics, 7), {
-        topics: [{ name: topicName, numPartitions: want, replicationFactor: replicas, assignments: [], configs: configs.map(([name, value]) => ({ name, value })) }],
-        timeoutMs: 30_000,
-        validateOnly: false,
-      });
-      const r = res.topics[0]!;
-      if (r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-        const msg = `creating topic ${topicName} failed: ${errorName(r.errorCode)}${r.errorMessage ? `: ${r.errorMessage}` : ''}`;
-        if (r.errorCode === ErrorCode.INVALID_CONFIG || r.errorCode === ErrorCode.INVALID_REPLICATION_FACTOR || r.errorCode === ErrorCode.INVALID_PARTITIONS) {
-          throw new SpecProblem(r.errorCode === ErrorCode.INVALID_CONFIG ? 'InvalidConfig' : 'InvalidSpec', `${msg}; fix the spec`);
-        }
-        throw new Error(msg);
+      try {
+        await createTopic(cc, { name: topicName, partitions: want, replicationFactor: replicas, configs: Object.fromEntries(configs) });
+      } catch (err) {
+        // Values the cluster refuses are the spec's to fix; created by someone else meanwhile: reconcile it.
+        if (!(err instanceof AdminError)) throw err;
+        if (err.kind === 'invalid') throw new SpecProblem(err.code === ErrorCode.INVALID_CONFIG ? 'InvalidConfig' : 'InvalidSpec', `${err.message}; fix the spec`);
+        if (err.kind !== 'exists') throw err;
       }
       this.log.info(`created topic ${topicName} (${want} partitions)`);
-      current = await this.describe(c, topicName);
+      current = await this.describe(cc, topicName);
       if (!current) throw new Error(`topic ${topicName} was created but is not in the metadata yet`);
     }
     let problem: SpecProblem | undefined;
@@ -171,57 +152,34 @@ export class TopicReconciler implements Reconciler {
         `topic ${topicName} has ${current.partitions} partitions but spec.partitions is ${want}; partitions cannot be removed, so set spec.partitions to ${current.partitions} or more`,
       );
     } else if (current.partitions < want) {
-      const res = await c.request<CreatePartitionsResponse>(ApiKey.CreatePartitions, c.pickVersion(ApiKey.CreatePartitions, 3), {
-        topics: [{ name: topicName, count: want, assignments: null }],
-        timeoutMs: 30_000,
-        validateOnly: false,
-      });
-      const r = res.results[0]!;
-      if (r.errorCode !== ErrorCode.NONE) throw new Error(`growing ${topicName} to ${want} partitions failed: ${errorName(r.errorCode)} ${r.errorMessage ?? ''}`);
+      await addPartitions(cc, topicName, want);
       this.log.info(`grew topic ${topicName} from ${current.partitions} to ${want} partitions`);
       current = { ...current, partitions: want };
     }
-    await this.syncConfigs(c, topicName, new Map(configs));
+    await this.syncConfigs(cc, topicName, configs);
     return { topicId: current.topicId, partitions: current.partitions, ...(problem ? { problem } : {}) };
   }
 
   /** Sets the spec's configs and deletes topic-level configs the spec does not have. */
-  private async syncConfigs(c: KafkaClient, topicName: string, want: Map<string, string>): Promise<void> {
-    const described = await c.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, c.pickVersion(ApiKey.DescribeConfigs, 4), {
-      resources: [{ resourceType: TOPIC_RESOURCE, resourceName: topicName, configurationKeys: null }],
-      includeSynonyms: false,
-      includeDocumentation: false,
-    });
-    const res = described.results[0]!;
-    if (res.errorCode !== ErrorCode.NONE) throw new Error(`DescribeConfigs ${topicName}: ${errorName(res.errorCode)} ${res.errorMessage ?? ''}`);
-    const ops: Array<{ name: string; configOperation: number; value: string | null }> = [];
-    const set = new Map(res.configs.filter((e) => e.configSource === CONFIG_SOURCE_TOPIC).map((e) => [e.name, e.value]));
-    for (const [k, v] of want) if (set.get(k) !== v) ops.push({ name: k, configOperation: OP_SET, value: v });
-    for (const k of set.keys()) if (!want.has(k)) ops.push({ name: k, configOperation: OP_DELETE, value: null });
-    if (ops.length === 0) return;
-    const altered = await c.request<IncrementalAlterConfigsResponse>(ApiKey.IncrementalAlterConfigs, c.pickVersion(ApiKey.IncrementalAlterConfigs, 1), {
-      resources: [{ resourceType: TOPIC_RESOURCE, resourceName: topicName, configs: ops }],
-      validateOnly: false,
-    });
-    const r = altered.responses[0]!;
-    if (r.errorCode !== ErrorCode.NONE) {
-      const msg = `altering configs of ${topicName} failed: ${errorName(r.errorCode)}${r.errorMessage ? `: ${r.errorMessage}` : ''}`;
-      if (r.errorCode === ErrorCode.INVALID_CONFIG || r.errorCode === ErrorCode.INVALID_REQUEST) throw new SpecProblem('InvalidConfig', `${msg}; fix spec.config`);
-      throw new Error(msg);
+  private async syncConfigs(cc: ClusterClient, topicName: string, want: Map<string, string>): Promise<void> {
+    const resource = { type: 'topic', name: topicName } as const;
+    const change = changeToMatch(topicOverrides(await describeConfigs(cc, resource)), want);
+    if (Object.keys(change.set).length === 0 && change.delete.length === 0) return;
+    try {
+      await alterConfigs(cc, resource, change);
+    } catch (err) {
+      if (err instanceof AdminError && err.kind === 'invalid') throw new SpecProblem('InvalidConfig', `${err.message}; fix spec.config`);
+      throw err;
     }
-    this.log.info(`topic ${topicName}: ${ops.map((o) => `${o.configOperation === OP_SET ? 'set' : 'reverted'} ${o.name}`).join(', ')}`);
+    this.log.info(`topic ${topicName}: ${[...Object.keys(change.set).map((k) => `set ${k}`), ...change.delete.map((k) => `reverted ${k}`)].join(', ')}`);
   }
 
-  private async deleteTopic(c: KafkaClient, topicName: string): Promise<void> {
-    const v = c.pickVersion(ApiKey.DeleteTopics, 6);
-    const res = await c.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, v, {
-      topics: v >= 6 ? [{ name: topicName, topicId: ZERO_UUID }] : [],
-      topicNames: v >= 6 ? [] : [topicName],
-      timeoutMs: 30_000,
-    });
-    const r = res.responses[0];
-    if (r && r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
-      throw new Error(`deleting topic ${topicName} failed: ${errorName(r.errorCode)} ${r.errorMessage ?? ''}`);
+  /** Deletes the topic; one already gone is fine. */
+  private async deleteTopic(cc: ClusterClient, topicName: string): Promise<void> {
+    try {
+      await deleteTopic(cc, topicName);
+    } catch (err) {
+      if (!(err instanceof AdminError) || err.kind !== 'not-found') throw err;
     }
   }
 }
