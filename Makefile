@@ -20,6 +20,7 @@ setup: node_modules/.package-lock.json
 
 build: setup
 	npx tsc -p .
+	npx tsc -p console/web
 
 gen: setup
 	npm run gen:protocol

@@ -155,6 +155,11 @@ export class ClusterClient {
 
   /** The broker that coordinates a group (or a transactional id), from FindCoordinator. */
   async coordinator(key: string, type: number = CoordinatorType.GROUP): Promise<KafkaClient> {
+    return this.broker(await this.coordinatorId(key, type));
+  }
+
+  /** The node id of the broker that coordinates a group (or a transactional id). */
+  async coordinatorId(key: string, type: number = CoordinatorType.GROUP): Promise<number> {
     const c = await this.any();
     const v = c.pickVersion(ApiKey.FindCoordinator, 4);
     const res = await c.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, v, { key, keyType: type, coordinatorKeys: [key] });
@@ -162,7 +167,7 @@ export class ClusterClient {
     if (!r) throw new AdminError(`FindCoordinator for ${key} returned no coordinator`, 'unavailable');
     check(`finding the coordinator of ${key}`, r.errorCode, r.errorMessage);
     if (!this.nodes.has(r.nodeId)) this.nodes.set(r.nodeId, { nodeId: r.nodeId, host: r.host, port: r.port, rack: null });
-    return this.broker(r.nodeId);
+    return r.nodeId;
   }
 
   /** Closes every connection. */

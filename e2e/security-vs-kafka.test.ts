@@ -4,43 +4,18 @@
 // alice and bob, an authorizer with allow.everyone.if.no.acl.found=false, super.users=User:admin. Every cell must
 // give the same outcome on both; the two matrices are printed side by side (Strata / Kafka).
 import { strict as assert } from 'node:assert';
-import { KafkaBroker, type KafkaOptions } from '../bench/vs-kafka/kafka-broker';
+import { KafkaBroker } from '../bench/vs-kafka/kafka-broker';
 import { useBroker } from './helpers/suite';
 import { freePort } from './helpers/util';
 import {
   AUTHZ_CELLS,
   AUTHZ_PRINCIPALS,
-  AUTHZ_USERS,
   formatAuthzMatrix,
+  kafkaAuthzOptions,
   runAuthzMatrix,
   strataAuthzArgs,
   type AuthzMatrix,
 } from './helpers/authz-matrix';
-
-/**
- * Kafka with the matrix's listeners. Clients meet PLAINTEXT (ANONYMOUS, not a super user) and SASL_PLAINTEXT
- * (SCRAM-SHA-512, users created at format time). The controller listener uses SASL PLAIN with a static JAAS user
- * `admin`, so the broker reaches its controller as the super user without making ANONYMOUS one.
- */
-function kafkaAuthzOptions(): KafkaOptions {
-  const admin = AUTHZ_USERS.admin;
-  return {
-    extraListeners: ['SASL_PLAINTEXT'],
-    heap: ['-Xmx768m', '-Xms768m'],
-    properties: {
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT',
-      'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
-      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-      'sasl.mechanism.controller.protocol': 'PLAIN',
-      'listener.name.controller.sasl.enabled.mechanisms': 'PLAIN',
-      'listener.name.controller.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${admin}" user_admin="${admin}";`,
-      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-      'allow.everyone.if.no.acl.found': 'false',
-      'super.users': 'User:admin',
-    },
-    formatArgs: Object.entries(AUTHZ_USERS).flatMap(([name, password]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${password}]`]),
-  };
-}
 
 describe('security: the authorization matrix, Strata vs Apache Kafka 4.1.1', function () {
   this.timeout(240_000);

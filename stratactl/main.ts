@@ -2,11 +2,14 @@
 // Commands live one noun per file in commands/; each registers its subcommands here.
 import { Command, CommanderError } from 'commander';
 import { AdminError } from '../admin/errors';
+import { registerAclCommands } from './commands/acl';
 import { registerClusterCommands } from './commands/cluster';
 import { registerTierCommands } from './commands/tier';
 import { registerTopicCommands } from './commands/topic';
 import { registerBrokerCommands } from './commands/broker';
 import { registerTopicRecordCommands } from './commands/topic-records';
+import { registerGroupCommands } from './commands/group';
+import { registerUserCommands } from './commands/user';
 import { addGlobalOptions, fail } from './context';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 
@@ -22,6 +25,9 @@ export function buildProgram(): Command {
   registerTopicCommands(program);
   registerBrokerCommands(program);
   registerTopicRecordCommands(program);
+  registerGroupCommands(program);
+  registerAclCommands(program);
+  registerUserCommands(program);
   // Every subcommand reports usage errors through the same exit code.
   const exitOverride = (c: Command): void => {
     c.exitOverride();

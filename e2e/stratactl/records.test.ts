@@ -4,7 +4,6 @@
 // writes (compressed with every codec) are read by stratactl, and a Java transaction's aborted records stay
 // hidden under read_committed.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import { createTopic } from '../../bench/common';
 import { ClusterClient } from '../../admin/cluster-client';
@@ -15,7 +14,7 @@ import type { DeleteRecordsResponse } from '../../broker/src/protocol/schema/typ
 import { requireJavaClient } from '../helpers/java';
 import type { JsonLinesProcess } from '../helpers/json-process';
 import { kcat, kcatConsume, kcatProduce, requireKcat } from '../helpers/kcat';
-import { stratactl, stratactlMainPath } from '../helpers/stratactl';
+import { startStratactl, stratactl } from '../helpers/stratactl';
 import { TxnShell } from '../helpers/txn-shell';
 import { uniqueName, waitFor, withTimeout } from '../helpers/util';
 import { forEachTarget } from './targets';
@@ -157,40 +156,30 @@ forEachTarget('stratactl topic produce and consume', (target) => {
 
   it('follows a topic: prints records produced after it started until --count is reached', async () => {
     const topic = await newTopic('ctl-follow');
-    const child = spawn(process.execPath, [stratactlMainPath(), '--brokers', target().bootstrap, 'topic', 'consume', topic, '--follow', '-c', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const ctl = startStratactl(['--brokers', target().bootstrap, 'topic', 'consume', topic, '--follow', '-c', '3']);
     try {
       await kcatProduce(target().bootstrap, topic, ['one', 'two']);
-      await waitFor(() => out === 'one\ntwo\n', { timeoutMs: 30_000, what: `the follower to print two records (got ${JSON.stringify(out)} ${err})` });
+      await waitFor(() => ctl.stdout === 'one\ntwo\n', { timeoutMs: 30_000, what: `the follower to print two records (got ${JSON.stringify(ctl.stdout)} ${ctl.stderr})` });
       await kcatProduce(target().bootstrap, topic, ['three', 'four']);
-      assert.equal(await withTimeout(exited, 30_000, 'the follower to stop after 3 records'), 0, err);
-      assert.equal(out, 'one\ntwo\nthree\n');
+      assert.equal(await withTimeout(ctl.exited, 30_000, 'the follower to stop after 3 records'), 0, ctl.stderr);
+      assert.equal(ctl.stdout, 'one\ntwo\nthree\n');
     } finally {
-      child.kill('SIGKILL');
+      ctl.child.kill('SIGKILL');
     }
   });
 
   it('sends each line a person types once no further line follows for a moment, before stdin closes', async () => {
     const topic = await newTopic('ctl-linger');
-    const child = spawn(process.execPath, [stratactlMainPath(), '--brokers', target().bootstrap, '-o', 'json', 'topic', 'produce', topic], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const ctl = startStratactl(['--brokers', target().bootstrap, '-o', 'json', 'topic', 'produce', topic]);
     try {
-      child.stdin.write('typed-1\n');
-      await waitFor(async () => (await kcatConsume(target().bootstrap, topic, { format: '%s\n' })).length === 1, { timeoutMs: 30_000, what: `the first line to be produced while stdin is open (${err})` });
-      assert.deepEqual(JSON.parse(out.trim()), { partition: 0, offset: 0 });
-      child.stdin.end('typed-2\n');
-      assert.equal(await withTimeout(exited, 30_000, 'the producer to exit at end of input'), 0, err);
+      ctl.child.stdin.write('typed-1\n');
+      await waitFor(async () => (await kcatConsume(target().bootstrap, topic, { format: '%s\n' })).length === 1, { timeoutMs: 30_000, what: `the first line to be produced while stdin is open (${ctl.stderr})` });
+      assert.deepEqual(JSON.parse(ctl.stdout.trim()), { partition: 0, offset: 0 });
+      ctl.child.stdin.end('typed-2\n');
+      assert.equal(await withTimeout(ctl.exited, 30_000, 'the producer to exit at end of input'), 0, ctl.stderr);
       assert.deepEqual(await kcatConsume(target().bootstrap, topic, { format: '%s\n' }), ['typed-1', 'typed-2']);
     } finally {
-      child.kill('SIGKILL');
+      ctl.child.kill('SIGKILL');
     }
   });
 

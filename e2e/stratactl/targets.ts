@@ -1,7 +1,7 @@
 // Runs a stratactl suite against each kind of cluster it must work with: a Strata broker process and Apache
 // Kafka 4.1.1 (KRaft, one node, from the bench's jars). The body gets a `target()` accessor, valid inside tests.
 import type { BrokerOptions } from '../helpers/broker-process';
-import { KafkaBroker } from '../../bench/vs-kafka/kafka-broker';
+import { KafkaBroker, type KafkaOptions } from '../../bench/vs-kafka/kafka-broker';
 import { useBroker } from '../helpers/suite';
 
 export interface Target {
@@ -14,6 +14,10 @@ export interface TargetOptions {
   strata?: BrokerOptions;
   /** Run only against these kinds (e.g. a Strata-only feature checks its clean failure on Kafka separately). */
   only?: Array<Target['kind']>;
+  /** Additions to the Kafka broker (e.g. SASL listeners and an authorizer). */
+  kafka?: KafkaOptions;
+  /** The extra Kafka listener (one of kafka.extraListeners) the target's bootstrap points at, instead of PLAINTEXT. */
+  kafkaListener?: string;
 }
 
 export function forEachTarget(title: string, body: (target: () => Target) => void, opts: TargetOptions = {}): void {
@@ -31,7 +35,7 @@ export function forEachTarget(title: string, body: (target: () => Target) => voi
       let kafka: KafkaBroker | undefined;
       before(async function () {
         this.timeout(180_000);
-        kafka = await KafkaBroker.start({ numPartitions: 1, segmentBytes: 1 << 30 });
+        kafka = await KafkaBroker.start({ numPartitions: 1, segmentBytes: 1 << 30 }, opts.kafka);
       });
       afterEach(function () {
         if (this.currentTest?.state === 'failed' && kafka) console.log(`--- kafka log tail ---\n${kafka.logTail(40)}\n--- end of kafka log ---`);
@@ -42,7 +46,7 @@ export function forEachTarget(title: string, body: (target: () => Target) => voi
       });
       body(() => {
         if (!kafka) throw new Error('Kafka not started (see the before hook error)');
-        return { kind: 'kafka', bootstrap: kafka.bootstrap };
+        return { kind: 'kafka', bootstrap: opts.kafkaListener ? kafka.listenerBootstrap(opts.kafkaListener) : kafka.bootstrap };
       });
     });
   }

@@ -469,6 +469,12 @@ public class StrataClientCheck {
                 default -> p.put(k, v);
             }
         }
+        // The KIP-848 protocol (group.protocol=consumer) leaves session and heartbeat timing to the broker and
+        // refuses these settings.
+        if ("consumer".equals(p.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG))) {
+            p.remove(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG);
+            p.remove(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG);
+        }
         long records = 0;
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
             watchStdin(c::wakeup);

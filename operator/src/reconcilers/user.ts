@@ -8,6 +8,9 @@
 //   quotas of the user entity become spec.quotas.
 // - A finalizer removes credential, ACLs and quotas on deletion (or just goes when the cluster is gone).
 import type { V1Secret } from '@kubernetes/client-node';
+import { createAcls, deleteAcls, describePrincipalAcls } from '../../../admin/acls';
+import { alterUserQuotas, describeUserQuotas } from '../../../admin/quotas';
+import { deleteScramCredential, hasScramCredential, upsertScramCredential } from '../../../admin/users';
 import type { KafkaClient } from '../../../broker/src/protocol/client';
 import type { StrataCluster, StrataUser, StrataUserStatus } from '../api';
 import { withCluster } from '../cluster-access';
@@ -19,7 +22,6 @@ import type { ReconcileResult } from '../queue';
 import type { OperatorSettings } from '../settings';
 import { aclDiff, desiredAcls, desiredQuotas, principalOf, quotaOps } from '../users/desired';
 import { buildUserSecret, generatePassword, secretValue } from '../users/user-secret';
-import * as admin from '../users/user-admin';
 import { type Logger, type Reconciler, silentLogger } from './reconciler';
 
 export interface UserReconcilerOptions {
@@ -92,18 +94,18 @@ export class UserReconciler implements Reconciler {
     const version = `${secret.secret.metadata?.uid}/${secret.secret.metadata?.resourceVersion}`;
     try {
       await this.withClient(cluster, async (c) => {
-        if (user.status?.credentialVersion !== version || !(await admin.hasScramCredential(c, name))) {
-          await admin.upsertScramCredential(c, name, secret.password);
+        if (user.status?.credentialVersion !== version || !(await hasScramCredential(c, name))) {
+          await upsertScramCredential(c, name, secret.password);
           this.log.info(`StrataUser ${namespace}/${name}: set its SCRAM-SHA-512 credential on cluster ${clusterName}`);
         }
         // Without an authorizer the cluster keeps no ACLs (DescribeAcls answers SECURITY_DISABLED).
         const acls = hasAuthorization(cluster)
-          ? aclDiff(await admin.describePrincipalAcls(c, principalOf(name)), desiredAcls(name, user.spec))
+          ? aclDiff(await describePrincipalAcls(c, principalOf(name)), desiredAcls(name, user.spec))
           : { create: [], delete: [] };
-        await admin.deleteAcls(c, acls.delete);
-        await admin.createAcls(c, acls.create);
-        const ops = quotaOps(await admin.describeUserQuotas(c, name), desiredQuotas(user.spec));
-        await admin.alterUserQuotas(c, name, ops);
+        await deleteAcls(c, acls.delete);
+        await createAcls(c, acls.create);
+        const ops = quotaOps(await describeUserQuotas(c, name), desiredQuotas(user.spec));
+        await alterUserQuotas(c, name, ops);
         if (acls.create.length + acls.delete.length + ops.length > 0) {
           this.log.info(`StrataUser ${namespace}/${name}: ${acls.create.length} ACL(s) added, ${acls.delete.length} removed, ${ops.length} quota change(s)`);
         }
@@ -143,10 +145,10 @@ export class UserReconciler implements Reconciler {
   }
 
   private async remove(c: KafkaClient, name: string, withAcls: boolean): Promise<void> {
-    if (withAcls) await admin.deleteAcls(c, await admin.describePrincipalAcls(c, principalOf(name)));
-    const quotas = await admin.describeUserQuotas(c, name);
-    await admin.alterUserQuotas(c, name, [...quotas.keys()].map((key) => ({ key, value: 0, remove: true })));
-    await admin.deleteScramCredential(c, name);
+    if (withAcls) await deleteAcls(c, await describePrincipalAcls(c, principalOf(name)));
+    const quotas = await describeUserQuotas(c, name);
+    await alterUserQuotas(c, name, [...quotas.keys()].map((key) => ({ key, value: 0, remove: true })));
+    await deleteScramCredential(c, name);
   }
 
   private withClient<T>(cluster: StrataCluster, fn: (c: KafkaClient) => Promise<T>): Promise<T> {
