@@ -30,9 +30,15 @@ gen: setup
 # The real-pods suite (e2e/k8s) adds containerd, runc, CNI plugins, podman/buildah, mmdebstrap and catatonit from
 # Debian, and kubelet/kube-scheduler/kube-proxy/CoreDNS from the Go module proxy (cached in ~/.cache).
 K8S_DEBS := containerd runc containernetworking-plugins podman buildah mmdebstrap catatonit nftables
+# The console's browser tests (e2e/console) drive Debian's chromium through playwright-core; fonts-liberation
+# gives screenshots readable text.
+CONSOLE_DEBS := chromium fonts-liberation
+# Installs the Debian packages $(1) unless all of them are installed already.
+apt_ensure = @[ "$$(dpkg-query -W -f='$${db:Status-Status}\n' $(1) 2>/dev/null | grep -c '^installed$$')" = "$(words $(1))" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1); }
 test-deps: setup
 	@command -v kcat >/dev/null && command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kcat prometheus; }
-	@[ "$$(dpkg-query -W -f='$${db:Status-Status}\n' $(K8S_DEBS) 2>/dev/null | grep -c '^installed$$')" = "$(words $(K8S_DEBS))" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(K8S_DEBS); }
+	$(call apt_ensure,$(K8S_DEBS))
+	$(call apt_ensure,$(CONSOLE_DEBS))
 	bash e2e/java/install.sh
 	bash bench/java/install.sh
 	bash e2e/tier/install.sh >/dev/null

@@ -1,10 +1,11 @@
 // Kubernetes for real (issue 13): the operator and the brokers run in pods on a single-node cluster with real
 // containers (e2e/k8s/node.sh: containerd + runc, kubelet, kube-proxy, CoreDNS), from images built here
 // (e2e/k8s/images.sh), as a user would run them: helm install → StrataCluster + StrataTopic → produce and
-// consume from a client pod (bootstrap Service) and from the host (pod IPs) → tiered segments in the bucket
-// (moto on the node address) → broker pod deleted under a steady producer → spec.config roll → helm upgrade →
-// StrataCluster deleted (PVCs retained) → helm uninstall. The node is torn down whatever the outcome and the
-// last step checks the machine got back every setting the node changed.
+// consume from a client pod (bootstrap Service) and from the host (pod IPs) → the chart's web console answers
+// through its Service → tiered segments in the bucket (moto on the node address) → broker pod deleted under a
+// steady producer → spec.config roll → helm upgrade → StrataCluster deleted (PVCs retained) → helm uninstall.
+// The node is torn down whatever the outcome and the last step checks the machine got back every setting the
+// node changed.
 //
 // Cluster mode does not exist yet: the cluster runs with brokers: 1 (so a roll or a pod deletion means the
 // cluster is briefly unavailable and the producer sees errors, which the suite records); RF=3, zero-error rolls,
@@ -34,6 +35,7 @@ const HOST_RECORDS = 2000;
 /** The i-th record kcat produces from the host: ~190 bytes, so 2000 of them fill several 64 KiB segments. */
 const hostRecord = (i: number) => `host-${i}-${'x'.repeat(180)}`;
 const BROKER_SELECTOR = `app.kubernetes.io/instance=${CLUSTER},app.kubernetes.io/component=broker`;
+const CONSOLE_SELECTOR = `app.kubernetes.io/name=strata-console,app.kubernetes.io/instance=${RELEASE}`;
 
 /** Timings reported at the end of the run (ms unless named otherwise). */
 const timings: Record<string, number | string> = {};
@@ -83,6 +85,28 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
   const condition = (obj: any, type: string) => (obj?.status?.conditions ?? []).find((c: any) => c.type === type);
   const brokerPod = () => get(['pod', POD0]);
   const podIp = async () => (await brokerPod())?.status?.podIP as string;
+
+  /** Runs a one-shot pod (non-root, read-only root filesystem) to completion; its phase and logs, then deletes it. */
+  const runPod = async (name: string, image: string, command: string[]): Promise<{ phase: string; logs: string }> => {
+    await apply([{
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS },
+      spec: {
+        restartPolicy: 'Never', enableServiceLinks: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{
+          name: 'client', image, imagePullPolicy: 'Never', command,
+          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        }],
+      },
+    }]);
+    const done = await waitFor(`pod ${name} finished`, async () => {
+      const p = await get(['pod', name]);
+      return ['Succeeded', 'Failed'].includes(p?.status?.phase) ? p : undefined;
+    }, 90_000, 500);
+    const logs = (await k().kubectl(['logs', name, '-n', NS])).stdout.trim();
+    await k().kubectl(['delete', 'pod', name, '-n', NS, '--wait=false']);
+    return { phase: done.status.phase, logs };
+  };
 
   const clusterReady = (timeoutMs = 180_000) => waitFor('StrataCluster Ready', async () => {
     const c = await get(['stratacluster', CLUSTER]);
@@ -174,28 +198,36 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
   };
 
   it('a client pod produces and consumes through the bootstrap Service (kcat in the pod)', async () => {
-    const pod = 'kcat-client';
-    await apply([{
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, namespace: NS },
-      spec: {
-        restartPolicy: 'Never', enableServiceLinks: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [{
-          name: 'kcat', image: images.kcat, imagePullPolicy: 'Never',
-          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-          command: ['sh', '-c', `seq 1 100 | sed 's/^/pod-/' | kcat -P -b ${bootstrapSvc} -t ${TOPIC} -X acks=all `
-            + `&& kcat -C -b ${bootstrapSvc} -t ${TOPIC} -o beginning -e -q -f '%s\\n' | grep -c '^pod-'`],
-        }],
-      },
-    }]);
-    const done = await waitFor('client pod finished', async () => {
-      const p = await get(['pod', pod]);
-      return ['Succeeded', 'Failed'].includes(p?.status?.phase) ? p : undefined;
-    }, 90_000, 500);
-    const logs = (await k().kubectl(['logs', pod, '-n', NS])).stdout.trim();
-    assert.strictEqual(done.status.phase, 'Succeeded', `client pod: ${logs}`);
+    const { phase, logs } = await runPod('kcat-client', images.kcat, ['sh', '-c',
+      `seq 1 100 | sed 's/^/pod-/' | kcat -P -b ${bootstrapSvc} -t ${TOPIC} -X acks=all `
+      + `&& kcat -C -b ${bootstrapSvc} -t ${TOPIC} -o beginning -e -q -f '%s\\n' | grep -c '^pod-'`]);
+    assert.strictEqual(phase, 'Succeeded', `client pod: ${logs}`);
     assert.strictEqual(logs, '100');
-    await k().kubectl(['delete', 'pod', pod, '-n', NS, '--wait=false']);
+  });
+
+  it('the web console from the chart (helm upgrade, console.enabled): its pod runs without an API token and answers through its Service', async () => {
+    const t = Date.now();
+    await k().helm(['upgrade', RELEASE, CHART, '-n', OP_NS, '--reuse-values', '--set', 'console.enabled=true',
+      '--set', `console.brokers=${bootstrapSvc}`, '--wait', '--timeout', '120s'], { timeoutMs: 150_000 });
+    // --wait returns once the console pod is Ready: its readiness probe (/readyz) reached the cluster.
+    const pods = (await k().getJson(['pods', '-l', CONSOLE_SELECTOR], OP_NS))?.items ?? [];
+    assert.strictEqual(pods.length, 1);
+    const pod = pods[0];
+    assert.strictEqual(condition(pod, 'Ready')?.status, 'True');
+    assert.strictEqual(pod.spec.containers[0].image, images.operator);
+    assert.strictEqual(pod.spec.automountServiceAccountToken, false);
+    assert.ok(!(pod.spec.volumes ?? []).some((v: any) => v.projected), 'no service account token volume');
+    timings.consoleReadyMs = Date.now() - t;
+    // From a client pod (the operator image has node), through the Service's DNS name.
+    const base = `http://${RELEASE}-console.${OP_NS}.svc:8080`;
+    const script = `(async () => { for (const p of ['/readyz', '/healthz', '/']) { const r = await fetch('${base}' + p); `
+      + `console.log(p, r.status, r.headers.get('content-type')); } })().catch((e) => { console.error(e); process.exit(1); })`;
+    const { phase, logs } = await runPod('console-client', images.operator, ['node', '-e', script]);
+    assert.strictEqual(phase, 'Succeeded', `console client pod: ${logs}`);
+    const lines = logs.split('\n');
+    assert.match(lines[0]!, /^\/readyz 200 /, logs);
+    assert.match(lines[1]!, /^\/healthz 200 /, logs);
+    assert.match(lines[2]!, /^\/ 200 text\/html/, logs);
   });
 
   it('kcat on the host produces and consumes through the broker pod IP; closed segments appear in the bucket', async () => {
@@ -313,6 +345,21 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
     assert.deepStrictEqual(producer.acked.filter((v) => !got.has(v)), [], 'acknowledged records lost in the roll');
   });
 
+  it('the console answers /readyz again after the broker restarts above (it reconnects to the cluster)', async () => {
+    // Asked directly (the pod's Ready condition lags the probe by up to failureThreshold × period).
+    const pods = (await k().getJson(['pods', '-l', CONSOLE_SELECTOR], OP_NS))?.items ?? [];
+    assert.strictEqual(pods.length, 1);
+    const url = `http://${pods[0].status.podIP}:8080/readyz`;
+    const t = Date.now();
+    let last = '';
+    await waitFor('console /readyz 200 after the broker restarts', async () => {
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      last = `${res.status} ${(await res.text()).trim()}`;
+      return res.status === 200;
+    }, 60_000, 1000).catch((err: Error) => { throw new Error(`${err.message}; last answer: ${last}`); });
+    timings.consoleReadyAfterRollMs = Date.now() - t;
+  });
+
   it('helm upgrade to a changed chart (CRD change included) rolls the operator, which takes the Lease again', async () => {
     const tmp = fs.mkdtempSync(path.join(k().dir, 'chart-'));
     const chart = path.join(tmp, 'strata-operator');
@@ -351,9 +398,10 @@ describe('Kubernetes for real: operator and brokers in pods (e2e/k8s)', function
     assert.deepStrictEqual(pvcs.map((p: any) => p.metadata.name), [`data-${POD0}`], 'PVC kept, found by the cluster label');
   });
 
-  it('helm uninstall removes the operator and keeps the CRDs', async () => {
+  it('helm uninstall removes the operator and the console and keeps the CRDs', async () => {
     await k().helm(['uninstall', RELEASE, '-n', OP_NS, '--wait', '--timeout', '90s']);
     assert.strictEqual(await k().getJson(['deployment', RELEASE], OP_NS), undefined);
+    assert.strictEqual(await k().getJson(['deployment', `${RELEASE}-console`], OP_NS), undefined);
     await waitFor('operator pods gone', async () => ((await k().getJson(['pods', '-l', `app.kubernetes.io/name=${RELEASE}`], OP_NS))?.items ?? []).length === 0, 60_000);
     for (const c of ['strataclusters.strata.dev', 'stratatopics.strata.dev', 'stratausers.strata.dev']) assert.ok(await k().getJson(['crd', c]), `${c} kept`);
   });

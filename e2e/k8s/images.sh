@@ -28,6 +28,8 @@ PAUSE="localhost/strata-pause:r$REV"
 KCAT="localhost/strata-kcat:$TAG"
 BROKER="localhost/strata-broker:e2e"
 OPERATOR="localhost/strata-operator:e2e"
+# CA bundle npm in the build stages trusts: the host's (NODE_EXTRA_CA_CERTS when set), which may hold a proxy's CA.
+HOST_CA="${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}"
 ALL=("$PAUSE" "$KCAT" "$BROKER" "$OPERATOR")
 
 # podman/buildah read the project's containers.conf and a storage.conf pointing into the cache; nothing under /etc.
@@ -94,33 +96,43 @@ build_kcat() {
   podman build --quiet --network host --build-arg BASE_IMAGE="$BASE" -t "$KCAT" -f "$HERE/kcat.Containerfile" "$HERE" >/dev/null
 }
 
-# Hash of everything a Strata image is built from: an image labelled with the same hash is not rebuilt
-# (podman's layer cache still re-runs npm ci on these machines: minutes per image).
-inputs_hash() { # DOCKERFILE
-  (cd "$ROOT" && { echo "$BASE $BUILD"; find "$1" "$1.dockerignore" package.json package-lock.json tsconfig.json broker/src operator/src \
+# Hash of everything a Strata image is built from (its Dockerfile, the package files and the SOURCES it
+# copies): an image labelled with the same hash is not rebuilt (podman's layer cache still re-runs npm ci on
+# these machines: minutes per image).
+inputs_hash() { # DOCKERFILE SOURCES...
+  local dockerfile="$1"; shift
+  (cd "$ROOT" && { echo "$BASE $BUILD"; find "$dockerfile" "$dockerfile.dockerignore" package.json package-lock.json tsconfig.json "$@" \
     -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-32)
 }
 
-build_strata() { # IMAGE DOCKERFILE
+build_strata() { # IMAGE DOCKERFILE SOURCES...
   local hash
-  hash="$(inputs_hash "$2")"
+  hash="$(inputs_hash "${@:2}")"
   if exists "$1" && [[ "$(podman image inspect --format '{{index .Labels "strata.inputs"}}' "$1")" == "$hash" ]]; then
     log "$1 up to date"; return
   fi
   log "$1 from $2"
   # The host's npm cache as the build stages' cache, preferred over the registry (an npmrc of our own).
   printf 'prefer-offline=true\naudit=false\nfund=false\nupdate-notifier=false\n' > "$CACHE/npmrc"
+  # On a cache miss npm goes to the registry, maybe through a TLS-inspecting proxy only the host's CA bundle
+  # trusts (the build image has none): lend it that bundle.
+  local ca=()
+  if [[ -f "$HOST_CA" ]]; then
+    echo "cafile=/etc/strata-host-ca.crt" >> "$CACHE/npmrc"
+    ca=(-v "$HOST_CA:/etc/strata-host-ca.crt:ro")
+  fi
   podman build --quiet --network host --layers --label "strata.inputs=$hash" \
     --build-arg BASE_IMAGE="$BASE" --build-arg BUILD_IMAGE="$BUILD" \
-    -v "${npm_config_cache:-$HOME/.npm}:/root/.npm" -v "$CACHE/npmrc:/root/.npmrc:ro" \
+    -v "${npm_config_cache:-$HOME/.npm}:/root/.npm" -v "$CACHE/npmrc:/root/.npmrc:ro" "${ca[@]}" \
     --ignorefile "$ROOT/$2.dockerignore" -f "$ROOT/$2" -t "$1" "$ROOT" >/dev/null
 }
 
 case "${1:-build}" in
   build)
     build_base; build_build; build_pause; build_kcat
-    build_strata "$BROKER" broker/Dockerfile
-    build_strata "$OPERATOR" operator/Dockerfile
+    build_strata "$BROKER" broker/Dockerfile broker/src
+    # The operator image also ships the console and stratactl (and the admin library they share).
+    build_strata "$OPERATOR" operator/Dockerfile broker/src operator/src admin console stratactl scripts/node.sh
     podman image prune -f >/dev/null   # superseded layers of earlier runs
     for i in "$BASE" "${ALL[@]}"; do log "$i $(podman image inspect --format '{{.Size}}' "$i" | numfmt --to=iec)"; done
     printf '%s\n' "${ALL[@]}"

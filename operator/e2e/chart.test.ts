@@ -1,7 +1,7 @@
 // charts/strata-operator with a real helm and a real kube-apiserver: lint, template, install (the
-// operator's Deployment, ServiceAccount, RBAC and the CRDs), upgrade with a changed CRD (the CRD in the
-// API server changes; the known "Helm never upgrades crds/" limitation does not apply), uninstall
-// (CRDs kept by helm.sh/resource-policy: keep).
+// operator's Deployment, ServiceAccount, RBAC and the CRDs; a second release with the web console and its
+// Ingress), upgrade with a changed CRD (the CRD in the API server changes; the known "Helm never upgrades
+// crds/" limitation does not apply), uninstall (CRDs kept by helm.sh/resource-policy: keep).
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -36,6 +36,7 @@ describe('Helm chart charts/strata-operator against a real kube-apiserver', func
     assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
     await helm(['lint', '--strict', CHART]);
     await helm(['lint', '--strict', CHART, '--set', 'watchNamespaces={team-a,team-b}', '--set', 'metrics.serviceMonitor.enabled=true']);
+    await helm(['lint', '--strict', CHART, '--set', 'console.enabled=true', '--set', 'console.cluster.name=demo', '--set', 'console.ingress.enabled=true']);
   });
 
   it('helm template renders the operator objects and the CRDs', async () => {
@@ -110,6 +111,45 @@ describe('Helm chart charts/strata-operator against a real kube-apiserver', func
     }
     assert.strictEqual(await canI('update', 'leases.coordination.k8s.io', NS), 'yes');
     assert.strictEqual(await canI('update', 'leases.coordination.k8s.io', 'default'), 'no');
+  });
+
+  it('a second release with the web console and its Ingress: the API server accepts them; the console identity can do nothing', async () => {
+    const ns = 'strata-console';
+    const release = 'console';
+    const name = `${release}-strata-operator-console`;
+    const r = await helm(['install', release, CHART, '-n', ns, '--create-namespace', '--timeout', '90s', '--set', 'crds.install=false',
+      '--set', 'console.enabled=true', '--set', 'console.cluster.name=demo',
+      '--set', 'console.kafka.sasl.mechanism=SCRAM-SHA-512', '--set', 'console.kafka.sasl.secret.name=console-user',
+      '--set', 'console.ingress.enabled=true', '--set', 'console.ingress.className=nginx', '--set', 'console.ingress.hosts={console.example.com}',
+      '--set', 'console.ingress.tls[0].secretName=console-tls', '--set', 'console.ingress.tls[0].hosts={console.example.com}']);
+    // NOTES.txt says where the console is and that it is read-only without a login.
+    assert.match(r.stdout, /Web console \(read-only\) of demo-bootstrap\.strata-console\.svc:9092/);
+    assert.match(r.stdout, /https:\/\/console\.example\.com\//);
+    assert.match(r.stdout, new RegExp(`port-forward svc/${name} 8080:8080`));
+    const dep = await k.api.getJson(['deployment', name], ns);
+    const pod = dep.spec.template.spec;
+    assert.strictEqual(pod.automountServiceAccountToken, false);
+    assert.strictEqual(pod.serviceAccountName, name);
+    const c = pod.containers[0];
+    assert.deepStrictEqual(c.command, ['node', 'dist/console/main.js']);
+    assert.strictEqual(c.image, 'ghcr.io/strata/strata-operator:0.1.0');
+    assert.strictEqual(c.readinessProbe.httpGet.path, '/readyz');
+    assert.strictEqual(c.env.find((e: any) => e.name === 'STRATA_BROKERS').value, 'demo-bootstrap.strata-console.svc:9092');
+    assert.deepStrictEqual(c.env.find((e: any) => e.name === 'STRATA_SASL_PASSWORD').valueFrom.secretKeyRef, { name: 'console-user', key: 'password' });
+    const svc = await k.api.getJson(['service', name], ns);
+    assert.deepStrictEqual([svc.spec.type, svc.spec.ports[0].port, svc.spec.ports[0].targetPort], ['ClusterIP', 8080, 'http']);
+    const ing = await k.api.getJson(['ingress', name], ns);
+    assert.strictEqual(ing.spec.ingressClassName, 'nginx');
+    assert.deepStrictEqual(ing.spec.rules.map((x: any) => [x.host, x.http.paths[0].backend.service.name]), [['console.example.com', name]]);
+    assert.strictEqual((await k.api.getJson(['serviceaccount', name], ns)).automountServiceAccountToken, false);
+    // No RBAC: the console's ServiceAccount may not read anything.
+    for (const [verb, res] of [['get', 'secrets'], ['list', 'pods'], ['get', 'strataclusters.strata.dev'], ['get', 'configmaps']]) {
+      const can = await k.api.kubectl(['auth', 'can-i', verb, res, `--as=system:serviceaccount:${ns}:${name}`, '-n', ns], { allowFail: true });
+      assert.strictEqual(can.stdout.trim(), 'no', `${verb} ${res}`);
+    }
+    await helm(['uninstall', release, '-n', ns, '--timeout', '90s']);
+    assert.strictEqual(await k.api.getJson(['deployment', name], ns), undefined);
+    assert.strictEqual(await k.api.getJson(['ingress', name], ns), undefined);
   });
 
   it('helm upgrade with a changed CRD updates the CRD in the API server; custom resources survive', async () => {

@@ -18,8 +18,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{- define "strata-operator.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{ include "strata-operator.selectorLabels" . }}
+{{ include "strata-operator.releaseLabels" . }}
+{{- end }}
+
+{{/* Labels every object of the release carries besides its selector labels. */}}
+{{- define "strata-operator.releaseLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: strata
@@ -85,4 +90,42 @@ app.kubernetes.io/part-of: strata
 - apiGroups: ["", "events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- end }}
+
+{{/* The web console: its own name (so the operator's selectors never match its pods) and labels. */}}
+{{- define "strata-operator.console.fullname" -}}
+{{- printf "%s-console" (include "strata-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "strata-operator.console.selectorLabels" -}}
+app.kubernetes.io/name: strata-console
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: console
+{{- end }}
+
+{{- define "strata-operator.console.labels" -}}
+{{ include "strata-operator.console.selectorLabels" . }}
+{{ include "strata-operator.releaseLabels" . }}
+{{- end }}
+
+{{/* Console image: console.image.* where set, else the operator image (the console ships in it). */}}
+{{- define "strata-operator.console.image" -}}
+{{- $repo := default .Values.image.repository .Values.console.image.repository }}
+{{- $tag := default (default .Chart.AppVersion .Values.image.tag) .Values.console.image.tag }}
+{{- printf "%s:%s" $repo $tag }}
+{{- end }}
+
+{{/*
+Bootstrap brokers of the console: console.brokers, else the bootstrap Service of the StrataCluster
+console.cluster.name in the release namespace (operator/src/naming.ts bootstrapAddress:
+`<cluster>-bootstrap.<namespace>.svc:<port>`).
+*/}}
+{{- define "strata-operator.console.brokers" -}}
+{{- if .Values.console.brokers }}
+{{- .Values.console.brokers }}
+{{- else if .Values.console.cluster.name }}
+{{- printf "%s-bootstrap.%s.svc:%d" .Values.console.cluster.name .Release.Namespace (int .Values.console.cluster.listenerPort) }}
+{{- else }}
+{{- fail "console.enabled=true needs console.cluster.name (a StrataCluster in the release namespace) or console.brokers" }}
+{{- end }}
 {{- end }}
