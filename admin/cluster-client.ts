@@ -75,29 +75,50 @@ export class ClusterClient {
 
   constructor(private readonly opts: ClusterClientOptions) {}
 
-  /** Connects to the first bootstrap broker that answers, with versions negotiated. */
+  /**
+   * A connection to the first bootstrap broker that answers, with versions negotiated. A cached connection that
+   * has since closed (the broker restarted, the network dropped it) is replaced, so a long-lived client (the
+   * console) recovers by itself; a request that was in flight when it broke still fails.
+   */
   any(): Promise<KafkaClient> {
-    this.bootstrapClient ??= this.connectBootstrap().catch((err) => {
-      this.bootstrapClient = undefined;
-      throw err;
+    const current = this.bootstrapClient ?? this.openBootstrap();
+    return current.then((c) => {
+      if (!c.isClosed) return c;
+      // Only the first caller to notice replaces it; the others share the new connection.
+      return this.bootstrapClient === current ? this.openBootstrap() : this.any();
     });
-    return this.bootstrapClient;
   }
 
-  /** A connection to one broker by node id (learned from the last metadata call). */
+  /** A connection to one broker by node id (learned from the last metadata call); reopened once it closed. */
   async broker(nodeId: number): Promise<KafkaClient> {
-    let c = this.byNode.get(nodeId);
-    if (!c) {
+    let current = this.byNode.get(nodeId);
+    if (!current) {
       if (!this.nodes.has(nodeId)) await this.metadata([]);
-      const node = this.nodes.get(nodeId);
-      if (!node) throw new AdminError(`broker ${nodeId} is not in the cluster's metadata`, 'unavailable');
-      c = this.open(node.host, node.port).catch((err) => {
-        this.byNode.delete(nodeId);
-        throw err;
-      });
-      this.byNode.set(nodeId, c);
+      current = this.byNode.get(nodeId) ?? this.openNode(nodeId);
     }
-    return c;
+    const c = await current;
+    if (!c.isClosed) return c;
+    return this.byNode.get(nodeId) === current ? this.openNode(nodeId) : this.broker(nodeId);
+  }
+
+  private openBootstrap(): Promise<KafkaClient> {
+    const opening = this.connectBootstrap();
+    this.bootstrapClient = opening;
+    opening.catch(() => {
+      if (this.bootstrapClient === opening) this.bootstrapClient = undefined;
+    });
+    return opening;
+  }
+
+  private openNode(nodeId: number): Promise<KafkaClient> {
+    const node = this.nodes.get(nodeId);
+    if (!node) return Promise.reject(new AdminError(`broker ${nodeId} is not in the cluster's metadata`, 'unavailable'));
+    const opening = this.open(node.host, node.port);
+    this.byNode.set(nodeId, opening);
+    opening.catch(() => {
+      if (this.byNode.get(nodeId) === opening) this.byNode.delete(nodeId);
+    });
+    return opening;
   }
 
   /** Every broker currently in the metadata. */

@@ -3,8 +3,9 @@
 import { strict as assert } from 'node:assert';
 import { parse as parseYaml } from 'yaml';
 import { BrokerProcess } from '../helpers/broker-process';
+import { ClusterClient } from '../../admin/cluster-client';
 import { stratactl } from '../helpers/stratactl';
-import { freePort } from '../helpers/util';
+import { freePort, waitFor } from '../helpers/util';
 import { forEachTarget } from './targets';
 
 describe('stratactl: cluster info and exit codes (broker process)', function () {
@@ -41,6 +42,24 @@ describe('stratactl: cluster info and exit codes (broker process)', function () 
     const r = await stratactl(['--brokers', `${dead},${broker.bootstrap}`, '-o', 'json', 'cluster', 'info']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).controllerId, 1);
+  });
+
+  it('a long-lived ClusterClient (the console keeps one) reconnects by itself after the broker restarts', async () => {
+    const cc = new ClusterClient({ bootstrap: [broker.bootstrap], timeoutMs: 10_000 });
+    try {
+      const before = await cc.metadata([]);
+      const leaderConnection = await cc.broker(1);
+      await broker.restart();
+      // The cached connections died with the broker; the next calls open new ones instead of failing forever.
+      await waitFor(async () => leaderConnection.isClosed, { timeoutMs: 30_000, what: 'the old connection to notice the restart' });
+      const after = await cc.metadata([]);
+      assert.equal(after.clusterId, before.clusterId);
+      const again = await cc.broker(1);
+      assert.notEqual(again, leaderConnection);
+      assert.equal(again.isClosed, false);
+    } finally {
+      await cc.close();
+    }
   });
 
   it('exits 6 with a message naming the address when no broker is reachable', async () => {

@@ -178,6 +178,11 @@ export class KafkaClient {
     return max;
   }
 
+  /** True once the connection has failed or been closed: every further request would be rejected. */
+  get isClosed(): boolean {
+    return this.failure !== undefined || this.socket.destroyed;
+  }
+
   /** Closes the connection; pending requests are rejected. */
   close(): Promise<void> {
     if (this.socket.destroyed) return Promise.resolve();
