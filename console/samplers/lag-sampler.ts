@@ -2,6 +2,7 @@
 // one's total lag in a per-group ring buffer. Memory is bounded: at most maxGroups groups (the first by name),
 // maxPoints points each, and a group that no longer appears in the listing is dropped.
 import { RingBuffer } from './ring-buffer';
+import { PeriodicSampler } from './periodic-sampler';
 
 export interface LagPoint {
   /** ms since the epoch */
@@ -22,25 +23,17 @@ export interface LagSamplerOptions {
   onError?: (err: unknown) => void;
 }
 
-export class LagSampler {
+export class LagSampler extends PeriodicSampler {
   private readonly history = new Map<string, RingBuffer<LagPoint>>();
-  private running: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly source: LagSource,
     private readonly opts: LagSamplerOptions,
-  ) {}
-
-  /** One round; a round still running is joined rather than overlapped. */
-  sampleOnce(): Promise<void> {
-    this.running ??= this.round().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+  ) {
+    super();
   }
 
-  private async round(): Promise<void> {
+  protected async round(): Promise<void> {
     const now = this.opts.now ?? Date.now;
     let ids: string[];
     try {
@@ -76,18 +69,5 @@ export class LagSampler {
 
   trackedGroups(): string[] {
     return [...this.history.keys()];
-  }
-
-  start(intervalMs: number): void {
-    if (this.timer) return;
-    void this.sampleOnce();
-    this.timer = setInterval(() => void this.sampleOnce(), intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
   }
 }

@@ -4,6 +4,7 @@
 // local/remote log bytes. Memory is bounded by the configured URLs × maxPoints.
 import { RingBuffer } from './ring-buffer';
 import { sumSeries } from './prometheus-text';
+import { PeriodicSampler } from './periodic-sampler';
 
 export const SERIES = {
   bytesIn: 'strata_bytes_in_total',
@@ -37,26 +38,20 @@ export interface MetricsTargetState {
 
 export type FetchText = (url: string) => Promise<string>;
 
-export class MetricsSampler {
+export class MetricsSampler extends PeriodicSampler {
   private readonly targets = new Map<string, { points: RingBuffer<MetricsPoint>; last: Reading | null; lastError: string | null }>();
-  private running: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly urls: readonly string[],
     private readonly fetchText: FetchText,
     private readonly opts: { maxPoints: number; now?: () => number },
   ) {
+    super();
     for (const u of urls) this.targets.set(u, { points: new RingBuffer(opts.maxPoints), last: null, lastError: null });
   }
 
-  sampleOnce(): Promise<void> {
-    this.running ??= Promise.all(this.urls.map((u) => this.scrape(u))).then(
-      () => undefined,
-    ).finally(() => {
-      this.running = null;
-    });
-    return this.running;
+  protected async round(): Promise<void> {
+    await Promise.all(this.urls.map((u) => this.scrape(u)));
   }
 
   private async scrape(url: string): Promise<void> {
@@ -95,17 +90,8 @@ export class MetricsSampler {
     });
   }
 
-  start(intervalMs: number): void {
-    if (this.timer || this.urls.length === 0) return;
-    void this.sampleOnce();
-    this.timer = setInterval(() => void this.sampleOnce(), intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  override start(intervalMs: number): void {
+    if (this.urls.length > 0) super.start(intervalMs);
   }
 }
 
