@@ -3,12 +3,12 @@
 import { Command, CommanderError } from 'commander';
 import { AdminError } from '../admin/errors';
 import { registerAclCommands } from './commands/acl';
+import { registerBrokerCommands } from './commands/broker';
 import { registerClusterCommands } from './commands/cluster';
+import { registerGroupCommands } from './commands/group';
 import { registerTierCommands } from './commands/tier';
 import { registerTopicCommands } from './commands/topic';
-import { registerBrokerCommands } from './commands/broker';
 import { registerTopicRecordCommands } from './commands/topic-records';
-import { registerGroupCommands } from './commands/group';
 import { registerUserCommands } from './commands/user';
 import { addGlobalOptions, fail } from './context';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
@@ -20,14 +20,15 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\nEnvironment: STRATA_BROKERS, STRATA_OUTPUT, STRATA_SASL_USERNAME, STRATA_SASL_PASSWORD, STRATA_TLS_CA…\n\n${EXIT_CODES_HELP}`);
   addGlobalOptions(program);
+  // In the order --help lists them: the cluster, then topics and their records, groups, security, tiering.
   registerClusterCommands(program);
-  registerTierCommands(program);
-  registerTopicCommands(program);
   registerBrokerCommands(program);
+  registerTopicCommands(program);
   registerTopicRecordCommands(program);
   registerGroupCommands(program);
   registerAclCommands(program);
   registerUserCommands(program);
+  registerTierCommands(program);
   // Every subcommand reports usage errors through the same exit code.
   const exitOverride = (c: Command): void => {
     c.exitOverride();
