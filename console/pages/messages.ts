@@ -39,16 +39,18 @@ export async function messagesPage(ctx: ConsoleContext, name: string, req: Reque
   const q = parseMessageQuery(req.query);
   const topic = await describeTopic(ctx.cluster, name);
   const records: ConsumedRecord[] = [];
+  let deadlineHit = false;
   if (topic.partitions.some((p) => p.partition === q.partition)) {
     const signal = AbortSignal.timeout(READ_DEADLINE_MS);
     for await (const r of readRecords(ctx.cluster, { topic: name, partitions: [q.partition], start: q.start, limit: q.limit, maxWaitMs: 500, signal })) {
       records.push(r);
       if (records.length >= q.limit) break;
     }
+    deadlineHit = signal.aborted && records.length < q.limit;
   }
   return html`<p><a href="${url`/topics/${name}`}">← ${name}</a></p>
 ${browseForm(name, topic.partitions.map((p) => p.partition), q)}
-<p class="hint" id="record-count">${records.length} record${records.length === 1 ? '' : 's'} from partition ${q.partition}${records.length >= q.limit ? ` (limit ${q.limit})` : ''}.</p>
+<p class="hint" id="record-count">${records.length} record${records.length === 1 ? '' : 's'} from partition ${q.partition}${records.length >= q.limit ? ` (limit ${q.limit})` : ''}.${deadlineHit ? ` The read stopped after ${READ_DEADLINE_MS / 1000} s; more records may follow.` : ''}</p>
 ${table(
   ['Offset', 'Timestamp', 'Key', 'Headers', 'Value'],
   records.map((r) => [r.offset, html`<span title="${r.timestampType}">${formatTime(r.timestamp)}</span>`, shown(r.key, q.format), headers(r, q.format), shown(r.value, q.format)]),
