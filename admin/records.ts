@@ -8,6 +8,7 @@ import '../broker/src/protocol/compression'; // registers the codecs: compressed
 import { ErrorCode, errorName } from '../broker/src/protocol/errors';
 import { buildRecordBatchAsync, Compression, decodeBatches, wholeBatches, type CompressionType, type DecodedBatch, type RecordTimestampType } from '../broker/src/protocol/records';
 import type { FetchResponse, FetchResponsePartitionData, ProduceResponse } from '../broker/src/protocol/schema/types';
+import type { KafkaClient } from '../broker/src/protocol/client';
 import type { ClusterClient, TopicMetadata } from './cluster-client';
 import { AdminError, check, kindOfCode } from './errors';
 import { listOffsets, OffsetSpec, partitionKey } from './offsets';
@@ -54,8 +55,12 @@ const FETCH_MAX_BYTES = 1 << 20;
 const FETCH_VERSION = 12;
 // Produce v11 is our schemas' highest; Kafka 4.x accepts 3-12.
 const PRODUCE_VERSION = 11;
-/** Leader moves and elections tolerated in a row for one partition before giving up. */
-const MAX_RETRIES = 20;
+/**
+ * Retriable failures tolerated in a row for one partition before giving up: 120 × 250 ms, about 30 s, covers a
+ * leader's death, its fencing after the session timeout and the election (Kafka clients wait up to
+ * delivery.timeout.ms, 2 min).
+ */
+const MAX_RETRIES = 120;
 const RETRY_BACKOFF_MS = 250;
 /** Empty answers in a row for a partition below its end offset before it is treated as read (not following). */
 const MAX_EMPTY_FETCHES = 10;
@@ -415,7 +420,14 @@ async function produceTo(
 ): Promise<Array<{ errorCode: number; baseOffset: number; message: string | null }>> {
   const failAll = (errorCode: number) => batches.map(() => ({ errorCode, baseOffset: -1, message: null }));
   if (leader < 0) return failAll(ErrorCode.LEADER_NOT_AVAILABLE);
-  const c = await cc.broker(leader);
+  let c: KafkaClient;
+  try {
+    c = await cc.broker(leader);
+  } catch (err) {
+    // Nothing was sent: the leader is gone (killed, restarting), so look it up again and retry.
+    if (AdminError.from(err).kind === 'unavailable') return failAll(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    throw err;
+  }
   const version = c.pickVersion(ApiKey.Produce, PRODUCE_VERSION);
   const body = { transactionalId: null, acks, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: batches.map((b) => ({ index: b.partition, records: b.batch })) }] };
   if (acks === 0) {
