@@ -53,6 +53,15 @@ export interface ClusterMetadata {
   topics: TopicMetadata[];
 }
 
+const COORDINATOR_MOVED = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+
+/** Whether an answer means "ask FindCoordinator again" (the coordinator moved, is loading or is unavailable). */
+export function coordinatorMoved(errorCode: number): boolean {
+  return COORDINATOR_MOVED.has(errorCode);
+}
+const COORDINATOR_RETRIES = 120;
+const COORDINATOR_RETRY_BACKOFF_MS = 250;
+
 /** FindCoordinator key types. */
 export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
 
@@ -177,6 +186,25 @@ export class ClusterClient {
   /** The broker that coordinates a group (or a transactional id), from FindCoordinator. */
   async coordinator(key: string, type: number = CoordinatorType.GROUP): Promise<KafkaClient> {
     return this.broker(await this.coordinatorId(key, type));
+  }
+
+  /**
+   * Runs fn against the coordinator of `key`. When the coordinator moved (NOT_COORDINATOR), is still loading, is
+   * not available or cannot be reached, finds it again and reruns fn, for about 30 s, as Kafka's admin client
+   * does: after a broker dies its coordinators move with the leadership of their internal partitions.
+   */
+  async atCoordinator<T>(key: string, fn: (c: KafkaClient, nodeId: number) => Promise<T>, type: number = CoordinatorType.GROUP): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const nodeId = await this.coordinatorId(key, type);
+        return await fn(await this.broker(nodeId), nodeId);
+      } catch (err) {
+        const e = AdminError.from(err);
+        const moved = e.code !== undefined ? coordinatorMoved(e.code) : e.kind === 'unavailable';
+        if (!moved || attempt >= COORDINATOR_RETRIES) throw e;
+        await new Promise((resolve) => setTimeout(resolve, COORDINATOR_RETRY_BACKOFF_MS));
+      }
+    }
   }
 
   /** The node id of the broker that coordinates a group (or a transactional id). */

@@ -16,7 +16,7 @@ import type {
   OffsetCommitResponse,
   OffsetFetchResponse,
 } from '../broker/src/protocol/schema/types';
-import type { ClusterClient } from './cluster-client';
+import { type ClusterClient, coordinatorMoved } from './cluster-client';
 import { AdminError, check } from './errors';
 import { listOffsets, OffsetSpec, partitionKey } from './offsets';
 
@@ -90,9 +90,10 @@ export async function listGroups(cc: ClusterClient): Promise<GroupSummary[]> {
 
 /** A group's members, committed offsets and lag; AdminError not-found when the group does not exist. */
 export async function describeGroup(cc: ClusterClient, groupId: string): Promise<GroupDescription> {
-  const coordinator = await cc.coordinatorId(groupId);
-  const c = await cc.broker(coordinator);
-  const [group, committed] = await Promise.all([describeState(c, groupId), fetchCommitted(c, groupId)]);
+  const { coordinator, group, committed } = await cc.atCoordinator(groupId, async (c, coordinator) => {
+    const [group, committed] = await Promise.all([describeState(c, groupId), fetchCommitted(c, groupId)]);
+    return { coordinator, group, committed };
+  });
   if (group.state === 'Dead' && committed.length === 0) throw new AdminError(`group ${groupId} does not exist`, 'not-found');
   const members = group.members;
   const assigned = members.flatMap((m) => m.assignment.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition, memberId: m.memberId }))));
@@ -143,8 +144,7 @@ export async function resetOffsets(
   groupId: string,
   req: { topic: string; partitions?: number[]; to: ResetTarget; dryRun?: boolean },
 ): Promise<ResetPlanEntry[]> {
-  const c = await cc.coordinator(groupId);
-  const group = await describeState(c, groupId);
+  const group = await cc.atCoordinator(groupId, (c) => describeState(c, groupId));
   if (group.state !== 'Empty' && group.state !== 'Dead') {
     throw new AdminError(
       `group ${groupId} is ${group.state} with ${group.members.length} member(s): offsets can only be reset while the group is inactive (Empty); stop its consumers first`,
@@ -152,7 +152,7 @@ export async function resetOffsets(
     );
   }
   const partitions = await partitionsToReset(cc, req.topic, req.partitions);
-  const committed = new Map((await fetchCommitted(c, groupId, [{ topic: req.topic, partitions }])).map((o) => [o.partition, o.committedOffset]));
+  const committed = new Map((await cc.atCoordinator(groupId, (c) => fetchCommitted(c, groupId, [{ topic: req.topic, partitions }]))).map((o) => [o.partition, o.committedOffset]));
   const queries = (spec: number) => partitions.map((partition) => ({ topic: req.topic, partition, spec }));
   const [earliest, latest, byTime] = await Promise.all([
     listOffsets(cc, queries(OffsetSpec.EARLIEST), { readUncommitted: true }),
@@ -186,14 +186,19 @@ export async function resetOffsets(
     }
     return { topic: req.topic, partition, previousOffset, newOffset: Math.min(Math.max(target, low), high) };
   });
-  if (!req.dryRun) await commit(c, groupId, plan);
+  if (!req.dryRun) await cc.atCoordinator(groupId, (c) => commit(c, groupId, plan));
   return plan;
 }
 
 /** Deletes an inactive group and its committed offsets. */
 export async function deleteGroup(cc: ClusterClient, groupId: string): Promise<void> {
-  const c = await cc.coordinator(groupId);
-  const res = await c.request<DeleteGroupsResponse>(ApiKey.DeleteGroups, c.pickVersion(ApiKey.DeleteGroups, 2), { groupsNames: [groupId] });
+  const res = await cc.atCoordinator(groupId, async (c) => {
+    const res = await c.request<DeleteGroupsResponse>(ApiKey.DeleteGroups, c.pickVersion(ApiKey.DeleteGroups, 2), { groupsNames: [groupId] });
+    const r = res.results.find((x) => x.groupId === groupId);
+    // A coordinator that moved answers per group: thrown, so atCoordinator asks again.
+    if (r && coordinatorMoved(r.errorCode)) check(`deleting group ${groupId}`, r.errorCode);
+    return res;
+  });
   const r = res.results.find((x) => x.groupId === groupId);
   if (!r) throw new AdminError(`DeleteGroups did not answer for group ${groupId}`, 'failed');
   if (r.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) throw new AdminError(`group ${groupId} does not exist`, 'not-found', r.errorCode);

@@ -4,6 +4,7 @@ import { ApiKey } from '../broker/src/protocol/apis';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import type { ListOffsetsResponse } from '../broker/src/protocol/schema/types';
 import type { ClusterClient } from './cluster-client';
+import { AdminError } from './errors';
 
 /** Special ListOffsets timestamps (any other value ≥ 0 is a timestamp in ms). */
 export const OffsetSpec = {
@@ -63,7 +64,7 @@ export async function listOffsets(cc: ClusterClient, queries: OffsetQuery[], opt
     }
     await Promise.all(
       [...byLeader].map(async ([leader, qs]) => {
-        for (const r of await askLeader(cc, leader, qs, opts.readUncommitted ?? false)) {
+        for (const r of await askLeader(cc, leader, qs, opts.readUncommitted ?? false).catch((err) => unreachable(err, qs))) {
           if (attempt === 0 && (r.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || r.errorCode === ErrorCode.LEADER_NOT_AVAILABLE)) retry.push(r);
           else results.set(partitionKey(r.topic, r.partition), r);
         }
@@ -101,6 +102,12 @@ async function askLeader(cc: ClusterClient, leader: number, qs: OffsetQuery[], r
     })),
   );
   return [...unsupported, ...answered];
+}
+
+/** A leader that cannot be reached answers for none of its partitions: like a moved leader, asked again once. */
+function unreachable(err: unknown, qs: OffsetQuery[]): PartitionOffset[] {
+  if (AdminError.from(err).kind !== 'unavailable') throw err;
+  return qs.map((q) => failed(q, ErrorCode.NOT_LEADER_OR_FOLLOWER));
 }
 
 function failed(q: OffsetQuery, errorCode: number): PartitionOffset {

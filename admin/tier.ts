@@ -10,6 +10,7 @@
 import { ApiKey } from '../broker/src/protocol/apis';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import type { DescribeConfigsResponse, DescribeLogDirsResponse } from '../broker/src/protocol/schema/types';
+import type { KafkaClient } from '../broker/src/protocol/client';
 import type { ClusterClient, TopicMetadata } from './cluster-client';
 import { AdminError, check } from './errors';
 import { listOffsets, OffsetSpec, partitionKey, type PartitionOffset } from './offsets';
@@ -28,6 +29,18 @@ export interface TierPartitionStatus {
   /** Records after the highest tiered offset (logEnd − (highestTiered + 1)); null when the topic is not tiered. */
   uploadLagRecords: number | null;
   tiered: boolean;
+  /** Why the offsets are unknown (-1), e.g. the partition has no leader right now; null when they are known. */
+  error: string | null;
+}
+
+/** Offsets on the leader's disk, "first–last", or null when there are none (or they are unknown). */
+export function localRange(s: TierPartitionStatus): string | null {
+  return s.error === null && s.localStartOffset >= 0 && s.logEndOffset > s.localStartOffset ? `${s.localStartOffset}–${s.logEndOffset - 1}` : null;
+}
+
+/** Offsets in the object store, [log start, highest tiered] as "first–last", or null when nothing is tiered. */
+export function remoteRange(s: TierPartitionStatus): string | null {
+  return s.error === null && s.highestTieredOffset >= 0 ? `${s.logStartOffset}–${s.highestTieredOffset}` : null;
 }
 
 const REMOTE_STORAGE_ENABLE = 'remote.storage.enable';
@@ -59,24 +72,30 @@ export async function tierStatus(cc: ClusterClient, opts: { topics?: string[] } 
   ]);
   return parts.map(({ topic, partition, leader }) => {
     const key = partitionKey(topic, partition);
-    const logStartOffset = offsetOf(earliest.get(key), 'log start');
-    const logEndOffset = offsetOf(latest.get(key), 'log end');
-    const localStartOffset = optionalOffset(earliestLocal.get(key)) ?? logStartOffset;
-    const highestTieredOffset = optionalOffset(latestTiered.get(key)) ?? -1;
     const isTiered = tiered.has(topic);
     const size = sizes.get(key);
+    const known = { topic, partition, leader, tiered: isTiered, localBytes: size?.local ?? null, remoteBytes: size?.remote ?? null };
+    let logStartOffset: number;
+    let logEndOffset: number;
+    try {
+      logStartOffset = offsetOf(earliest.get(key), 'log start');
+      logEndOffset = offsetOf(latest.get(key), 'log end');
+    } catch (err) {
+      // One partition without a leader (or otherwise unreadable) must not hide the others: it gets a row that says why.
+      const e = AdminError.from(err);
+      if (e.kind !== 'unavailable') throw e;
+      return { ...known, logStartOffset: -1, localStartOffset: -1, highestTieredOffset: -1, logEndOffset: -1, uploadLagRecords: null, error: e.message };
+    }
+    const localStartOffset = optionalOffset(earliestLocal.get(key)) ?? logStartOffset;
+    const highestTieredOffset = optionalOffset(latestTiered.get(key)) ?? -1;
     return {
-      topic,
-      partition,
-      leader,
+      ...known,
       logStartOffset,
       localStartOffset,
       highestTieredOffset,
       logEndOffset,
-      localBytes: size?.local ?? null,
-      remoteBytes: size?.remote ?? null,
       uploadLagRecords: isTiered ? logEndOffset - (highestTieredOffset + 1) : null,
-      tiered: isTiered,
+      error: null,
     };
   });
 }
@@ -155,7 +174,13 @@ async function logDirSizes(cc: ClusterClient, parts: Array<{ topic: string; part
 
 /** null when the broker cannot or will not describe its log dirs (no API, or no DESCRIBE on the cluster). */
 async function describeLogDirs(cc: ClusterClient, nodeId: number, topics: Map<string, number[]>): Promise<DescribeLogDirsResponse | null> {
-  const c = await cc.broker(nodeId);
+  let c: KafkaClient;
+  try {
+    c = await cc.broker(nodeId);
+  } catch (err) {
+    if (AdminError.from(err).kind === 'unavailable') return null; // a broker that is down has no sizes to report
+    throw err;
+  }
   let version: number;
   try {
     version = c.pickVersion(ApiKey.DescribeLogDirs, 4);

@@ -1,10 +1,9 @@
 // `/tier`: per-partition tiering status: which offsets are on local disk, which in the object store, the upload
 // lag and the bytes on each side.
 import type { ConsoleContext } from '../context';
-import { formatBytes, tierStatus } from '../data';
+import { formatBytes, localRange, remoteRange, tierStatus } from '../data';
 import { html, type Html, url } from '../html';
 import { facts, table } from '../layout';
-import { localRange, remoteRange } from './topics';
 
 export async function tierPage(ctx: ConsoleContext): Promise<Html> {
   const status = await tierStatus(ctx.cluster);
@@ -20,7 +19,7 @@ export async function tierPage(ctx: ConsoleContext): Promise<Html> {
     'tier-summary',
   )}
 ${table(
-  ['Topic', 'Partition', 'Leader', 'Log start', 'Local start', 'Highest tiered', 'Log end', 'Local range', 'Remote range', 'Upload lag (records)', 'Local bytes', 'Remote bytes'],
+  ['Topic', 'Partition', 'Leader', 'Log start', 'Local start', 'Highest tiered', 'Log end', 'Local range', 'Remote range', 'Upload lag (records)', 'Local bytes', 'Remote bytes', 'Error'],
   status.map((s) => [
     html`<a href="${url`/topics/${s.topic}`}">${s.topic}</a>`,
     s.partition,
@@ -29,11 +28,12 @@ ${table(
     s.localStartOffset,
     s.highestTieredOffset >= 0 ? s.highestTieredOffset : '–',
     s.logEndOffset,
-    localRange(s),
-    remoteRange(s),
+    localRange(s) ?? 'empty',
+    remoteRange(s) ?? 'none',
     s.uploadLagRecords ?? '–',
     formatBytes(s.localBytes),
     formatBytes(s.remoteBytes),
+    s.error ?? '',
   ]),
   { id: 'tier', empty: 'No partitions.' },
 )}`;

@@ -2,7 +2,7 @@
 // tiering ranges, configs) and POST /topics (create).
 import type { Request } from 'express';
 import type { ConsoleContext } from '../context';
-import { AdminError, createTopic, describeTopic, formatBytes, listTopics, partitionKey, tierStatus, type TierPartitionStatus } from '../data';
+import { AdminError, createTopic, describeTopic, formatBytes, listTopics, localRange, partitionKey, remoteRange, tierStatus, type TierPartitionStatus } from '../data';
 import { csrfInput, field, intField } from '../forms';
 import { html, type Html, query, url } from '../html';
 import { facts, table } from '../layout';
@@ -63,8 +63,8 @@ ${table(
       html`<span class="${p.isr.length < p.replicas.length ? 'bad' : ''}">${p.isr.join(', ')}</span>`,
       p.earliestOffset,
       p.latestOffset,
-      s ? localRange(s) : '–',
-      s ? remoteRange(s) : '–',
+      s ? (localRange(s) ?? 'empty') : '–',
+      s ? (remoteRange(s) ?? 'none') : '–',
       formatBytes(s?.localBytes ?? null),
       formatBytes(s?.remoteBytes ?? null),
       html`<a href="${url`/topics/${name}/messages` + query({ partition: p.partition, offset: p.earliestOffset })}">messages</a>`,
@@ -80,12 +80,3 @@ ${table(
 )}`;
 }
 
-/** Offsets on the leader's disk: [local start, log end). */
-export function localRange(s: TierPartitionStatus): string {
-  return s.logEndOffset > s.localStartOffset && s.localStartOffset >= 0 ? `${s.localStartOffset}–${s.logEndOffset - 1}` : 'empty';
-}
-
-/** Offsets in the object store: [log start, highest tiered]. */
-export function remoteRange(s: TierPartitionStatus): string {
-  return s.highestTieredOffset >= 0 ? `${s.logStartOffset}–${s.highestTieredOffset}` : 'none';
-}

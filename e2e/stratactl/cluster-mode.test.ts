@@ -72,4 +72,24 @@ describe('stratactl against a three-broker cluster (leader killed)', function ()
     }
     assert.equal(tier.reduce((n: number, r: { logEndOffset: number }) => n + r.logEndOffset, 0), 30);
   });
+
+  it('tier status still lists every partition when one has lost its only replica, saying why for that one', async () => {
+    const c = ref.cluster;
+    const topic = uniqueName('ctl-offline');
+    await ok(['topic', 'create', topic, '-p', '2', '-r', '1']);
+    const leaders = await Promise.all([0, 1].map((p) => c.waitForLeader(topic, p, (v) => v.leader > 0, 30_000)));
+    await ok(['topic', 'produce', topic, '-p', '1'], 'a\nb\nc\n');
+    if (leaders[0]!.leader === leaders[1]!.leader) return assert.fail(`both partitions on broker ${leaders[0]!.leader}: placement should spread them`);
+    // Its only replica gone (and, with two of three brokers down, nobody fenced): partition 0 cannot answer.
+    await c.kill(leaders[0]!.leader, 'SIGKILL');
+    const rows = JSON.parse(await ok(['-o', 'json', 'tier', 'status', '--topic', topic]));
+    assert.equal(rows.length, 2);
+    const [p0, p1] = rows;
+    assert.match(p0.error, /NOT_LEADER_OR_FOLLOWER|LEADER_NOT_AVAILABLE/);
+    assert.equal(p0.logEndOffset, -1);
+    assert.equal(p1.error, null);
+    assert.equal(p1.logEndOffset, 3);
+    const table = await ok(['tier', 'status', '--topic', topic]);
+    assert.match(table, new RegExp(`^${topic}\\s+0\\s+${leaders[0]!.leader}\\s+-\\s+-\\s+-\\s+-\\s+-\\s+\\S`, 'm'));
+  });
 });

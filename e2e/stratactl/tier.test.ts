@@ -130,6 +130,7 @@ describe('stratactl tier status (Strata broker process, local object store, tier
       remoteBytes: logFileBytes(remoteDir),
       uploadLagRecords: RECORDS - activeBase,
       tiered: true,
+      error: null,
     });
     assert.ok(t.remoteBytes! > SEGMENT_BYTES && t.localBytes! > 0, JSON.stringify(t));
 
@@ -146,6 +147,7 @@ describe('stratactl tier status (Strata broker process, local object store, tier
       remoteBytes: null,
       uploadLagRecords: null,
       tiered: false,
+      error: null,
     });
   });
 
@@ -192,7 +194,7 @@ forEachTarget(
       const r = rows[0]!;
       assert.deepEqual(
         { ...r, localBytes: typeof r.localBytes },
-        { topic, partition: 0, leader: r.leader, logStartOffset: 0, localStartOffset: 0, highestTieredOffset: -1, logEndOffset: PLAIN_RECORDS, localBytes: 'number', remoteBytes: null, uploadLagRecords: null, tiered: false },
+        { topic, partition: 0, leader: r.leader, logStartOffset: 0, localStartOffset: 0, highestTieredOffset: -1, logEndOffset: PLAIN_RECORDS, localBytes: 'number', remoteBytes: null, uploadLagRecords: null, tiered: false, error: null },
       );
       assert.ok(r.localBytes! > PLAIN_RECORDS * RECORD_BYTES, `local bytes ${r.localBytes}`);
       const table = await stratactl(['--brokers', target().bootstrap, 'tier', 'status', '--topic', topic]);

@@ -2,22 +2,17 @@
 // side (admin/tier.ts: ListOffsets, DescribeConfigs and DescribeLogDirs only, so it also runs against Apache
 // Kafka, where topics show as not tiered with no remote bytes).
 import type { Command } from 'commander';
-import { tierStatus, type TierPartitionStatus } from '../../admin/tier';
+import { localRange, remoteRange, tierStatus, type TierPartitionStatus } from '../../admin/tier';
 import { formatBytes } from '../../admin/units';
 import { action } from '../context';
-
-/** "first–last" of a non-empty offset range, else "-". */
-function range(first: number, last: number): string {
-  return first >= 0 && last >= first ? `${first}–${last}` : '-';
-}
 
 function row(s: TierPartitionStatus): Array<string | number | null> {
   return [
     s.topic,
     s.partition,
     s.leader,
-    s.highestTieredOffset >= 0 ? range(s.logStartOffset, s.highestTieredOffset) : '-',
-    range(s.localStartOffset, s.logEndOffset - 1),
+    remoteRange(s),
+    localRange(s),
     s.uploadLagRecords,
     formatBytes(s.localBytes),
     formatBytes(s.remoteBytes),
@@ -33,9 +28,12 @@ export function registerTierCommands(program: Command): void {
     .action(
       action(async (ctx, opts: { topic?: string[] }) => {
         const partitions = await tierStatus(ctx.cluster(), { topics: opts.topic });
+        const columns = ['topic', 'partition', 'leader', 'remote range', 'local range', 'upload lag', 'local bytes', 'remote bytes'];
+        // A partition whose offsets could not be read (no leader) says why in an extra column.
+        const withErrors = partitions.some((p) => p.error !== null);
         return {
           data: partitions,
-          tables: [{ columns: ['topic', 'partition', 'leader', 'remote range', 'local range', 'upload lag', 'local bytes', 'remote bytes'], rows: partitions.map(row) }],
+          tables: [{ columns: withErrors ? [...columns, 'error'] : columns, rows: partitions.map((p) => (withErrors ? [...row(p), p.error] : row(p))) }],
         };
       }),
     );
