@@ -1,7 +1,7 @@
 // JSON behind the charts: series of {x: epoch ms, y} points, one dataset per line, in the shape console.js
 // (console/web/charts.ts) hands to Chart.js. Shared with the browser code by structure only (ChartPayload).
 import type { ConsoleContext } from './context';
-import { METRIC_CHARTS } from './pages/brokers';
+import { METRIC_CHARTS, targetLabel } from './pages/brokers';
 
 export interface ChartPayload {
   /** Unit shown on the y axis. */
@@ -26,6 +26,6 @@ export function metricsChart(ctx: ConsoleContext, key: string): ChartPayload | n
   return {
     unit: c.key.endsWith('Bytes') || c.key.startsWith('bytes') ? 'bytes' : 'requests',
     refreshMs: ctx.settings.sampleIntervalMs,
-    datasets: ctx.metrics.state().map((t) => ({ label: t.url, data: t.points.map((p) => ({ x: p.t, y: p[c.field] })) })),
+    datasets: ctx.metrics.state().map((t) => ({ label: targetLabel(t), data: t.points.map((p) => ({ x: p.t, y: p[c.field] })) })),
   };
 }

@@ -11,8 +11,11 @@ export interface ConsoleSettings {
   host: string;
   port: number;
   writeEnabled: boolean;
-  /** Broker Prometheus /metrics URLs sampled for the brokers page (empty: no charts). */
+  /** Broker Prometheus /metrics URLs sampled for the brokers page. */
   metricsUrls: string[];
+  /** Port of every broker's /metrics, discovered from Metadata each round (null: no discovery). With no URLs
+   *  either, there are no charts. */
+  metricsPort: number | null;
   sampleIntervalMs: number;
   /** HTTP basic auth, when both are set. */
   auth: { username: string; password: string } | null;
@@ -38,6 +41,7 @@ export const SETTINGS: ReadonlyArray<{ env: string; help: string }> = [
   { env: 'STRATA_CONSOLE_PORT', help: 'HTTP port (default 8080)' },
   { env: 'STRATA_CONSOLE_WRITE_ENABLED', help: 'true: allow creating topics and resetting group offsets (default false)' },
   { env: 'STRATA_CONSOLE_METRICS_URLS', help: 'comma-separated broker Prometheus /metrics URLs for the broker charts' },
+  { env: 'STRATA_CONSOLE_METRICS_PORT', help: 'scrape http://<broker host>:<port>/metrics of every broker in Metadata (Strata’s default 9644)' },
   { env: 'STRATA_CONSOLE_SAMPLE_INTERVAL_MS', help: 'how often lag and broker metrics are sampled (default 15000)' },
   { env: 'STRATA_CONSOLE_USERNAME', help: 'HTTP basic auth user (with STRATA_CONSOLE_PASSWORD)' },
   { env: 'STRATA_CONSOLE_PASSWORD', help: 'HTTP basic auth password' },
@@ -94,6 +98,7 @@ export function loadSettings(e: Record<string, string | undefined>): ConsoleSett
     port: int(get, 'STRATA_CONSOLE_PORT', 8080, 0, 65535),
     writeEnabled: bool(get, 'STRATA_CONSOLE_WRITE_ENABLED', false),
     metricsUrls,
+    metricsPort: get('STRATA_CONSOLE_METRICS_PORT') === undefined ? null : int(get, 'STRATA_CONSOLE_METRICS_PORT', 0, 1, 65535),
     sampleIntervalMs: int(get, 'STRATA_CONSOLE_SAMPLE_INTERVAL_MS', 15_000, 100, 3_600_000),
     auth: username !== undefined ? { username, password: password! } : null,
   };
@@ -109,7 +114,7 @@ function named(variables: string, checkIt: () => unknown): void {
   }
 }
 
-/** A bound on configured scrape targets (each keeps its own history). */
+/** A bound on scrape targets, configured and discovered together (each keeps its own history). */
 export const MAX_METRICS_URLS = 64;
 
 function int(get: (n: string) => string | undefined, name: string, dflt: number, min: number, max: number): number {

@@ -1,15 +1,16 @@
 // strata-console: the web console as its own process. Reads its settings from the environment, connects to the cluster lazily through the admin library, starts the lag and metrics samplers and
 // serves HTTP until SIGTERM/SIGINT. Bad settings: a message and exit code 2, before anything listens.
 import type { Server } from 'node:http';
-import { loadSettings, SettingsError, SETTINGS, type ConsoleSettings } from './config';
+import { loadSettings, MAX_METRICS_URLS, SettingsError, SETTINGS, type ConsoleSettings } from './config';
 import { createApp } from './app';
 import type { ConsoleContext } from './context';
 import { AdminError, ClusterClient, clusterClientOptions, describeGroup, listGroups } from './data';
 import { LagSampler } from './samplers/lag-sampler';
 import { boundedFetchText, MetricsSampler } from './samplers/metrics-sampler';
+import { MetricsTargets } from './samplers/metrics-targets';
 import { Csrf } from './security';
 
-/** Points kept per group and per metrics URL: a day at the default 15 s interval would be 5760; keep 2 h. */
+/** Points kept per group and per metrics target: a day at the default 15 s interval would be 5760; keep 2 h. */
 const MAX_POINTS = 480;
 const MAX_GROUPS = 1000;
 const MAX_METRICS_BYTES = 8 << 20;
@@ -23,7 +24,13 @@ export function buildContext(settings: ConsoleSettings): ConsoleContext {
     },
     { maxPoints: MAX_POINTS, maxGroups: MAX_GROUPS },
   );
-  const metrics = new MetricsSampler(settings.metricsUrls, boundedFetchText(MAX_METRICS_BYTES, Math.min(10_000, settings.sampleIntervalMs)), { maxPoints: MAX_POINTS });
+  const targets = new MetricsTargets({
+    urls: settings.metricsUrls,
+    port: settings.metricsPort,
+    brokers: async () => (await cluster.metadata([])).brokers,
+    maxTargets: MAX_METRICS_URLS,
+  });
+  const metrics = new MetricsSampler(targets, boundedFetchText(MAX_METRICS_BYTES, Math.min(10_000, settings.sampleIntervalMs)), { maxPoints: MAX_POINTS });
   return { settings, cluster, lag, metrics, csrf: new Csrf() };
 }
 

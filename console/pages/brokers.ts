@@ -1,5 +1,6 @@
 // `/brokers`: the brokers from Metadata, and charts of the sampled Prometheus metrics (when configured).
 import type { ConsoleContext } from '../context';
+import type { MetricsTarget } from '../samplers/metrics-targets';
 import { html, type Html } from '../html';
 import { chart, table } from '../layout';
 
@@ -11,6 +12,9 @@ export const METRIC_CHARTS = [
   { key: 'remoteBytes', field: 'remoteBytes', label: 'Remote (tiered) bytes' },
 ] as const;
 
+/** A chart series' name: the broker's node id when discovered from Metadata, else the configured URL. */
+export const targetLabel = (t: MetricsTarget): string => (t.nodeId === null ? t.url : `node ${t.nodeId}`);
+
 export async function brokersPage(ctx: ConsoleContext): Promise<Html> {
   const md = await ctx.cluster.metadata([]);
   const targets = ctx.metrics.state();
@@ -21,11 +25,11 @@ export async function brokersPage(ctx: ConsoleContext): Promise<Html> {
   )}
 <h2>Metrics</h2>
 ${
-  targets.length === 0
-    ? html`<p class="notice" id="metrics-not-configured">Broker metrics charts are not configured: set STRATA_CONSOLE_METRICS_URLS to the brokers’ Prometheus /metrics URLs (comma-separated).</p>`
+  !ctx.metrics.configured
+    ? html`<p class="notice" id="metrics-not-configured">Broker metrics charts are not configured: set STRATA_CONSOLE_METRICS_PORT to the brokers’ metrics port (each broker from Metadata is scraped) or STRATA_CONSOLE_METRICS_URLS to their Prometheus /metrics URLs (comma-separated).</p>`
     : html`${table(
-        ['Metrics URL', 'Samples', 'Last scrape'],
-        targets.map((t) => [t.url, t.points.length, t.lastError ? html`<span class="bad">${t.lastError}</span>` : 'ok']),
+        ['Metrics URL', 'Node', 'Samples', 'Last scrape'],
+        targets.map((t) => [t.url, t.nodeId ?? '–', t.points.length, t.lastError ? html`<span class="bad">${t.lastError}</span>` : t.points.length === 0 ? 'not yet' : 'ok']),
         { id: 'metrics-targets' },
       )}
 <div class="charts">${METRIC_CHARTS.map((c) => chart(`metrics-${c.key}`, `/api/metrics/${c.key}`, c.label))}</div>`

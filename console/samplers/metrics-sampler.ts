@@ -1,7 +1,10 @@
-// Broker metrics over time for the brokers page's charts: every interval it scrapes each configured Prometheus
-// URL (response size capped, timed out) and keeps, per URL, a ring buffer of points: byte and request rates
-// (from consecutive counter readings; a counter that went down — a restart — gives no rate for that point) and
-// local/remote log bytes. Memory is bounded by the configured URLs × maxPoints.
+// Broker metrics over time for the brokers page's charts: every interval it asks its target list
+// (metrics-targets.ts: configured URLs and brokers discovered from Metadata) for this round's /metrics URLs,
+// scrapes each (response size capped, timed out) and keeps, per URL, a ring buffer of points: byte and request
+// rates (from consecutive counter readings; a counter that went down — a restart — gives no rate for that point)
+// and local/remote log bytes. A target gone from the list is dropped with its history, so memory is bounded by
+// the target list's cap × maxPoints.
+import type { MetricsTarget } from './metrics-targets';
 import { RingBuffer } from './ring-buffer';
 import { sumSeries } from './prometheus-text';
 import { PeriodicSampler } from './periodic-sampler';
@@ -29,8 +32,7 @@ interface Reading {
   sums: Map<string, number>;
 }
 
-export interface MetricsTargetState {
-  url: string;
+export interface MetricsTargetState extends MetricsTarget {
   points: MetricsPoint[];
   /** Why the last scrape failed, null when it worked. */
   lastError: string | null;
@@ -38,24 +40,47 @@ export interface MetricsTargetState {
 
 export type FetchText = (url: string) => Promise<string>;
 
+/** Where the targets come from (MetricsTargets; a stub in tests). resolve() must not throw. */
+export interface TargetSource {
+  readonly configured: boolean;
+  resolve(): Promise<MetricsTarget[]>;
+}
+
+interface Target extends MetricsTarget {
+  points: RingBuffer<MetricsPoint>;
+  last: Reading | null;
+  lastError: string | null;
+}
+
 export class MetricsSampler extends PeriodicSampler {
-  private readonly targets = new Map<string, { points: RingBuffer<MetricsPoint>; last: Reading | null; lastError: string | null }>();
+  /** This round's targets by URL, in the source's order. */
+  private targets = new Map<string, Target>();
 
   constructor(
-    readonly urls: readonly string[],
+    private readonly source: TargetSource,
     private readonly fetchText: FetchText,
     private readonly opts: { maxPoints: number; now?: () => number },
   ) {
     super();
-    for (const u of urls) this.targets.set(u, { points: new RingBuffer(opts.maxPoints), last: null, lastError: null });
+  }
+
+  /** Whether any target is configured (explicit URLs or a discovery port). */
+  get configured(): boolean {
+    return this.source.configured;
   }
 
   protected async round(): Promise<void> {
-    await Promise.all(this.urls.map((u) => this.scrape(u)));
+    const next = new Map<string, Target>();
+    for (const t of await this.source.resolve()) {
+      const known = this.targets.get(t.url);
+      next.set(t.url, known ? { ...known, nodeId: t.nodeId } : { ...t, points: new RingBuffer(this.opts.maxPoints), last: null, lastError: null });
+    }
+    this.targets = next;
+    await Promise.all([...next.values()].map((t) => this.scrape(t)));
   }
 
-  private async scrape(url: string): Promise<void> {
-    const target = this.targets.get(url)!;
+  private async scrape(target: Target): Promise<void> {
+    const { url } = target;
     let sums: Map<string, number>;
     try {
       sums = sumSeries(await this.fetchText(url), WANTED);
@@ -84,14 +109,11 @@ export class MetricsSampler extends PeriodicSampler {
   }
 
   state(): MetricsTargetState[] {
-    return this.urls.map((url) => {
-      const t = this.targets.get(url)!;
-      return { url, points: t.points.toArray(), lastError: t.lastError };
-    });
+    return [...this.targets.values()].map((t) => ({ url: t.url, nodeId: t.nodeId, points: t.points.toArray(), lastError: t.lastError }));
   }
 
   override start(intervalMs: number): void {
-    if (this.urls.length > 0) super.start(intervalMs);
+    if (this.configured) super.start(intervalMs);
   }
 }
 

@@ -10,6 +10,7 @@ describe('console settings', () => {
     assert.equal(s.port, 8080);
     assert.equal(s.writeEnabled, false);
     assert.deepEqual(s.metricsUrls, []);
+    assert.equal(s.metricsPort, null);
     assert.equal(s.sampleIntervalMs, 15_000);
     assert.equal(s.auth, null);
     assert.equal(s.connection.brokers, 'localhost:9092');
@@ -22,6 +23,7 @@ describe('console settings', () => {
         STRATA_CONSOLE_PORT: '9000',
         STRATA_CONSOLE_WRITE_ENABLED: 'true',
         STRATA_CONSOLE_METRICS_URLS: 'http://a:9644/metrics, http://b:9644/metrics',
+        STRATA_CONSOLE_METRICS_PORT: '9644',
         STRATA_CONSOLE_USERNAME: 'admin',
         STRATA_CONSOLE_PASSWORD: 'pw',
         STRATA_SASL_USERNAME: 'console',
@@ -32,6 +34,7 @@ describe('console settings', () => {
     assert.equal(s.sampleIntervalMs, 500);
     assert.equal(s.writeEnabled, true);
     assert.deepEqual(s.metricsUrls, ['http://a:9644/metrics', 'http://b:9644/metrics']);
+    assert.equal(s.metricsPort, 9644);
     assert.deepEqual(s.auth, { username: 'admin', password: 'pw' });
     assert.equal(s.connection.saslMechanism, 'SCRAM-SHA-256');
   });
@@ -44,6 +47,8 @@ describe('console settings', () => {
     ['a too-small interval', { ...base, STRATA_CONSOLE_SAMPLE_INTERVAL_MS: '10' }, /from 100/],
     ['a bad boolean', { ...base, STRATA_CONSOLE_WRITE_ENABLED: 'yes' }, /STRATA_CONSOLE_WRITE_ENABLED must be true or false, got "yes"/],
     ['a metrics URL that is not a URL', { ...base, STRATA_CONSOLE_METRICS_URLS: 'broker:9644' }, /must be http:\/\/ or https:\/\//],
+    ['a metrics port out of range', { ...base, STRATA_CONSOLE_METRICS_PORT: '0' }, /STRATA_CONSOLE_METRICS_PORT must be an integer from 1 to 65535, got "0"/],
+    ['a metrics port that is a URL', { ...base, STRATA_CONSOLE_METRICS_PORT: 'http://b:9644' }, /STRATA_CONSOLE_METRICS_PORT must be an integer/],
     ['basic auth user without password', { ...base, STRATA_CONSOLE_USERNAME: 'admin' }, /needs both STRATA_CONSOLE_USERNAME and STRATA_CONSOLE_PASSWORD/],
     ['basic auth password without user', { ...base, STRATA_CONSOLE_PASSWORD: 'pw' }, /needs both/],
     ['SASL user without password', { ...base, STRATA_SASL_USERNAME: 'u' }, /STRATA_SASL_USERNAME \/ STRATA_SASL_PASSWORD: SASL needs --sasl-username and a password/],

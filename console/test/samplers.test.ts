@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { LagSampler } from '../samplers/lag-sampler';
 import { MetricsSampler } from '../samplers/metrics-sampler';
+import { MetricsTargets } from '../samplers/metrics-targets';
 import { sumSeries } from '../samplers/prometheus-text';
 import { RingBuffer } from '../samplers/ring-buffer';
 
@@ -79,7 +80,7 @@ describe('console samplers', () => {
     let bytesIn = 0;
     let down = false;
     const sampler = new MetricsSampler(
-      ['http://a/metrics'],
+      new MetricsTargets({ urls: ['http://a/metrics'], port: null, brokers: () => assert.fail('no discovery without a port'), maxTargets: 8 }),
       async () => {
         if (down) throw new Error('connection refused');
         return `strata_bytes_in_total{topic="x"} ${bytesIn}\nstrata_log_size_bytes{topic="x",partition="0"} 10\nstrata_log_size_bytes{topic="x",partition="1"} 5\n`;

@@ -324,7 +324,8 @@ describe('web console (broker process, console process, headless Chromium)', fun
     await open(readOnly.url, '/brokers');
     const [b] = await cells('#brokers');
     assert.deepEqual(b, ['1', '127.0.0.1', String(broker.port), '–', 'controller']);
-    assert.equal((await cells('#metrics-targets'))[0]![2], 'ok');
+    const [target] = await cells('#metrics-targets');
+    assert.deepEqual([target![1], target![3]], ['–', 'ok'], 'an explicit URL (no node id), scraped');
     assert.ok((await chartPoints('metrics-requests', 2))[0]! >= 2);
     assert.ok((await chartPoints('metrics-bytesIn', 2))[0]! >= 2);
     assert.ok((await chartPoints('metrics-localBytes', 1))[0]! >= 1);

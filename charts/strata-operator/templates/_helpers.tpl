@@ -129,3 +129,18 @@ console.cluster.name in the release namespace (operator/src/naming.ts bootstrapA
 {{- fail "console.enabled=true needs console.cluster.name (a StrataCluster in the release namespace) or console.brokers" }}
 {{- end }}
 {{- end }}
+
+{{/*
+Broker metrics port the console discovers targets with (STRATA_CONSOLE_METRICS_PORT), or empty: console.metricsPort
+when set (0: no discovery); unset (null), the port the operator gives every broker's /metrics (operator/src/naming.ts
+METRICS_PORT; spec.config cannot change it) when the console reaches a StrataCluster through console.cluster.name
+and no console.metricsUrls are given. Explicit console.brokers may be any cluster, so they get no default.
+*/}}
+{{- define "strata-operator.console.metricsPort" -}}
+{{- $c := .Values.console }}
+{{- if kindIs "invalid" $c.metricsPort }}
+{{- if and $c.cluster.name (not $c.brokers) (not $c.metricsUrls) }}9644{{ end }}
+{{- else if gt (int $c.metricsPort) 0 }}
+{{- int $c.metricsPort }}
+{{- end }}
+{{- end }}

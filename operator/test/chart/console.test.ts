@@ -5,7 +5,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { bootstrapAddress, SECRET_KEY_PASSWORD, SECRET_KEY_USERNAME } from '../../src/naming';
+import { bootstrapAddress, METRICS_PORT, SECRET_KEY_PASSWORD, SECRET_KEY_USERNAME } from '../../src/naming';
+import { OPERATOR_MANAGED_KEYS } from '../../src/resources/config-map';
 import { DEFAULT_LISTENERS } from '../../src/api/strata-cluster';
 import { validate } from './json-schema';
 import { CHART, helm, renderChart } from './monitoring';
@@ -62,6 +63,7 @@ describe('Helm chart: web console (console.*)', () => {
       STRATA_CONSOLE_PORT: '8080',
       STRATA_BROKERS: bootstrapAddress('demo', NS, 9092),
       STRATA_CONSOLE_WRITE_ENABLED: 'false',
+      STRATA_CONSOLE_METRICS_PORT: String(METRICS_PORT),
     });
     assert.deepStrictEqual(c.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     assert.deepStrictEqual([c.livenessProbe.httpGet, c.readinessProbe.httpGet], [{ path: '/healthz', port: 'http' }, { path: '/readyz', port: 'http' }]);
@@ -136,6 +138,26 @@ describe('Helm chart: web console (console.*)', () => {
     assert.ok(!find(tls, 'Deployment').spec.template.spec.volumes.some((v: any) => v.name === 'kafka-ca'));
   });
 
+  it('console.metricsPort: unset, the operator\'s broker metrics port for a StrataCluster without metricsUrls; set, that port; 0, off', async () => {
+    assert.strictEqual(values.console.metricsPort, null, 'unset by default');
+    // The default is true for every cluster the operator makes: each broker's /metrics is on METRICS_PORT and
+    // spec.config cannot move it (the advertised host is the pod's DNS name, reachable from the console's pod).
+    assert.ok(OPERATOR_MANAGED_KEYS.includes('metricsPort'));
+    const port = async (...set: string[]) => envOf(await renderChart(...set)).STRATA_CONSOLE_METRICS_PORT;
+    assert.strictEqual(await port(...ON), String(METRICS_PORT));
+    assert.strictEqual(await port(...ON, '--set', 'console.metricsPort=9100'), '9100');
+    assert.strictEqual(await port(...ON, '--set', 'console.metricsPort=0'), undefined, '0 turns discovery off');
+    assert.strictEqual(await port(...ON, '--set', 'console.metricsPort=null'), String(METRICS_PORT));
+    // No default where it might not be true or is not wanted: explicit brokers (any cluster), explicit URLs.
+    assert.strictEqual(await port(...ON, '--set', 'console.brokers=kafka-0.example:9092'), undefined);
+    assert.strictEqual(await port('--set', 'console.enabled=true', '--set', 'console.brokers=kafka-0.example:9092'), undefined);
+    const urls = envOf(await renderChart(...ON, '--set', 'console.metricsUrls={http://extra:9100/metrics}'));
+    assert.deepStrictEqual([urls.STRATA_CONSOLE_METRICS_URLS, urls.STRATA_CONSOLE_METRICS_PORT], ['http://extra:9100/metrics', undefined]);
+    // Both, when asked for: explicit URLs and discovery combined.
+    const both = envOf(await renderChart(...ON, '--set', 'console.metricsUrls={http://extra:9100/metrics}', '--set', `console.metricsPort=${METRICS_PORT}`));
+    assert.deepStrictEqual([both.STRATA_CONSOLE_METRICS_URLS, both.STRATA_CONSOLE_METRICS_PORT], ['http://extra:9100/metrics', String(METRICS_PORT)]);
+  });
+
   it('Ingress: class, annotations, hosts, path and TLS; no hosts → one rule for every host', async () => {
     const objs = await renderChart(...ON, '--set', 'console.ingress.enabled=true', '--set', 'console.ingress.className=nginx',
       '--set', 'console.ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/auth-type=basic',
@@ -169,6 +191,8 @@ describe('Helm chart: web console (console.*)', () => {
     await refused(/console\/brokers/, 'console.brokers=no-port');
     await refused(/console\/cluster\/name/, 'console.cluster.name=Demo_1');
     await refused(/console\/metricsUrls/, 'console.metricsUrls={ftp://x/metrics}');
+    await refused(/console\/metricsPort/, 'console.metricsPort=70000');
+    await refused(/console\/metricsPort/, 'console.metricsPort=http');
     await refused(/console\/ingress\/pathType/, 'console.ingress.pathType=Regex');
     await refused(/console\/service\/type/, 'console.service.type=ExternalName');
     await refused(/console/, 'console.port=9000');
@@ -184,6 +208,9 @@ describe('Helm chart: web console (console.*)', () => {
       c.enabled = true; c.brokers = 'a:9092,[::1]:9093'; c.kafka.sasl = { mechanism: 'PLAIN', secret: { name: 'u', usernameKey: 'user', passwordKey: 'pass' } };
       c.ingress = { ...c.ingress, enabled: true, hosts: ['*.example.com'], tls: [{ secretName: 't', hosts: ['*.example.com'] }] };
     }), []);
+    assert.deepStrictEqual(check((c) => { c.metricsPort = 9644; }), []);
+    assert.notDeepStrictEqual(check((c) => { c.metricsPort = -1; }), []);
+    assert.notDeepStrictEqual(check((c) => { c.metricsPort = '9644'; }), []);
     assert.notDeepStrictEqual(check((c) => { c.writeEnabled = 'yes'; }), []);
     assert.notDeepStrictEqual(check((c) => { c.kafka.tls.caSecret.key = ''; }), []);
     assert.notDeepStrictEqual(check((c) => { c.auth.existingSecret = 'Not A Name'; }), []);
