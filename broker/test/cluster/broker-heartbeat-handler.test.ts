@@ -8,9 +8,7 @@ import { ErrorCode } from '../../src/protocol/errors';
 import type { BrokerHeartbeatRequest } from '../../src/protocol/schema/types';
 import { AclOperation, ResourceType } from '../../src/security/acl';
 import type { Authorizer } from '../../src/security/authorizer';
-import { ANONYMOUS } from '../../src/security/principal';
-import type { BrokerServices } from '../../src/services';
-import { testSecurity } from '../security/context';
+import { testRequestContext } from '../security/context';
 
 const req: BrokerHeartbeatRequest = { brokerId: 2, brokerEpoch: -1, currentMetadataOffset: 0, wantFence: false, wantShutDown: true };
 
@@ -26,18 +24,7 @@ function context(opts: { allowed: boolean; active: boolean; seen: HeartbeatInput
       return { errorCode: ErrorCode.NONE, isFenced: false, shouldShutDown: true };
     },
   } as unknown as BrokerLiveness;
-  return {
-    apiVersion: 1,
-    correlationId: 1,
-    clientId: 'broker-2',
-    remoteAddress: '127.0.0.1:1',
-    principal: ANONYMOUS,
-    listenerName: 'PLAINTEXT',
-    securityProtocol: 'PLAINTEXT',
-    services: { lease: { isActive: () => opts.active }, liveness } as unknown as BrokerServices,
-    closeConnection: () => undefined,
-    ...testSecurity({ authorizer }),
-  };
+  return testRequestContext({ lease: { isActive: () => opts.active }, liveness }, { apiVersion: 1, clientId: 'broker-2', authorizer });
 }
 
 describe('BrokerHeartbeat handler', () => {

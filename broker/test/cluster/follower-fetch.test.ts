@@ -23,9 +23,8 @@ import type { FetchRequest, FetchResponse } from '../../src/protocol/schema/type
 import type { BrokerServices } from '../../src/services';
 import { loadConfig } from '../../src/config';
 import { BrokerMetrics } from '../../src/metrics/registry';
-import { ANONYMOUS } from '../../src/security/principal';
 import { LocalObjectStore } from '../../src/tier/local-object-store';
-import { testSecurity } from '../security/context';
+import { testRequestContext } from '../security/context';
 
 setLogLevel((process.env.STRATA_LOG_LEVEL as 'debug' | undefined) ?? 'error');
 const logger = createLogger('follower-fetch-test');
@@ -75,7 +74,7 @@ describe('cluster: follower fetch (leader side)', () => {
 
   function context(image: MetadataImage, rm: ReplicaManager, apiVersion = 17): RequestContext {
     const services = { replicas: rm, image, logger, config: loadConfig([], {}), metrics: new BrokerMetrics({ defaultMetrics: false }) } as unknown as BrokerServices;
-    return { apiVersion, correlationId: 1, clientId: 'test', remoteAddress: 'local', principal: ANONYMOUS, listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', services, closeConnection: () => undefined, ...testSecurity() };
+    return testRequestContext(services, { apiVersion });
   }
 
   /** One partition's fetch: by a follower when replicaId >= 0, else by a consumer. */

@@ -3,13 +3,11 @@
 // left out of the broker list.
 import { strict as assert } from 'node:assert';
 import metadata from '../../src/handlers/metadata';
-import type { RequestContext } from '../../src/handlers/handler';
 import { MetadataImage } from '../../src/cluster/metadata-image';
 import { createLogger, setLogLevel } from '../../src/logger';
 import { ErrorCode } from '../../src/protocol/errors';
 import type { BrokerServices } from '../../src/services';
-import { ANONYMOUS } from '../../src/security/principal';
-import { testSecurity } from '../security/context';
+import { testRequestContext } from '../security/context';
 
 setLogLevel((process.env.STRATA_LOG_LEVEL as 'debug' | undefined) ?? 'error');
 const logger = createLogger('metadata-replicas-test');
@@ -24,7 +22,7 @@ describe('cluster: Metadata shows replication state', () => {
     image.apply({ type: 'partition', topicId: 'AAAAAAAAAAAAAAAAAAAAAw', partition: 0, leader: 2, leaderEpoch: 4, replicas: [1, 2, 3], isr: [1, 2] });
     image.apply({ type: 'partition', topicId: 'AAAAAAAAAAAAAAAAAAAAAw', partition: 1, leader: -1, leaderEpoch: 7, replicas: [3], isr: [3] });
     const services = { image, logger, nodeId: 1, replicas: { isOffline: () => false }, topics: { enabled: false } } as unknown as BrokerServices;
-    const ctx: RequestContext = { apiVersion: 12, correlationId: 1, clientId: 'test', remoteAddress: 'local', principal: ANONYMOUS, listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', services, closeConnection: () => undefined, ...testSecurity() };
+    const ctx = testRequestContext(services, { apiVersion: 12 });
     const res = (await metadata.handle({ topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }, ctx))!;
     assert.deepEqual(res.brokers.map((b) => b.nodeId).sort(), [1, 2], 'the fenced broker is not listed');
     const [p0, p1] = res.topics[0].partitions;

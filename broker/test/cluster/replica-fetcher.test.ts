@@ -21,9 +21,8 @@ import { buildRecordBatch } from '../../src/protocol/records';
 import type { BrokerServices } from '../../src/services';
 import { loadConfig } from '../../src/config';
 import { BrokerMetrics } from '../../src/metrics/registry';
-import { ANONYMOUS } from '../../src/security/principal';
 import { LocalObjectStore } from '../../src/tier/local-object-store';
-import { testSecurity } from '../security/context';
+import { testRequestContext } from '../security/context';
 
 setLogLevel((process.env.STRATA_LOG_LEVEL as 'debug' | undefined) ?? 'error');
 const logger = createLogger('replica-fetcher-test');
@@ -70,18 +69,7 @@ describe('cluster: replica fetcher (leader and follower in one process)', functi
     };
     const services = (rm: ReplicaManager) =>
       ({ replicas: rm, image, logger, config: loadConfig([], {}), metrics: new BrokerMetrics({ defaultMetrics: false }) }) as unknown as BrokerServices;
-    const context = (rm: ReplicaManager, apiVersion: number): RequestContext => ({
-      apiVersion,
-      correlationId: 1,
-      clientId: 'follower',
-      remoteAddress: 'local',
-      principal: ANONYMOUS,
-      listenerName: 'PLAINTEXT',
-      securityProtocol: 'PLAINTEXT',
-      services: services(rm),
-      closeConnection: () => undefined,
-      ...testSecurity(),
-    });
+    const context = (rm: ReplicaManager, apiVersion: number): RequestContext => testRequestContext(services(rm), { apiVersion, clientId: 'follower' });
     for (const nodeId of [1, 2]) {
       const rm = new ReplicaManager(path.join(root, `broker-${nodeId}`), nodeId, image, DEFAULT_LOG_CONFIG, 1, logger, null, {
         alterIsr: async (topicId, partition, leaderEpoch, isr) => {

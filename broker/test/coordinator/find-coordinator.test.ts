@@ -3,14 +3,12 @@
 // no leader or its leader is fenced. Batched keys (v4+) and the single-key form (v0–3).
 import { strict as assert } from 'assert';
 import findCoordinator from '../../src/handlers/find-coordinator';
-import type { RequestContext } from '../../src/handlers/handler';
 import type { BrokerServices } from '../../src/services';
 import { MetadataImage } from '../../src/cluster/metadata-image';
 import { coordinatorPartition } from '../../src/coordinator/internal-topic-log';
 import { ErrorCode } from '../../src/protocol/errors';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../src/protocol/schema/types';
-import { ANONYMOUS } from '../../src/security/principal';
-import { testSecurity } from '../security/context';
+import { testRequestContext } from '../security/context';
 
 const PARTITIONS = 3;
 
@@ -41,18 +39,7 @@ async function find(img: MetadataImage, req: Partial<FindCoordinatorRequest>, ap
   // The internal topics exist in these images: creation on first need is not what is tested here.
   const internalTopics = { ensure: () => Promise.resolve() };
   const services = { image: img, nodeId: 1, groups: { partitionFor }, transactions: { partitionFor }, internalTopics } as unknown as BrokerServices;
-  const ctx = {
-    apiVersion,
-    correlationId: 1,
-    clientId: 'test',
-    remoteAddress: 'local',
-    principal: ANONYMOUS,
-    listenerName,
-    securityProtocol: 'PLAINTEXT',
-    services,
-    closeConnection: () => undefined,
-    ...testSecurity(),
-  } satisfies RequestContext;
+  const ctx = testRequestContext(services, { apiVersion, listenerName });
   return (await findCoordinator.handle({ key: '', keyType: 0, coordinatorKeys: [], ...req }, ctx))!;
 }
 

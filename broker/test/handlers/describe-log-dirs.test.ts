@@ -12,9 +12,8 @@ import { decode, encode, Reader, Writer } from '../../src/protocol/codec';
 import { ErrorCode } from '../../src/protocol/errors';
 import type { DescribeLogDirsRequest, DescribeLogDirsResponse } from '../../src/protocol/schema/types';
 import type { Authorizer } from '../../src/security/authorizer';
-import { ANONYMOUS } from '../../src/security/principal';
 import type { BrokerServices } from '../../src/services';
-import { testSecurity } from '../security/context';
+import { testRequestContext } from '../security/context';
 
 interface FakePartition {
   topic: string;
@@ -52,18 +51,7 @@ function context(version: number, opts: { authorizer?: Authorizer; objectStoreTy
         })),
     },
   } as unknown as BrokerServices;
-  return {
-    apiVersion: version,
-    correlationId: 1,
-    clientId: 'admin',
-    remoteAddress: '127.0.0.1:1',
-    principal: ANONYMOUS,
-    listenerName: 'PLAINTEXT',
-    securityProtocol: 'PLAINTEXT',
-    services,
-    closeConnection: () => undefined,
-    ...testSecurity({ authorizer: opts.authorizer }),
-  };
+  return testRequestContext(services, { apiVersion: version, clientId: 'admin', authorizer: opts.authorizer });
 }
 
 async function describe_(version: number, topics: DescribeLogDirsRequest['topics'], opts?: Parameters<typeof context>[1]): Promise<DescribeLogDirsResponse> {

@@ -1,12 +1,9 @@
 // The Produce handler's answers to idempotent producers, over a real partition log.
 import { strict as assert } from 'assert';
 import produce from '../../src/handlers/produce';
-import type { RequestContext } from '../../src/handlers/handler';
 import type { PartitionLog } from '../../src/log/partition-log';
-import type { BrokerServices } from '../../src/services';
 import { ErrorCode } from '../../src/protocol/errors';
-import { ANONYMOUS } from '../../src/security/principal';
-import { testSecurity } from '../security/context';
+import { testRequestContext } from '../security/context';
 import type { ProduceResponse } from '../../src/protocol/schema/types';
 import { logger, open, useTempDir } from './helpers';
 import { pbatch } from './producer-state-helpers';
@@ -16,7 +13,7 @@ type PartitionResponse = ProduceResponse['responses'][number]['partitionResponse
 /** Sends one partition's records through the handler, as ReplicaManager.appendRecords would append them. */
 async function send(log: PartitionLog, records: Buffer): Promise<Pick<PartitionResponse, 'errorCode' | 'baseOffset'>> {
   const replicas = { appendRecords: (_topic: string, _index: number, r: Buffer) => log.append(r, { leaderEpoch: 0, fromClient: true }) };
-  const ctx = { apiVersion: 9, correlationId: 1, clientId: 'test', remoteAddress: 'local', principal: ANONYMOUS, listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', services: { replicas, logger } as unknown as BrokerServices, closeConnection: () => undefined, ...testSecurity() } satisfies RequestContext;
+  const ctx = testRequestContext({ replicas, logger }, { apiVersion: 9 });
   const res = await produce.handle({ transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records }] }] }, ctx);
   const { errorCode, baseOffset } = res!.responses[0].partitionResponses[0];
   return { errorCode, baseOffset };
