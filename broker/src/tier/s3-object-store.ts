@@ -323,7 +323,18 @@ export class S3ObjectStore implements ObjectStore {
           parts[i] = { PartNumber: i + 1, ETag: res.ETag };
         }
       };
-      await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+      // On a failed part, start no more and let the parts in flight finish before aborting: a part that lands
+      // after AbortMultipartUpload can leave the upload's storage behind (S3 documents aborting again for this).
+      const settled = await Promise.allSettled(
+        Array.from({ length: Math.min(concurrency, count) }, () =>
+          worker().catch((err: unknown) => {
+            next = count;
+            throw err;
+          }),
+        ),
+      );
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       const done = await this.client.send(
         new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts }, ...cond }),
       );
@@ -336,12 +347,22 @@ export class S3ObjectStore implements ObjectStore {
       throw wrap(op, key, err);
     } finally {
       if (uploadId !== undefined) {
-        // Best effort: a leftover upload costs storage until a bucket lifecycle rule removes it, nothing more.
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => undefined);
+        // Best effort, a few times (the SDK itself does not retry here, and the failure that got us here may have
+        // broken a pooled connection too): a leftover upload costs storage until a lifecycle rule removes it.
+        for (let attempt = 0; attempt < ABORT_ATTEMPTS; attempt++) {
+          const aborted = await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).then(
+            () => true,
+            (err: unknown) => statusOf(err) === 404, // NoSuchUpload: already gone
+          );
+          if (aborted) break;
+        }
       }
     }
   }
 }
+
+/** Tries of AbortMultipartUpload after a failed multipart upload. */
+const ABORT_ATTEMPTS = 3;
 
 /** Whether a conditional write failed because another writer won (or, for If-Match, deleted the key). */
 function lostRace(err: unknown, cond: { IfMatch?: string }): boolean {
