@@ -72,6 +72,22 @@ export async function describeConfigs(cc: ClusterClient, resource: ConfigResourc
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** One config key of many topics in one DescribeConfigs request: topic → its effective value (null when unset). */
+export async function topicConfigValue(cc: ClusterClient, topics: string[], key: string): Promise<Map<string, string | null>> {
+  const c = await cc.any();
+  const res = await c.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, c.pickVersion(ApiKey.DescribeConfigs, 4), {
+    resources: topics.map((name) => ({ resourceType: RESOURCE_TYPE.topic, resourceName: name, configurationKeys: [key] })),
+    includeSynonyms: false,
+    includeDocumentation: false,
+  });
+  const values = new Map<string, string | null>();
+  for (const r of res.results) {
+    check(`configs of topic ${r.resourceName}`, r.errorCode, r.errorMessage);
+    values.set(r.resourceName, r.configs.find((e) => e.name === key)?.value ?? null);
+  }
+  return values;
+}
+
 /** Sets and deletes (back to the default) single keys in one IncrementalAlterConfigs request. */
 export async function alterConfigs(cc: ClusterClient, resource: ConfigResource, change: ConfigChange, opts: { validateOnly?: boolean } = {}): Promise<void> {
   const ops = configOperations(change);

@@ -18,7 +18,7 @@ import type {
 } from '../broker/src/protocol/schema/types';
 import { type ClusterClient, coordinatorMoved } from './cluster-client';
 import { AdminError, check } from './errors';
-import { listOffsets, OffsetSpec, partitionKey } from './offsets';
+import { listOffsets, offsetFor, OffsetSpec, partitionKey } from './offsets';
 
 export interface GroupSummary {
   groupId: string;
@@ -160,16 +160,10 @@ export async function resetOffsets(
     // A time before 1970 is the beginning (negative timestamps are ListOffsets' special specs).
     typeof req.to === 'object' && 'timestamp' in req.to ? listOffsets(cc, queries(Math.max(0, req.to.timestamp)), { readUncommitted: true }) : undefined,
   ]);
-  const offsetOf = (m: Map<string, { errorCode: number; offset: number }>, what: string, partition: number): number => {
-    const r = m.get(partitionKey(req.topic, partition));
-    if (!r) throw new AdminError(`no ${what} offset for ${req.topic}/${partition}`, 'unavailable');
-    check(`${what} offset of ${req.topic}/${partition}`, r.errorCode);
-    return r.offset;
-  };
 
   const plan = partitions.map((partition) => {
-    const low = offsetOf(earliest, 'earliest', partition);
-    const high = offsetOf(latest, 'latest', partition);
+    const low = offsetFor(earliest, req.topic, partition, 'earliest');
+    const high = offsetFor(latest, req.topic, partition, 'latest');
     const previous = committed.get(partition);
     const previousOffset = previous === undefined || previous < 0 ? null : previous;
     let target: number;
@@ -178,7 +172,7 @@ export async function resetOffsets(
     else if ('offset' in req.to) target = req.to.offset;
     else if ('timestamp' in req.to) {
       // No record at or after the time: the end of the partition (kafka-consumer-groups.sh does the same).
-      const at = offsetOf(byTime!, 'timestamp', partition);
+      const at = offsetFor(byTime!, req.topic, partition, 'timestamp');
       target = at < 0 ? high : at;
     } else {
       if (previousOffset === null) throw new AdminError(`cannot shift ${req.topic}/${partition}: the group has no committed offset there`, 'invalid');

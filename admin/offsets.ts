@@ -4,7 +4,7 @@ import { ApiKey } from '../broker/src/protocol/apis';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import type { ListOffsetsResponse } from '../broker/src/protocol/schema/types';
 import type { ClusterClient } from './cluster-client';
-import { AdminError } from './errors';
+import { AdminError, check } from './errors';
 
 /** Special ListOffsets timestamps (any other value ≥ 0 is a timestamp in ms). */
 export const OffsetSpec = {
@@ -42,6 +42,17 @@ export interface PartitionOffset extends OffsetQuery {
 
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}/${partition}`;
+}
+
+/**
+ * The offset listOffsets answered for one partition; throws an AdminError naming `what` when there is no answer
+ * or the answer is an error (classified by its code: a leader that cannot answer is 'unavailable').
+ */
+export function offsetFor(results: ReadonlyMap<string, PartitionOffset>, topic: string, partition: number, what: string): number {
+  const r = results.get(partitionKey(topic, partition));
+  if (!r) throw new AdminError(`no ${what} offset for ${partitionKey(topic, partition)}`, 'unavailable');
+  check(`${what} offset of ${partitionKey(topic, partition)}`, r.errorCode);
+  return r.offset;
 }
 
 /**

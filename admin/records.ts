@@ -11,7 +11,7 @@ import type { FetchResponse, FetchResponsePartitionData, ProduceResponse } from 
 import type { KafkaClient } from '../broker/src/protocol/client';
 import type { ClusterClient, TopicMetadata } from './cluster-client';
 import { AdminError, check, kindOfCode } from './errors';
-import { listOffsets, OffsetSpec, partitionKey } from './offsets';
+import { listOffsets, offsetFor, OffsetSpec } from './offsets';
 import { partitionForKey } from './partitioner';
 
 export interface ConsumedRecord {
@@ -152,17 +152,13 @@ async function startCursors(
   readUncommitted: boolean,
   follow: boolean,
 ): Promise<Cursor[]> {
-  const query = async (spec: number) => {
+  const query = async (spec: number, what: string) => {
     const res = await listOffsets(cc, partitions.map((p) => ({ topic: md.name, partition: p.partition, spec })), { readUncommitted });
-    return (partition: number): number => {
-      const r = res.get(partitionKey(md.name, partition))!;
-      check(`listing offsets of ${md.name}[${partition}]`, r.errorCode);
-      return r.offset;
-    };
+    return (partition: number): number => offsetFor(res, md.name, partition, what);
   };
-  const latest = await query(OffsetSpec.LATEST);
-  const earliest = start === 'beginning' || typeof start === 'object' ? await query(OffsetSpec.EARLIEST) : undefined;
-  const byTime = typeof start === 'object' && 'timestamp' in start ? await query(start.timestamp) : undefined;
+  const latest = await query(OffsetSpec.LATEST, 'latest');
+  const earliest = start === 'beginning' || typeof start === 'object' ? await query(OffsetSpec.EARLIEST, 'earliest') : undefined;
+  const byTime = typeof start === 'object' && 'timestamp' in start ? await query(start.timestamp, 'timestamp') : undefined;
   return partitions.map((p) => {
     const end = latest(p.partition);
     let next: number;
@@ -267,13 +263,10 @@ const CONTROL_ABORT = 0;
 async function recover(cc: ClusterClient, topic: string, cursor: Cursor, errorCode: number, readUncommitted: boolean): Promise<boolean> {
   if (errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
     // Records were deleted under us (retention) or the offset is past the end: go on from the nearest valid offset.
-    const offsetOf = async (spec: number): Promise<number> => {
-      const r = (await listOffsets(cc, [{ topic, partition: cursor.partition, spec }], { readUncommitted })).get(partitionKey(topic, cursor.partition))!;
-      check(`listing offsets of ${topic}[${cursor.partition}]`, r.errorCode);
-      return r.offset;
-    };
-    const earliest = await offsetOf(OffsetSpec.EARLIEST);
-    cursor.next = cursor.next < earliest ? earliest : await offsetOf(OffsetSpec.LATEST);
+    const offsetOf = async (spec: number, what: string): Promise<number> =>
+      offsetFor(await listOffsets(cc, [{ topic, partition: cursor.partition, spec }], { readUncommitted }), topic, cursor.partition, what);
+    const earliest = await offsetOf(OffsetSpec.EARLIEST, 'earliest');
+    cursor.next = cursor.next < earliest ? earliest : await offsetOf(OffsetSpec.LATEST, 'latest');
     return false;
   }
   if (RETRIABLE.has(errorCode) && cursor.retries++ < MAX_RETRIES) {

@@ -9,11 +9,12 @@
 // as tiered.
 import { ApiKey } from '../broker/src/protocol/apis';
 import { ErrorCode } from '../broker/src/protocol/errors';
-import type { DescribeConfigsResponse, DescribeLogDirsResponse } from '../broker/src/protocol/schema/types';
+import type { DescribeLogDirsResponse } from '../broker/src/protocol/schema/types';
 import type { KafkaClient } from '../broker/src/protocol/client';
 import type { ClusterClient, TopicMetadata } from './cluster-client';
+import { topicConfigValue } from './configs';
 import { AdminError, check } from './errors';
-import { listOffsets, OffsetSpec, partitionKey, type PartitionOffset } from './offsets';
+import { listOffsets, offsetFor, OffsetSpec, partitionKey, type PartitionOffset } from './offsets';
 
 export interface TierPartitionStatus {
   topic: string;
@@ -44,7 +45,6 @@ export function remoteRange(s: TierPartitionStatus): string | null {
 }
 
 const REMOTE_STORAGE_ENABLE = 'remote.storage.enable';
-const TOPIC_RESOURCE = 2;
 /** A log dir reported as a URL is an object store; a plain path is a local disk. */
 const REMOTE_LOG_DIR = /^[a-z][a-z0-9+.-]*:\/\//i;
 
@@ -78,8 +78,8 @@ export async function tierStatus(cc: ClusterClient, opts: { topics?: string[] } 
     let logStartOffset: number;
     let logEndOffset: number;
     try {
-      logStartOffset = offsetOf(earliest.get(key), 'log start');
-      logEndOffset = offsetOf(latest.get(key), 'log end');
+      logStartOffset = offsetFor(earliest, topic, partition, 'log start');
+      logEndOffset = offsetFor(latest, topic, partition, 'log end');
     } catch (err) {
       // One partition without a leader (or otherwise unreadable) must not hide the others: it gets a row that says why.
       const e = AdminError.from(err);
@@ -110,13 +110,6 @@ async function topicsOf(cc: ClusterClient, names: string[] | undefined): Promise
   return md.topics;
 }
 
-/** The offset of an answer that must be there (log start, log end). */
-function offsetOf(r: PartitionOffset | undefined, what: string): number {
-  if (!r) throw new AdminError(`no ${what} offset returned`, 'failed');
-  check(`${what} offset of ${partitionKey(r.topic, r.partition)}`, r.errorCode);
-  return r.offset;
-}
-
 /** A KIP-405 offset (-4, -5): null when the broker does not know the spec (older than Kafka 3.4 / 3.8). */
 function optionalOffset(r: PartitionOffset | undefined): number | null {
   if (!r || r.errorCode === ErrorCode.UNSUPPORTED_VERSION) return null;
@@ -126,18 +119,8 @@ function optionalOffset(r: PartitionOffset | undefined): number | null {
 
 /** Topics whose remote.storage.enable is true (a broker that does not know the key has none). */
 async function tieredTopics(cc: ClusterClient, topics: string[]): Promise<Set<string>> {
-  const c = await cc.any();
-  const res = await c.request<DescribeConfigsResponse>(ApiKey.DescribeConfigs, c.pickVersion(ApiKey.DescribeConfigs, 4), {
-    resources: topics.map((name) => ({ resourceType: TOPIC_RESOURCE, resourceName: name, configurationKeys: [REMOTE_STORAGE_ENABLE] })),
-    includeSynonyms: false,
-    includeDocumentation: false,
-  });
-  const tiered = new Set<string>();
-  for (const r of res.results) {
-    check(`configs of topic ${r.resourceName}`, r.errorCode, r.errorMessage);
-    if (r.configs.some((c) => c.name === REMOTE_STORAGE_ENABLE && c.value === 'true')) tiered.add(r.resourceName);
-  }
-  return tiered;
+  const values = await topicConfigValue(cc, topics, REMOTE_STORAGE_ENABLE);
+  return new Set(topics.filter((t) => values.get(t) === 'true'));
 }
 
 /** Local and remote bytes of each partition as its leader reports them (DescribeLogDirs), keyed by partitionKey. */
