@@ -183,11 +183,6 @@ export class ClusterClient {
     return t;
   }
 
-  /** The broker that coordinates a group (or a transactional id), from FindCoordinator. */
-  async coordinator(key: string, type: number = CoordinatorType.GROUP): Promise<KafkaClient> {
-    return this.broker(await this.coordinatorId(key, type));
-  }
-
   /**
    * Runs fn against the coordinator of `key`. When the coordinator moved (NOT_COORDINATOR), is still loading, is
    * not available or cannot be reached, finds it again and reruns fn, for about 30 s, as Kafka's admin client

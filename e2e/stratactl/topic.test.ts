@@ -133,7 +133,7 @@ forEachTarget('stratactl topic and broker config', (target) => {
     try {
       await waitFor(
         async () => {
-          await cc.coordinator('stratactl-topic-test');
+          await cc.coordinatorId('stratactl-topic-test');
           return (await cc.metadata(['__consumer_offsets'])).topics.some((t) => t.name === '__consumer_offsets' && t.errorCode === 0);
         },
         { timeoutMs: 60_000, intervalMs: 250, what: '__consumer_offsets to exist' },
