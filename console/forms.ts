@@ -1,5 +1,6 @@
 // Reading form and query values: every value from a request is a string (or missing), checked here with a
 // message that says which field was wrong; failures are AdminError 'usage' (HTTP 400).
+import { parseTime } from '../admin/time';
 import { AdminError } from './data';
 import { html, type Html } from './html';
 import { CSRF_FIELD } from './security';
@@ -26,8 +27,8 @@ export function intField(src: unknown, name: string, opts: { min: number; max?: 
 export function timestampField(src: unknown, name: string): number | undefined {
   const v = field(src, name);
   if (v === undefined) return undefined;
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new AdminError(`${name} must be epoch milliseconds or an ISO-8601 time, got "${v}"`, 'usage');
+  const n = parseTime(v);
+  if (n === undefined) throw new AdminError(`${name} must be epoch milliseconds or an ISO-8601 time, got "${v}"`, 'usage');
   return n;
 }
 

@@ -6,6 +6,7 @@ import * as readline from 'node:readline';
 import { type Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { AdminError } from '../../admin/errors';
+import { parseTime } from '../../admin/time';
 import { BYTES_FORMATS, type BytesFormat, compileKcatFormat, recordToJson } from '../../admin/record-format';
 import { type Acks, COMPRESSION_NAMES, type CompressionName, type ConsumedRecord, type Isolation, produceRecords, type ProduceRecord, readRecords, type StartAt } from '../../admin/records';
 import { action, nonNegativeInt, positiveInt } from '../context';
@@ -224,7 +225,7 @@ export function parseOffset(v: string): StartAt {
 
 /** --timestamp: milliseconds since the epoch, or an ISO-8601 date-time. */
 export function parseTimestamp(v: string): number {
-  const ms = /^\d+$/.test(v) ? Number(v) : /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
-  if (!Number.isSafeInteger(ms) || ms < 0) throw new AdminError(`--timestamp must be milliseconds since the epoch or an ISO-8601 time, got "${v}"`, 'usage');
+  const ms = parseTime(v);
+  if (ms === undefined) throw new AdminError(`--timestamp must be milliseconds since the epoch or an ISO-8601 time, got "${v}"`, 'usage');
   return ms;
 }
