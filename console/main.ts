@@ -53,9 +53,8 @@ async function main(): Promise<void> {
   let ctx: ConsoleContext;
   try {
     settings = loadSettings(process.env);
+    // Also reads the TLS files and checks the SASL pairing (clusterClientOptions), now rather than on the first page view.
     ctx = buildContext(settings);
-    // TLS files and SASL pairing are checked now, not on the first page view.
-    clusterClientOptions(settings.connection, 'strata-console');
   } catch (err) {
     if (err instanceof SettingsError || err instanceof AdminError) {
       process.stderr.write(`strata-console: ${err.message}\n`);
