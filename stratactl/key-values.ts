@@ -1,5 +1,6 @@
-// Commander argParsers for repeatable flags that build a config change: `-c key=value` (topic create,
-// alter-config --set) collects a map, `--delete key` a list. Bad input is a usage error (exit 2).
+// Commander argParsers for repeatable flags: `repeatable(parse)` appends each occurrence (partitions, headers,
+// operations), `-c key=value` (topic create, alter-config --set) collects a map, `--delete key` a list of names.
+// Bad input is a usage error (exit 2).
 import { AdminError } from '../admin/errors';
 
 /** Parses one "key=value" (the value may contain "=" and be empty; the key may not). */
@@ -19,10 +20,15 @@ export function keyValues(flag: string): (text: string, previous: Record<string,
   };
 }
 
+/** A repeatable flag's parser: each occurrence is parsed and appended. */
+export function repeatable<T>(parse: (text: string) => T): (text: string, previous: T[] | undefined) => T[] {
+  return (text, previous = []) => [...previous, parse(text)];
+}
+
 /** A collector for a repeatable flag taking a non-empty name. */
 export function names(flag: string): (text: string, previous: string[] | undefined) => string[] {
-  return (text, previous = []) => {
+  return repeatable((text) => {
     if (text.trim() === '') throw new AdminError(`${flag} expects a name`, 'usage');
-    return [...previous, text.trim()];
-  };
+    return text.trim();
+  });
 }

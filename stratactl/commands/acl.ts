@@ -21,6 +21,7 @@ import {
 import { AdminError } from '../../admin/errors';
 import type { Table } from '../output';
 import { action } from '../context';
+import { repeatable } from '../key-values';
 
 interface AclFlags {
   principal?: string;
@@ -39,7 +40,7 @@ function addResourceOptions(cmd: Command, filter: boolean): Command {
   return cmd
     .option('--principal <Type:name>', filter ? 'only this principal (e.g. User:alice)' : 'who the ACL is for (e.g. User:alice)')
     .option('--host <host>', filter ? 'only ACLs for this host' : 'the host it applies to', filter ? undefined : '*')
-    .option('--operation <op>', 'Read, Write, Describe, Create, Delete, Alter, DescribeConfigs, AlterConfigs, IdempotentWrite, ClusterAction, All (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--operation <op>', 'Read, Write, Describe, Create, Delete, Alter, DescribeConfigs, AlterConfigs, IdempotentWrite, ClusterAction, All (repeatable)', repeatable((v: string) => v))
     .option('--topic <name>', 'a topic (or topic name prefix with --pattern prefixed)')
     .option('--group <name>', 'a consumer group (or prefix)')
     .option('--cluster', 'the cluster')

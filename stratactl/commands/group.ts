@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { AdminError } from '../../admin/errors';
 import { deleteGroup, describeGroup, listGroups, type ResetTarget, resetOffsets } from '../../admin/groups';
+import { repeatable } from '../key-values';
 import { action, nonNegativeInt } from '../context';
 
 /** An integer that may be negative (--shift-by -5). */
@@ -15,10 +16,6 @@ function integer(flag: string): (v: string) => number {
   };
 }
 
-/** A repeatable flag's parser: each occurrence is parsed and appended. */
-function repeatable<T>(parse: (v: string) => T): (v: string, previous: T[] | undefined) => T[] {
-  return (v, previous) => [...(previous ?? []), parse(v)];
-}
 
 interface ResetFlags {
   topic: string;

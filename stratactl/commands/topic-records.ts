@@ -11,6 +11,7 @@ import { BYTES_FORMATS, type BytesFormat, compileKcatFormat, recordToJson } from
 import { type Acks, COMPRESSION_NAMES, type CompressionName, type ConsumedRecord, type Isolation, produceRecords, type ProduceRecord, readRecords, type StartAt } from '../../admin/records';
 import { action, nonNegativeInt, positiveInt } from '../context';
 import type { OutputFormat } from '../output';
+import { repeatable } from '../key-values';
 import { topicCommand } from './topic';
 
 export function registerTopicRecordCommands(program: Command): void {
@@ -19,7 +20,7 @@ export function registerTopicRecordCommands(program: Command): void {
     .command('produce <topic>')
     .description('produce one record per stdin line (empty lines are skipped); -o json|yaml prints each record’s partition and offset')
     .option('-K, --key-delimiter <delimiter>', 'split each line into key and value at the first delimiter (kcat -K)')
-    .option('-H, --header <key=value>', 'add a header to every record (repeatable)', collect, [])
+    .option('-H, --header <key=value>', 'add a header to every record (repeatable)', repeatable((h: string) => h), [])
     .addOption(new Option('-p, --partition <n>', 'produce to this partition (default: by key as Kafka’s partitioner, keyless to one partition)').argParser(nonNegativeInt('--partition')))
     .addOption(new Option('--acks <acks>', 'acknowledgements to wait for').choices(['-1', '0', '1', 'all']).default('-1'))
     .addOption(new Option('--compression <codec>', 'batch compression').choices(COMPRESSION_NAMES as string[]).default('none'))
@@ -28,7 +29,7 @@ export function registerTopicRecordCommands(program: Command): void {
   topic
     .command('consume <topic>')
     .description('print records (stops at the end offset seen at start unless --follow); -o json|yaml prints one object per record')
-    .addOption(new Option('-p, --partition <n>', 'read this partition (repeatable; default all)').argParser(collectInt('--partition')))
+    .addOption(new Option('-p, --partition <n>', 'read this partition (repeatable; default all)').argParser(repeatable(nonNegativeInt('--partition'))))
     .addOption(new Option('--offset <where>', 'beginning (default) | end | <offset> | -<n> (the last n)').argParser(parseOffset))
     .addOption(new Option('--timestamp <time>', 'start at the first record at or after this time (ms since the epoch or ISO-8601)').argParser(parseTimestamp))
     .addOption(new Option('-c, --count <n>', 'stop after n records').argParser(positiveInt('--count')))
@@ -198,15 +199,6 @@ async function consume(ctx: Ctx, topic: string, flags: ConsumeFlags) {
 /** Writes and waits for the stream to drain when its buffer is full (a slow pipe must not grow memory). */
 async function write(out: NodeJS.WritableStream, chunk: string | Buffer): Promise<void> {
   if (!out.write(chunk)) await once(out, 'drain');
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function collectInt(flag: string): (v: string, previous: number[] | undefined) => number[] {
-  const parse = nonNegativeInt(flag);
-  return (v, previous) => [...(previous ?? []), parse(v)];
 }
 
 function parseHeader(h: string): { key: string; value: Buffer } {
