@@ -3,6 +3,7 @@
 // partition's leader, a group's coordinator) over one cached connection per broker. Speaks only the Kafka
 // protocol, so it works against Apache Kafka as well as Strata.
 import type { ConnectionOptions } from 'node:tls';
+import { sleep, systemClock } from '../broker/src/clock';
 import { ApiKey } from '../broker/src/protocol/apis';
 import { KafkaClient, type SaslCredentials } from '../broker/src/protocol/client';
 import { ZERO_UUID } from '../broker/src/protocol/codec';
@@ -197,7 +198,7 @@ export class ClusterClient {
         const e = AdminError.from(err);
         const moved = e.code !== undefined ? coordinatorMoved(e.code) : e.kind === 'unavailable';
         if (!moved || attempt >= COORDINATOR_RETRIES) throw e;
-        await new Promise((resolve) => setTimeout(resolve, COORDINATOR_RETRY_BACKOFF_MS));
+        await sleep(systemClock, COORDINATOR_RETRY_BACKOFF_MS);
       }
     }
   }

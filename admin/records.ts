@@ -3,6 +3,7 @@
 // memory) and stops, unless following, at the end offset seen when it started (like kcat -e); read_committed
 // by default, dropping aborted transactions as Kafka's consumers do. Writing groups records per partition
 // leader, placing keyed records with Kafka's default partitioner so they land where Java clients put them.
+import { sleep, systemClock } from '../broker/src/clock';
 import { ApiKey } from '../broker/src/protocol/apis';
 import '../broker/src/protocol/compression'; // registers the codecs: compressed batches decode and encode
 import { ErrorCode, errorName } from '../broker/src/protocol/errors';
@@ -270,7 +271,7 @@ async function recover(cc: ClusterClient, topic: string, cursor: Cursor, errorCo
     return false;
   }
   if (RETRIABLE.has(errorCode) && cursor.retries++ < MAX_RETRIES) {
-    await delay(RETRY_BACKOFF_MS);
+    await sleep(systemClock, RETRY_BACKOFF_MS);
     return true;
   }
   if (errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || errorCode === ErrorCode.UNKNOWN_TOPIC_ID) {
@@ -285,9 +286,6 @@ async function refreshLeaders(cc: ClusterClient, topic: string, cursors: Cursor[
   for (const c of cursors) c.leader = md.partitions.find((p) => p.partition === c.partition)?.leader ?? -1;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 // ---- Producing.
 
@@ -382,7 +380,7 @@ export async function produceRecords(cc: ClusterClient, topic: string, records: 
       pending = failed;
       if (pending.length > 0) {
         // Not written (the leader refused it): safe to send again once the new leader is known.
-        await delay(RETRY_BACKOFF_MS);
+        await sleep(systemClock, RETRY_BACKOFF_MS);
         md = await cc.topic(topic);
       }
     }
