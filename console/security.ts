@@ -2,15 +2,14 @@
 // headers (a CSP that allows only our own scripts and styles, so even an escaping bug could not run script),
 // and for write actions: refused with 403 unless writes are enabled, and a CSRF check (a per-process random
 // token in a hidden form field, plus the Origin/Referer, when sent, naming this host).
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { sameBytes } from '../broker/src/security/scram';
 
 export const CSRF_FIELD = '_csrf';
 
 function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return sameBytes(Buffer.from(a), Buffer.from(b));
 }
 
 export function securityHeaders(): RequestHandler {
