@@ -105,7 +105,7 @@ describe('cluster liveness: fencing, re-registration and controlled shutdown (3 
   });
 
   it('SIGTERM hands the broker\'s leaderships over before it exits (controlled shutdown)', async () => {
-    let leaders = (await partitions(alive()[0][1]))!;
+    let leaders = await waitFor(() => partitions(alive()[0][1]), { timeoutMs: FAILOVER_MS, what: `${topic} described` });
     const target = leaders.find((p) => p.leaderId > 0 && brokers.get(p.leaderId)!.isAlive())!.leaderId;
     const exit = await brokers.get(target)!.stop(30_000);
     assert.equal(exit.code, 0);
@@ -124,7 +124,8 @@ describe('cluster liveness: fencing, re-registration and controlled shutdown (3 
   });
 
   it('a killed leader is fenced: its leaderships move to ISR members and it leaves the ISRs', async () => {
-    const before = (await partitions(brokers.get(1)!))!;
+    // Broker 1 may have just restarted (the test before): wait until it serves the topic again.
+    const before = await waitFor(() => partitions(brokers.get(1)!), { timeoutMs: FAILOVER_MS, what: `broker 1 to know ${topic}` });
     const victim = before[0].leaderId;
     await brokers.get(victim)!.kill9();
     const [, survivor] = alive()[0];
@@ -147,7 +148,7 @@ describe('cluster liveness: fencing, re-registration and controlled shutdown (3 
       timeoutMs: FAILOVER_MS,
       what: `the restarted broker ${victim} to be listed again`,
     });
-    const now = (await partitions(brokers.get(victim)!))!;
+    const now = await waitFor(() => partitions(brokers.get(victim)!), { timeoutMs: FAILOVER_MS, what: `the restarted broker ${victim} to describe ${topic}` });
     assert.ok(now.every((p) => p.leaderId !== victim || p.isrNodes.includes(victim)));
   });
 
@@ -160,7 +161,7 @@ describe('cluster liveness: fencing, re-registration and controlled shutdown (3 
         timeoutMs: FAILOVER_MS,
         what: `the paused broker ${pausedId} to be fenced (left out of Metadata)`,
       });
-      const ps = (await partitions(observer))!;
+      const ps = await waitFor(() => partitions(observer), { timeoutMs: FAILOVER_MS, what: `broker ${observer.port} to describe ${topic}` });
       assert.ok(ps.every((p) => p.leaderId !== pausedId), 'it leads nothing');
     } finally {
       process.kill(paused.pid!, 'SIGCONT');

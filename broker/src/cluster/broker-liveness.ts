@@ -3,9 +3,10 @@
 // clock and
 // - fences a registered, unfenced broker not heard from for brokerSessionTimeoutMs (Controller.fenceBrokers:
 //   its leaderships move, it leaves the ISRs);
-// - grants a grace period (everyone counts as just heard from) when it becomes the lease holder and after a local
-//   pause (a tick later than leaseMs/2: this process, not the brokers, stopped), so it never fences brokers for
-//   heartbeats it was not there to receive;
+// - grants a grace period (everyone counts as just heard from) when it becomes the lease holder (a new lease
+//   epoch) and after a local pause (a tick later than leaseMs/2: this process, not the brokers, stopped), so it
+//   never fences brokers for heartbeats it was not there to receive. Heartbeats refused while the lease lapsed
+//   (a slow renewal; the epoch is still ours) are still counted as heard: the brokers were there;
 // - unfences a fenced but registered broker on its next heartbeat;
 // - runs controlled shutdown for a broker whose heartbeat says wantShutDown, answering shouldShutDown once it
 //   holds nothing another broker could take over;
@@ -25,6 +26,8 @@ import type { MetadataImage } from './metadata-image';
 /** The controller lease as liveness sees it: may this broker make controller decisions now? */
 export interface LeaseView {
   isActive(): boolean;
+  /** The epoch of the lease this broker holds, or -1. */
+  readonly epoch: number;
   /** Hands the lease over and does not take it back for `cooldownMs` (this broker seems cut off from the others). */
   stepDown?(cooldownMs: number): Promise<void>;
 }
@@ -73,8 +76,8 @@ export class BrokerLiveness {
   private timer: TimerHandle | null = null;
   /** When the pending tick was scheduled: a tick much later than tickMs after it means this process paused. */
   private scheduledAt = 0;
-  /** Whether the previous tick found the lease held (a new holder starts with a grace period). */
-  private wasActive = false;
+  /** The lease epoch this table last decided under (-1: none); a new epoch starts with a grace period. */
+  private activeEpoch = -1;
   /** The fencing write in flight, so ticks never stack writes. */
   private fencing: Promise<void> | null = null;
   /** Per broker, the unfence or shutdown write in flight: heartbeats arriving meanwhile do not start another. */
@@ -113,12 +116,14 @@ export class BrokerLiveness {
     const now = this.opts.clock.now();
     const late = now - this.scheduledAt - this.tickMs;
     if (!this.opts.lease.isActive()) {
-      this.wasActive = false;
+      // Lost (another epoch comes next) or lapsed between two renewals (the same epoch resumes, sessions intact).
+      if (this.opts.lease.epoch !== this.activeEpoch) this.activeEpoch = -1;
       return;
     }
-    if (!this.wasActive || late > this.opts.leaseMs / 2) {
-      if (this.wasActive) this.logger.warn('this process paused: every broker gets a new session before anyone is fenced', { lateMs: late });
-      this.wasActive = true;
+    const epoch = this.opts.lease.epoch;
+    if (epoch !== this.activeEpoch || late > this.opts.leaseMs / 2) {
+      if (epoch === this.activeEpoch) this.logger.warn('this process paused: every broker gets a new session before anyone is fenced', { lateMs: late });
+      this.activeEpoch = epoch;
       this.lastPreferredElection = now;
       this.lastHeard.clear();
       for (const b of this.opts.image.brokers.values()) {
@@ -161,7 +166,7 @@ export class BrokerLiveness {
         silent: expired.join(','),
         unfenced,
       });
-      this.wasActive = false; // a new grace period if the lease comes back
+      this.activeEpoch = -1; // a new grace period if the lease comes back
       await this.opts.lease.stepDown?.(2 * this.opts.leaseMs);
       return;
     }
@@ -233,6 +238,14 @@ export class BrokerLiveness {
     return p;
   }
 
+  /**
+   * A heartbeat this broker refused (NOT_CONTROLLER) while its lease lapsed: the sender is alive, so its session
+   * goes on when the same lease becomes active again. Unknown brokers are ignored.
+   */
+  heardWhileInactive(brokerId: number): void {
+    if (this.opts.image.brokers.has(brokerId)) this.lastHeard.set(brokerId, this.opts.clock.now());
+  }
+
   private isFenced(id: number): boolean {
     return this.opts.image.brokers.get(id)?.fenced ?? true;
   }
@@ -243,8 +256,15 @@ export class BrokerLiveness {
  * unless it holds the lease, else the liveness table's. isCaughtUp: we do not track metadata lag per broker, so
  * an answered heartbeat says yes.
  */
-export async function answerHeartbeat(lease: LeaseView | undefined, liveness: Pick<BrokerLiveness, 'heartbeat'>, req: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse> {
-  if (!lease?.isActive()) return refusedHeartbeat(ErrorCode.NOT_CONTROLLER);
+export async function answerHeartbeat(
+  lease: LeaseView | undefined,
+  liveness: Pick<BrokerLiveness, 'heartbeat' | 'heardWhileInactive'>,
+  req: BrokerHeartbeatRequest,
+): Promise<BrokerHeartbeatResponse> {
+  if (!lease?.isActive()) {
+    liveness.heardWhileInactive(req.brokerId);
+    return refusedHeartbeat(ErrorCode.NOT_CONTROLLER);
+  }
   const outcome = await liveness.heartbeat({ brokerId: req.brokerId, wantShutDown: req.wantShutDown });
   return { throttleTimeMs: 0, isCaughtUp: outcome.errorCode === ErrorCode.NONE, ...outcome };
 }

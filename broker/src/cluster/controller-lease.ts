@@ -1,10 +1,12 @@
 // The controller lease (CLUSTER.md "Controller role"): the object `<cluster>/metadata/controller` holds
-// {nodeId, epoch, renewals[, resigned]}. The holder rewrites it with putIfMatch every leaseMs/3 (the renewal count
-// makes every write's content, and so its etag, new). Every other broker watches the object's etag: when it has
-// not changed for leaseMs on the watcher's OWN monotonic clock, the holder is presumed dead and the watcher takes
-// the lease with putIfMatch(observed etag, epoch + 1) — exactly one watcher wins. No clocks need to agree: the
-// holder acts as controller only within leaseMs/2 of starting its latest successful renewal, and a watcher starts
-// counting only after that renewal completed, so their windows never overlap unless a clock runs over 2x slow.
+// {nodeId, epoch, renewals[, resigned]}. The holder rewrites it with putIfMatch every leaseMs/3, counted from the
+// start of the previous renewal (the renewal count makes every write's content, and so its etag, new). Every other
+// broker watches the object's etag: when it has not changed for leaseMs on the watcher's OWN monotonic clock, the
+// holder is presumed dead and the watcher takes the lease with putIfMatch(observed etag, epoch + 1) — exactly one
+// watcher wins. No clocks need to agree: the holder acts as controller only within 2/3 leaseMs of starting its
+// latest successful renewal, and a watcher starts counting only after that renewal completed, so their windows
+// never overlap unless a clock runs 1.5x slow. A renewal may so take up to leaseMs/3 (a slow object store, a
+// loaded disk under the local store's fsync) without the controller ever becoming inactive.
 //
 // A new holder claims its epoch in the metadata log (Controller.claimController) before it is active. The lease is
 // taken at once when the object is absent, was resigned (a clean shutdown), or names this very node (its previous
@@ -13,6 +15,9 @@ import { EventEmitter } from 'node:events';
 import { monotonicClock, type Clock, type TimerHandle } from '../clock';
 import { createLogger, type Logger } from '../logger';
 import type { ObjectStore } from '../tier/object-store';
+
+/** How long after starting its latest successful renewal the holder may act as controller, as a share of leaseMs. */
+const ACTIVE_SHARE = 2 / 3;
 
 /** The lease object's content. */
 interface LeaseBody {
@@ -52,6 +57,8 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
   private observed: { etag: string; body: LeaseBody; since: number } | null = null;
   /** After stepDown: no taking the lease before this time (local monotonic clock). */
   private quietUntil = 0;
+  /** Whether renewals are taking long enough to lapse the active window (logged once per slow spell). */
+  private slow = false;
 
   constructor(private readonly opts: ControllerLeaseOptions) {
     super();
@@ -104,9 +111,17 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
     }
   }
 
-  /** Holds the lease, has claimed its epoch, and renewed it less than leaseMs/2 ago (on the local clock). */
+  /** Holds the lease, has claimed its epoch, and started its latest successful renewal less than 2/3 leaseMs ago (on the local clock). */
   isActive(): boolean {
-    return this.running && this.held !== null && this.claimed && this.clock.now() - this.held.renewedAt < this.opts.leaseMs / 2;
+    return this.running && this.held !== null && this.claimed && this.clock.now() - this.held.renewedAt < this.activeMs;
+  }
+
+  private get activeMs(): number {
+    return this.opts.leaseMs * ACTIVE_SHARE;
+  }
+
+  private get intervalMs(): number {
+    return Math.max(1, Math.floor(this.opts.leaseMs / 3));
   }
 
   /** The held lease's epoch, or -1. */
@@ -120,16 +135,17 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
     return body && !body.resigned ? { nodeId: body.nodeId, epoch: body.epoch } : null;
   }
 
-  private schedule(): void {
+  private schedule(delayMs: number): void {
     if (!this.running) return;
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       void this.tick();
-    }, Math.max(1, Math.floor(this.opts.leaseMs / 3)));
+    }, delayMs);
     this.timer.unref();
   }
 
   private async tick(): Promise<void> {
+    const began = this.clock.now();
     try {
       if (this.held) await this.renew();
       else await this.watch();
@@ -137,7 +153,9 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
       // Object store trouble: keep trying; while renewals fail, isActive turns false by itself.
       this.logger.warn('controller lease: object store request failed', { err });
     }
-    this.schedule();
+    // The holder renews on a cadence from each renewal's start, so a slow renewal does not also delay the next
+    // one (it starts at once when overdue); a watcher just looks again an interval later.
+    this.schedule(this.held ? Math.max(1, began + this.intervalMs - this.clock.now()) : this.intervalMs);
   }
 
   private async renew(): Promise<void> {
@@ -152,8 +170,21 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
       await this.watch(); // learn the new holder now (current() answers it)
       return;
     }
+    this.noteRenewalTime(this.clock.now() - started);
     this.held = { etag: written.etag, body, renewedAt: started };
     if (!this.claimed) await this.claim();
+  }
+
+  /** Warns (once per spell) while renewals take longer than the cadence leaves room for: the controller then lapses. */
+  private noteRenewalTime(ms: number): void {
+    const tooSlow = ms > this.activeMs - this.intervalMs;
+    if (tooSlow && !this.slow) {
+      this.logger.warn('controller lease renewals are slow: the controller is inactive between them (the object store answers too slowly for controllerLeaseMs)', {
+        renewalMs: ms,
+        leaseMs: this.opts.leaseMs,
+      });
+    } else if (!tooSlow && this.slow) this.logger.info('controller lease renewals are fast again', { renewalMs: ms });
+    this.slow = tooSlow;
   }
 
   private async watch(): Promise<void> {

@@ -18,7 +18,7 @@ export type HeartbeatTransport = (controllerId: number, req: BrokerHeartbeatRequ
  * Heartbeats to another broker go over the inter-broker listener; to this broker itself (a single broker, or
  * the controller's own) straight to its liveness table, so a single broker needs no connection to itself.
  */
-export function heartbeatTransport(selfId: number, lease: LeaseView, liveness: Pick<BrokerLiveness, 'heartbeat'>, clients: Pick<BrokerClients, 'request'>): HeartbeatTransport {
+export function heartbeatTransport(selfId: number, lease: LeaseView, liveness: Pick<BrokerLiveness, 'heartbeat' | 'heardWhileInactive'>, clients: Pick<BrokerClients, 'request'>): HeartbeatTransport {
   return (controllerId, req) =>
     controllerId === selfId ? answerHeartbeat(lease, liveness, req) : clients.request<BrokerHeartbeatResponse>(controllerId, ApiKey.BrokerHeartbeat, 1, req);
 }

@@ -12,7 +12,7 @@ import { testRequestContext } from '../security/context';
 
 const req: BrokerHeartbeatRequest = { brokerId: 2, brokerEpoch: -1, currentMetadataOffset: 0, wantFence: false, wantShutDown: true };
 
-function context(opts: { allowed: boolean; active: boolean; seen: HeartbeatInput[] }): RequestContext {
+function context(opts: { allowed: boolean; active: boolean; seen: HeartbeatInput[]; refused?: number[] }): RequestContext {
   const authorizer: Authorizer = {
     enabled: true,
     authorize: (_s, op, type) => opts.allowed && op === AclOperation.CLUSTER_ACTION && type === ResourceType.CLUSTER,
@@ -23,8 +23,9 @@ function context(opts: { allowed: boolean; active: boolean; seen: HeartbeatInput
       opts.seen.push(input);
       return { errorCode: ErrorCode.NONE, isFenced: false, shouldShutDown: true };
     },
+    heardWhileInactive: (brokerId: number) => opts.refused?.push(brokerId),
   } as unknown as BrokerLiveness;
-  return testRequestContext({ lease: { isActive: () => opts.active }, liveness }, { apiVersion: 1, clientId: 'broker-2', authorizer });
+  return testRequestContext({ lease: { isActive: () => opts.active, epoch: 1 }, liveness }, { apiVersion: 1, clientId: 'broker-2', authorizer });
 }
 
 describe('BrokerHeartbeat handler', () => {
@@ -35,12 +36,14 @@ describe('BrokerHeartbeat handler', () => {
     assert.deepEqual(seen, []);
   });
 
-  it('answers NOT_CONTROLLER when this broker does not hold the lease', async () => {
+  it('answers NOT_CONTROLLER when this broker does not hold the lease (the sender still counts as heard)', async () => {
     const seen: HeartbeatInput[] = [];
-    const res = await handler.handle(req, context({ allowed: true, active: false, seen }));
+    const refused: number[] = [];
+    const res = await handler.handle(req, context({ allowed: true, active: false, seen, refused }));
     assert.equal(res!.errorCode, ErrorCode.NOT_CONTROLLER);
     assert.equal(res!.isFenced, true);
     assert.deepEqual(seen, []);
+    assert.deepEqual(refused, [req.brokerId]);
   });
 
   it('hands the heartbeat to the liveness table on the lease holder', async () => {

@@ -1,8 +1,8 @@
 // The controller's heartbeat table on a manual clock with a fake controller: fencing after the session timeout,
-// grace periods on becoming the lease holder and after a local pause, unfencing on the next heartbeat, and
-// controlled shutdown answered once the controller reports nothing left.
+// grace periods on becoming the lease holder and after a local pause (not after a lapse of the same lease),
+// unfencing on the next heartbeat, and controlled shutdown answered once the controller reports nothing left.
 import { strict as assert } from 'node:assert';
-import { BrokerLiveness, type LivenessController } from '../../src/cluster/broker-liveness';
+import { BrokerLiveness, answerHeartbeat, type LeaseView, type LivenessController } from '../../src/cluster/broker-liveness';
 import type { BrokerImage } from '../../src/cluster/metadata-image';
 import { ErrorCode } from '../../src/protocol/errors';
 import { ManualClock } from '../manual-clock';
@@ -50,6 +50,9 @@ describe('broker liveness (controller heartbeat table)', () => {
   let brokers: Map<number, BrokerImage>;
   let controller: FakeController;
   let active: boolean;
+  /** The fake lease's epoch: a new one is a new holding, the same one after a lapse is not. */
+  let epoch: number;
+  const lease: LeaseView = { isActive: () => active, get epoch() { return epoch; } };
   let liveness: BrokerLiveness;
 
   beforeEach(() => {
@@ -57,7 +60,8 @@ describe('broker liveness (controller heartbeat table)', () => {
     brokers = new Map([1, 2, 3].map((id) => [id, broker(id)]));
     controller = new FakeController(brokers);
     active = true;
-    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
+    epoch = 1;
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
     liveness.start();
   });
   afterEach(() => liveness.stop());
@@ -116,7 +120,7 @@ describe('broker liveness (controller heartbeat table)', () => {
     liveness = new BrokerLiveness({
       image: { brokers },
       controller,
-      lease: { isActive: () => active, stepDown: async (ms) => void stepDowns.push(ms) },
+      lease: { isActive: () => active, epoch: 1, stepDown: async (ms) => void stepDowns.push(ms) },
       clock,
       sessionTimeoutMs: SESSION,
       leaseMs: LEASE,
@@ -145,10 +149,24 @@ describe('broker liveness (controller heartbeat table)', () => {
     await clock.advance(SESSION * 3);
     assert.deepEqual(controller.fenced, []);
     active = true;
+    epoch = 2;
     await beatFor(SESSION, [1, 2]);
     assert.deepEqual(controller.fenced, [], 'brokers silent while we were not the controller get a full session');
     await beatFor(2 * TICK, [1, 2]);
     assert.deepEqual(controller.fenced, [[3]]);
+  });
+
+  it('a lapse of the same lease (a slow renewal) keeps the sessions: heartbeats refused meanwhile count, silence still fences', async () => {
+    await beatFor(SESSION / 2, [1, 2, 3]);
+    // The lease lapses for most of a session; brokers 1 and 2 go on heartbeating (refused: NOT_CONTROLLER), 3 stops.
+    active = false;
+    for (let t = 0; t < SESSION - TICK; t += 500) {
+      for (const id of [1, 2]) assert.equal((await answerHeartbeat(lease, liveness, { brokerId: id, brokerEpoch: 1, currentMetadataOffset: 0, wantFence: false, wantShutDown: false, offlineLogDirs: [] })).errorCode, ErrorCode.NOT_CONTROLLER);
+      await clock.advance(500);
+    }
+    active = true; // the same epoch: no new grace period
+    await beatFor(2 * TICK, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]], 'the silent broker is fenced on time; those refused during the lapse are not');
   });
 
   it('a local pause (a tick later than lease/2) gives every broker a new session instead of fencing them', async () => {
@@ -157,7 +175,7 @@ describe('broker liveness (controller heartbeat table)', () => {
     // a long GC) while the brokers kept heartbeating to nobody.
     let skew = 0;
     const pausable = { now: () => clock.now() + skew, setTimeout: clock.setTimeout.bind(clock), clearTimeout: clock.clearTimeout.bind(clock) };
-    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock: pausable, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease, clock: pausable, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
     liveness.start();
     await beatFor(SESSION, [1, 2, 3]);
     skew += 10_000;
@@ -172,7 +190,7 @@ describe('broker liveness (controller heartbeat table)', () => {
 
   it('runs a preferred leader election every interval while it holds the lease, none when the interval is 0', async () => {
     liveness.stop();
-    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, preferredElectionIntervalMs: 60_000, logger: silentLogger });
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, preferredElectionIntervalMs: 60_000, logger: silentLogger });
     liveness.start();
     await beatFor(59_000, [1, 2, 3]);
     assert.equal(controller.preferredElections, 0);
@@ -182,6 +200,7 @@ describe('broker liveness (controller heartbeat table)', () => {
     await beatFor(120_000, [1, 2, 3]);
     assert.equal(controller.preferredElections, 1, 'not without the lease');
     active = true;
+    epoch = 2;
     await beatFor(59_000, [1, 2, 3]);
     assert.equal(controller.preferredElections, 1, 'a new lease holder waits a full interval');
     await beatFor(3_000, [1, 2, 3]);

@@ -1,6 +1,7 @@
 // ControllerLease over a shared local object store, with injected monotonic clocks: takeover only after leaseMs
 // without renewal on the watcher's clock, renewals keep the holder active, a deposed holder learns it at its next
-// renewal, isActive lapses leaseMs/2 after the last successful renewal, and resign hands over at once.
+// renewal, isActive lapses 2/3 leaseMs after the last successful renewal (so renewals taking up to leaseMs/3 never
+// lapse it), and resign hands over at once.
 import { strict as assert } from 'node:assert';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -24,6 +25,21 @@ class FlakyStore extends LocalObjectStore {
       this.failures--;
       return Promise.reject(new Error('injected object store failure'));
     }
+    return super.putIfMatch(key, body, etag);
+  }
+}
+
+/** Answers every putIfMatch `delayMs` late on `clock` (a slow object store or a loaded disk). */
+class SlowStore extends LocalObjectStore {
+  constructor(
+    dir: string,
+    private readonly clock: ManualClock,
+    private readonly delayMs: number,
+  ) {
+    super(dir);
+  }
+  override async putIfMatch(key: string, body: Buffer, etag: string): Promise<{ etag: string } | null> {
+    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.delayMs));
     return super.putIfMatch(key, body, etag);
   }
 }
@@ -124,13 +140,22 @@ describe('ControllerLease', () => {
     assert.deepEqual(a.lease.current(), { nodeId: 2, epoch: 2 });
   });
 
-  it('stops being active leaseMs/2 after its last successful renewal when the store fails, and recovers', async () => {
+  it('stays active throughout while each renewal takes just under leaseMs/3 (renewals keep their cadence)', async () => {
+    const clock = new ManualClock(0);
+    const a = await broker(1, clock, new SlowStore(dir, clock, LEASE_MS / 3 - STEP));
+    await a.lease.start();
+    assert.ok(a.lease.isActive());
+    // One timer at a time: the next renewal's, or the slow store's answer to the one in flight.
+    await run(clock, 6 * LEASE_MS, 1, () => assert.ok(a.lease.isActive(), `active at ${clock.now()}`));
+  });
+
+  it('stops being active 2/3 leaseMs after its last successful renewal when the store fails, and recovers', async () => {
     const store = new FlakyStore(dir);
     const a = await broker(1, new ManualClock(0), store);
     await a.lease.start();
     store.failures = 1_000;
     const lastOk = a.clock.now();
-    await run(a.clock, LEASE_MS, 1, () => assert.equal(a.lease.isActive(), a.clock.now() - lastOk < LEASE_MS / 2, `at ${a.clock.now()}`));
+    await run(a.clock, LEASE_MS, 1, () => assert.equal(a.lease.isActive(), a.clock.now() - lastOk < (2 * LEASE_MS) / 3, `at ${a.clock.now()}`));
     store.failures = 0;
     await run(a.clock, LEASE_MS / 3 + STEP, 1);
     assert.ok(a.lease.isActive(), 'active again after a successful renewal');
