@@ -33,7 +33,7 @@ describe('cluster metadata: two broker processes on one object store', function 
   const createTopic = async (b: BrokerProcess, name: string) => {
     const res = await (await connect(b)).request<CreateTopicsResponse>(ApiKey.CreateTopics, 7, {
       topics: [{ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 10_000,
+      timeoutMs: 30_000,
       validateOnly: false,
     });
     return res.topics[0].errorCode;
@@ -66,7 +66,7 @@ describe('cluster metadata: two broker processes on one object store', function 
         const m = await metadata(b2);
         return m.topics.some((t) => t.name === 'made-on-one' && t.partitions.length === 2) && m;
       },
-      { timeoutMs: 10_000, intervalMs: 50, what: 'broker 2 to list the topic made on broker 1' },
+      { timeoutMs: 30_000, intervalMs: 50, what: 'broker 2 to list the topic made on broker 1' },
     );
     assert.deepEqual(md.brokers.map((b) => b.nodeId).sort(), [1, 2]);
     const propagated = /^strata_metadata_propagation_seconds_count (\d+)$/m.exec(await b2.metricsText());
@@ -88,7 +88,7 @@ describe('cluster metadata: two broker processes on one object store', function 
   it('a broker stopped with SIGTERM resigns the lease and the restarted other broker takes it over', async () => {
     const [b1, b2] = brokers;
     await b1.restart();
-    await waitFor(async () => (await metadata(b1)).topics.some((t) => t.name === 'made-on-two'), { timeoutMs: 10_000, intervalMs: 50, what: 'restarted broker 1 to see the topic made on broker 2' });
+    await waitFor(async () => (await metadata(b1)).topics.some((t) => t.name === 'made-on-two'), { timeoutMs: 30_000, intervalMs: 50, what: 'restarted broker 1 to see the topic made on broker 2' });
     assert.equal(await controllerActive(b1), 0);
     await b2.stop();
     assert.match(b2.logTail(100), /resigned the controller lease/);

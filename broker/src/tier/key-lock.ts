@@ -2,15 +2,21 @@
 // a key. A lock is the file <dir>/<sha1(key)>, created with O_EXCL ('wx'): exactly one creator succeeds. A holder
 // keeps it for a few file operations; one left behind by a crashed process is broken once it is older than
 // STALE_MS (a holder paused longer than that could then overlap with the next one: the bound is far above
-// any real hold time, and the cluster's conditional writes are otherwise atomic).
+// any real hold time, and the cluster's conditional writes are otherwise atomic). The file names its holder
+// (pid, host, pid namespace): a holder on this host and in this pid namespace that no longer exists (kill -9
+// mid-write) is broken at once, so a killed controller's lease is not stuck behind its lock for STALE_MS. Holders
+// elsewhere (another host or container sharing the directory) are judged by age only.
 import { createHash, randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 
 /** A lock file older than this is considered left by a dead process. */
 export const STALE_MS = 10_000;
 /** Longest pause between attempts on a busy lock (randomized below it so waiters do not move in step). */
 const MAX_BACKOFF_MS = 8;
+/** Where this process runs, as written into its lock files after the pid: "<host> <pid namespace>". */
+export const PLACE = `${hostname()} ${pidNamespace()}`;
 
 export class KeyLocks {
   constructor(
@@ -35,7 +41,7 @@ export class KeyLocks {
       try {
         const fh = await fs.open(file, 'wx');
         try {
-          await fh.writeFile(`${process.pid}\n`);
+          await fh.writeFile(`${process.pid} ${PLACE}\n`);
           return (await fh.stat()).ino;
         } finally {
           await fh.close();
@@ -60,7 +66,8 @@ export class KeyLocks {
    */
   private async breakIfStale(file: string): Promise<boolean> {
     const st = await statOrNull(file);
-    if (!st || Date.now() - st.mtimeMs < this.staleMs) return st === null;
+    if (!st) return true;
+    if (Date.now() - st.mtimeMs < this.staleMs && !(await heldByDeadProcess(file))) return false;
     const moved = `${file}.broken-${randomUUID()}`;
     try {
       await fs.rename(file, moved);
@@ -77,6 +84,35 @@ export class KeyLocks {
   private async release(file: string, ino: number): Promise<void> {
     const st = await statOrNull(file);
     if (st?.ino === ino) await fs.rm(file, { force: true });
+  }
+}
+
+/** Whether the lock file names a holder in this very place (host and pid namespace) that no longer exists. */
+async function heldByDeadProcess(file: string): Promise<boolean> {
+  let content: string;
+  try {
+    content = await fs.readFile(file, 'utf8');
+  } catch {
+    return false; // released meanwhile (the caller retries) or unreadable: judge by age
+  }
+  const m = /^(\d+) (.+)\n$/.exec(content);
+  if (!m || m[2] !== PLACE || PLACE.endsWith(' ')) return false; // another host or container, or an older format
+  const pid = Number(m[1]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** This process's pid namespace ("pid:[4026531836]"), '' where /proc does not say. */
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
   }
 }
 

@@ -6,10 +6,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { LocalObjectStore } from '../../src/tier/local-object-store';
-import { STALE_MS } from '../../src/tier/key-lock';
+import { KeyLocks, PLACE, STALE_MS } from '../../src/tier/key-lock';
 import { runObjectStoreConformance } from './object-store-conformance';
 
 const roots = new Map<LocalObjectStore, string>();
+
+/** The pid of a process that has already exited. */
+function exitedPid(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, ['-e', ''], (err) => (err ? reject(err) : resolve(child.pid!)));
+  });
+}
 
 runObjectStoreConformance(
   'LocalObjectStore',
@@ -133,6 +140,23 @@ describe('LocalObjectStore', () => {
     assert.ok(await write);
     assert.equal((await store.get('lease')).toString(), '1');
     assert.deepEqual(await fs.readdir(path.join(root, '.tmp', 'locks')), []);
+  });
+
+  it('breaks at once a key lock whose holder on this host was killed (kill -9 mid-write), never one of a live holder', async () => {
+    const dir = path.join(root, 'locks');
+    const locks = new KeyLocks(dir, 3_600_000); // no breaking by age within this test
+    await fs.mkdir(dir, { recursive: true });
+    const lock = path.join(dir, createHash('sha1').update('lease').digest('hex'));
+    // A live holder (the test's parent process) keeps the key: the write waits.
+    await fs.writeFile(lock, `${process.ppid} ${PLACE}\n`);
+    let done = false;
+    const write = locks.with('lease', async () => 'written').finally(() => (done = true));
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(done, false, 'broke the lock of a live process');
+    // The same lock, now naming a process that has exited: broken at once (age would take an hour here).
+    await fs.writeFile(lock, `${await exitedPid()} ${PLACE}\n`);
+    assert.equal(await write, 'written');
+    assert.deepEqual(await fs.readdir(dir), [], 'the broken lock and ours are gone');
   });
 
   it('never shows a reader half of an object being replaced', async () => {
