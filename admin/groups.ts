@@ -16,7 +16,7 @@ import type {
   OffsetCommitResponse,
   OffsetFetchResponse,
 } from '../broker/src/protocol/schema/types';
-import { type ClusterClient, coordinatorMoved } from './cluster-client';
+import { type BrokerNode, type ClusterClient, coordinatorMoved } from './cluster-client';
 import { AdminError, check } from './errors';
 import { listOffsets, offsetFor, OffsetSpec, partitionKey } from './offsets';
 
@@ -72,9 +72,12 @@ export interface ResetPlanEntry {
   newOffset: number;
 }
 
-/** Every group on every broker, merged and sorted by id. */
-export async function listGroups(cc: ClusterClient): Promise<GroupSummary[]> {
-  const brokers = await cc.brokers();
+/**
+ * Every group on every broker, merged and sorted by id. `brokers`: the cluster's brokers when the caller has just
+ * looked them up (Metadata), else they are asked for.
+ */
+export async function listGroups(cc: ClusterClient, brokers?: readonly BrokerNode[]): Promise<GroupSummary[]> {
+  brokers ??= await cc.brokers();
   const lists = await Promise.all(
     brokers.map(async (b) => {
       const c = await cc.broker(b.nodeId);

@@ -1,9 +1,10 @@
 // ListOffsets for many partitions at once: grouped by leader (one request per broker), retried once after a
 // metadata refresh when a leader moved. Used by topic describe, group lag, consume-from-timestamp and tier status.
+// A caller that has just looked the topics up passes that metadata, so the first attempt sends no Metadata request.
 import { ApiKey } from '../broker/src/protocol/apis';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import type { ListOffsetsResponse } from '../broker/src/protocol/schema/types';
-import type { ClusterClient } from './cluster-client';
+import type { ClusterClient, TopicMetadata } from './cluster-client';
 import { AdminError, check } from './errors';
 
 /** Special ListOffsets timestamps (any other value ≥ 0 is a timestamp in ms). */
@@ -55,17 +56,26 @@ export function offsetFor(results: ReadonlyMap<string, PartitionOffset>, topic: 
   return r.offset;
 }
 
+export interface ListOffsetsOptions {
+  readUncommitted?: boolean;
+  /**
+   * Metadata of every queried topic that the caller has just fetched: the first attempt finds the leaders there
+   * instead of asking Metadata again (the retry after a moved leader still refreshes it).
+   */
+  metadata?: readonly TopicMetadata[];
+}
+
 /**
  * Answers every query, keyed by partitionKey(topic, partition) (so one spec per partition per call).
  * READ_COMMITTED by default: LATEST is then the last stable offset, what a consumer can read.
  */
-export async function listOffsets(cc: ClusterClient, queries: OffsetQuery[], opts: { readUncommitted?: boolean } = {}): Promise<Map<string, PartitionOffset>> {
+export async function listOffsets(cc: ClusterClient, queries: OffsetQuery[], opts: ListOffsetsOptions = {}): Promise<Map<string, PartitionOffset>> {
   const results = new Map<string, PartitionOffset>();
   let pending = queries;
   for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
     const retry: OffsetQuery[] = [];
-    const md = await cc.metadata([...new Set(pending.map((q) => q.topic))]);
-    const leaderOf = new Map(md.topics.flatMap((t) => t.partitions.map((p) => [partitionKey(t.name, p.partition), p.leader] as const)));
+    const topics = attempt === 0 && opts.metadata ? opts.metadata : (await cc.metadata([...new Set(pending.map((q) => q.topic))])).topics;
+    const leaderOf = new Map(topics.flatMap((t) => t.partitions.map((p) => [partitionKey(t.name, p.partition), p.leader] as const)));
     const byLeader = new Map<number, OffsetQuery[]>();
     for (const q of pending) {
       const leader = leaderOf.get(partitionKey(q.topic, q.partition));
@@ -84,6 +94,29 @@ export async function listOffsets(cc: ClusterClient, queries: OffsetQuery[], opt
     pending = retry.map(({ topic, partition, spec }) => ({ topic, partition, spec }));
   }
   return results;
+}
+
+/** Each partition's log start and end as a reader without a transaction sees them. */
+export interface LogBounds {
+  /** EARLIEST: the log start offset. */
+  earliest: Map<string, PartitionOffset>;
+  /** LATEST read_uncommitted: the log end (high watermark). */
+  latest: Map<string, PartitionOffset>;
+}
+
+/**
+ * The log start and end of every partition of `topics` (metadata the caller has just fetched, so no Metadata
+ * request is sent): the one lookup topic describe and tier status share.
+ */
+export async function logBounds(cc: ClusterClient, topics: readonly TopicMetadata[]): Promise<LogBounds> {
+  const at = (spec: number) =>
+    listOffsets(
+      cc,
+      topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, spec }))),
+      { readUncommitted: true, metadata: topics },
+    );
+  const [earliest, latest] = await Promise.all([at(OffsetSpec.EARLIEST), at(OffsetSpec.LATEST)]);
+  return { earliest, latest };
 }
 
 async function askLeader(cc: ClusterClient, leader: number, qs: OffsetQuery[], readUncommitted: boolean): Promise<PartitionOffset[]> {

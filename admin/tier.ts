@@ -6,7 +6,8 @@
 //            path is a URL (s3://…, file://…), which is how a Strata broker reports its object store (the protocol
 //            has no remote-size field). null when the broker reports none (Apache Kafka, or DescribeLogDirs refused).
 // A broker too old for -4/-5 answers UNSUPPORTED_VERSION: the local start is then the log start and nothing counts
-// as tiered.
+// as tiered. The log bounds (EARLIEST, LATEST) come from the lookup topic describe shares (offsets.ts logBounds);
+// describeTopicWithTier builds both views from one lookup.
 import { ApiKey } from '../broker/src/protocol/apis';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import type { DescribeLogDirsResponse } from '../broker/src/protocol/schema/types';
@@ -14,7 +15,8 @@ import type { KafkaClient } from '../broker/src/protocol/client';
 import type { ClusterClient, TopicMetadata } from './cluster-client';
 import { topicConfigValue } from './configs';
 import { AdminError, check } from './errors';
-import { listOffsets, offsetFor, OffsetSpec, partitionKey, type PartitionOffset } from './offsets';
+import { type LogBounds, logBounds, listOffsets, offsetFor, OffsetSpec, partitionKey, type PartitionOffset } from './offsets';
+import { lookupTopic, topicDescription, type TopicDescription } from './topics';
 
 export interface TierPartitionStatus {
   topic: string;
@@ -59,17 +61,33 @@ interface Sizes {
  */
 export async function tierStatus(cc: ClusterClient, opts: { topics?: string[] } = {}): Promise<TierPartitionStatus[]> {
   const topics = await topicsOf(cc, opts.topics);
+  if (topics.every((t) => t.partitions.length === 0)) return [];
+  const [bounds, tiered] = await Promise.all([logBounds(cc, topics), tieredTopics(cc, topics.map((t) => t.name))]);
+  return statusOf(cc, topics, bounds, tiered);
+}
+
+export interface TopicWithTier {
+  topic: TopicDescription;
+  /** null when the tier status could not be read: the topic's description is shown all the same. */
+  tier: TierPartitionStatus[] | null;
+}
+
+/**
+ * describeTopic and the topic's tier status from one lookup (the console's topic page): the tier status reuses
+ * its Metadata, EARLIEST/LATEST offsets and configs, and adds only EARLIEST_LOCAL, LATEST_TIERED and DescribeLogDirs.
+ */
+export async function describeTopicWithTier(cc: ClusterClient, name: string): Promise<TopicWithTier> {
+  const lookup = await lookupTopic(cc, name);
+  const tiered = new Set(lookup.configs.some((c) => c.name === REMOTE_STORAGE_ENABLE && c.value === 'true') ? [name] : []);
+  const tier = await statusOf(cc, [lookup.metadata], lookup.bounds, tiered).catch(() => null);
+  return { topic: topicDescription(lookup), tier };
+}
+
+/** The tier status of `topics` given their (fresh) metadata, log bounds and which of them are tiered. */
+async function statusOf(cc: ClusterClient, topics: TopicMetadata[], bounds: LogBounds, tiered: Set<string>): Promise<TierPartitionStatus[]> {
   const parts = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, leader: p.leader })));
-  if (parts.length === 0) return [];
-  const at = (spec: number) => listOffsets(cc, parts.map(({ topic, partition }) => ({ topic, partition, spec })), { readUncommitted: true });
-  const [earliest, earliestLocal, latestTiered, latest, tiered, sizes] = await Promise.all([
-    at(OffsetSpec.EARLIEST),
-    at(OffsetSpec.EARLIEST_LOCAL),
-    at(OffsetSpec.LATEST_TIERED),
-    at(OffsetSpec.LATEST),
-    tieredTopics(cc, topics.map((t) => t.name)),
-    logDirSizes(cc, parts),
-  ]);
+  const at = (spec: number) => listOffsets(cc, parts.map(({ topic, partition }) => ({ topic, partition, spec })), { readUncommitted: true, metadata: topics });
+  const [earliestLocal, latestTiered, sizes] = await Promise.all([at(OffsetSpec.EARLIEST_LOCAL), at(OffsetSpec.LATEST_TIERED), logDirSizes(cc, parts)]);
   return parts.map(({ topic, partition, leader }) => {
     const key = partitionKey(topic, partition);
     const isTiered = tiered.has(topic);
@@ -78,8 +96,8 @@ export async function tierStatus(cc: ClusterClient, opts: { topics?: string[] } 
     let logStartOffset: number;
     let logEndOffset: number;
     try {
-      logStartOffset = offsetFor(earliest, topic, partition, 'log start');
-      logEndOffset = offsetFor(latest, topic, partition, 'log end');
+      logStartOffset = offsetFor(bounds.earliest, topic, partition, 'log start');
+      logEndOffset = offsetFor(bounds.latest, topic, partition, 'log end');
     } catch (err) {
       // One partition without a leader (or otherwise unreadable) must not hide the others: it gets a row that says why.
       const e = AdminError.from(err);

@@ -1,14 +1,14 @@
 // Topics: list and describe them from Metadata (plus ListOffsets for each partition's offset range and
-// DescribeConfigs for its configs), create, grow and delete them. CreateTopics, CreatePartitions and
+// DescribeConfigs for its configs; lookupTopic is exported so the console's topic page can reuse the lookups), create, grow and delete them. CreateTopics, CreatePartitions and
 // DeleteTopics may go to any broker (Kafka forwards them to the controller; Strata applies them itself).
 import { ApiKey } from '../broker/src/protocol/apis';
 import { ZERO_UUID } from '../broker/src/protocol/codec';
 import { ErrorCode } from '../broker/src/protocol/errors';
 import type { CreatePartitionsResponse, CreateTopicsResponse, DeleteTopicsResponse } from '../broker/src/protocol/schema/types';
-import type { ClusterClient, PartitionMetadata, TopicMetadata } from './cluster-client';
+import type { ClusterClient, ClusterMetadata, PartitionMetadata, TopicMetadata } from './cluster-client';
 import { type ConfigEntry, describeConfigs } from './configs';
 import { AdminError, check } from './errors';
-import { listOffsets, OffsetSpec, partitionKey } from './offsets';
+import { type LogBounds, logBounds, partitionKey, type PartitionOffset } from './offsets';
 
 export interface TopicSummary {
   name: string;
@@ -59,7 +59,11 @@ const BROKER_DEFAULT = -1;
 
 /** Every topic (internal ones such as __consumer_offsets only when asked), sorted by name. */
 export async function listTopics(cc: ClusterClient, opts: { includeInternal?: boolean } = {}): Promise<TopicSummary[]> {
-  const md = await cc.metadata();
+  return topicSummaries(await cc.metadata(), opts);
+}
+
+/** listTopics from metadata the caller already has (of every topic), so a page needing both asks Metadata once. */
+export function topicSummaries(md: ClusterMetadata, opts: { includeInternal?: boolean } = {}): TopicSummary[] {
   return md.topics.filter((t) => opts.includeInternal || !t.isInternal).map(summarize);
 }
 
@@ -83,17 +87,28 @@ export function isOffline(p: PartitionMetadata): boolean {
   return p.leader < 0;
 }
 
+/** What describing a topic looks up: its metadata, its partitions' log bounds and its configs. */
+export interface TopicLookup {
+  metadata: TopicMetadata;
+  bounds: LogBounds;
+  configs: ConfigEntry[];
+}
+
 /** A topic's partitions (leaders, replicas, offset ranges) and configs; not-found when it does not exist. */
 export async function describeTopic(cc: ClusterClient, name: string): Promise<TopicDescription> {
-  const t = await cc.topic(name);
-  const queries = (spec: number) => t.partitions.map((p) => ({ topic: name, partition: p.partition, spec }));
-  const [earliest, latest, configs] = await Promise.all([
-    listOffsets(cc, queries(OffsetSpec.EARLIEST), { readUncommitted: true }),
-    listOffsets(cc, queries(OffsetSpec.LATEST), { readUncommitted: true }),
-    describeConfigs(cc, { type: 'topic', name }),
-  ]);
-  const offset = (m: typeof earliest, partition: number) => {
-    const r = m.get(partitionKey(name, partition));
+  return topicDescription(await lookupTopic(cc, name));
+}
+
+/** One Metadata request, then EARLIEST and LATEST offsets and DescribeConfigs; not-found when the topic does not exist. */
+export async function lookupTopic(cc: ClusterClient, name: string): Promise<TopicLookup> {
+  const metadata = await cc.topic(name);
+  const [bounds, configs] = await Promise.all([logBounds(cc, [metadata]), describeConfigs(cc, { type: 'topic', name })]);
+  return { metadata, bounds, configs };
+}
+
+export function topicDescription({ metadata: t, bounds, configs }: TopicLookup): TopicDescription {
+  const offset = (m: Map<string, PartitionOffset>, partition: number) => {
+    const r = m.get(partitionKey(t.name, partition));
     return r && r.errorCode === ErrorCode.NONE ? r.offset : -1;
   };
   return {
@@ -107,8 +122,8 @@ export async function describeTopic(cc: ClusterClient, name: string): Promise<To
       replicas: p.replicas,
       isr: p.isr,
       offlineReplicas: p.offlineReplicas,
-      earliestOffset: offset(earliest, p.partition),
-      latestOffset: offset(latest, p.partition),
+      earliestOffset: offset(bounds.earliest, p.partition),
+      latestOffset: offset(bounds.latest, p.partition),
     })),
     configs,
   };

@@ -4,9 +4,9 @@ export { ClusterClient, type BrokerNode, type ClusterMetadata } from '../admin/c
 export { clusterClientOptions, type ConnectionSettings } from '../admin/connection-settings';
 export { AdminError, type AdminErrorKind } from '../admin/errors';
 export { partitionKey } from '../admin/offsets';
-export { type TopicSummary, type TopicDescription, type PartitionDescription, listTopics, describeTopic, createTopic } from '../admin/topics';
+export { type TopicSummary, type TopicDescription, type PartitionDescription, listTopics, topicSummaries, describeTopic, createTopic } from '../admin/topics';
 export { type ConfigEntry } from '../admin/configs';
-export { type TierPartitionStatus, localRange, remoteRange, tierStatus } from '../admin/tier';
+export { type TierPartitionStatus, type TopicWithTier, localRange, remoteRange, tierStatus, describeTopicWithTier } from '../admin/tier';
 export { formatBytes } from '../admin/units';
 export { type ConsumedRecord, type StartAt, readRecords } from '../admin/records';
 export { type BytesFormat, renderBytes } from '../admin/record-format';

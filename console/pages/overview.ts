@@ -1,12 +1,15 @@
 // `/`: the cluster at a glance: Metadata (cluster id, controller, brokers), the topic summaries (partition,
-// under-replicated and offline counts, as `stratactl topic list` computes them) and the group listing.
+// under-replicated and offline counts, as `stratactl topic list` computes them) and the group listing. One
+// Metadata request serves all three: the summaries and the brokers to list groups on are taken from it.
 import type { ConsoleContext } from '../context';
-import { listGroups, listTopics } from '../data';
+import { listGroups, topicSummaries } from '../data';
 import { html, type Html } from '../html';
 import { facts, table } from '../layout';
 
 export async function overviewPage(ctx: ConsoleContext): Promise<Html> {
-  const [md, topics, groups] = await Promise.all([ctx.cluster.metadata([]), listTopics(ctx.cluster), listGroups(ctx.cluster)]);
+  const md = await ctx.cluster.metadata();
+  const topics = topicSummaries(md);
+  const groups = await listGroups(ctx.cluster, md.brokers);
   const sum = (f: (t: (typeof topics)[number]) => number) => topics.reduce((s, t) => s + f(t), 0);
   const underReplicated = sum((t) => t.underReplicatedPartitions);
   const offline = sum((t) => t.offlinePartitions);

@@ -2,7 +2,7 @@
 // tiering ranges, configs) and POST /topics (create).
 import type { Request } from 'express';
 import type { ConsoleContext } from '../context';
-import { AdminError, createTopic, describeTopic, formatBytes, listTopics, localRange, partitionKey, remoteRange, tierStatus, type TierPartitionStatus } from '../data';
+import { AdminError, createTopic, describeTopicWithTier, formatBytes, listTopics, localRange, partitionKey, remoteRange } from '../data';
 import { csrfInput, field, intField } from '../forms';
 import { html, type Html, query, url } from '../html';
 import { facts, table } from '../layout';
@@ -43,8 +43,9 @@ export async function createTopicAction(ctx: ConsoleContext, req: Request): Prom
 }
 
 export async function topicPage(ctx: ConsoleContext, name: string): Promise<Html> {
-  const [t, tier] = await Promise.all([describeTopic(ctx.cluster, name), tierStatus(ctx.cluster, { topics: [name] }).catch(() => [] as TierPartitionStatus[])]);
-  const tierOf = new Map(tier.map((s) => [partitionKey(s.topic, s.partition), s]));
+  // One lookup for both views: describing the topic and its tier status would otherwise each ask Metadata and the offsets.
+  const { topic: t, tier } = await describeTopicWithTier(ctx.cluster, name);
+  const tierOf = new Map((tier ?? []).map((s) => [partitionKey(s.topic, s.partition), s]));
   return html`${facts([
     ['Topic id', t.topicId],
     ['Internal', t.isInternal ? 'yes' : 'no'],
