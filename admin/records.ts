@@ -446,10 +446,11 @@ export async function produceRecords(cc: ClusterClient, topic: string, records: 
             } else if ((RETRIABLE.has(a.errorCode) || a.errorCode === ErrorCode.NETWORK_EXCEPTION) && attempt < MAX_RETRIES) {
               b.maybeWritten ||= a.errorCode === ErrorCode.NETWORK_EXCEPTION;
               failed.push(b);
-            } else if (a.errorCode === ErrorCode.UNKNOWN_PRODUCER_ID && !b.maybeWritten && attempt < MAX_RETRIES) {
+            } else if (a.errorCode === ErrorCode.UNKNOWN_PRODUCER_ID && attempt < MAX_RETRIES) {
+              if (b.maybeWritten) throw new AdminError(`${fail().message} (after a lost answer: its first copy may have been written; not resent under a new producer id, which could write it twice)`, 'failed', a.errorCode);
               unknownProducer = true; // refused, not written: resent under a new producer id below
               failed.push(b);
-            } else if (a.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || a.errorCode === ErrorCode.UNKNOWN_PRODUCER_ID) {
+            } else if (a.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER) {
               throw new AdminError(`${fail().message} (the broker lost this producer's earlier records or state; records before this batch may be missing)`, 'failed', a.errorCode);
             } else throw fail();
           });
@@ -461,7 +462,7 @@ export async function produceRecords(cc: ClusterClient, topic: string, records: 
         // as a new producer unless a batch's earlier copy may already be in the log (a new identity would
         // write it a second time).
         if (pending.some((b) => b.maybeWritten)) {
-          throw new AdminError(`producing to ${topic}: UNKNOWN_PRODUCER_ID while a resent batch's first copy may have been written; not retried to avoid writing it twice`, 'failed', ErrorCode.UNKNOWN_PRODUCER_ID);
+          throw new AdminError(`producing to ${topic}: UNKNOWN_PRODUCER_ID while another batch's lost first copy may have been written; not resent under a new producer id, which could write it twice`, 'failed', ErrorCode.UNKNOWN_PRODUCER_ID);
         }
         producer!.reset();
         pending = await Promise.all(pending.map((b) => encode(b.partition, b.indexes)));
