@@ -2,7 +2,8 @@
 // message browser. Reading fetches from each partition's leader in bounded steps (never a whole topic in
 // memory) and stops, unless following, at the end offset seen when it started (like kcat -e); read_committed
 // by default, dropping aborted transactions as Kafka's consumers do. Writing groups records per partition
-// leader, placing keyed records with Kafka's default partitioner so they land where Java clients put them.
+// leader, placing keyed records with Kafka's default partitioner so they land where Java clients put them, and
+// (with acks=all) as an idempotent producer, so a request whose answer was lost is resent without duplicates.
 import { sleep, systemClock } from '../broker/src/clock';
 import { ApiKey } from '../broker/src/protocol/apis';
 import '../broker/src/protocol/compression'; // registers the codecs: compressed batches decode and encode
@@ -13,6 +14,7 @@ import type { KafkaClient } from '../broker/src/protocol/client';
 import type { ClusterClient, TopicMetadata } from './cluster-client';
 import { AdminError, check, kindOfCode } from './errors';
 import { listOffsets, offsetFor, OffsetSpec } from './offsets';
+import { IdempotentProducer, type ProducerIdentity } from './idempotent-producer';
 import { partitionForKey } from './partitioner';
 
 export interface ConsumedRecord {
@@ -46,6 +48,12 @@ export interface ReadOptions {
   isolation?: Isolation;
   /** Ends the iteration (after the fetch in flight). */
   signal?: AbortSignal;
+  /**
+   * Following all partitions: how often metadata is read again to pick up partitions added meanwhile, which are
+   * read from their beginning (default 5 s; Kafka's consumers use metadata.max.age.ms, 5 min, but a person
+   * watching a topic wants to see a new partition's records soon).
+   */
+  metadataRefreshMs?: number;
 }
 
 // Per fetch: at most this much per partition and per response (Kafka still returns a larger first batch whole,
@@ -65,6 +73,7 @@ const MAX_RETRIES = 120;
 const RETRY_BACKOFF_MS = 250;
 /** Empty answers in a row for a partition below its end offset before it is treated as read (not following). */
 const MAX_EMPTY_FETCHES = 10;
+const METADATA_REFRESH_MS = 5_000;
 
 /** Errors after which the partition's leader is looked up again and the fetch or produce retried. */
 const RETRIABLE = new Set<number>([
@@ -107,7 +116,14 @@ export async function* readRecords(cc: ClusterClient, opts: ReadOptions): AsyncI
   const cursors = await startCursors(cc, md, partitions, opts.start, readUncommitted, opts.follow ?? false);
   let remaining = opts.limit ?? Infinity;
   let round = 0;
+  // Only a follow of the whole topic grows with it; an explicit partition list stays what was asked for.
+  const discover = (opts.follow ?? false) && !opts.partitions?.length;
+  let refreshedAt = systemClock.now();
   while (remaining > 0 && !opts.signal?.aborted) {
+    if (discover && systemClock.now() - refreshedAt >= (opts.metadataRefreshMs ?? METADATA_REFRESH_MS)) {
+      refreshedAt = systemClock.now();
+      await addNewPartitions(cc, opts.topic, cursors);
+    }
     const active = cursors.filter((c) => c.next < c.stop);
     if (active.length === 0) return;
     // Rotate the order so that no partition is always last in a response that the size limit cuts.
@@ -171,7 +187,7 @@ async function startCursors(
       const found = byTime!(p.partition);
       next = found < 0 ? end : found; // no record at or after the timestamp: start at the end
     }
-    return { partition: p.partition, next, stop: follow ? Infinity : end, leader: p.leader, retries: 0, empties: 0, aborted: [], skipping: new Set() };
+    return newCursor(p.partition, p.leader, next, follow ? Infinity : end);
   });
 }
 
@@ -281,6 +297,32 @@ async function recover(cc: ClusterClient, topic: string, cursor: Cursor, errorCo
   return false;
 }
 
+/** A cursor from `next` on, never stopping (following) or stopping before `stop`. */
+function newCursor(partition: number, leader: number, next: number, stop: number): Cursor {
+  return { partition, next, stop, leader, retries: 0, empties: 0, aborted: [], skipping: new Set() };
+}
+
+/**
+ * Adds a following cursor, from offset 0, for every partition the topic gained (and refreshes the leaders of
+ * the others). A new partition's log starts at 0; if its start moved on already, the fetch's
+ * OFFSET_OUT_OF_RANGE moves the cursor to the earliest offset. Unreachable metadata is tried at the next refresh.
+ */
+async function addNewPartitions(cc: ClusterClient, topic: string, cursors: Cursor[]): Promise<void> {
+  let md: TopicMetadata;
+  try {
+    md = await cc.topic(topic);
+  } catch (err) {
+    if (AdminError.from(err).kind === 'unavailable') return;
+    throw err;
+  }
+  const known = new Map(cursors.map((c) => [c.partition, c]));
+  for (const p of md.partitions) {
+    const c = known.get(p.partition);
+    if (c) c.leader = p.leader;
+    else cursors.push(newCursor(p.partition, p.leader, 0, Infinity));
+  }
+}
+
 async function refreshLeaders(cc: ClusterClient, topic: string, cursors: Cursor[]): Promise<void> {
   const md = await cc.topic(topic);
   for (const c of cursors) c.leader = md.partitions.find((p) => p.partition === c.partition)?.leader ?? -1;
@@ -307,27 +349,47 @@ const CODEC: Record<CompressionName, CompressionType> = { none: Compression.NONE
 export interface ProduceOptions {
   acks?: Acks;
   compression?: CompressionName;
+  /**
+   * Idempotence (Kafka's enable.idempotence, on by default with acks=-1 only, as Kafka requires acks=all): the
+   * producer state to use, kept across calls by a caller that produces several times (stratactl keeps one per
+   * run); a call without one gets its own. `false` turns it off. With it, a request whose answer was lost
+   * (connection dropped, timeout) is sent again unchanged and the broker drops the copy; without it such a
+   * request is not retried, as a copy could be written twice.
+   */
+  idempotence?: IdempotentProducer | false;
 }
 
 export interface ProducedRecord {
   partition: number;
-  /** -1 with acks=0 (the broker does not answer). */
+  /** -1 with acks=0 (the broker does not answer), or for a resent batch the broker only reported as a duplicate. */
   offset: number;
 }
 
 /** Uncompressed record bytes per batch: well below Kafka's default max.message.bytes (1 MiB). */
 const BATCH_TARGET_BYTES = 512 * 1024;
 
+/** One batch of a partition, as sent (resent unchanged while its outcome is unknown). */
+interface PendingBatch {
+  partition: number;
+  indexes: number[];
+  batch: Buffer;
+  /** An earlier attempt's answer was lost: the broker may hold it already (only its duplicate check can tell). */
+  maybeWritten: boolean;
+}
+
 /**
  * Produces records to one topic and returns where each landed, in input order. Keyed records without a
  * partition are placed by Kafka's default partitioner (murmur2); keyless ones all go to one partition chosen
  * per call (sticky). Records of a partition keep their order; they are sent as batches of ≤ 512 KiB
- * (one batch per partition per request). Throws AdminError on any partition's failure.
+ * (one batch per partition per request, one request per partition in flight). Throws AdminError on any
+ * partition's failure.
  */
 export async function produceRecords(cc: ClusterClient, topic: string, records: ProduceRecord[], opts: ProduceOptions = {}): Promise<ProducedRecord[]> {
   const acks = opts.acks ?? -1;
   const compression = CODEC[opts.compression ?? 'none'];
   if (compression === undefined) throw new AdminError(`unknown compression "${opts.compression}" (one of ${COMPRESSION_NAMES.join(', ')})`, 'usage');
+  if (opts.idempotence && acks !== -1) throw new AdminError('idempotent produce needs acks=all (-1)', 'usage');
+  const producer = acks === -1 && opts.idempotence !== false ? (opts.idempotence ?? new IdempotentProducer()) : undefined;
   if (records.length === 0) return [];
   let md = await cc.topic(topic);
   const count = md.partitions.length;
@@ -352,34 +414,61 @@ export async function produceRecords(cc: ClusterClient, topic: string, records: 
     b.list[b.list.length - 1]!.push(i);
     b.bytes += size;
   });
+  // Sequence numbers are claimed here, once per batch: a resent batch keeps its own.
+  const encode = async (partition: number, indexes: number[]): Promise<PendingBatch> => {
+    const rs = indexes.map((i) => records[i]!);
+    const id = producer && { ...(await producer.identity(cc)), baseSequence: producer.claim(topic, partition, rs.length) };
+    return { partition, indexes, batch: await encodeBatch(rs, compression, id), maybeWritten: false };
+  };
   const results: ProducedRecord[] = new Array(records.length);
   for (let round = 0; ; round++) {
     // Request round `round` carries batch number `round` of every partition that has one.
     const due = [...batches].filter(([, b]) => b.list.length > round).map(([partition, b]) => ({ partition, indexes: b.list[round]! }));
     if (due.length === 0) break;
-    const encoded = await Promise.all(due.map(async (b) => ({ ...b, batch: await encodeBatch(b.indexes.map((i) => records[i]!), compression) })));
-    let pending = encoded;
+    let pending = await Promise.all(due.map((b) => encode(b.partition, b.indexes)));
     for (let attempt = 0; pending.length > 0; attempt++) {
-      const failed: typeof pending = [];
-      const byLeader = new Map<number, typeof pending>();
+      const failed: PendingBatch[] = [];
+      let unknownProducer = false;
+      const byLeader = new Map<number, PendingBatch[]>();
       for (const b of pending) {
         const leader = md.partitions.find((p) => p.partition === b.partition)?.leader ?? -1;
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), b]);
       }
       await Promise.all(
         [...byLeader].map(async ([leader, bs]) => {
-          const answers = await produceTo(cc, topic, leader, bs, acks);
+          const answers = await produceTo(cc, topic, leader, bs, acks, producer !== undefined);
           bs.forEach((b, k) => {
             const a = answers[k]!;
-            if (a.errorCode === ErrorCode.NONE) b.indexes.forEach((idx, n) => (results[idx] = { partition: b.partition, offset: a.baseOffset < 0 ? -1 : a.baseOffset + n }));
-            else if (RETRIABLE.has(a.errorCode) && attempt < MAX_RETRIES) failed.push(b);
-            else throw new AdminError(`producing to ${topic}[${b.partition}]: ${errorName(a.errorCode)}${a.message ? `: ${a.message}` : ''}`, kindOfCode(a.errorCode), a.errorCode);
+            const fail = () => new AdminError(`producing to ${topic}[${b.partition}]: ${errorName(a.errorCode)}${a.message ? `: ${a.message}` : ''}`, kindOfCode(a.errorCode), a.errorCode);
+            // A duplicate is the broker saying an earlier copy of this very batch was written (its answer was lost).
+            if (a.errorCode === ErrorCode.NONE || (producer && a.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER)) {
+              b.indexes.forEach((idx, n) => (results[idx] = { partition: b.partition, offset: a.baseOffset < 0 ? -1 : a.baseOffset + n }));
+            } else if ((RETRIABLE.has(a.errorCode) || a.errorCode === ErrorCode.NETWORK_EXCEPTION) && attempt < MAX_RETRIES) {
+              b.maybeWritten ||= a.errorCode === ErrorCode.NETWORK_EXCEPTION;
+              failed.push(b);
+            } else if (a.errorCode === ErrorCode.UNKNOWN_PRODUCER_ID && attempt < MAX_RETRIES) {
+              if (b.maybeWritten) throw new AdminError(`${fail().message} (after a lost answer: its first copy may have been written; not resent under a new producer id, which could write it twice)`, 'failed', a.errorCode);
+              unknownProducer = true; // refused, not written: resent under a new producer id below
+              failed.push(b);
+            } else if (a.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER) {
+              throw new AdminError(`${fail().message} (the broker lost this producer's earlier records or state; records before this batch may be missing)`, 'failed', a.errorCode);
+            } else throw fail();
           });
         }),
       );
       pending = failed;
+      if (unknownProducer) {
+        // The broker forgot this producer (its state expired or was lost). Nothing is in flight now; start again
+        // as a new producer unless a batch's earlier copy may already be in the log (a new identity would
+        // write it a second time).
+        if (pending.some((b) => b.maybeWritten)) {
+          throw new AdminError(`producing to ${topic}: UNKNOWN_PRODUCER_ID while another batch's lost first copy may have been written; not resent under a new producer id, which could write it twice`, 'failed', ErrorCode.UNKNOWN_PRODUCER_ID);
+        }
+        producer!.reset();
+        pending = await Promise.all(pending.map((b) => encode(b.partition, b.indexes)));
+      }
       if (pending.length > 0) {
-        // Not written (the leader refused it): safe to send again once the new leader is known.
+        // Refused (or, idempotent, unanswered): sent again once the leader is known, the same batch bytes.
         await sleep(systemClock, RETRY_BACKOFF_MS);
         md = await cc.topic(topic);
       }
@@ -392,12 +481,13 @@ function recordSize(r: ProduceRecord): number {
   return 32 + (r.key?.length ?? 0) + (r.value?.length ?? 0) + (r.headers ?? []).reduce((n, h) => n + h.key.length + (h.value?.length ?? 0) + 8, 0);
 }
 
-function encodeBatch(records: ProduceRecord[], compression: CompressionType): Promise<Buffer> {
+function encodeBatch(records: ProduceRecord[], compression: CompressionType, id: (ProducerIdentity & { baseSequence: number }) | undefined): Promise<Buffer> {
   const now = Date.now();
   const base = records[0]!.timestamp ?? now;
   return buildRecordBatchAsync({
     timestamp: base,
     compression,
+    ...id,
     records: records.map((r) => ({ key: r.key ?? null, value: r.value, headers: r.headers ?? [], timestampDelta: (r.timestamp ?? now) - base })),
   });
 }
@@ -406,8 +496,9 @@ async function produceTo(
   cc: ClusterClient,
   topic: string,
   leader: number,
-  batches: Array<{ partition: number; batch: Buffer }>,
+  batches: PendingBatch[],
   acks: Acks,
+  idempotent: boolean,
 ): Promise<Array<{ errorCode: number; baseOffset: number; message: string | null }>> {
   const failAll = (errorCode: number) => batches.map(() => ({ errorCode, baseOffset: -1, message: null }));
   if (leader < 0) return failAll(ErrorCode.LEADER_NOT_AVAILABLE);
@@ -429,7 +520,11 @@ async function produceTo(
   try {
     res = await c.request<ProduceResponse>(ApiKey.Produce, version, body);
   } catch (err) {
-    throw AdminError.from(err); // the request may have been written: not retried (it could duplicate records)
+    const e = AdminError.from(err);
+    // The request may have been written. Idempotent: send it again, the broker drops a copy it already has.
+    // Otherwise not retried (it could duplicate records).
+    if (idempotent && e.kind === 'unavailable') return failAll(ErrorCode.NETWORK_EXCEPTION);
+    throw e;
   }
   const byPartition = new Map(res.responses.filter((t) => t.name === topic).flatMap((t) => t.partitionResponses.map((p) => [p.index, p] as const)));
   return batches.map((b) => {

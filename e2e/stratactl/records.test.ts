@@ -5,7 +5,6 @@
 // hidden under read_committed.
 import { strict as assert } from 'node:assert';
 import { parseAllDocuments } from 'yaml';
-import { createTopic } from '../../bench/common';
 import { ClusterClient } from '../../admin/cluster-client';
 import { partitionForKey } from '../../admin/partitioner';
 import { produceRecords, readRecords } from '../../admin/records';
@@ -17,29 +16,14 @@ import { kcat, kcatConsume, kcatProduce, requireKcat } from '../helpers/kcat';
 import { startStratactl, stratactl } from '../helpers/stratactl';
 import { TxnShell } from '../helpers/txn-shell';
 import { uniqueName, waitFor, withTimeout } from '../helpers/util';
-import { forEachTarget } from './targets';
+import { forEachTarget, newTopic as newTopicOn } from './targets';
 
 forEachTarget('stratactl topic produce and consume', (target) => {
   before(() => {
     requireKcat();
   });
 
-  /** Creates a topic and waits until every partition has a leader (Kafka elects them asynchronously). */
-  async function newTopic(prefix: string, partitions = 1, configs: Record<string, string> = {}): Promise<string> {
-    const name = uniqueName(prefix);
-    const [host, port] = target().bootstrap.split(':');
-    await createTopic(host!, Number(port), name, partitions, configs);
-    const cc = new ClusterClient({ bootstrap: [target().bootstrap] });
-    try {
-      await waitFor(async () => (await cc.topic(name)).partitions.every((p) => p.leader >= 0) && (await cc.topic(name)).partitions.length === partitions, {
-        timeoutMs: 30_000,
-        what: `leaders of ${name}`,
-      });
-    } finally {
-      await cc.close();
-    }
-    return name;
-  }
+  const newTopic = (prefix: string, partitions = 1, configs: Record<string, string> = {}) => newTopicOn(target(), prefix, partitions, configs);
 
   const ctl = (args: string[], input?: string) => stratactl(['--brokers', target().bootstrap, ...args], { input });
   const ok = async (args: string[], input?: string) => {

@@ -1,8 +1,11 @@
 // Runs a stratactl suite against each kind of cluster it must work with: a Strata broker process and Apache
 // Kafka 4.1.1 (KRaft, one node, from the bench's jars). The body gets a `target()` accessor, valid inside tests.
 import type { BrokerOptions } from '../helpers/broker-process';
+import { createTopic } from '../../bench/common';
 import { KafkaBroker, type KafkaOptions } from '../../bench/vs-kafka/kafka-broker';
+import { ClusterClient } from '../../admin/cluster-client';
 import { useBroker } from '../helpers/suite';
+import { uniqueName, waitFor } from '../helpers/util';
 
 export interface Target {
   kind: 'strata' | 'kafka';
@@ -50,4 +53,29 @@ export function forEachTarget(title: string, body: (target: () => Target) => voi
       });
     });
   }
+}
+
+/** Waits until the topic has `partitions` partitions, each with a leader (Kafka elects them asynchronously). */
+export async function waitForLeaders(bootstrap: string, topic: string, partitions: number): Promise<void> {
+  const cc = new ClusterClient({ bootstrap: [bootstrap] });
+  try {
+    await waitFor(
+      async () => {
+        const md = await cc.topic(topic);
+        return md.partitions.length === partitions && md.partitions.every((p) => p.leader >= 0);
+      },
+      { timeoutMs: 30_000, what: `${partitions} partition leaders of ${topic}` },
+    );
+  } finally {
+    await cc.close();
+  }
+}
+
+/** Creates a topic with a unique name from `prefix` and waits until every partition has a leader. */
+export async function newTopic(target: Target, prefix: string, partitions = 1, configs: Record<string, string> = {}): Promise<string> {
+  const name = uniqueName(prefix);
+  const [host, port] = target.bootstrap.split(':');
+  await createTopic(host!, Number(port), name, partitions, configs);
+  await waitForLeaders(target.bootstrap, name, partitions);
+  return name;
 }

@@ -6,6 +6,7 @@ import * as readline from 'node:readline';
 import { type Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { AdminError } from '../../admin/errors';
+import { IdempotentProducer } from '../../admin/idempotent-producer';
 import { parseTime } from '../../admin/time';
 import { BYTES_FORMATS, type BytesFormat, compileKcatFormat, recordToJson } from '../../admin/record-format';
 import { type Acks, COMPRESSION_NAMES, type CompressionName, type ConsumedRecord, type Isolation, produceRecords, type ProduceRecord, readRecords, type StartAt } from '../../admin/records';
@@ -22,7 +23,12 @@ export function registerTopicRecordCommands(program: Command): void {
     .option('-K, --key-delimiter <delimiter>', 'split each line into key and value at the first delimiter (kcat -K)')
     .option('-H, --header <key=value>', 'add a header to every record (repeatable)', repeatable((h: string) => h), [])
     .addOption(new Option('-p, --partition <n>', 'produce to this partition (default: by key as Kafka’s partitioner, keyless to one partition)').argParser(nonNegativeInt('--partition')))
-    .addOption(new Option('--acks <acks>', 'acknowledgements to wait for').choices(['-1', '0', '1', 'all']).default('-1'))
+    .addOption(
+      new Option('--acks <acks>', 'acknowledgements to wait for; all (-1) produces idempotently: a request whose answer was lost is sent again and the broker drops the copy; 0 or 1 turn idempotence off (as Kafka’s enable.idempotence needs acks=all), so a lost answer fails the command')
+        .choices(['-1', '0', '1', 'all'])
+        .default('-1'),
+    )
+    .option('--no-idempotence', 'with --acks all, produce without a producer id (as enable.idempotence=false, e.g. on Kafka before 2.8 without IDEMPOTENT_WRITE on the cluster)')
     .addOption(new Option('--compression <codec>', 'batch compression').choices(COMPRESSION_NAMES as string[]).default('none'))
     .addOption(new Option('--input <format>', 'text lines, or JSON lines {"key","value","headers":{…},"partition"}').choices(['text', 'json']).default('text'))
     .action(action(async (ctx, name: string, flags: ProduceFlags) => produce(ctx, name, flags)));
@@ -36,7 +42,7 @@ export function registerTopicRecordCommands(program: Command): void {
     .option('-f, --format <format>', 'kcat -f format for table output: %t %p %o %k %K %s %S %R %T %h %% \\n \\t', '%s\\n')
     .addOption(new Option('--key-format <format>', 'how keys are rendered').choices(BYTES_FORMATS as string[]))
     .addOption(new Option('--value-format <format>', 'how values are rendered').choices(BYTES_FORMATS as string[]))
-    .option('--follow', 'keep printing new records until interrupted')
+    .option('--follow', 'keep printing new records until interrupted; without -p, partitions added meanwhile are found within 5 s and read from their beginning')
     .addOption(new Option('--isolation <level>', 'read_committed hides aborted transactions').choices(['read_committed', 'read_uncommitted']).default('read_committed'))
     .action(action(async (ctx, name: string, flags: ConsumeFlags) => consume(ctx, name, flags)));
 }
@@ -48,6 +54,7 @@ interface ProduceFlags {
   acks: string;
   compression: CompressionName;
   input: 'text' | 'json';
+  idempotence: boolean;
 }
 
 interface ConsumeFlags {
@@ -96,13 +103,15 @@ async function produce(ctx: Ctx, topic: string, flags: ProduceFlags) {
   const output = ctx.options.output;
   const cc = ctx.cluster();
   await cc.topic(topic); // a missing topic fails before stdin is read
+  // One producer identity for the whole run: sequence numbers continue across the chunks sent.
+  const idempotence = acks === -1 && flags.idempotence ? new IdempotentProducer() : false;
   let chunk: ProduceRecord[] = [];
   let chunkBytes = 0;
   let total = 0;
   const partitions = new Set<number>();
   const send = async () => {
     if (chunk.length === 0) return;
-    const results = await produceRecords(cc, topic, chunk, { acks, compression: flags.compression });
+    const results = await produceRecords(cc, topic, chunk, { acks, compression: flags.compression, idempotence });
     chunk = [];
     chunkBytes = 0;
     total += results.length;
