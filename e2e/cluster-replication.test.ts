@@ -28,15 +28,30 @@ function batchOf(i: number): Buffer {
 }
 
 /** Produces one batch per index through the current leader with acks=all; returns each answer's error code. */
+/**
+ * Produces records from..from+count-1 one by one through the leader, returning each one's error code. As a client
+ * does, a NOT_LEADER_OR_FOLLOWER answer (nothing was written: leadership moved, e.g. back to a preferred replica
+ * that rejoined) is retried through the broker Metadata names as leader by then.
+ */
 async function produceAll(c: Cluster, from: number, count: number): Promise<number[]> {
-  const { wire } = await c.leaderClient(TOPIC, 0);
-  try {
-    const codes: number[] = [];
-    for (let i = from; i < from + count; i++) codes.push((await wire.produce(TOPIC, 0, batchOf(i))).errorCode);
-    return codes;
-  } finally {
-    await wire.close();
+  const codes: number[] = [];
+  for (let i = from; i < from + count; i++) {
+    codes.push(
+      await waitFor(
+        async () => {
+          const { wire } = await c.leaderClient(TOPIC, 0);
+          try {
+            const code = (await wire.produce(TOPIC, 0, batchOf(i))).errorCode;
+            return code === ErrorCode.NOT_LEADER_OR_FOLLOWER ? undefined : code;
+          } finally {
+            await wire.close();
+          }
+        },
+        { timeoutMs: 30_000, what: `record ${i} answered by the partition's leader` },
+      ),
+    );
   }
+  return codes;
 }
 
 /** Waits until every broker in `ids` holds the same bytes for the partition as the leader, ending at `endOffset`. */
