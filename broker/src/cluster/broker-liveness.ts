@@ -114,15 +114,18 @@ export class BrokerLiveness {
   /** One pass: grace on becoming active or after a pause, else fence the brokers whose session expired. */
   async tick(): Promise<void> {
     const now = this.opts.clock.now();
-    const late = now - this.scheduledAt - this.tickMs;
+    const paused = now - this.scheduledAt - this.tickMs > this.opts.leaseMs / 2;
+    if (paused && this.activeEpoch !== -1) {
+      this.logger.warn('this process paused: every broker gets a new session before anyone is fenced', { lateMs: now - this.scheduledAt - this.tickMs });
+      this.activeEpoch = -1;
+    }
     if (!this.opts.lease.isActive()) {
       // Lost (another epoch comes next) or lapsed between two renewals (the same epoch resumes, sessions intact).
       if (this.opts.lease.epoch !== this.activeEpoch) this.activeEpoch = -1;
       return;
     }
     const epoch = this.opts.lease.epoch;
-    if (epoch !== this.activeEpoch || late > this.opts.leaseMs / 2) {
-      if (epoch === this.activeEpoch) this.logger.warn('this process paused: every broker gets a new session before anyone is fenced', { lateMs: late });
+    if (epoch !== this.activeEpoch) {
       this.activeEpoch = epoch;
       this.lastPreferredElection = now;
       this.lastHeard.clear();

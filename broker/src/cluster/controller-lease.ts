@@ -113,7 +113,16 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
 
   /** Holds the lease, has claimed its epoch, and started its latest successful renewal less than 2/3 leaseMs ago (on the local clock). */
   isActive(): boolean {
-    return this.running && this.held !== null && this.claimed && this.clock.now() - this.held.renewedAt < this.activeMs;
+    const held = this.held;
+    return this.running && held !== null && this.claimed && this.clock.now() - held.renewedAt < this.activeMs && !this.superseded(held.body.epoch);
+  }
+
+  /**
+   * The metadata log already names a newer controller epoch: another broker took the lease over, though this one
+   * could still write it (it resumed after a pause mid-renewal, past the key lock's stale time).
+   */
+  private superseded(epoch: number): boolean {
+    return this.opts.knownEpoch() > epoch;
   }
 
   private get activeMs(): number {
@@ -160,6 +169,12 @@ export class ControllerLease extends EventEmitter<{ elected: [epoch: number]; de
 
   private async renew(): Promise<void> {
     const held = this.held!;
+    if (this.superseded(held.body.epoch)) {
+      this.logger.warn('deposed: the metadata log names a newer controller epoch', { epoch: held.body.epoch, newer: this.opts.knownEpoch() });
+      this.lose();
+      await this.watch();
+      return;
+    }
     const started = this.clock.now();
     const body = { ...held.body, renewals: held.body.renewals + 1 };
     const written = await this.opts.store.putIfMatch(this.opts.key, encode(body), held.etag);

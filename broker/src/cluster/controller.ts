@@ -224,6 +224,7 @@ export class Controller {
    */
   fenceBrokers(ids: readonly number[]): Promise<void> {
     return this.serialize(async () => {
+      this.requireController();
       const fencing = ids.filter((id) => this.image.brokers.get(id)?.fenced === false);
       if (fencing.length === 0) return;
       const gone = new Set(fencing);
@@ -247,6 +248,7 @@ export class Controller {
   /** Unfences a registered broker that heartbeats again; partitions without a leader that it can lead get it. */
   unfenceBroker(id: number): Promise<void> {
     return this.serialize(async () => {
+      this.requireController();
       const b = this.image.brokers.get(id);
       if (!b) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `Broker ${id} is not registered.`);
       if (!b.fenced) return;
@@ -265,6 +267,7 @@ export class Controller {
    */
   shutDownBroker(id: number): Promise<{ pending: number }> {
     return this.serialize(async () => {
+      this.requireController();
       if (!this.image.brokers.has(id)) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `Broker ${id} is not registered.`);
       this.shuttingDown.add(id);
       const alive = (n: number) => this.isAlive(n);
@@ -273,6 +276,17 @@ export class Controller {
       // Anything left: a write lost, or a leader added it back meanwhile. The next heartbeat tries again.
       return { pending: this.planPartitions((_topic, p) => removeBroker(p, id, alive, { unclean: false, keepLeadershipIfAlone: true })).length };
     });
+  }
+
+  /**
+   * Liveness decisions (fencing, unfencing, controlled shutdown) are the active controller's alone. Checked
+   * against the image inside the operation, so a write that lost its log position re-checks after catching up:
+   * a controller deposed while paused (its lease taken over, a newer epoch claimed in the log) writes nothing.
+   */
+  private requireController(): void {
+    if (this.image.controllerId !== this.nodeId) {
+      throw new KafkaError(ErrorCode.NOT_CONTROLLER, `Broker ${this.nodeId} is not the controller (the metadata log names broker ${this.image.controllerId}, epoch ${this.image.controllerEpoch}).`);
+    }
   }
 
   /**

@@ -188,6 +188,25 @@ describe('broker liveness (controller heartbeat table)', () => {
     assert.deepEqual(controller.fenced, [[3]]);
   });
 
+  it('a pause noticed while the lease lapsed still gives every broker a new session when the same lease is active again', async () => {
+    liveness.stop();
+    let skew = 0;
+    const pausable = { now: () => clock.now() + skew, setTimeout: clock.setTimeout.bind(clock), clearTimeout: clock.clearTimeout.bind(clock) };
+    const stepDowns: number[] = [];
+    const lapsing: LeaseView = { isActive: () => active, epoch: 1, stepDown: async (ms) => void stepDowns.push(ms) };
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: lapsing, clock: pausable, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
+    liveness.start();
+    await beatFor(SESSION, [1, 2, 3]);
+    // Paused mid-renewal: on resuming, the lease has lapsed (the renewal is late) and the brokers heartbeat elsewhere.
+    active = false;
+    skew += 10_000;
+    await clock.advance(TICK);
+    active = true; // the late renewal lands: the same epoch is active again
+    await clock.advance(TICK);
+    assert.deepEqual(controller.fenced, [], 'no broker is fenced for the silence of the pause');
+    assert.deepEqual(stepDowns, [], 'nor is the silence taken for being cut off');
+  });
+
   it('runs a preferred leader election every interval while it holds the lease, none when the interval is 0', async () => {
     liveness.stop();
     liveness = new BrokerLiveness({ image: { brokers }, controller, lease, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, preferredElectionIntervalMs: 60_000, logger: silentLogger });

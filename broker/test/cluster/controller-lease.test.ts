@@ -162,6 +162,24 @@ describe('ControllerLease', () => {
     assert.deepEqual(a.events, ['elected 1']);
   });
 
+  it('a holder is deposed once its metadata log names a newer controller epoch (it wrote the lease after a long pause)', async () => {
+    const clock = new ManualClock(0);
+    const a = await broker(1, clock);
+    const b = await broker(2, clock);
+    await a.lease.start();
+    await b.lease.start();
+    assert.ok(a.lease.isActive());
+    // Broker 2 claimed a newer epoch in the log (it took the lease while broker 1 was paused mid-renewal).
+    await b.node.controller.claimController(7);
+    await a.node.log.catchUp(a.node.image);
+    assert.equal(a.lease.isActive(), false, 'not active against a newer epoch in the log');
+    await run(clock, LEASE_MS / 3 + STEP, 2);
+    // Deposed at its next renewal; the object still names broker 1 (here nobody rewrote it), so it takes it again
+    // at once, but only with an epoch above the log's: it never acts under the superseded one.
+    assert.deepEqual(a.events, ['elected 1', 'deposed 1', 'elected 8']);
+    assert.equal(a.lease.epoch, 8);
+  });
+
   it('resign hands the lease over at the next look, without waiting leaseMs', async () => {
     const clock = new ManualClock(0);
     const a = await broker(1, clock);

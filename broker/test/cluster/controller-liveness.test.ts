@@ -31,6 +31,7 @@ describe('controller: registration, fencing, shutdown, ISR changes and elections
     controllers = new Map([1, 2, 3].map((id) => [id, new Controller(image, log, id, { uncleanLeaderElectionEnable: opts.unclean })]));
     c = controllers.get(1)!;
     for (const id of [1, 2, 3]) await c.registerBroker(reg(id), 'cluster-1');
+    await c.claimController(1); // broker 1 is the active controller: liveness decisions are its
   }
 
   async function topic(name: string, assignments: number[][], configs: Record<string, string> = {}): Promise<string> {
@@ -101,6 +102,17 @@ describe('controller: registration, fencing, shutdown, ISR changes and elections
     const again = await replayed();
     assert.equal(again.brokers.get(1)!.fenced, false);
     assert.deepEqual(again.topicsByName.get('t')!.partitions, image.topicsByName.get('t')!.partitions);
+  });
+
+  it('fencing, unfencing and controlled shutdown are refused (NOT_CONTROLLER) once the log names another controller', async () => {
+    await start();
+    await controllers.get(2)!.claimController(2); // broker 2 took the lease over while broker 1 was paused
+    await rejectsWith(c.fenceBrokers([3]), ErrorCode.NOT_CONTROLLER);
+    await rejectsWith(c.unfenceBroker(3), ErrorCode.NOT_CONTROLLER);
+    await rejectsWith(c.shutDownBroker(3), ErrorCode.NOT_CONTROLLER);
+    assert.equal(image.brokers.get(3)!.fenced, false, 'nothing written');
+    await controllers.get(2)!.fenceBrokers([3]);
+    assert.equal(image.brokers.get(3)!.fenced, true, 'the new controller decides');
   });
 
   it('fencing two brokers at once never elects one of them', async () => {
