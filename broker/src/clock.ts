@@ -27,3 +27,13 @@ export const monotonicClock: Clock = { ...systemClock, now: () => performance.no
 export function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
+
+/** `p`, or a rejection with `message` once `ms` pass on the clock first (`p` itself is not cancelled). */
+export function withDeadline<T>(clock: Clock, p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: TimerHandle | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = clock.setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, expired]).finally(() => clock.clearTimeout(timer!));
+}

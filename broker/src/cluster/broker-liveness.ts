@@ -68,7 +68,10 @@ export interface BrokerLivenessOptions {
 }
 
 export class BrokerLiveness {
+  /** Per broker, when its session last started or was refreshed (a grace period counts): decides fencing. */
   private readonly lastHeard = new Map<number, number>();
+  /** Per broker, when a heartbeat of its really arrived (grace periods do not count): decides hearsMajority. */
+  private readonly lastBeat = new Map<number, number>();
   /** The registration (broker epoch) each lastHeard entry belongs to: a new registration starts a new session. */
   private readonly sessionOf = new Map<number, number>();
   private readonly tickMs: number;
@@ -156,6 +159,7 @@ export class BrokerLiveness {
       this.lastHeard.delete(id);
       this.sessionOf.delete(id);
     }
+    for (const id of this.lastBeat.keys()) if (!this.opts.image.brokers.has(id)) this.lastBeat.delete(id);
     const interval = this.opts.preferredElectionIntervalMs ?? 0;
     if (expired.length === 0 && interval > 0 && now - this.lastPreferredElection >= interval) {
       this.lastPreferredElection = now;
@@ -195,6 +199,8 @@ export class BrokerLiveness {
    * Whether this broker, as controller, hears from a majority of the unfenced brokers (always true when it is not
    * the active controller, or with fewer than 3). A leader cut off from the others must not shrink ISRs to itself
    * (it writes them to the object store, which it still reaches): the partition would go offline when it is fenced.
+   * Only heartbeats that arrived count, not a grace period: a cut-off broker that takes the lease again after its
+   * cool-down has heard nobody.
    */
   hearsMajority(): boolean {
     if (!this.opts.lease.isActive()) return true;
@@ -204,7 +210,7 @@ export class BrokerLiveness {
     for (const b of this.opts.image.brokers.values()) {
       if (b.fenced) continue;
       unfenced++;
-      const at = this.lastHeard.get(b.nodeId);
+      const at = this.lastBeat.get(b.nodeId);
       if (at !== undefined && now - at <= this.opts.sessionTimeoutMs) heard++;
     }
     return unfenced < 3 || heard * 2 > unfenced;
@@ -215,7 +221,7 @@ export class BrokerLiveness {
     if (!this.opts.image.brokers.has(req.brokerId)) await this.opts.catchUp?.().catch(() => undefined);
     const b = this.opts.image.brokers.get(req.brokerId);
     if (!b) return { errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, isFenced: true, shouldShutDown: false };
-    this.lastHeard.set(req.brokerId, this.opts.clock.now());
+    this.heardFrom(req.brokerId);
     if (!req.wantShutDown) this.opts.controller.cancelShutdown(req.brokerId);
     if (!req.wantShutDown && !b.fenced) return Promise.resolve({ errorCode: ErrorCode.NONE, isFenced: false, shouldShutDown: false });
     const running = this.inFlight.get(req.brokerId);
@@ -246,7 +252,13 @@ export class BrokerLiveness {
    * goes on when the same lease becomes active again. Unknown brokers are ignored.
    */
   heardWhileInactive(brokerId: number): void {
-    if (this.opts.image.brokers.has(brokerId)) this.lastHeard.set(brokerId, this.opts.clock.now());
+    if (this.opts.image.brokers.has(brokerId)) this.heardFrom(brokerId);
+  }
+
+  private heardFrom(brokerId: number): void {
+    const now = this.opts.clock.now();
+    this.lastHeard.set(brokerId, now);
+    this.lastBeat.set(brokerId, now);
   }
 
   private isFenced(id: number): boolean {

@@ -4,7 +4,7 @@
 //   partitioned leader never acknowledges after its fencing). Registration counts as the first success.
 // - shutDown(): controlled shutdown; heartbeats say wantShutDown until the controller answers shouldShutDown
 //   (it moved this broker's leaderships away) or the timeout passes.
-import type { Clock, TimerHandle } from '../clock';
+import { withDeadline, type Clock, type TimerHandle } from '../clock';
 import { createLogger, type Logger } from '../logger';
 import { ErrorCode } from '../protocol/errors';
 import { ApiKey } from '../protocol/apis';
@@ -118,13 +118,19 @@ export class HeartbeatSender {
     if (controllerId < 0) return;
     const sentAt = this.opts.clock.now();
     try {
-      const res = await this.opts.send(controllerId, {
+      // Given up on after half a session: a controller that stopped answering (dead, or cut off with its packets
+      // dropped) must not hold up heartbeats to the one that takes over, which would otherwise hear nobody for
+      // its first session and step down as if it were the one cut off.
+      const waitMs = Math.max(1, Math.floor(this.opts.sessionTimeoutMs / 2));
+      const request = this.opts.send(controllerId, {
         brokerId: this.opts.nodeId,
         brokerEpoch: -1,
         currentMetadataOffset: this.opts.metadataOffset?.() ?? 0,
         wantFence: false,
         wantShutDown: this.wantShutDown,
       });
+      request.catch(() => undefined); // its late failure, after the deadline, is of no interest
+      const res = await withDeadline(this.opts.clock, request, waitMs, `no answer from controller ${controllerId} within ${waitMs} ms`);
       if (res.errorCode !== ErrorCode.NONE) throw new Error(`controller ${controllerId} answered error ${res.errorCode}`);
       if (!res.isFenced) {
         this.lastSuccess = Math.max(this.lastSuccess, sentAt);

@@ -144,6 +144,13 @@ describe('broker liveness (controller heartbeat table)', () => {
     assert.deepEqual(controller.fenced, [[2]]);
   });
 
+  it('hearsMajority counts heartbeats that arrived, not the grace period of a new lease', async () => {
+    await clock.advance(TICK); // the first active tick: a grace period for everyone
+    assert.equal(liveness.hearsMajority(), false, 'a new controller has heard nobody yet (it may be cut off)');
+    await beatFor(1000, [1, 2]);
+    assert.equal(liveness.hearsMajority(), true, 'two of three heard');
+  });
+
   it('decides nothing without the lease, and grants a new session to everyone on getting it', async () => {
     active = false;
     await clock.advance(SESSION * 3);

@@ -50,6 +50,16 @@ describe('heartbeat sender', () => {
     assert.equal(sent.length, 6, 'no controller known: nothing sent');
   });
 
+  it('gives up on a controller that never answers after half a session, so the next heartbeat reaches the new controller', async () => {
+    answer = (to) => (to === 2 ? new Promise<BrokerHeartbeatResponse>(() => undefined) : Promise.resolve(ok())); // 2 black-holed
+    await clock.advance(INTERVAL);
+    const toOld = sent.length;
+    controllerId = 3; // another broker took the lease over
+    await clock.advance(SESSION / 2 + 2 * INTERVAL);
+    assert.ok(sent.slice(toOld).some((s) => s.to === 3), `heartbeats reached the new controller: ${JSON.stringify(sent.map((s) => s.to))}`);
+    assert.equal(sender.selfFenced(), false);
+  });
+
   it('is self-fenced after a session without a successful heartbeat, and not before', async () => {
     await clock.advance(2 * INTERVAL);
     assert.equal(sender.selfFenced(), false);
