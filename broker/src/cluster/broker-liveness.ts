@@ -12,11 +12,13 @@
 //   holds nothing another broker could take over;
 // - every preferredElectionIntervalMs (auto.leader.rebalance.enable), gives partitions back to their preferred
 //   replica once it is alive and in the ISR again (a broker that returned and caught up leads its share again);
-// - fences only while it hears from a majority of the unfenced brokers (itself included) when there are 3 or more:
-//   a controller cut off from the other brokers (but not from the object store, which keeps its lease alive) would
-//   otherwise fence all of them and take every leadership nobody can reach. It hands the lease over instead, so a
-//   broker on the majority side takes it and fences the cut-off one. (Two brokers cannot tell a dead peer from a
-//   partition; they fence as before, like a cluster without a quorum.)
+// - fences only while it hears from a majority of the REGISTERED brokers (itself included, fenced ones counted)
+//   when 3 or more are registered: a controller cut off from the other brokers (but not from the object store,
+//   which keeps its lease alive) would otherwise fence all of them and take every leadership nobody can reach. It
+//   hands the lease over instead, so a broker on the majority side takes it and fences the cut-off one. Counting
+//   the fenced ones keeps the cut-off controller from fencing its peers one by one as their sessions expire a
+//   tick apart (the majority of those left shrinking each time). As with a Kafka controller quorum, 3 brokers
+//   with 2 gone fence nobody. (A cluster of two cannot tell a dead peer from a partition; it fences as before.)
 import type { Clock, TimerHandle } from '../clock';
 import { createLogger, type Logger } from '../logger';
 import { ErrorCode, KafkaError } from '../protocol/errors';
@@ -168,10 +170,12 @@ export class BrokerLiveness {
     if (expired.length === 0 || this.fencing) return;
     let unfenced = 0;
     for (const b of this.opts.image.brokers.values()) if (!b.fenced) unfenced++;
-    if (unfenced >= 3 && (unfenced - expired.length) * 2 <= unfenced) {
+    const registered = this.opts.image.brokers.size;
+    if (registered >= 3 && (unfenced - expired.length) * 2 <= registered) {
       this.logger.warn('hearing from no majority of the brokers: not fencing them, handing the controller lease over (this broker may be cut off)', {
         silent: expired.join(','),
-        unfenced,
+        heard: unfenced - expired.length,
+        registered,
       });
       this.activeEpoch = -1; // a new grace period if the lease comes back
       await this.opts.lease.stepDown?.(2 * this.opts.leaseMs);
@@ -196,24 +200,23 @@ export class BrokerLiveness {
   }
 
   /**
-   * Whether this broker, as controller, hears from a majority of the unfenced brokers (always true when it is not
-   * the active controller, or with fewer than 3). A leader cut off from the others must not shrink ISRs to itself
-   * (it writes them to the object store, which it still reaches): the partition would go offline when it is fenced.
-   * Only heartbeats that arrived count, not a grace period: a cut-off broker that takes the lease again after its
-   * cool-down has heard nobody.
+   * Whether this broker, as controller, hears from a majority of the registered brokers (always true when it is
+   * not the active controller, or with fewer than 3). A leader cut off from the others must not shrink ISRs to
+   * itself (it writes them to the object store, which it still reaches): the partition would go offline when it is
+   * fenced. Only heartbeats that arrived count, not a grace period: a cut-off broker that takes the lease again
+   * after its cool-down has heard nobody.
    */
   hearsMajority(): boolean {
     if (!this.opts.lease.isActive()) return true;
+    const registered = this.opts.image.brokers.size;
+    if (registered < 3) return true;
     const now = this.opts.clock.now();
-    let unfenced = 0;
     let heard = 0;
     for (const b of this.opts.image.brokers.values()) {
-      if (b.fenced) continue;
-      unfenced++;
       const at = this.lastBeat.get(b.nodeId);
-      if (at !== undefined && now - at <= this.opts.sessionTimeoutMs) heard++;
+      if (!b.fenced && at !== undefined && now - at <= this.opts.sessionTimeoutMs) heard++;
     }
-    return unfenced < 3 || heard * 2 > unfenced;
+    return heard * 2 > registered;
   }
 
   /** Handles one BrokerHeartbeat (the caller checked the lease and authorization). */

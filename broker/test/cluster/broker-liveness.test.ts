@@ -114,7 +114,7 @@ describe('broker liveness (controller heartbeat table)', () => {
     assert.deepEqual(controller.fenced, [[3]]);
   });
 
-  it('hearing from no majority of 3+ unfenced brokers, fences nobody and steps down (it may be the one cut off)', async () => {
+  it('hearing from no majority of 3+ registered brokers, fences nobody and steps down (it may be the one cut off)', async () => {
     const stepDowns: number[] = [];
     liveness.stop();
     liveness = new BrokerLiveness({
@@ -138,10 +138,24 @@ describe('broker liveness (controller heartbeat table)', () => {
     assert.deepEqual(controller.fenced, [[4]]);
   });
 
-  it('with two brokers left unfenced, fences the silent one (two cannot form a majority without it)', async () => {
-    brokers.get(3)!.fenced = true;
+  it('a two-broker cluster fences the silent one (two cannot form a majority without it)', async () => {
+    brokers.delete(3);
     await beatFor(SESSION + 2 * TICK, [1]);
     assert.deepEqual(controller.fenced, [[2]]);
+  });
+
+  it('fenced brokers still count: a cut-off controller cannot fence its peers one by one as their sessions expire', async () => {
+    const stepDowns: number[] = [];
+    liveness.stop();
+    liveness = new BrokerLiveness({ image: { brokers }, controller, lease: { isActive: () => active, epoch: 1, stepDown: async (ms) => void stepDowns.push(ms) }, clock, sessionTimeoutMs: SESSION, leaseMs: LEASE, logger: silentLogger });
+    liveness.start();
+    // Broker 3 falls silent first: 2 of 3 heard, so it is fenced.
+    await beatFor(SESSION + 2 * TICK, [1, 2]);
+    assert.deepEqual(controller.fenced, [[3]]);
+    // Then broker 2: only itself heard of the 3 registered, so nobody more is fenced; it hands the lease over.
+    await beatFor(SESSION + 2 * TICK, [1]);
+    assert.deepEqual(controller.fenced, [[3]]);
+    assert.ok(stepDowns.length > 0, 'stepped down');
   });
 
   it('hearsMajority counts heartbeats that arrived, not the grace period of a new lease', async () => {
