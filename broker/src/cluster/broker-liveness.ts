@@ -119,9 +119,9 @@ export class BrokerLiveness {
   /** One pass: grace on becoming active or after a pause, else fence the brokers whose session expired. */
   async tick(): Promise<void> {
     const now = this.opts.clock.now();
-    const paused = now - this.scheduledAt - this.tickMs > this.opts.leaseMs / 2;
-    if (paused && this.activeEpoch !== -1) {
-      this.logger.warn('this process paused: every broker gets a new session before anyone is fenced', { lateMs: now - this.scheduledAt - this.tickMs });
+    const lateMs = now - this.scheduledAt - this.tickMs;
+    if (lateMs > this.opts.leaseMs / 2 && this.activeEpoch !== -1) {
+      this.logger.warn('this process paused: every broker gets a new session before anyone is fenced', { lateMs });
       this.activeEpoch = -1;
     }
     if (!this.opts.lease.isActive()) {
@@ -170,12 +170,11 @@ export class BrokerLiveness {
     if (expired.length === 0 || this.fencing) return;
     let unfenced = 0;
     for (const b of this.opts.image.brokers.values()) if (!b.fenced) unfenced++;
-    const registered = this.opts.image.brokers.size;
-    if (registered >= 3 && (unfenced - expired.length) * 2 <= registered) {
+    if (!this.isMajority(unfenced - expired.length)) {
       this.logger.warn('hearing from no majority of the brokers: not fencing them, handing the controller lease over (this broker may be cut off)', {
         silent: expired.join(','),
         heard: unfenced - expired.length,
-        registered,
+        registered: this.opts.image.brokers.size,
       });
       this.activeEpoch = -1; // a new grace period if the lease comes back
       await this.opts.lease.stepDown?.(2 * this.opts.leaseMs);
@@ -208,15 +207,19 @@ export class BrokerLiveness {
    */
   hearsMajority(): boolean {
     if (!this.opts.lease.isActive()) return true;
-    const registered = this.opts.image.brokers.size;
-    if (registered < 3) return true;
     const now = this.opts.clock.now();
     let heard = 0;
     for (const b of this.opts.image.brokers.values()) {
       const at = this.lastBeat.get(b.nodeId);
       if (!b.fenced && at !== undefined && now - at <= this.opts.sessionTimeoutMs) heard++;
     }
-    return heard * 2 > registered;
+    return this.isMajority(heard);
+  }
+
+  /** The one majority rule (see the file comment): `heard` brokers are more than half the registered ones, or fewer than 3 are registered. */
+  private isMajority(heard: number): boolean {
+    const registered = this.opts.image.brokers.size;
+    return registered < 3 || heard * 2 > registered;
   }
 
   /** Handles one BrokerHeartbeat (the caller checked the lease and authorization). */
